@@ -1,0 +1,39 @@
+# The README's two commands: `make demo` and `make test`. Each installs what it needs.
+SHELL := /bin/sh
+NPM_STAMP := node_modules/.package-lock.json
+
+.PHONY: all deps system-deps build typecheck test test-unit demo bench clean
+
+all: build
+
+system-deps:
+	@scripts/install-system-deps.sh
+
+# npm writes node_modules/.package-lock.json on every install: rebuild when the lock file is newer.
+$(NPM_STAMP): package-lock.json package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: system-deps $(NPM_STAMP)
+
+build: $(NPM_STAMP)
+	node scripts/build.mjs
+
+typecheck: $(NPM_STAMP)
+	npx tsc --noEmit -p .
+
+# Unit tests plus the privileged end-to-end tests (root; real namespaces, networkd, nft, nspawn).
+test: deps build typecheck
+	npx vitest run $(VITEST_ARGS)
+
+test-unit: $(NPM_STAMP) build
+	npx vitest run --project unit
+
+demo: deps build
+	dist/bin/zonectl demo
+
+bench: deps build
+	node scripts/bench.mjs
+
+clean:
+	rm -rf dist .test-tmp

@@ -1,0 +1,156 @@
+// The one entry point every plugin's main.ts calls: read env and stdin, apply the spec's
+// per-command rules, call the plugin's handler, print the result or the error, and exit.
+import { checkKnownArgs } from './args.js';
+import { decodeJson, parseNetConf, validAttachments, type NetConf, type ParsedConf } from './config.js';
+import { COMMANDS, isCommand, parseEnv, type CniEnv } from './env.js';
+import { asCniError, CniError, ErrorCode } from './errors.js';
+import { convertResult } from './result.js';
+import type { Attachment, Result } from './types.js';
+import { CURRENT_VERSION, isSupportedVersion, SUPPORTED_VERSIONS, versionAtLeast } from './version.js';
+
+export interface Request {
+  env: CniEnv;
+  conf: NetConf;
+  parsed: ParsedConf;
+  prevResult?: Result;
+}
+
+export interface GcRequest extends Request {
+  /** Attachments to keep; undefined when the runtime sent no list. */
+  validAttachments?: Attachment[];
+}
+
+/** What a plugin implements; a missing handler is answered with code 50, never a fake success. */
+export interface Handlers {
+  add?(req: Request): Promise<Result>;
+  del?(req: Request): Promise<void>;
+  check?(req: Request): Promise<void>;
+  status?(req: Request): Promise<void>;
+  gc?(req: GcRequest): Promise<void>;
+}
+
+export interface PluginInfo {
+  name: string;
+  /** Printed on stderr when CNI_COMMAND is empty. */
+  about: string;
+  /** CNI_ARGS keys the plugin uses (others need IgnoreUnknown). */
+  knownArgs?: readonly string[];
+}
+
+export interface PluginIO {
+  env: NodeJS.ProcessEnv;
+  readStdin(): Promise<string>;
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export const processIO: PluginIO = {
+  env: process.env,
+  async readStdin() {
+    if (process.stdin.isTTY) return '';
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+};
+
+/** Run one CNI command; resolves with the exit code (0 or 1). */
+export async function dispatch(info: PluginInfo, handlers: Handlers, io: PluginIO = processIO): Promise<number> {
+  let version: string = CURRENT_VERSION;
+  try {
+    const command = io.env.CNI_COMMAND ?? '';
+    if (command === '') {
+      io.stderr(`${info.about}\nCNI protocol versions supported: ${SUPPORTED_VERSIONS.join(', ')}\n`);
+      return 0;
+    }
+    if (!isCommand(command)) {
+      throw new CniError(ErrorCode.InvalidEnvironment, `unknown CNI_COMMAND "${command}"`, `expected one of ${COMMANDS.join(', ')}`);
+    }
+    const stdin = await io.readStdin();
+    if (command === 'VERSION') {
+      io.stdout(JSON.stringify(versionInfo(stdin)) + '\n');
+      return 0;
+    }
+    const env = parseEnv(io.env, command);
+    const parsed = parseNetConf(stdin);
+    version = parsed.conf.cniVersion;
+    checkKnownArgs(env.args, info.knownArgs ?? []);
+    const req: Request = { env, conf: parsed.conf, parsed, prevResult: parsed.prevResult };
+    const output = await run(info, handlers, req);
+    if (output) io.stdout(JSON.stringify(output) + '\n');
+    return 0;
+  } catch (e) {
+    const error = asCniError(e);
+    if (!(e instanceof CniError) && io.env.CNI_ZONES_DEBUG && e instanceof Error) io.stderr(`${e.stack}\n`);
+    io.stdout(JSON.stringify(error.toJSON(version)) + '\n');
+    return 1;
+  }
+}
+
+function versionInfo(stdin: string): { cniVersion: string; supportedVersions: string[] } {
+  let requested: unknown;
+  try {
+    requested = (decodeJson(stdin, 'VERSION input') as { cniVersion?: unknown } | null)?.cniVersion;
+  } catch {
+    // VERSION must answer even to junk: podman probes with dummy values
+  }
+  const cniVersion = isSupportedVersion(requested) ? requested : CURRENT_VERSION;
+  return { cniVersion, supportedVersions: [...SUPPORTED_VERSIONS] };
+}
+
+async function run(info: PluginInfo, handlers: Handlers, req: Request): Promise<Record<string, unknown> | undefined> {
+  const version = req.conf.cniVersion;
+  switch (req.env.command) {
+    case 'ADD': {
+      const result = await need(info, handlers.add, 'ADD')(req);
+      return convertResult(result, version);
+    }
+    case 'DEL':
+      await need(info, handlers.del, 'DEL')(req);
+      return undefined;
+    case 'CHECK':
+      requireVersion(version, '0.4.0', 'CHECK');
+      if (!req.prevResult) throw new CniError(ErrorCode.InvalidNetworkConfig, 'CHECK needs a prevResult in the configuration');
+      await need(info, handlers.check, 'CHECK')(req);
+      return undefined;
+    case 'STATUS':
+      requireVersion(version, '1.1.0', 'STATUS');
+      if (!handlers.add) throw notAvailable(info, 'ADD');
+      await need(info, handlers.status, 'STATUS')(req);
+      return undefined;
+    case 'GC':
+      requireVersion(version, '1.1.0', 'GC');
+      await need(info, handlers.gc, 'GC')({ ...req, validAttachments: validAttachments(req.conf) });
+      return undefined;
+    default:
+      throw new CniError(ErrorCode.InvalidEnvironment, `unexpected command ${req.env.command}`);
+  }
+}
+
+function requireVersion(version: string, min: string, command: string): void {
+  if (!versionAtLeast(version, min)) {
+    throw new CniError(
+      ErrorCode.IncompatibleVersion,
+      `${command} needs cniVersion ${min} or later, the configuration says ${version}`,
+      `supported versions: ${SUPPORTED_VERSIONS.join(', ')}`,
+    );
+  }
+}
+
+function notAvailable(info: PluginInfo, command: string): CniError {
+  return new CniError(ErrorCode.PluginNotAvailable, `${info.name} does not implement ${command} yet`);
+}
+
+function need<T>(info: PluginInfo, handler: T | undefined, command: string): T {
+  if (!handler) throw notAvailable(info, command);
+  return handler;
+}
+
+/** For main.ts: dispatch and set the exit code without cutting stdout short. */
+export function main(info: PluginInfo, handlers: Handlers): void {
+  void dispatch(info, handlers).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Install the Debian packages the tests and the demo run for real: iproute2 (ip, bridge),
+# nftables, systemd (networkd, networkctl), systemd-container (nspawn), dbus (private bus
+# for networkd), busybox-static (machine roots), util-linux (nsenter, unshare) and the
+# reference CNI plugins (compared against in tests and benchmarks).
+# Does nothing when everything is present, so `make test` stays fast on a prepared machine.
+set -eu
+PACKAGES="iproute2 nftables systemd systemd-container dbus busybox-static util-linux containernetworking-plugins procps"
+missing=""
+for pkg in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $pkg"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "missing Debian packages:$missing (run as root, or: sudo apt-get install$missing)" >&2
+  exit 1
+fi
+echo "installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# --no-install-recommends: networkd and nspawn need nothing more, and recommends pull in
+# services a test machine should not start.
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,85 @@
+// Named network namespaces, the `ip netns` way: a bind mount of the namespace on
+// /run/netns/NAME keeps it alive without a process and gives it a path. Creating one means
+// unshare + bind mount + making /run/netns a shared mount, which `ip netns add` already does
+// right; it is not on a plugin's hot path, so we run `ip` instead of redoing it.
+
+import { execFile } from 'node:child_process';
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
+import { errnoCode, NetnsError } from './errors.js';
+
+export const NETNS_RUN_DIR = '/run/netns';
+
+const namePattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+const ipCandidates = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'];
+
+/** Why `name` cannot be a namespace name, or undefined when it can. */
+export function netnsNameProblem(name: string): string | undefined {
+  if (!namePattern.test(name)) {
+    return 'it must be 1-64 letters, digits, "_", "." or "-", and not start with "." or "-"';
+  }
+  return undefined;
+}
+
+export function validateNetnsName(name: string): void {
+  const problem = netnsNameProblem(name);
+  if (problem) throw new NetnsError('invalid-name', `invalid network namespace name "${name}"`, problem);
+}
+
+/** /run/netns/NAME, after validating NAME. */
+export function namedNetnsPath(name: string): string {
+  validateNetnsName(name);
+  return `${NETNS_RUN_DIR}/${name}`;
+}
+
+export function namedNetnsExists(name: string): boolean {
+  return existsSync(namedNetnsPath(name));
+}
+
+/** Names under /run/netns, sorted. */
+export function listNamedNetns(): string[] {
+  try {
+    return readdirSync(NETNS_RUN_DIR).filter((name) => netnsNameProblem(name) === undefined).sort();
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return [];
+    throw e;
+  }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// A runtime may start plugins with a PATH that lacks /usr/sbin.
+function ipCommand(): string {
+  return ipCandidates.find(isExecutable) ?? 'ip';
+}
+
+function runIp(args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(ipCommand(), args, { timeout: 10_000 }, (error, _stdout, stderr) => {
+      if (!error) return resolve();
+      const details = String(stderr).trim() || error.message;
+      reject(new NetnsError('command-failed', `ip ${args.join(' ')} failed`, details));
+    });
+  });
+}
+
+/** Create /run/netns/NAME holding a new network namespace; returns its path. */
+export async function createNamedNetns(name: string): Promise<string> {
+  const path = namedNetnsPath(name);
+  if (existsSync(path)) throw new NetnsError('exists', `network namespace ${name} already exists`);
+  await runIp(['netns', 'add', name]);
+  return path;
+}
+
+/** Unmount and remove /run/netns/NAME; false when it was not there. */
+export async function removeNamedNetns(name: string): Promise<boolean> {
+  if (!namedNetnsExists(name)) return false;
+  await runIp(['netns', 'delete', name]);
+  return true;
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { CniError, ErrorCode } from '../../../lib/cni/errors.js';
+import { errnoCode, isNetnsError, isNetnsNotFound, NetnsError } from '../../../lib/netns/errors.js';
+
+describe('NetnsError', () => {
+  it('is a CniError whose code follows the problem', () => {
+    const missing = new NetnsError('not-found', 'gone');
+    expect(missing).toBeInstanceOf(CniError);
+    expect(missing.code).toBe(ErrorCode.InvalidEnvironment);
+    expect(new NetnsError('enter-failed', 'x').code).toBe(ErrorCode.IoFailure);
+    expect(new NetnsError('invalid-name', 'x').code).toBe(ErrorCode.InvalidNetworkConfig);
+  });
+
+  it('is recognised by problem', () => {
+    const missing = new NetnsError('not-found', 'gone');
+    expect(isNetnsNotFound(missing)).toBe(true);
+    expect(isNetnsError(missing, 'not-netns')).toBe(false);
+    expect(isNetnsError(missing)).toBe(true);
+    expect(isNetnsNotFound(new Error('not-found'))).toBe(false);
+    expect(isNetnsNotFound(new NetnsError('not-netns', 'x'))).toBe(false);
+  });
+});
+
+describe('errnoCode', () => {
+  it('reads the code of fs errors and nothing else', () => {
+    expect(errnoCode(Object.assign(new Error('x'), { code: 'ENOENT' }))).toBe('ENOENT');
+    expect(errnoCode(new Error('x'))).toBeUndefined();
+    expect(errnoCode(null)).toBeUndefined();
+    expect(errnoCode({ code: 5 })).toBeUndefined();
+  });
+});

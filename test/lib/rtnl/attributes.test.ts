@@ -1,0 +1,68 @@
+import { endianness } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import {
+  attribute,
+  decodeAttributes,
+  decodeString,
+  findAttribute,
+  interfaceInfoHeader,
+  nestedAttribute,
+  readU32,
+  stringAttribute,
+  u32Attribute,
+  u8Attribute,
+} from '../../../lib/rtnl/attributes.js';
+
+// The expected bytes below are little-endian; netlink uses host order.
+const le = endianness() === 'LE';
+
+describe('attribute encoding', () => {
+  it.runIf(le)('writes length, type, payload and pads to 4 bytes', () => {
+    expect([...u8Attribute(4, 1)]).toEqual([5, 0, 4, 0, 1, 0, 0, 0]);
+    expect([...u32Attribute(4, 1400)]).toEqual([8, 0, 4, 0, 0x78, 0x05, 0, 0]);
+    expect([...attribute(1, Buffer.alloc(0))]).toEqual([4, 0, 1, 0]);
+  });
+
+  it.runIf(le)('NUL-terminates strings and counts the NUL in the length', () => {
+    expect([...stringAttribute(1, 'veth')]).toEqual([9, 0, 1, 0, 0x76, 0x65, 0x74, 0x68, 0, 0, 0, 0]);
+  });
+
+  it.runIf(le)('nests children, each already padded', () => {
+    const nest = nestedAttribute(2, [u8Attribute(4, 1), stringAttribute(1, 'ab')]);
+    expect([...nest]).toEqual([4 + 8 + 8, 0, 2, 0, 5, 0, 4, 0, 1, 0, 0, 0, 7, 0, 1, 0, 0x61, 0x62, 0, 0]);
+  });
+
+  it.runIf(le)('writes struct ifinfomsg in 16 bytes', () => {
+    expect([...interfaceInfoHeader({ family: 7, type: 1, index: 3, flags: 1, change: 0xffffffff })]).toEqual([
+      7, 0, 1, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+    ]);
+    expect(interfaceInfoHeader().equals(Buffer.alloc(16))).toBe(true);
+  });
+});
+
+describe('attribute decoding', () => {
+  it('reads back what was written, flags masked off the type', () => {
+    const nested = attribute(2, stringAttribute(1, 'bridge'));
+    nested.writeUInt16LE(2 | 0x8000, 2); // NLA_F_NESTED as the kernel may set it
+    const stream = Buffer.concat([stringAttribute(1, 'veth'), nested, u32Attribute(9, 7)]);
+    const attrs = decodeAttributes(stream);
+    expect(attrs.map((a) => a.type)).toEqual([1, 2, 9]);
+    expect(decodeString(findAttribute(attrs, 1)!)).toBe('veth');
+    expect(decodeString(findAttribute(decodeAttributes(findAttribute(attrs, 2)!), 1)!)).toBe('bridge');
+    expect(readU32(findAttribute(attrs, 9)!)).toBe(7);
+    expect(findAttribute(attrs, 3)).toBeUndefined();
+  });
+
+  it('stops at a truncated or malformed attribute', () => {
+    const good = u8Attribute(4, 1);
+    const truncated = Buffer.concat([good, Buffer.from([40, 0, 5, 0, 1])]);
+    expect(decodeAttributes(truncated)).toHaveLength(1);
+    expect(decodeAttributes(Buffer.from([2, 0, 1, 0]))).toEqual([]);
+    expect(decodeAttributes(Buffer.alloc(0))).toEqual([]);
+  });
+
+  it('decodes strings with or without the NUL', () => {
+    expect(decodeString(Buffer.from('eth0\0'))).toBe('eth0');
+    expect(decodeString(Buffer.from('eth0'))).toBe('eth0');
+  });
+});

@@ -43,6 +43,8 @@ export interface Link {
   readonly mac: string | undefined;
   /** Administratively up (IFF_UP). */
   readonly up: boolean;
+  /** IFLA_IFALIAS, when set. */
+  readonly alias?: string | undefined;
   /** Index of the master (the bridge of a bridge port). */
   readonly master: number | undefined;
   /** Kind of the master when this link is a port (`bridge`). */
@@ -76,6 +78,8 @@ export interface VethOptions {
   mtu?: number;
   mac?: string;
   peerMac?: string;
+  /** IFLA_IFALIAS of this end: a label that survives in the kernel, for finding the link later. */
+  alias?: string;
 }
 
 const macPattern = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
@@ -98,6 +102,12 @@ function validateMtu(mtu: number | undefined, operation: string): void {
   if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)) {
     throw invalidArgument(operation, `MTU ${mtu} is outside 68-65535`);
   }
+}
+
+/** IFALIASZ is 256 with the terminating NUL; printable ASCII only, so nothing odd reaches `ip link`. */
+function validAlias(alias: string, operation: string): string {
+  if (!/^[\x20-\x7e]{1,255}$/.test(alias)) throw invalidArgument(operation, `invalid interface alias "${alias}"`);
+  return alias;
 }
 
 function netnsFd(netns: NetnsHandle | number): number {
@@ -139,7 +149,8 @@ export function vethRequest(options: VethOptions): LinkRequest {
   validateLinkName(options.peerName, operation);
   validateMtu(options.mtu, operation);
   const linkinfo = Buffer.concat([stringAttribute(IFLA_INFO_KIND, 'veth'), nestedAttribute(IFLA_INFO_DATA, [vethPeer(options)])]);
-  return { data: {}, attrs: { ...commonAttributes(options.name, options.mtu, options.mac), linkinfo } };
+  const alias = options.alias === undefined ? {} : { ifalias: validAlias(options.alias, operation) };
+  return { data: {}, attrs: { ...commonAttributes(options.name, options.mtu, options.mac), ...alias, linkinfo } };
 }
 
 /** Bridge-port settings travel as slave data of the port (`ip link set X type bridge_slave hairpin on`). */
@@ -186,6 +197,7 @@ export function parseLink(message: { data: rt.Link; attrs: ifla.LinkAttrs }): Li
     portKind: info.portKind,
     hairpin: info.hairpin,
     peerNetnsId: attrs.linkNetnsid,
+    alias: attrs.ifalias || undefined,
   };
 }
 

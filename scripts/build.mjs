@@ -24,7 +24,9 @@ for (const [name, entry] of Object.entries(executables)) {
     format: 'cjs',
     minify: true,
     legalComments: 'none',
-    banner: { js: '#!/usr/bin/env node' },
+    // lib/libc/native.ts resolves the native addons from the bundle's own location.
+    banner: { js: '#!/usr/bin/env node\n"use strict";var __bundleUrl = require("url").pathToFileURL(__filename).href;' },
+    define: { 'import.meta.url': '__bundleUrl' },
     external: ['koffi', 'netlink'],
     logLevel: 'warning',
     metafile: true,

@@ -1,6 +1,7 @@
 // The few libc calls Node does not offer, through koffi: flock(2) (interoperates with the
 // locks host-local and systemd-nspawn take) and setns(2) (enter a network namespace).
-// koffi is imported on first use, so a plugin start that never needs libc does not pay for it.
+// koffi is loaded on first use, so a plugin start that never needs libc does not pay for it.
+import { requireNative } from './native.js';
 
 export const LOCK_SH = 1;
 export const LOCK_EX = 2;
@@ -29,7 +30,7 @@ let loading: Promise<Libc> | undefined;
 
 export function loadLibc(): Promise<Libc> {
   loading ??= (async () => {
-    const koffi = (await import('koffi')).default;
+    const koffi = requireNative<typeof import('koffi')>('koffi');
     const lib = koffi.load('libc.so.6');
     const raw = {
       flock: lib.func('int flock(int fd, int operation)') as (fd: number, op: number) => number,

@@ -6,6 +6,7 @@
 // rtnetlink itself (see test/e2e/rtnl-bench.test.ts). The path is stable for the pinned 0.3.0.
 
 import type { RtNetlinkSocket } from 'netlink';
+import { requireNative } from '../libc/native.js';
 import { inNetns, type NetnsTarget } from '../netns/enter.js';
 
 /** The part of RtNetlinkSocket the client uses; tests hand in a fake. */
@@ -46,7 +47,7 @@ type RtModule = typeof import('netlink/dist/rt/rt.js');
 let rtModule: Promise<RtModule> | undefined;
 
 export function loadNetlink(): Promise<RtModule> {
-  rtModule ??= import('netlink/dist/rt/rt.js');
+  rtModule ??= Promise.resolve().then(() => requireNative<RtModule>('netlink/dist/rt/rt.js'));
   return rtModule;
 }
 

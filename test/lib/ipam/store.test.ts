@@ -1,0 +1,132 @@
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatAddress, parseAddress } from '../../../lib/ipam/address.js';
+import {
+  allocationKey,
+  allocationsOf,
+  ensureStoreDir,
+  parseAllocationKey,
+  probeWritable,
+  readAllocations,
+  readLastReserved,
+  release,
+  reserve,
+  storeDir,
+  storeExists,
+} from '../../../lib/ipam/store.js';
+import { failure, tempDataDir } from './helpers.js';
+
+const addr = (text: string) => parseAddress(text)!;
+const owner = (containerID: string, ifname = 'eth0') => ({ containerID, ifname });
+
+function newStore(): string {
+  const dir = storeDir(tempDataDir(), 'net');
+  ensureStoreDir(dir);
+  return dir;
+}
+
+describe('store files in host-local format', () => {
+  it('writes "<id>\\r\\n<ifname>" without a trailing newline, mode 0600, and last_reserved_ip.<set>', () => {
+    const dir = newStore();
+    expect(reserve(dir, addr('10.89.0.2'), owner('c1'), 0)).toBe(true);
+    expect(readFileSync(join(dir, '10.89.0.2'), 'utf8')).toBe('c1\r\neth0');
+    expect(statSync(join(dir, '10.89.0.2')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'last_reserved_ip.0'), 'utf8')).toBe('10.89.0.2');
+    expect(statSync(dir).mode & 0o777).toBe(0o755);
+  });
+
+  it('names v6 files the way Go prints the address', () => {
+    const dir = newStore();
+    reserve(dir, addr('fd89:0:0:0:0:0:1:0'), owner('c1'), 1);
+    expect(readdirSync(dir).sort()).toEqual(['fd89::1:0', 'last_reserved_ip.1']);
+    expect(readFileSync(join(dir, 'last_reserved_ip.1'), 'utf8')).toBe('fd89::1:0');
+    expect(formatAddress((readLastReserved(dir, 1))!)).toBe('fd89::1:0');
+  });
+
+  it('refuses to reserve an address twice and leaves no temp files', () => {
+    const dir = newStore();
+    expect(reserve(dir, addr('10.89.0.2'), owner('c1'), 0)).toBe(true);
+    expect(reserve(dir, addr('10.89.0.2'), owner('c2'), 0)).toBe(false);
+    expect(readFileSync(join(dir, '10.89.0.2'), 'utf8')).toBe('c1\r\neth0');
+    expect(readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('trims the container ID like host-local', () => {
+    expect(allocationKey(owner(' c1 ', 'net1'))).toBe('c1\r\nnet1');
+    expect(parseAllocationKey('c1\r\nnet1')).toEqual({ containerId: 'c1', ifname: 'net1' });
+    expect(parseAllocationKey('c1')).toEqual({ containerId: 'c1' });
+  });
+
+  it('reads allocations, old files without ifname included, and skips everything not named by an address', () => {
+    const dir = newStore();
+    reserve(dir, addr('10.89.0.2'), owner('c1'), 0);
+    writeFileSync(join(dir, '10.89.0.3'), 'old-id\n');
+    writeFileSync(join(dir, 'lock'), '');
+    writeFileSync(join(dir, '010.89.0.4'), 'c9\r\neth0');
+    writeFileSync(join(dir, 'FD89::5'), 'c9\r\neth0');
+    writeFileSync(join(dir, '.tmp-1-abcd'), 'c9\r\neth0');
+    mkdirSync(join(dir, '10.89.0.9'));
+    const all = readAllocations(dir);
+    expect(all.map((a) => [formatAddress(a.address), a.key, a.containerId, a.ifname]).sort()).toEqual([
+      ['10.89.0.2', 'c1\r\neth0', 'c1', 'eth0'],
+      ['10.89.0.3', 'old-id', 'old-id', undefined],
+    ]);
+  });
+
+  it('finds an attachment by exact key first, else by old files holding only its ID (host-local ReleaseByID)', () => {
+    const dir = newStore();
+    reserve(dir, addr('10.89.0.2'), owner('c1', 'eth0'), 0);
+    reserve(dir, addr('10.89.0.3'), owner('c1', 'eth1'), 0);
+    writeFileSync(join(dir, '10.89.0.4'), 'c1');
+    writeFileSync(join(dir, '10.89.0.5'), 'c2');
+    const all = readAllocations(dir);
+    const of = (o: { containerID: string; ifname: string }) => allocationsOf(all, o).map((a) => formatAddress(a.address)).sort();
+    expect(of(owner('c1', 'eth0'))).toEqual(['10.89.0.2']);
+    expect(of(owner('c1', 'eth9'))).toEqual(['10.89.0.4']);
+    expect(of(owner('c2', 'eth0'))).toEqual(['10.89.0.5']);
+    expect(of(owner('c3', 'eth0'))).toEqual([]);
+  });
+
+  it('reads a store of many files', () => {
+    const dir = newStore();
+    for (let i = 1; i <= 300; i++) writeFileSync(join(dir, `10.89.${i >> 8}.${i & 255}`), `c${i}\r\neth0`);
+    const all = readAllocations(dir);
+    expect(all).toHaveLength(300);
+    expect(all.find((a) => a.containerId === 'c257')?.address).toEqual(addr('10.89.1.1'));
+  });
+
+  it('has no allocations and no last address when the store does not exist', () => {
+    const dir = join(tempDataDir(), 'missing');
+    expect(storeExists(dir)).toBe(false);
+    expect(readAllocations(dir)).toEqual([]);
+    expect(readLastReserved(dir, 0)).toBeUndefined();
+  });
+
+  it('ignores an unreadable last_reserved_ip', () => {
+    const dir = newStore();
+    writeFileSync(join(dir, 'last_reserved_ip.0'), 'garbage');
+    expect(readLastReserved(dir, 0)).toBeUndefined();
+  });
+
+  it('releases an address, and one that is gone already', () => {
+    const dir = newStore();
+    reserve(dir, addr('10.89.0.2'), owner('c1'), 0);
+    release(dir, addr('10.89.0.2'));
+    release(dir, addr('10.89.0.2'));
+    expect(readdirSync(dir)).toEqual(['last_reserved_ip.0']);
+  });
+
+  it('reports a store it cannot create with code 5', async () => {
+    const base = tempDataDir();
+    writeFileSync(join(base, 'file'), '');
+    expect(await failure(() => ensureStoreDir(join(base, 'file', 'net')))).toMatchObject({ code: 5 });
+    expect(await failure(() => probeWritable(join(base, 'file', 'net')))).toMatchObject({ code: 5 });
+  });
+
+  it('probes a writable store without leaving anything behind', () => {
+    const dir = storeDir(tempDataDir(), 'net');
+    probeWritable(dir);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});

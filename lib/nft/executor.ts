@@ -1,0 +1,109 @@
+// Running the nft binary: one process per call, input on stdin, optionally inside a
+// network namespace through an `nsenter --net=PATH --` prefix (tests; a plugin already
+// runs in the namespace it manages). node:child_process, not execa: this is on every
+// plugin start's path.
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { NftError, nftFailure } from './errors.js';
+
+/** Runs `nft ARGS` with `stdin`; resolves with stdout, rejects with an NftError. */
+export interface NftExecutor {
+  run(args: readonly string[], stdin?: string): Promise<string>;
+}
+
+export interface ProcessExecutorOptions {
+  /** Path of the nft binary (default: found in the sbin directories, then PATH). */
+  nft?: string;
+  /** Run nft inside this network namespace (a path such as /run/netns/NAME), via nsenter. */
+  netns?: string;
+  /** Any other command prefix (e.g. ['ip', 'netns', 'exec', 'NAME']); not together with netns. */
+  prefix?: readonly string[];
+  timeoutMs?: number;
+}
+
+export const DEFAULT_NFT_TIMEOUT_MS = 30_000;
+
+// Runtimes hand plugins their own environment, where PATH may lack the sbin directories.
+const systemDirectories = ['/usr/sbin', '/sbin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
+
+/** Absolute path of an executable, looked for in the system directories and PATH. */
+export function findExecutable(name: string, path = process.env.PATH ?? ''): string | undefined {
+  const directories = [...systemDirectories, ...path.split(delimiter).filter(isAbsolute)];
+  for (const directory of directories) {
+    const candidate = join(directory, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function commandLine(options: ProcessExecutorOptions): string[] {
+  const nft = options.nft ?? findExecutable('nft');
+  if (nft === undefined) throw new NftError('unavailable', 'nft not found', `looked in ${systemDirectories.join(', ')} and PATH`);
+  if (options.netns !== undefined && options.prefix !== undefined) {
+    throw new NftError('failed', 'nft executor: give netns or prefix, not both');
+  }
+  if (options.netns !== undefined) {
+    if (!isAbsolute(options.netns)) throw new NftError('failed', `nft executor: netns must be a path, got ${options.netns}`);
+    return [findExecutable('nsenter') ?? 'nsenter', `--net=${options.netns}`, '--', nft];
+  }
+  return [...(options.prefix ?? []), nft];
+}
+
+function describe(args: readonly string[]): string {
+  return args[0] === '-f' || args[1] === '-f' ? 'transaction' : args.join(' ');
+}
+
+export class ProcessExecutor implements NftExecutor {
+  readonly #options: ProcessExecutorOptions;
+  #command: string[] | undefined;
+
+  constructor(options: ProcessExecutorOptions = {}) {
+    this.#options = options;
+  }
+
+  run(args: readonly string[], stdin = ''): Promise<string> {
+    let command: string[];
+    try {
+      this.#command ??= commandLine(this.#options);
+      command = this.#command;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const [file, ...prefixArgs] = command as [string, ...string[]];
+    return runProcess(file, [...prefixArgs, ...args], stdin, this.#options.timeoutMs ?? DEFAULT_NFT_TIMEOUT_MS, describe(args));
+  }
+}
+
+function runProcess(file: string, args: string[], stdin: string, timeoutMs: number, what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdin.on('error', () => {}); // nft may exit before reading all of its input
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new NftError('unavailable', `cannot run ${file}: ${e.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (timedOut) reject(new NftError('timeout', `nft ${what} timed out after ${timeoutMs} ms`, stderr, code));
+      else if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
+      else reject(nftFailure(what, stderr, code));
+    });
+    child.stdin.end(stdin);
+  });
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import type { Element, NftObject } from '../../../lib/nft/objects.js';
+import { Transaction } from '../../../lib/nft/transaction.js';
+
+const element = (set: string, key: string[], comment?: string): Element =>
+  comment === undefined ? { kind: 'element', set, key } : { kind: 'element', set, key, comment };
+
+describe('Transaction', () => {
+  it('validates its table name', () => {
+    expect(() => new Transaction('cni_zones; flush ruleset')).toThrow('invalid nft table name');
+    expect(new Transaction('cni_zones').table).toBe('cni_zones');
+  });
+
+  it('renders operations in the order they were made, one line each', () => {
+    const tx = new Transaction('cni_zones')
+      .add({ kind: 'table' })
+      .add({ kind: 'chain', name: 'post', type: 'nat', hook: 'postrouting', priority: 100 })
+      .flush({ kind: 'chain', name: 'post' })
+      .add({ kind: 'rule', chain: 'post', rule: 'masquerade' })
+      .insert({ kind: 'rule', chain: 'post', rule: 'ip daddr 224.0.0.0/4 return' })
+      .replace({ kind: 'rule', chain: 'post', handle: 4, rule: 'drop' })
+      .create({ kind: 'set', name: 's', type: 'ipv4_addr' })
+      .delete({ kind: 'rule', chain: 'post', handle: 2 })
+      .delete({ kind: 'table' });
+    expect(tx.render()).toBe(
+      [
+        'add table inet cni_zones',
+        'add chain inet cni_zones post { type nat hook postrouting priority 100 ; }',
+        'flush chain inet cni_zones post',
+        'add rule inet cni_zones post masquerade',
+        'insert rule inet cni_zones post ip daddr 224.0.0.0/4 return',
+        'replace rule inet cni_zones post handle 4 drop',
+        'create set inet cni_zones s { type ipv4_addr ; }',
+        'delete rule inet cni_zones post handle 2',
+        'delete table inet cni_zones',
+        '',
+      ].join('\n'),
+    );
+    expect(tx.size).toBe(9);
+    expect(tx.operations.map((op) => op.verb)).toEqual(['add', 'add', 'flush', 'add', 'insert', 'replace', 'create', 'delete', 'delete']);
+  });
+
+  it('keeps several objects of one call in their order', () => {
+    const tx = new Transaction('t').add({ kind: 'table' }, { kind: 'chain', name: 'a' }, { kind: 'chain', name: 'b' });
+    expect(tx.render()).toBe('add table inet t\nadd chain inet t a\nadd chain inet t b\n');
+  });
+
+  it('joins consecutive element operations of one verb and set, and only those', () => {
+    const tx = new Transaction('t')
+      .add(element('a', ['1.1.1.1']), element('a', ['1.1.1.2'], 'c'))
+      .add(element('a', ['1.1.1.3']))
+      .add(element('b', ['2.2.2.2']))
+      .delete(element('b', ['2.2.2.3']))
+      .add(element('a', ['1.1.1.4']))
+      .add({ kind: 'chain', name: 'x' })
+      .add(element('a', ['1.1.1.5']));
+    expect(tx.render()).toBe(
+      [
+        'add element inet t a { 1.1.1.1, 1.1.1.2 comment "c", 1.1.1.3 }',
+        'add element inet t b { 2.2.2.2 }',
+        'delete element inet t b { 2.2.2.3 }',
+        'add element inet t a { 1.1.1.4 }',
+        'add chain inet t x',
+        'add element inet t a { 1.1.1.5 }',
+        '',
+      ].join('\n'),
+    );
+    expect(tx.size).toBe(8);
+  });
+
+  it('is empty until something is added, and renders nothing then', () => {
+    const tx = new Transaction('t');
+    expect(tx.isEmpty()).toBe(true);
+    expect(tx.render()).toBe('');
+    tx.add({ kind: 'table' });
+    expect(tx.isEmpty()).toBe(false);
+  });
+
+  it('throws at the call that brings a bad value and keeps what it had', () => {
+    const tx = new Transaction('t').add({ kind: 'table' });
+    expect(() => tx.add(element('s', ['10.0.0.1']), element('s', ['10.0.0.2\nflush ruleset']))).toThrow('invalid nft element literal');
+    expect(() => tx.add({ kind: 'rule', chain: 'c', rule: 'accept', comment: 'a"b' })).toThrow('invalid nft comment');
+    expect(() => tx.flush({ kind: 'rule', chain: 'c', rule: 'x' } as unknown as NftObject as never)).toThrow('cannot flush');
+    expect(tx.render()).toBe('add table inet t\n');
+  });
+
+  it('renders a 1000-element map on one line', () => {
+    const tx = new Transaction('t');
+    for (let i = 0; i < 1000; i++) {
+      tx.add({ kind: 'element', set: 'm', key: ['127.0.0.1', String(1000 + i)], value: ['10.89.0.2', '80'], comment: `c${i}` });
+    }
+    const text = tx.render();
+    expect(text.split('\n')).toHaveLength(2);
+    expect(text.startsWith('add element inet t m { 127.0.0.1 . 1000 comment "c0" : 10.89.0.2 . 80, ')).toBe(true);
+  });
+});

@@ -254,8 +254,14 @@ export function createBridge(socket: RtSocket, name: string, options: BridgeOpti
 }
 
 /** A new veth pair (both ends down); returns the end in this namespace. */
-export function createVeth(socket: RtSocket, options: VethOptions): Promise<Link> {
-  return create(socket, `create veth ${options.name}`, options.name, vethRequest(options));
+export async function createVeth(socket: RtSocket, options: VethOptions): Promise<Link> {
+  const { alias, ...rest } = options;
+  if (alias !== undefined) validAlias(alias, `create veth ${options.name}`);
+  const link = await create(socket, `create veth ${options.name}`, options.name, vethRequest(rest));
+  if (alias === undefined) return link;
+  // The kernel ignores IFLA_IFALIAS in a create request; only a change of the link sets it.
+  await change(socket, link, `set alias of ${options.name}`, {}, { ifalias: alias });
+  return { ...link, alias };
 }
 
 async function change(socket: RtSocket, ref: LinkRef, operation: string, data: rt.Link, attrs: ifla.LinkAttrs): Promise<void> {

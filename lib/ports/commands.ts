@@ -1,0 +1,70 @@
+// CNI commands of port publishing, for the chained `zone-ports` plugin and for `zone` when
+// it has the portMappings capability: a CNI request → a PortsRequest → the engine.
+import type { GcRequest, Request } from '../cni/dispatch.js';
+import { CniError, ErrorCode } from '../cni/errors.js';
+import type { Result } from '../cni/types.js';
+import { nftAvailable } from '../nft/available.js';
+import { loadPortsConfig } from './config.js';
+import { requestedMappings } from './mappings.js';
+import { publishPorts } from './publish.js';
+import type { PortsDeps, PortsRequest } from './request.js';
+import { collectPorts, unpublishPorts } from './unpublish.js';
+import { checkPorts } from './verify.js';
+
+/** Whether a request concerns ports: it carries portMappings, or its config declares the capability. */
+export function wantsPorts(req: Request): boolean {
+  const runtime = req.conf.runtimeConfig as Record<string, unknown> | undefined;
+  return runtime?.portMappings !== undefined || req.conf.capabilities?.portMappings === true;
+}
+
+export function portsRequest(req: Request, result?: Result): PortsRequest {
+  return {
+    owner: { network: req.conf.name, containerId: req.env.containerId, ifname: req.env.ifname },
+    mappings: requestedMappings(req.conf),
+    config: loadPortsConfig(req.conf),
+    ...(result !== undefined && { result }),
+  };
+}
+
+function requireResult(req: Request, command: string): Result {
+  if (req.prevResult === undefined) {
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `zone-ports ${command} needs a prevResult`, 'zone-ports is a chained plugin: put it after the plugin that creates the interface (zone, bridge, ptp...)');
+  }
+  return req.prevResult;
+}
+
+/** ADD: publish toward the addresses in `result` (zone-ports: prevResult, returned unchanged). */
+export async function portsAdd(req: Request, result: Result, deps?: PortsDeps): Promise<Result> {
+  await publishPorts(portsRequest(req, result), deps);
+  return result;
+}
+
+export async function portsDel(req: Request, deps?: PortsDeps): Promise<void> {
+  await unpublishPorts(portsRequest(req, req.prevResult), deps);
+}
+
+export async function portsCheck(req: Request, result: Result, deps?: PortsDeps): Promise<void> {
+  await checkPorts(portsRequest(req, result), deps);
+}
+
+export async function portsGc(req: GcRequest, deps?: PortsDeps): Promise<void> {
+  await collectPorts(req.conf.name, req.validAttachments, loadPortsConfig(req.conf), deps);
+}
+
+/** STATUS: code 50 when nft cannot run or the kernel lacks nf_tables. */
+export async function portsStatus(req: Request, deps?: PortsDeps): Promise<void> {
+  loadPortsConfig(req.conf);
+  const availability = await nftAvailable(deps?.executor);
+  if (!availability.available) {
+    throw new CniError(ErrorCode.PluginNotAvailable, 'nftables is not available: ports cannot be published', availability.reason);
+  }
+}
+
+/** The handlers of the chained plugin. */
+export const zonePortsHandlers = {
+  add: async (req: Request) => portsAdd(req, requireResult(req, 'ADD')),
+  del: (req: Request) => portsDel(req),
+  check: async (req: Request) => portsCheck(req, requireResult(req, 'CHECK')),
+  status: (req: Request) => portsStatus(req),
+  gc: (req: GcRequest) => portsGc(req),
+};

@@ -1,0 +1,99 @@
+// Port mappings as runtimes send them in `runtimeConfig.portMappings` (capability
+// `portMappings`, CONVENTIONS.md): {hostPort, containerPort, protocol, hostIP}. Validated
+// here, at the edge, into plain values: a port is 1-65535, a protocol tcp, udp or sctp
+// (any case; tcp when missing, as in the reference portmap), hostIP empty or one address.
+import * as z from 'zod/mini';
+import type { NetConf } from '../cni/config.js';
+import { ErrorCode } from '../cni/errors.js';
+import { parseOrThrow } from '../cni/schema.js';
+import { formatAddress, parseAddress, type Family } from '../ipam/address.js';
+import { invalidMapping } from './errors.js';
+
+export const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+export interface PortMapping {
+  protocol: Protocol;
+  hostPort: number;
+  containerPort: number;
+  /** Only this family: from hostIP (`0.0.0.0` = every IPv4 address, `::` = every IPv6 one). */
+  family?: Family;
+  /** Only this host address (canonical text); undefined = every local address of `family`. */
+  hostIP?: string;
+}
+
+let schema: ReturnType<typeof buildSchema> | undefined;
+
+// Built on first use: a plugin start without mappings never pays for it.
+function buildSchema() {
+  const entry = z.looseObject({
+    hostPort: z.number(),
+    containerPort: z.number(),
+    protocol: z.optional(z.nullable(z.string())),
+    hostIP: z.optional(z.nullable(z.string())),
+  });
+  return z.array(entry);
+}
+
+function checkPort(what: string, value: number, index: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw invalidMapping(`portMappings[${index}]: ${what} must be an integer from 1 to 65535, got ${value}`);
+  }
+  return value;
+}
+
+function checkProtocol(value: string | null | undefined, index: number): Protocol {
+  const protocol = (value ?? '').toLowerCase() || 'tcp';
+  if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
+    throw invalidMapping(`portMappings[${index}]: unknown protocol ${JSON.stringify(value)}`, `allowed: ${PROTOCOLS.join(', ')}`);
+  }
+  return protocol as Protocol;
+}
+
+const LOOPBACK_V6 = 1n;
+const V4_MAPPED = 0xffffn;
+
+/** hostIP → the family and address it restricts a mapping to. */
+function checkHostIP(value: string | null | undefined, index: number): Pick<PortMapping, 'family' | 'hostIP'> {
+  if (value === undefined || value === null || value === '') return {};
+  const address = parseAddress(value);
+  if (address === undefined) {
+    throw invalidMapping(`portMappings[${index}]: hostIP ${JSON.stringify(value)} is not an IP address`, 'expected an IPv4 or IPv6 address without prefix, or an empty string for every address');
+  }
+  if (address.family === 6 && address.value === LOOPBACK_V6) {
+    throw invalidMapping(
+      `portMappings[${index}]: hostIP ::1 cannot be published: the kernel cannot DNAT IPv6 loopback traffic`,
+      'Linux has no IPv6 counterpart of route_localnet, so a packet to ::1 never leaves the host; a DNAT rule would only turn a fast refusal into a hang. Use hostIP 127.0.0.1, or a userspace proxy for [::1].',
+    );
+  }
+  if (address.family === 6 && address.value >> 32n === V4_MAPPED) {
+    throw invalidMapping(`portMappings[${index}]: hostIP ${value} is an IPv4-mapped IPv6 address`, 'write it as an IPv4 address');
+  }
+  if (address.value === 0n) return { family: address.family };
+  return { family: address.family, hostIP: formatAddress(address) };
+}
+
+/** Validate a `portMappings` value; throws code 7 naming the first bad entry. */
+export function parsePortMappings(value: unknown): PortMapping[] {
+  schema ??= buildSchema();
+  const entries = parseOrThrow(schema, value, ErrorCode.InvalidNetworkConfig, 'runtimeConfig.portMappings');
+  return entries.map((entry, index) => ({
+    protocol: checkProtocol(entry.protocol, index),
+    hostPort: checkPort('hostPort', entry.hostPort, index),
+    containerPort: checkPort('containerPort', entry.containerPort, index),
+    ...checkHostIP(entry.hostIP, index),
+  }));
+}
+
+/** The mappings a request carries; undefined when it carries none at all (no runtimeConfig entry). */
+export function requestedMappings(conf: NetConf): PortMapping[] | undefined {
+  const value = (conf.runtimeConfig as Record<string, unknown> | undefined)?.portMappings;
+  return value === undefined || value === null ? undefined : parsePortMappings(value);
+}
+
+/** `tcp/8080`, `udp/127.0.0.1:53`, `tcp/[2001:db8::1]:443` */
+export function mappingLabel(mapping: Pick<PortMapping, 'protocol' | 'hostPort' | 'hostIP'>): string {
+  const { protocol, hostPort, hostIP } = mapping;
+  if (hostIP === undefined) return `${protocol}/${hostPort}`;
+  return hostIP.includes(':') ? `${protocol}/[${hostIP}]:${hostPort}` : `${protocol}/${hostIP}:${hostPort}`;
+}

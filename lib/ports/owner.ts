@@ -1,0 +1,72 @@
+// Who published a host port: the attachment (network, container ID, ifname), written as the
+// comment of every element it owns, so DEL, GC and conflict messages find and name exactly
+// one attachment's entries. A comment holds at most 128 characters of a small alphabet: a
+// part that does not fit is replaced by `=` and a hash of it, the same way every time.
+import { createHash } from 'node:crypto';
+import type { Attachment } from '../cni/types.js';
+
+export interface Owner {
+  network: string;
+  containerId: string;
+  ifname: string;
+}
+
+const PREFIX = 'ports';
+const COMMENT_LIMIT = 128;
+const NETWORK_LIMIT = 32;
+const IFNAME_LIMIT = 15;
+// The comment alphabet of lib/nft/tokens.ts, minus space (our separator) and a leading `=` (our hash marker).
+const plainPart = /^[A-Za-z0-9_.:@+,()-][A-Za-z0-9_.:@+=,()-]*$/;
+
+function hashed(value: string): string {
+  return `=${createHash('sha256').update(value).digest('hex').slice(0, 16)}`;
+}
+
+function part(value: string, limit: number): string {
+  return value.length <= limit && plainPart.test(value) ? value : hashed(value);
+}
+
+/** The network as it appears in tags (GC compares this part). */
+export function networkPart(network: string): string {
+  return part(network, NETWORK_LIMIT);
+}
+
+/** `ports <network> <containerId> <ifname>`, at most 128 characters of the comment alphabet. */
+export function ownerTag(owner: Owner): string {
+  const network = networkPart(owner.network);
+  const ifname = part(owner.ifname, IFNAME_LIMIT);
+  const room = COMMENT_LIMIT - PREFIX.length - network.length - ifname.length - 3;
+  return [PREFIX, network, part(owner.containerId, room), ifname].join(' ');
+}
+
+export interface TagParts {
+  network: string;
+  containerId: string;
+  ifname: string;
+}
+
+/** The parts of a tag as written (hashed parts stay hashed); undefined for other comments. */
+export function parseOwnerTag(tag: string | undefined): TagParts | undefined {
+  const parts = tag?.split(' ');
+  if (parts?.length !== 4 || parts[0] !== PREFIX) return undefined;
+  const [, network, containerId, ifname] = parts as [string, string, string, string];
+  return { network, containerId, ifname };
+}
+
+/** For messages: `container abc (ifname eth0, network web)`. */
+export function describeTag(tag: string | undefined): string {
+  const parts = parseOwnerTag(tag);
+  if (parts === undefined) return tag === undefined ? 'an entry without owner' : `an entry tagged ${JSON.stringify(tag)}`;
+  return `container ${parts.containerId} (ifname ${parts.ifname}, network ${parts.network})`;
+}
+
+/** Tags of the attachments GC must keep. */
+export function validTags(network: string, attachments: readonly Attachment[]): Set<string> {
+  return new Set(attachments.map((a) => ownerTag({ network, containerId: a.containerID, ifname: a.ifname })));
+}
+
+/** The file name of an owner's state record: a hash, so no name can escape the directory. */
+export function stateFileName(owner: Owner): string {
+  const digest = createHash('sha256').update(`${owner.network}\0${owner.containerId}\0${owner.ifname}`).digest('hex');
+  return `${digest.slice(0, 32)}.json`;
+}

@@ -1,0 +1,123 @@
+// One small file per attachment recording the exact elements its ADD wrote, so DEL removes
+// them in one transaction without prevResult and without listing the table (a listing grows
+// with every mapping on the host). Written atomically (temp + rename); names are hashes
+// (owner.ts), so nothing from a request becomes a path. A file that cannot be read as ours
+// counts as absent: DEL then falls back to the listing.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as z from 'zod/mini';
+import { CniError, ErrorCode } from '../cni/errors.js';
+import type { Element } from '../nft/objects.js';
+import { stateFileName, type Owner } from './owner.js';
+import { PORTS_SETS } from './ruleset.js';
+
+export interface PortsState {
+  owner: Owner;
+  elements: Element[];
+}
+
+const VERSION = 1;
+
+let schema: ReturnType<typeof buildSchema> | undefined;
+
+function buildSchema() {
+  const literals = z.array(z.string());
+  return z.object({
+    version: z.literal(VERSION),
+    owner: z.object({ network: z.string(), containerId: z.string(), ifname: z.string() }),
+    elements: z.array(
+      z.object({
+        set: z.string().check(z.refine((name) => PORTS_SETS.has(name), 'not a set of ours')),
+        key: literals,
+        value: z.optional(literals),
+        comment: z.optional(z.string()),
+      }),
+    ),
+  });
+}
+
+function ioError(what: string, e: unknown): CniError {
+  return new CniError(ErrorCode.IoFailure, what, e instanceof Error ? e.message : String(e));
+}
+
+export function statePath(dir: string, owner: Owner): string {
+  return join(dir, stateFileName(owner));
+}
+
+function parseState(text: string): PortsState | undefined {
+  schema ??= buildSchema();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) return undefined;
+  const elements = parsed.data.elements.map((e): Element => ({ kind: 'element', ...e }));
+  return { owner: parsed.data.owner, elements };
+}
+
+function readStateFile(path: string): PortsState | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw ioError(`cannot read ${path}`, e);
+  }
+  return parseState(text);
+}
+
+/** The owner's record, or undefined when there is none (or it is not one of ours). */
+export function readState(dir: string, owner: Owner): PortsState | undefined {
+  const state = readStateFile(statePath(dir, owner));
+  const same = state && state.owner.network === owner.network && state.owner.containerId === owner.containerId && state.owner.ifname === owner.ifname;
+  return same ? state : undefined;
+}
+
+export function writeState(dir: string, state: PortsState): void {
+  const path = statePath(dir, state.owner);
+  const temp = `${path}.${process.pid}.tmp`;
+  const elements = state.elements.map(({ set, key, value, comment }) => ({ set, key, ...(value && { value }), ...(comment && { comment }) }));
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(temp, `${JSON.stringify({ version: VERSION, owner: state.owner, elements })}\n`, { mode: 0o600 });
+    renameSync(temp, path);
+  } catch (e) {
+    removeQuietly(temp);
+    throw ioError(`cannot write ${path}`, e);
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // the directory itself is unusable: nothing was left there
+  }
+}
+
+export function removeState(dir: string, owner: Owner): void {
+  try {
+    rmSync(statePath(dir, owner), { force: true });
+  } catch (e) {
+    throw ioError(`cannot remove ${statePath(dir, owner)}`, e);
+  }
+}
+
+/** Every record in `dir` (for GC); unreadable files are skipped. */
+export function listStates(dir: string): PortsState[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw ioError(`cannot list ${dir}`, e);
+  }
+  return names
+    .filter((name) => /^[0-9a-f]{32}\.json$/.test(name))
+    .map((name) => readStateFile(join(dir, name)))
+    .filter((state): state is PortsState => state !== undefined);
+}

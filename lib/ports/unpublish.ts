@@ -1,0 +1,67 @@
+// DEL and GC: take an attachment's elements out again, never anyone else's. DEL reads the
+// attachment's record and removes exactly those elements in one transaction, tolerant of
+// absence (add, then delete: nft 1.0.6 has no `destroy`); without a record, or when the
+// record no longer matches the table, it lists the table and removes what carries its tag.
+// The fixed ruleset stays: other attachments use it, and it costs nothing when empty.
+import type { Attachment } from '../cni/types.js';
+import { isExists, isNotFound } from '../nft/errors.js';
+import type { NftTable } from '../nft/table.js';
+import type { PortsConfig } from './config.js';
+import { networkPart, ownerTag, parseOwnerTag, validTags } from './owner.js';
+import { PORTS_SETS } from './ruleset.js';
+import { worldOf, type PortsDeps, type PortsRequest } from './request.js';
+import { listStates, readState, removeState } from './state.js';
+
+async function removeTagged(table: NftTable, matches: (comment: string | undefined) => boolean): Promise<void> {
+  // A concurrent DEL or GC may remove some of them first: list again and retry once.
+  for (let attempt = 0; ; attempt++) {
+    const listing = await table.list();
+    const doomed = (listing?.elements ?? []).filter((element) => PORTS_SETS.has(element.set) && matches(element.comment));
+    if (doomed.length === 0) return;
+    try {
+      await table.apply(table.transaction().delete(...doomed));
+      return;
+    } catch (e) {
+      if (!isNotFound(e) || attempt > 0) throw e;
+    }
+  }
+}
+
+/** Remove the attachment's mappings; succeeds when they are already gone. */
+export async function unpublishPorts(request: PortsRequest, deps?: PortsDeps): Promise<void> {
+  const { owner, config } = request;
+  const { table } = worldOf(deps);
+  const state = readState(config.stateDir, owner);
+  if (state === undefined && request.mappings?.length === 0) return;
+  let exact = state !== undefined;
+  if (state !== undefined && state.elements.length > 0) {
+    try {
+      await table.apply(table.transaction().add(...state.elements).delete(...state.elements));
+    } catch (e) {
+      // "exists": a key now maps elsewhere (not ours any more); "not found": the table or a map is gone.
+      if (!isExists(e) && !isNotFound(e)) throw e;
+      exact = false;
+    }
+  }
+  if (!exact) {
+    const tag = ownerTag(owner);
+    await removeTagged(table, (comment) => comment === tag);
+  }
+  removeState(config.stateDir, owner);
+}
+
+/**
+ * GC: remove the mappings of this network's attachments that are not in `valid`, and their
+ * records. Without a list from the runtime nothing is removed (everything would look stale).
+ */
+export async function collectPorts(network: string, valid: readonly Attachment[] | undefined, config: PortsConfig, deps?: PortsDeps): Promise<void> {
+  if (valid === undefined) return;
+  const keep = validTags(network, valid);
+  const ourNetwork = networkPart(network);
+  const { table } = worldOf(deps);
+  await removeTagged(table, (comment) => parseOwnerTag(comment)?.network === ourNetwork && !keep.has(comment as string));
+  const isValid = (containerId: string, ifname: string) => valid.some((a) => a.containerID === containerId && a.ifname === ifname);
+  for (const state of listStates(config.stateDir)) {
+    if (state.owner.network === network && !isValid(state.owner.containerId, state.owner.ifname)) removeState(config.stateDir, state.owner);
+  }
+}

@@ -1,0 +1,78 @@
+// CHECK: the attachment still looks like ADD left it — container interface with its
+// addresses and routes, host end on the zone's bridge — and IPAM agrees.
+import type { Request } from '../cni/dispatch.js';
+import type { Result } from '../cni/types.js';
+import { formatSubnet, networkOf, parseCidr } from '../ipam/address.js';
+import { openNetns } from '../netns/open.js';
+import { Rtnl } from '../rtnl/client.js';
+import { loadZoneConfig, type ZoneConfig } from './config.js';
+import { checkFailed } from './errors.js';
+import { runIpamCheck } from './ipam.js';
+import { hostVethName } from './names.js';
+import { portsCheck, wantsPorts } from '../ports/commands.js';
+
+export async function check(req: Request): Promise<void> {
+  const config = loadZoneConfig(req.conf);
+  const prev = req.prevResult as Result;
+  const { ifname, netns: netnsPath } = req.env;
+  const index = prev.interfaces?.findIndex((i) => i.name === ifname && i.sandbox === netnsPath) ?? -1;
+  if (index < 0) throw checkFailed(`prevResult has no interface ${ifname} in ${netnsPath}`);
+  await checkHostSide(config, hostVethName(req.env.containerId, ifname));
+  await checkContainerSide(netnsPath, ifname, prev, index);
+  await runIpamCheck(req);
+  if (wantsPorts(req)) await portsCheck(req, prev);
+}
+
+async function checkHostSide(config: ZoneConfig, hostName: string): Promise<void> {
+  const host = await Rtnl.open();
+  try {
+    const bridge = await host.getLink(config.bridge);
+    if (!bridge || bridge.kind !== 'bridge') throw checkFailed(`zone bridge ${config.bridge} is missing`);
+    const port = await host.getLink(hostName);
+    if (!port) throw checkFailed(`host veth ${hostName} is missing`);
+    if (port.master !== bridge.index) throw checkFailed(`host veth ${hostName} is not attached to ${config.bridge}`);
+    if (!port.up) throw checkFailed(`host veth ${hostName} is down`);
+  } finally {
+    host.close();
+  }
+}
+
+async function checkContainerSide(netnsPath: string, ifname: string, prev: Result, index: number): Promise<void> {
+  const netns = openNetns(netnsPath);
+  const rt = await Rtnl.open(netns);
+  try {
+    const link = await rt.getLink(ifname);
+    if (!link) throw checkFailed(`interface ${ifname} is missing in ${netnsPath}`);
+    const expectedMac = prev.interfaces?.[index]?.mac;
+    if (expectedMac && link.mac !== expectedMac) throw checkFailed(`interface ${ifname} has MAC ${link.mac}, expected ${expectedMac}`);
+    const present = new Set((await rt.listAddresses(link)).map((a) => canonicalHost(a.cidr)));
+    const missing = (prev.ips ?? []).filter((ip) => ip.interface === index && !present.has(canonicalHost(ip.address))).map((ip) => ip.address);
+    if (missing.length) throw checkFailed(`interface ${ifname} lacks address ${missing.join(', ')}`);
+    const routes = await rt.listRoutes(undefined, { table: 'all' });
+    const missingRoutes = (prev.routes ?? []).filter((r) => !routes.some((have) => sameRoute(have, r)));
+    if (missingRoutes.length) throw checkFailed(`route to ${missingRoutes.map((r) => r.dst).join(', ')} is missing in ${netnsPath}`);
+  } finally {
+    rt.close();
+    netns.close();
+  }
+}
+
+function canonical(cidr: string): string {
+  const parsed = parseCidr(cidr);
+  return parsed ? formatSubnet({ network: networkOf(parsed.address, parsed.prefix), prefix: parsed.prefix }) : cidr;
+}
+
+/** `fd89:0::5/64` and `fd89::5/64` are one address. */
+function canonicalHost(cidr: string): string {
+  const [ip, prefix] = cidr.split('/');
+  return `${canonicalAddress(ip)}/${prefix}`;
+}
+
+function canonicalAddress(ip: string | undefined): string | undefined {
+  return ip === undefined ? undefined : canonical(`${ip}/${ip.includes(':') ? 128 : 32}`);
+}
+
+function sameRoute(have: { dst: string; gw?: string | undefined }, want: { dst: string; gw?: string }): boolean {
+  if (canonical(have.dst) !== canonical(want.dst)) return false;
+  return want.gw === undefined || canonicalAddress(have.gw) === canonicalAddress(want.gw);
+}

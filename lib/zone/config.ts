@@ -1,0 +1,77 @@
+// The `zone` plugin's own configuration, on top of the common NetConf:
+//   zone       ≤ 12 chars of [A-Za-z0-9_.-], a letter or digit first; the bridge is vz-<zone>
+//              (default: the network name)
+//   backend    auto | networkd | netlink
+//   networkDir where networkd files go (default /run/systemd/network)
+//   ipMasq, hairpin, mtu, dhcpPool {offset, size}, ipv6Dad (default false: no DAD in containers)
+import * as z from 'zod/mini';
+import type { NetConf } from '../cni/config.js';
+import { CniError, ErrorCode } from '../cni/errors.js';
+import { parseOrThrow } from '../cni/schema.js';
+import { defaultNetworkDir } from '../networkd/files.js';
+import { bridgeName, isValidZoneName } from '../networkd/zone-files.js';
+
+export type Backend = 'auto' | 'networkd' | 'netlink';
+
+export interface ZoneConfig {
+  zone: string;
+  bridge: string;
+  backend: Backend;
+  networkDir: string;
+  ipMasq: boolean;
+  hairpin: boolean;
+  mtu?: number;
+  dhcpPool?: { offset: number; size: number };
+  ipv6Dad: boolean;
+  /** IPAM plugin type; `zone-ipam` runs in-process. */
+  ipamType: string;
+}
+
+let schema: ReturnType<typeof buildSchema> | undefined;
+
+// Built on first use: a VERSION call never pays for it.
+function buildSchema() {
+  const positive = z.number().check(z.int(), z.positive());
+  return z.looseObject({
+    zone: z.optional(z.string()),
+    backend: z.optional(z.enum(['auto', 'networkd', 'netlink'])),
+    networkDir: z.optional(z.string().check(z.regex(/^\/[^\0]*$/, 'expected an absolute path'))),
+    ipMasq: z.optional(z.boolean()),
+    hairpin: z.optional(z.boolean()),
+    mtu: z.optional(z.number().check(z.int(), z.gte(68), z.lte(65535))),
+    dhcpPool: z.optional(z.object({ offset: positive, size: positive })),
+    ipv6Dad: z.optional(z.boolean()),
+  });
+}
+
+export function loadZoneConfig(conf: NetConf): ZoneConfig {
+  schema ??= buildSchema();
+  const raw = parseOrThrow(schema, conf, ErrorCode.InvalidNetworkConfig, 'zone configuration');
+  const zone = raw.zone ?? conf.name;
+  // The zone also tags nft elements (lib/nft/masquerade.ts), which want a letter or digit first:
+  // refused here, before anything is made, instead of by nft once the bridge exists.
+  if (!isValidZoneName(zone) || !/^[A-Za-z0-9]/.test(zone)) {
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      `invalid zone name "${zone}"`,
+      raw.zone === undefined
+        ? 'the network name is used as the zone name when "zone" is not set: set "zone" to at most 12 characters of A-Z a-z 0-9 _ . -, starting with a letter or digit'
+        : 'a zone name is 1-12 characters of A-Z a-z 0-9 _ . -, starting with a letter or digit (vz-<zone> must fit an interface name)',
+    );
+  }
+  if (!conf.ipam) {
+    throw new CniError(ErrorCode.InvalidNetworkConfig, 'the zone plugin needs an "ipam" section', 'e.g. "ipam": {"type": "zone-ipam", "ranges": [[{"subnet": "10.89.0.0/24"}]]}');
+  }
+  return {
+    zone,
+    bridge: bridgeName(zone),
+    backend: raw.backend ?? 'auto',
+    networkDir: raw.networkDir ?? defaultNetworkDir,
+    ipMasq: raw.ipMasq ?? true,
+    hairpin: raw.hairpin ?? false,
+    ...(raw.mtu !== undefined && { mtu: raw.mtu }),
+    ...(raw.dhcpPool && { dhcpPool: raw.dhcpPool }),
+    ipv6Dad: raw.ipv6Dad ?? false,
+    ipamType: conf.ipam.type,
+  };
+}

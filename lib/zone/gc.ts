@@ -1,0 +1,32 @@
+// GC: IPAM releases what the runtime no longer lists, and host veths of this network whose
+// (container, ifname) is not valid go away; their alias names the attachment, so nothing
+// but the kernel's own list of links is needed.
+import type { GcRequest } from '../cni/dispatch.js';
+import type { Attachment } from '../cni/types.js';
+import { Rtnl } from '../rtnl/client.js';
+import { loadZoneConfig } from './config.js';
+import { runIpamGc } from './ipam.js';
+import { parseAttachmentAlias } from './names.js';
+import { portsGc, wantsPorts } from '../ports/commands.js';
+
+async function removeStaleVeths(network: string, valid: readonly Attachment[]): Promise<void> {
+  const isValid = (containerId: string, ifname: string) => valid.some((a) => a.containerID === containerId && a.ifname === ifname);
+  const host = await Rtnl.open();
+  try {
+    for (const link of await host.listLinks()) {
+      const owner = parseAttachmentAlias(link.alias);
+      if (owner?.network === network && !isValid(owner.containerId, owner.ifname)) await host.deleteLinkIfExists(link.index);
+    }
+  } finally {
+    host.close();
+  }
+}
+
+export async function gc(req: GcRequest): Promise<void> {
+  loadZoneConfig(req.conf);
+  // Without a list the runtime said nothing about what to keep: removing every attachment of
+  // the network would be a guess (IPAM's GC keeps its allocations then too).
+  if (req.validAttachments) await removeStaleVeths(req.conf.name, req.validAttachments);
+  await runIpamGc(req);
+  if (wantsPorts(req)) await portsGc(req);
+}

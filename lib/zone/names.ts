@@ -1,0 +1,39 @@
+// Names the zone plugin derives: the host end of a container's veth, the alias that tags it,
+// and the MAC of a zone bridge it creates.
+import { createHash } from 'node:crypto';
+
+/**
+ * Host veth name from (container ID, ifname): deterministic, so DEL finds it without a
+ * prevResult and a re-ADD after a killed ADD replaces it; 15 bytes; never `ve-*` (systemd's
+ * 80-container-ve.network would give it an address pool and a DHCP server).
+ */
+export function hostVethName(containerId: string, ifname: string): string {
+  const digest = createHash('sha256').update(`${containerId}\0${ifname}`).digest('hex');
+  return `vz${digest.slice(0, 13)}`;
+}
+
+const ALIAS_PREFIX = 'cni-zones';
+
+/** Kept in the host veth's IFLA_IFALIAS, so GC can tell whose link it is from the kernel alone. */
+export function attachmentAlias(network: string, containerId: string, ifname: string): string {
+  return `${ALIAS_PREFIX} ${network} ${containerId} ${ifname}`;
+}
+
+export function parseAttachmentAlias(alias: string | undefined): { network: string; containerId: string; ifname: string } | undefined {
+  const parts = alias?.split(' ');
+  if (!parts || parts.length !== 4 || parts[0] !== ALIAS_PREFIX) return undefined;
+  const [, network, containerId, ifname] = parts as [string, string, string, string];
+  return { network, containerId, ifname };
+}
+
+/**
+ * A fixed MAC for a bridge we create, from the machine ID and the bridge name (as networkd
+ * derives one for its netdevs). A bridge without one takes the lowest MAC of its ports and
+ * changes it as containers come and go, so containers' neighbour entries for the gateway go
+ * stale; locally administered, unicast.
+ */
+export function bridgeMac(bridge: string, machineId: string): string {
+  const bytes = createHash('sha256').update(`cni-zones\0${machineId}\0${bridge}`).digest().subarray(0, 6);
+  bytes[0] = (bytes[0]! & 0xfe) | 0x02;
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}

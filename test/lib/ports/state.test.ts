@@ -1,0 +1,48 @@
+import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Element } from '../../../lib/nft/objects.js';
+import { makeTestTempDir } from '../../support/paths.js';
+import { listStates, readState, removeState, statePath, writeState } from '../../../lib/ports/state.js';
+
+const owner = { network: 'web', containerId: 'c1', ifname: 'eth0' };
+const elements: Element[] = [
+  { kind: 'element', set: 'ports_any_v4', key: ['tcp', '8080'], value: ['10.89.0.5', '80'], comment: 'ports web c1 eth0' },
+  { kind: 'element', set: 'ports_targets_v4', key: ['10.89.0.5'], comment: 'ports web c1 eth0' },
+];
+
+let dir: string;
+beforeEach(() => {
+  dir = join(makeTestTempDir('ports-state'), 'nested', 'ports');
+});
+afterEach(() => rmSync(join(dir, '..', '..'), { recursive: true, force: true }));
+
+describe('state records', () => {
+  it('round-trips, creating the directory, private, without temp files', () => {
+    writeState(dir, { owner, elements });
+    expect(readState(dir, owner)).toEqual({ owner, elements });
+    expect(readdirSync(dir)).toEqual([statePath(dir, owner).split('/').pop()]);
+    expect(statSync(statePath(dir, owner)).mode & 0o777).toBe(0o600);
+  });
+
+  it('is absent for other owners, junk, other sets; removal is idempotent', () => {
+    expect(readState(dir, owner)).toBeUndefined();
+    writeState(dir, { owner, elements });
+    expect(readState(dir, { ...owner, ifname: 'eth1' })).toBeUndefined();
+    writeFileSync(statePath(dir, owner), 'not json');
+    expect(readState(dir, owner)).toBeUndefined();
+    writeFileSync(statePath(dir, owner), JSON.stringify({ version: 1, owner, elements: [{ set: 'zone_masq_v4', key: ['10.0.0.0/8'] }] }));
+    expect(readState(dir, owner)).toBeUndefined();
+    removeState(dir, owner);
+    removeState(dir, owner);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('lists every readable record', () => {
+    expect(listStates(dir)).toEqual([]);
+    writeState(dir, { owner, elements });
+    writeState(dir, { owner: { ...owner, containerId: 'c2' }, elements: [] });
+    writeFileSync(join(dir, 'stray.json'), '{}');
+    expect(listStates(dir).map((s) => s.owner.containerId).sort()).toEqual(['c1', 'c2']);
+  });
+});

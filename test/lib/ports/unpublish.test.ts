@@ -1,0 +1,95 @@
+import { existsSync, rmSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Element } from '../../../lib/nft/objects.js';
+import type { PortsRequest } from '../../../lib/ports/request.js';
+import { listStates, statePath, writeState } from '../../../lib/ports/state.js';
+import { collectPorts, unpublishPorts } from '../../../lib/ports/unpublish.js';
+import { makeTestTempDir } from '../../support/paths.js';
+import { exists, isList, listingJson, notFound, RecordingExecutor } from './helpers.js';
+
+const owner = { network: 'web', containerId: 'c1', ifname: 'eth0' };
+const el = (containerId: string, port: string, network = 'web'): Element => ({
+  kind: 'element',
+  set: 'ports_any_v4',
+  key: ['tcp', port],
+  value: ['10.89.0.5', '80'],
+  comment: `ports ${network} ${containerId} eth0`,
+});
+const target = (containerId: string): Element => ({ kind: 'element', set: 'ports_targets_v4', key: ['10.89.0.5'], comment: `ports web ${containerId} eth0` });
+const shared: Element = { kind: 'element', set: 'ports_hairpin_v4', key: ['10.89.0.0/24', '10.89.0.0/24'], comment: 'ports shared' };
+
+let stateDir: string;
+beforeEach(() => {
+  stateDir = makeTestTempDir('ports-unpublish');
+});
+afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
+
+const request = (mappings: PortsRequest['mappings'] = undefined): PortsRequest => ({ owner, mappings, config: { localhost: true, stateDir } });
+
+describe('unpublishPorts', () => {
+  it('removes the recorded elements in one tolerant transaction, no listing, and the record', async () => {
+    writeState(stateDir, { owner, elements: [el('c1', '8080'), target('c1')] });
+    const nft = new RecordingExecutor();
+    await unpublishPorts(request(), { executor: nft });
+    expect(nft.calls).toHaveLength(1);
+    expect(nft.inputs[0]).toBe(
+      [
+        'add element inet cni_zones ports_any_v4 { tcp . 8080 comment "ports web c1 eth0" : 10.89.0.5 . 80 }',
+        'add element inet cni_zones ports_targets_v4 { 10.89.0.5 comment "ports web c1 eth0" }',
+        'delete element inet cni_zones ports_any_v4 { tcp . 8080 }',
+        'delete element inet cni_zones ports_targets_v4 { 10.89.0.5 }',
+        '',
+      ].join('\n'),
+    );
+    expect(existsSync(statePath(stateDir, owner))).toBe(false);
+  });
+
+  it('without a record lists the table and removes exactly what carries its tag', async () => {
+    const nft = new RecordingExecutor((call) => (isList(call) ? listingJson([el('c1', '8080'), el('c2', '8081'), el('c1', '8082', 'db'), target('c1'), shared]) : ''));
+    await unpublishPorts(request(), { executor: nft });
+    expect(nft.inputs).toEqual(['delete element inet cni_zones ports_any_v4 { tcp . 8080 }\ndelete element inet cni_zones ports_targets_v4 { 10.89.0.5 }\n']);
+  });
+
+  it('falls back to the listing when the record no longer matches the table', async () => {
+    writeState(stateDir, { owner, elements: [el('c1', '8080')] });
+    let applies = 0;
+    const nft = new RecordingExecutor((call) => (isList(call) ? listingJson([el('c2', '8080')]) : ++applies === 1 ? exists() : ''));
+    await unpublishPorts(request(), { executor: nft });
+    expect(nft.calls.filter(isList)).toHaveLength(1);
+    expect(nft.inputs).toHaveLength(1);
+    expect(existsSync(statePath(stateDir, owner))).toBe(false);
+  });
+
+  it('succeeds when everything is already gone: no table, or nothing asked for', async () => {
+    const nft = new RecordingExecutor(() => notFound());
+    await unpublishPorts(request(), { executor: nft });
+    writeState(stateDir, { owner, elements: [el('c1', '8080')] });
+    await unpublishPorts(request(), { executor: nft });
+    const quiet = new RecordingExecutor();
+    await unpublishPorts(request([]), { executor: quiet });
+    expect(quiet.calls).toEqual([]);
+  });
+
+  it('passes other failures on', async () => {
+    writeState(stateDir, { owner, elements: [el('c1', '8080')] });
+    const nft = new RecordingExecutor(() => new Error('boom'));
+    await expect(unpublishPorts(request(), { executor: nft })).rejects.toThrow('boom');
+  });
+});
+
+describe('collectPorts', () => {
+  it("removes this network's attachments that are not valid, and their records", async () => {
+    for (const containerId of ['c1', 'c2']) writeState(stateDir, { owner: { ...owner, containerId }, elements: [] });
+    writeState(stateDir, { owner: { ...owner, network: 'db', containerId: 'c3' }, elements: [] });
+    const nft = new RecordingExecutor((call) => (isList(call) ? listingJson([el('c1', '1'), el('c2', '2'), el('c3', '3', 'db'), target('c2'), shared]) : ''));
+    await collectPorts('web', [{ containerID: 'c1', ifname: 'eth0' }], { localhost: true, stateDir }, { executor: nft });
+    expect(nft.inputs).toEqual(['delete element inet cni_zones ports_any_v4 { tcp . 2 }\ndelete element inet cni_zones ports_targets_v4 { 10.89.0.5 }\n']);
+    expect(listStates(stateDir).map((s) => s.owner.containerId).sort()).toEqual(['c1', 'c3']);
+  });
+
+  it('removes nothing without a list of valid attachments', async () => {
+    const nft = new RecordingExecutor();
+    await collectPorts('web', undefined, { localhost: true, stateDir }, { executor: nft });
+    expect(nft.calls).toEqual([]);
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { parseNetConf } from '../../../lib/cni/config.js';
+import { CniError } from '../../../lib/cni/errors.js';
+import { loadZoneConfig } from '../../../lib/zone/config.js';
+
+const ipam = { type: 'zone-ipam', ranges: [[{ subnet: '10.89.0.0/24' }]] };
+
+function load(fields: object = {}, name = 'web') {
+  return loadZoneConfig(parseNetConf(JSON.stringify({ cniVersion: '1.1.0', name, type: 'zone', ipam, ...fields })).conf);
+}
+
+function failure(fn: () => unknown): CniError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof CniError) return e;
+    throw e;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('loadZoneConfig', () => {
+  it('fills in the defaults: the network name as zone, auto backend, masquerade on', () => {
+    expect(load()).toEqual({
+      zone: 'web',
+      bridge: 'vz-web',
+      backend: 'auto',
+      networkDir: '/run/systemd/network',
+      ipMasq: true,
+      hairpin: false,
+      ipv6Dad: false,
+      ipamType: 'zone-ipam',
+    });
+  });
+
+  it('takes every setting given', () => {
+    const config = load({
+      zone: 'db_1.x-y',
+      backend: 'netlink',
+      networkDir: '/etc/systemd/network',
+      ipMasq: false,
+      hairpin: true,
+      mtu: 9000,
+      dhcpPool: { offset: 128, size: 100 },
+      ipv6Dad: true,
+      ipam: { type: 'host-local', subnet: '10.89.0.0/24' },
+    });
+    expect(config).toEqual({
+      zone: 'db_1.x-y',
+      bridge: 'vz-db_1.x-y',
+      backend: 'netlink',
+      networkDir: '/etc/systemd/network',
+      ipMasq: false,
+      hairpin: true,
+      mtu: 9000,
+      dhcpPool: { offset: 128, size: 100 },
+      ipv6Dad: true,
+      ipamType: 'host-local',
+    });
+  });
+
+  it('accepts a zone of 12 characters: vz-<zone> fills IFNAMSIZ exactly', () => {
+    expect(load({ zone: 'abcdefghijkl' }).bridge).toBe('vz-abcdefghijkl');
+  });
+
+  it.each(['abcdefghijklm', '', 'we b', 'web/1', 'web:1', 'web;x', 'wéb', '-web', '_web', '..'])('refuses the zone name %j with code 7', (zone) => {
+    const error = failure(() => load({ zone }));
+    expect(error.code).toBe(7);
+    expect(error.message).toMatch(/invalid zone name/);
+  });
+
+  it('says how to fix a network name that cannot be the zone name', () => {
+    const error = failure(() => load({}, 'a-very-long-network-name'));
+    expect(error.code).toBe(7);
+    expect(error.details).toMatch(/set "zone"/);
+  });
+
+  it('requires an ipam section', () => {
+    const conf = parseNetConf(JSON.stringify({ cniVersion: '1.1.0', name: 'web', type: 'zone' })).conf;
+    const error = failure(() => loadZoneConfig(conf));
+    expect(error.code).toBe(7);
+    expect(error.message).toMatch(/ipam/);
+  });
+
+  it.each([
+    ['an unknown backend', { backend: 'systemd' }],
+    ['a relative networkDir', { networkDir: 'run/systemd/network' }],
+    ['an MTU below 68', { mtu: 67 }],
+    ['an MTU above 65535', { mtu: 65536 }],
+    ['a fractional MTU', { mtu: 1500.5 }],
+    ['ipMasq as a string', { ipMasq: 'yes' }],
+    ['a DHCP pool at offset 0', { dhcpPool: { offset: 0, size: 10 } }],
+    ['a DHCP pool without size', { dhcpPool: { offset: 10 } }],
+    ['a zone that is not a string', { zone: 7 }],
+  ])('refuses %s with code 7', (_, fields) => {
+    expect(failure(() => load(fields)).code).toBe(7);
+  });
+});

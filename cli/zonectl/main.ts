@@ -1,8 +1,16 @@
-// zonectl: the CLI. Its commands arrive with the zonectl issue; until then it says so and fails.
-const usage = `zonectl — nspawn hooks, zone status, install and demo for cni-zones
+// zonectl: the CLI of cni-zones. A small CNI runtime for systemd-nspawn machines (up, down,
+// and the nspawn drop-in that runs them), views of zones and ports, GC, install, and the demo.
+// Each command lives in commands/; cli.ts dispatches.
+import { run } from './cli.js';
+import { describeFailure } from './errors.js';
+import { lines, processIo } from './io.js';
 
-This build carries no commands yet: they arrive with zonectl.
-`;
-
-process.stderr.write(usage);
-process.exitCode = process.argv.includes('--help') ? 0 : 1;
+run(process.argv.slice(2), processIo).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(lines(...describeFailure(e).lines));
+    process.exitCode = 1;
+  },
+);

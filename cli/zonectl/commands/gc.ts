@@ -1,0 +1,47 @@
+// zonectl gc [NETWORK]: remove what attachments whose namespace is gone left behind.
+import { loadConfList } from '../../../lib/runtime/conf-dir.js';
+import type { Command } from '../command.js';
+import { collectGarbage, type GcReport } from '../gc.js';
+import { lines } from '../io.js';
+import { runtimeOptions, runtimePathsFrom } from '../runtime-options.js';
+import { readConfDir, usesOurPlugins } from '../status/networks.js';
+
+export function renderGcReport(report: GcReport): string {
+  if (report.skipped) return lines(`${report.network}: skipped (${report.skipped})`);
+  const out = [
+    ...report.removedAttachments.map((a) => `${report.network}: removed attachment ${a.containerId} ${a.ifname} (namespace ${a.netns || 'unknown'} is gone)`),
+    ...report.removedLinks.map((l) => `${report.network}: removed host interface ${l}`),
+    ...report.releasedAddresses.map((a) => `${report.network}: released address ${a}`),
+  ];
+  if (!out.length && !report.error) out.push(`${report.network}: nothing to collect`);
+  return lines(...out);
+}
+
+export const gcCommand: Command = {
+  spec: {
+    name: 'gc',
+    summary: 'Garbage-collect CNI networks: clean up after attachments whose namespace is gone.',
+    description:
+      'Valid attachments are the cached ones whose network namespace still exists. Every other\n' +
+      'cached attachment is deleted (DEL with its cached result), then each plugin runs GC with\n' +
+      'the valid list (CNI 1.1), which removes leaked interfaces, ports and addresses.\n' +
+      'Without NETWORK: every network in the conf dir that uses the zone, zone-ipam or zone-ports plugin.',
+    positionals: [{ name: 'NETWORK', optional: true, description: 'only this network (any plugins)' }],
+    options: [{ name: 'json', kind: 'boolean', description: 'print the report as JSON' }, ...runtimeOptions],
+  },
+  async run(args, io) {
+    const paths = runtimePathsFrom(args);
+    const [network] = args.positionals;
+    const lists = network !== undefined ? [await loadConfList(paths.confDir, network)] : (await readConfDir(paths.confDir)).lists.filter(usesOurPlugins);
+    const reports: GcReport[] = [];
+    for (const list of lists) reports.push(await collectGarbage(list, paths));
+    if (args.flag('json')) io.out(`${JSON.stringify(reports, null, 2)}\n`);
+    else {
+      if (!lists.length) io.out(lines(`No networks of ours in ${paths.confDir}; name one to collect it.`));
+      for (const report of reports) io.out(renderGcReport(report));
+    }
+    const failed = reports.filter((r) => r.error);
+    for (const r of failed) io.err(lines(`zonectl: GC of network ${r.network} failed: ${r.error}`));
+    return failed.length ? 1 : 0;
+  },
+};

@@ -1,0 +1,31 @@
+// zonectl status [ZONE]: every zone and its attachments; exit code 0 when all are healthy.
+import type { Command } from '../command.js';
+import { runtimeOptions, runtimePathsFrom } from '../runtime-options.js';
+import { collectStatus } from '../status/collect.js';
+import { renderStatus } from '../status/render.js';
+import { CommandError } from '../errors.js';
+
+export const statusCommand: Command = {
+  spec: {
+    name: 'status',
+    summary: 'Show zones, their bridges and attachments, and whether each attachment passes CHECK.',
+    description:
+      'For each network whose chain holds the "zone" plugin: the bridge vz-<zone>, the backend\n' +
+      '(systemd-networkd or netlink) and networkd\'s state of the bridge, subnets, the DHCP pool\n' +
+      'networkd serves to --network-zone machines, the network\'s CNI STATUS, and every cached\n' +
+      'attachment with its container ID, interface, addresses, MAC, published ports and CHECK.\n' +
+      'Exit code 0 when everything is healthy, 1 otherwise.',
+    positionals: [{ name: 'ZONE', optional: true, description: 'only this zone (zone or network name)' }],
+    options: [{ name: 'json', kind: 'boolean', description: 'print the report as JSON' }, ...runtimeOptions],
+  },
+  async run(args, io) {
+    const [zone] = args.positionals;
+    const paths = runtimePathsFrom(args);
+    const report = await collectStatus({ ...paths, ...(zone !== undefined && { zone }) });
+    if (zone !== undefined && report.zones.length === 0) {
+      throw new CommandError(`no zone or network "${zone}" in ${paths.confDir}`, 'run "zonectl status" to list the zones, or pass --conf-dir');
+    }
+    io.out(args.flag('json') ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report, { colour: io.tty }));
+    return report.healthy ? 0 : 1;
+  },
+};

@@ -1,0 +1,83 @@
+// The demo's machines: real systemd-nspawn machines on a busybox root when nspawn is installed,
+// otherwise busybox run straight in the machine's network namespace. Either way the machine's
+// network is /run/netns/<name>, made and attached by `zonectl up`. nspawn runs with
+// --register=no and --keep-unit: the sandbox has no systemd or machined to register with.
+import type { StdioOptions } from 'node:child_process';
+import { join } from 'node:path';
+import { findExecutable } from '../find-executable.js';
+import { type Background, runProgram, type RunResult, startBackground } from '../process.js';
+
+export interface Machine {
+  name: string;
+  /** Its busybox root (see machine-root.ts). */
+  root: string;
+  /** /run/netns/<name>, made by `zonectl up`; or, for nspawn only, `zone`. */
+  netns?: string;
+  /** nspawn's own zone membership (--network-zone): a veth on vz-<zone>, DHCP from networkd. */
+  zone?: string;
+}
+
+export interface MachineDriver {
+  readonly kind: 'systemd-nspawn machines' | 'plain network namespaces';
+  /** One of them, for progress lines. */
+  readonly noun: string;
+  /** A path of the machine's tree as its command sees it. */
+  path(machine: Machine, inside: string): string;
+  /** A long-running busybox applet, e.g. ['httpd', '-f', ...]; `output` pipes its stdout. */
+  start(machine: Machine, applet: readonly string[], output?: boolean): Background;
+  run(machine: Machine, applet: readonly string[], timeoutMs: number): Promise<RunResult>;
+}
+
+function nspawnArgs(machine: Machine, applet: readonly string[]): string[] {
+  const [name = 'true', ...args] = applet;
+  return [
+    '--quiet',
+    '--register=no',
+    '--keep-unit',
+    '--console=pipe',
+    // nspawn's own init as PID 1 passes SIGTERM on to the command and reaps it.
+    '--as-pid2',
+    `--machine=${machine.name}`,
+    `--directory=${machine.root}`,
+    ...(machine.netns !== undefined ? [`--network-namespace-path=${machine.netns}`] : []),
+    ...(machine.zone !== undefined ? [`--network-zone=${machine.zone}`] : []),
+    `/bin/${name}`,
+    ...args,
+  ];
+}
+
+function stdioFor(output: boolean | undefined): { stdio: StdioOptions } {
+  return { stdio: output ? ['ignore', 'pipe', 'pipe'] : 'ignore' };
+}
+
+function nspawnDriver(nspawn: string): MachineDriver {
+  return {
+    kind: 'systemd-nspawn machines',
+    noun: 'a systemd-nspawn machine',
+    path: (_machine, inside) => inside,
+    start: (machine, applet, output) => startBackground(nspawn, nspawnArgs(machine, applet), stdioFor(output)),
+    run: (machine, applet, timeoutMs) => runProgram(nspawn, nspawnArgs(machine, applet), { timeoutMs }),
+  };
+}
+
+function namespaceDriver(nsenter: string): MachineDriver {
+  const argv = (machine: Machine, applet: readonly string[]) => {
+    if (machine.netns === undefined) throw new Error(`${machine.name}: a plain namespace machine needs a network namespace`);
+    return [`--net=${machine.netns}`, '--', join(machine.root, 'bin/busybox'), ...applet];
+  };
+  return {
+    kind: 'plain network namespaces',
+    noun: 'busybox in its network namespace',
+    path: (machine, inside) => join(machine.root, inside),
+    start: (machine, applet, output) => startBackground(nsenter, argv(machine, applet), stdioFor(output)),
+    run: (machine, applet, timeoutMs) => runProgram(nsenter, argv(machine, applet), { timeoutMs }),
+  };
+}
+
+/** systemd-nspawn when it is installed, else plain namespaces; undefined when neither works. */
+export function machineDriver(preferNamespaces = false): MachineDriver | undefined {
+  const nspawn = findExecutable('systemd-nspawn');
+  if (nspawn && !preferNamespaces) return nspawnDriver(nspawn);
+  const nsenter = findExecutable('nsenter');
+  return nsenter ? namespaceDriver(nsenter) : undefined;
+}

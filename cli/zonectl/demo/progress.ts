@@ -1,0 +1,32 @@
+// Progress lines of the demo: each step announced, then its outcome and how long it took.
+import type { Io } from '../io.js';
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+export class Progress {
+  #count = 0;
+
+  constructor(private readonly io: Io) {}
+
+  /** Run one step; its result's description (if any) is printed after "ok". */
+  async step<T>(title: string, fn: () => Promise<T>, describe?: (value: T) => string | undefined): Promise<T> {
+    this.#count += 1;
+    this.io.out(`[${this.#count}] ${title}\n`);
+    const started = performance.now();
+    try {
+      const value = await fn();
+      const detail = describe?.(value);
+      this.io.out(`    ok (${seconds(performance.now() - started)})${detail ? `: ${detail}` : ''}\n`);
+      return value;
+    } catch (e) {
+      this.io.out(`    FAILED (${seconds(performance.now() - started)}): ${(e as Error).message.split('\n')[0]}\n`);
+      throw e;
+    }
+  }
+
+  note(text: string): void {
+    this.io.out(`${text.split('\n').map((line) => (line ? `    ${line}` : '')).join('\n')}\n`);
+  }
+}

@@ -1,0 +1,268 @@
+// The demo itself, run inside the sandbox: a zone `demo` with two machines, one serving HTTP,
+// published on the sandbox host's 127.0.0.1:8080; fetched across the zone and through the
+// published port; `zonectl status`; then everything removed again. Each step prints a progress
+// line; the summary says what was shown, or where it failed.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Result } from '../../../lib/cni/types.js';
+import { removeZoneFiles } from '../../../lib/networkd/files.js';
+import { reloadNetworkd } from '../../../lib/networkd/networkd.js';
+import { machineDown } from '../../../lib/nspawn/down.js';
+import { machineNetnsPath } from '../../../lib/nspawn/machine.js';
+import type { PortMapping } from '../../../lib/nspawn/port-spec.js';
+import type { RuntimePaths } from '../../../lib/nspawn/runtime-paths.js';
+import { machineUp } from '../../../lib/nspawn/up.js';
+import { Rtnl } from '../../../lib/rtnl/client.js';
+import { exampleConfList, renderConfList } from '../example.js';
+import type { Io } from '../io.js';
+import { type Background, readUntil } from '../process.js';
+import { bundleDir } from '../self.js';
+import { collectStatus } from '../status/collect.js';
+import { formatPort, renderStatus } from '../status/render.js';
+import { httpGet, waitForTcp } from './checks.js';
+import { isolateFileSystems, type Networkd, startNetworkd } from './isolation.js';
+import { buildMachineRoot } from './machine-root.js';
+import { type Machine, machineDriver, type MachineDriver } from './machines.js';
+import { Progress } from './progress.js';
+
+export const DEMO_ZONE = 'demo';
+export const DEMO_PORT = 8080;
+const WORK_DIR = '/run/cni-zones-demo';
+const WEB = 'demo-web';
+const CLIENT = 'demo-client';
+
+export interface DemoOptions {
+  /** A static busybox (see busybox.ts). */
+  busybox: string;
+  /** Plain namespaces even where systemd-nspawn is installed. */
+  namespacesOnly: boolean;
+  /** The netlink backend even where systemd-networkd is installed. */
+  netlinkOnly: boolean;
+}
+
+interface MachineState {
+  machine: Machine;
+  /** How it joined the zone. */
+  joined: string;
+  addresses: string[];
+  ports: PortMapping[];
+  process?: Background;
+  /** Attached by `zonectl up` (and so detached by `zonectl down`). */
+  up: boolean;
+}
+
+/** What the run found out, for the summary. */
+interface Findings {
+  backend?: string;
+  driver?: MachineDriver['kind'];
+  machines: MachineState[];
+  acrossZone?: string;
+  published?: string;
+}
+
+const DONE_MARKER = '--- done ---';
+
+function hostPart(cidr: string): string {
+  return cidr.split('/')[0] ?? cidr;
+}
+
+function ipv4Of(state: MachineState): string {
+  const v4 = state.addresses.map(hostPart).find((a) => !a.includes(':'));
+  if (!v4) throw new Error(`${state.machine.name} got no IPv4 address`);
+  return v4;
+}
+
+function sandboxAddresses(result: Result, netns: string): string[] {
+  const index = result.interfaces?.findIndex((i) => i.sandbox === netns) ?? -1;
+  return (result.ips ?? []).filter((ip) => ip.interface === undefined || ip.interface === index).map((ip) => ip.address);
+}
+
+class Demo {
+  readonly progress: Progress;
+  readonly findings: Findings = { machines: [] };
+  readonly paths: RuntimePaths = {
+    confDir: join(WORK_DIR, 'net.d'),
+    cacheDir: join(WORK_DIR, 'cache'),
+    pluginDirs: [bundleDir()],
+  };
+  networkd: Networkd | undefined;
+  driver: MachineDriver | undefined;
+
+  constructor(
+    readonly io: Io,
+    readonly options: DemoOptions,
+  ) {
+    this.progress = new Progress(io);
+  }
+
+  async setUp(): Promise<void> {
+    const { progress } = this;
+    await progress.step('private sandbox: own network, mount and pid namespaces', () => isolateFileSystems(WORK_DIR), () => 'the host network namespace is out of reach');
+    this.networkd = this.options.netlinkOnly
+      ? undefined
+      : await progress.step('start systemd-networkd in the sandbox', () => startNetworkd(WORK_DIR), (n) =>
+          n ? 'running, with a private D-Bus' : 'not installed: the zone uses the netlink backend',
+        );
+    this.findings.backend = this.networkd ? 'networkd' : 'netlink';
+    await progress.step(`create zone ${DEMO_ZONE}`, () => this.writeNetwork(), () => `network ${DEMO_ZONE} in ${this.paths.confDir}, bridge vz-${DEMO_ZONE}, 10.89.0.0/24 and fd89::/64`);
+    this.driver = machineDriver(this.options.namespacesOnly);
+    if (!this.driver) throw new Error('neither systemd-nspawn nor nsenter is installed (apt-get install systemd-container util-linux)');
+    this.findings.driver = this.driver.kind;
+  }
+
+  async writeNetwork(): Promise<void> {
+    const conflist = exampleConfList({
+      network: DEMO_ZONE,
+      backend: this.options.netlinkOnly ? 'netlink' : 'auto',
+      dataDir: join(WORK_DIR, 'ipam'),
+      portsStateDir: join(WORK_DIR, 'ports'),
+    });
+    await mkdir(this.paths.confDir, { recursive: true });
+    await writeFile(join(this.paths.confDir, `${DEMO_ZONE}.conflist`), renderConfList(conflist));
+  }
+
+  async attachMachine(name: string, page: string, ports: PortMapping[]): Promise<MachineState> {
+    const state = await this.newMachine({ name, root: join(WORK_DIR, 'machines', name), netns: machineNetnsPath(name) }, page, 'zonectl up (CNI)');
+    state.ports = ports;
+    const outcome = await machineUp({ ...this.paths, machine: name, network: DEMO_ZONE, portMappings: ports });
+    state.up = true;
+    state.addresses = sandboxAddresses(outcome.result, outcome.netns);
+    return state;
+  }
+
+  async newMachine(machine: Machine, page: string, joined: string): Promise<MachineState> {
+    const state: MachineState = { machine, joined, addresses: [], ports: [], up: false };
+    this.findings.machines.push(state);
+    await buildMachineRoot(machine.root, this.options.busybox, { page, hostname: machine.name });
+    return state;
+  }
+
+  /** The second machine over HTTP to the first, by the first's zone address. */
+  async fetchAcrossZone(url: string): Promise<string> {
+    const driver = this.driver as MachineDriver;
+    // With networkd and nspawn, the client is an nspawn machine of the zone in nspawn's own
+    // way (--network-zone, DHCP from the pool networkd serves): both kinds share one bridge.
+    if (this.networkd && driver.kind === 'systemd-nspawn machines') return this.nativeClientFetch(url);
+    const client = await this.progress.step(`zonectl up ${CLIENT} --network ${DEMO_ZONE}`, () => this.attachMachine(CLIENT, `hello from ${CLIENT}`, []), (s) => s.addresses.join(', '));
+    return this.progress.step(`${CLIENT} fetches ${url} across the zone`, async () => {
+      const result = await driver.run(client.machine, ['wget', '-q', '-O', '-', url], 30_000);
+      if (result.code !== 0) throw new Error(`wget exited with ${result.code}: ${(result.stderr || result.stdout).trim()}`);
+      return result.stdout.trim();
+    }, (body) => `"${body}"`);
+  }
+
+  /**
+   * The client stays up after its fetch (so `zonectl status` shows it on the bridge) and reports
+   * through stdout: its DHCP address, the page, then a marker line.
+   */
+  async nativeClientFetch(url: string): Promise<string> {
+    const driver = this.driver as MachineDriver;
+    const state = await this.newMachine({ name: CLIENT, root: join(WORK_DIR, 'machines', CLIENT), zone: DEMO_ZONE }, `hello from ${CLIENT}`, `systemd-nspawn --network-zone=${DEMO_ZONE}, DHCP from networkd`);
+    const script = [
+      'udhcpc -i host0 -s /etc/udhcpc/default.script -q -n -t 10 -T 1 >/dev/null 2>&1 || { echo "no DHCP lease on host0" >&2; exit 3; }',
+      'echo "address $(ip -4 -o addr show dev host0 | awk \'{print $4}\')"',
+      `wget -q -O - ${url} || exit 4`,
+      `echo ${DONE_MARKER}`,
+      'exec sleep 3600',
+    ].join('\n');
+    return this.progress.step(`start ${CLIENT} with systemd-nspawn --network-zone=${DEMO_ZONE}: DHCP lease from networkd, then fetch ${url}`, async () => {
+      state.process = driver.start(state.machine, ['sh', '-c', script], true);
+      const output = await readUntil(state.process, DONE_MARKER, 45_000);
+      const [first = '', ...body] = output.trim().split('\n');
+      state.addresses = [first.replace(/^address /, '')];
+      return body.join('\n').trim();
+    }, (body) => `${CLIENT} got ${state.addresses.join(', ')} and "${body}"`);
+  }
+
+  async run(): Promise<void> {
+    const { progress } = this;
+    const driver = this.driver as MachineDriver;
+    const published: PortMapping = { hostPort: DEMO_PORT, containerPort: 80, protocol: 'tcp' };
+    const web = await progress.step(`zonectl up ${WEB} --network ${DEMO_ZONE} --port ${DEMO_PORT}:80`, () => this.attachMachine(WEB, `hello from ${WEB}, a machine in zone ${DEMO_ZONE}`, [published]), (s) =>
+      `${s.addresses.join(', ')} in ${s.machine.netns}`,
+    );
+    await progress.step(`start ${WEB} as ${driver.noun}, serving HTTP on port 80`, async () => {
+      web.process = driver.start(web.machine, ['httpd', '-f', '-p', '80', '-h', driver.path(web.machine, '/www')]);
+      await Promise.race([waitForTcp(ipv4Of(web), 80, 15_000), web.process.exited.then((code) => Promise.reject(new Error(`${WEB} exited (${code})`)))]);
+    }, () => `answers on ${ipv4Of(web)}:80`);
+    this.findings.acrossZone = await this.fetchAcrossZone(`http://${ipv4Of(web)}/`);
+    const local = `http://127.0.0.1:${DEMO_PORT}/`;
+    this.findings.published = await progress.step(`fetch ${local} on the sandbox host (published port)`, async () => {
+      try {
+        return (await httpGet(local, 5_000)).trim();
+      } catch (e) {
+        throw new Error(`${(e as Error).message} (port publishing is the zone plugin's portMappings capability)`);
+      }
+    }, (body) => `"${body}"`);
+    const report = await progress.step('zonectl status', () => collectStatus({ ...this.paths }), (r) => (r.healthy ? 'healthy' : 'UNHEALTHY'));
+    this.io.out(`\n${renderStatus(report, { colour: this.io.tty })}`);
+    if (!report.healthy) throw new Error('zonectl status reports problems');
+  }
+
+  /** Everything in reverse, each step on its own: one failure does not stop the rest. */
+  async tearDown(): Promise<string[]> {
+    const failures: string[] = [];
+    const attempt = async (title: string, fn: () => Promise<unknown>) => {
+      try {
+        await this.progress.step(title, fn);
+      } catch (e) {
+        failures.push(`${title}: ${(e as Error).message}`);
+      }
+    };
+    const running = this.findings.machines.filter((m) => m.process);
+    if (running.length) await attempt(`stop ${running.map((m) => m.machine.name).join(', ')}`, () => Promise.all(running.map((m) => m.process?.stop())));
+    for (const state of [...this.findings.machines].reverse().filter((m) => m.up)) {
+      await attempt(`zonectl down ${state.machine.name}`, async () => {
+        const outcome = await machineDown({ ...this.paths, machine: state.machine.name });
+        if (outcome.failures.length) throw outcome.failures[0];
+      });
+    }
+    await attempt(`remove zone ${DEMO_ZONE}`, () => this.removeZone());
+    if (this.networkd) await attempt('stop systemd-networkd', () => (this.networkd as Networkd).stop());
+    return failures;
+  }
+
+  async removeZone(): Promise<void> {
+    if (this.networkd) {
+      await removeZoneFiles(DEMO_ZONE);
+      await reloadNetworkd();
+    }
+    const rt = await Rtnl.open();
+    try {
+      await rt.deleteLinkIfExists(`vz-${DEMO_ZONE}`);
+    } finally {
+      rt.close();
+    }
+  }
+
+  summary(failure: Error | undefined, cleanupFailures: readonly string[]): string {
+    const f = this.findings;
+    const lines = [''];
+    lines.push(failure || cleanupFailures.length ? 'Summary: the demo FAILED' : 'Summary: the demo passed');
+    if (f.backend) lines.push(`  zone ${DEMO_ZONE}: bridge vz-${DEMO_ZONE}, backend ${f.backend}, ${f.driver ?? 'no machines'}`);
+    for (const m of f.machines) {
+      const ports = m.ports.map(formatPort).join(', ');
+      lines.push(`  ${m.machine.name.padEnd(12)} ${m.addresses.join(', ') || '(no addresses)'}${ports ? `, published ${ports}` : ''}; joined by ${m.joined}`);
+    }
+    if (f.acrossZone) lines.push(`  across the zone:     ${CLIENT} got "${f.acrossZone}"`);
+    if (f.published) lines.push(`  published port:      127.0.0.1:${DEMO_PORT} gave "${f.published}"`);
+    if (failure) lines.push(`  failed: ${failure.message}`);
+    for (const c of cleanupFailures) lines.push(`  cleanup failed: ${c}`);
+    lines.push('  all of it ran in a private sandbox, which ends now; the host\'s network was not touched');
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+export async function runDemo(io: Io, options: DemoOptions): Promise<number> {
+  const demo = new Demo(io, options);
+  let failure: Error | undefined;
+  try {
+    await demo.setUp();
+    await demo.run();
+  } catch (e) {
+    failure = e instanceof Error ? e : new Error(String(e));
+  }
+  const cleanupFailures = await demo.tearDown();
+  io.out(demo.summary(failure, cleanupFailures));
+  return failure || cleanupFailures.length ? 1 : 0;
+}

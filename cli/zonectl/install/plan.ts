@@ -1,0 +1,85 @@
+// What `zonectl install` puts where. An installed copy is a bundle directory, self-contained:
+//   LIB/package.json                 {"type": "commonjs"}: the bundles are CJS
+//   LIB/bin/{zone,zone-ipam,zone-ports,zonectl}
+//   LIB/node_modules/<package>/...   the native addons and what they load (packages.ts)
+// and executables pointing into it: BIN/<plugin> -> LIB/bin/<plugin> (the CNI plugin
+// directory), SBIN/zonectl -> LIB/bin/zonectl; plus the example network in CONF.
+// Node resolves a symlinked script by its real path, so the bundles find LIB/node_modules.
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { CommandError } from '../errors.js';
+import { CONFLIST_FILE, exampleConfList, renderConfList } from '../example.js';
+import { VERSION } from '../version.js';
+import { runtimePackages } from './packages.js';
+
+export const PLUGINS = ['zone', 'zone-ipam', 'zone-ports'] as const;
+export const CLI = 'zonectl';
+export const DEFAULT_LIB_DIR = '/opt/cni-zones';
+export const DEFAULT_BIN_DIR = '/opt/cni/bin';
+export const DEFAULT_SBIN_DIR = '/usr/local/sbin';
+
+export interface InstallDirs {
+  libDir: string;
+  binDir: string;
+  sbinDir: string;
+  confDir: string;
+}
+
+export type InstallItem =
+  | { kind: 'copy'; target: string; source: string; executable: boolean }
+  | { kind: 'write'; target: string; content: string }
+  | { kind: 'symlink'; target: string; linkTo: string };
+
+/** Which items to name in the report; the library's files are counted, not listed. */
+export interface InstallPlan {
+  items: InstallItem[];
+  /** The executables and the conflist: what a user looks for. */
+  visible: Set<string>;
+  packages: string[];
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    // A package's own node_modules holds build-time extras; run-time dependencies come from packages.ts.
+    if (entry.name === 'node_modules') continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
+    else if (entry.isFile() || entry.isSymbolicLink()) out.push(path);
+  }
+  return out;
+}
+
+function requireBundles(bundleDir: string): void {
+  const missing = [...PLUGINS, CLI].filter((name) => !existsSync(join(bundleDir, name)));
+  if (missing.length) {
+    throw new CommandError(`the bundles ${missing.join(', ')} are missing in ${bundleDir}`, 'build them with "make build" (or "node scripts/build.mjs")');
+  }
+}
+
+export const LIB_PACKAGE_JSON = `${JSON.stringify({ name: 'cni-zones', version: VERSION, private: true, type: 'commonjs' })}\n`;
+
+export async function planInstall(dirs: InstallDirs, bundleDir: string): Promise<InstallPlan> {
+  requireBundles(bundleDir);
+  const libBin = join(dirs.libDir, 'bin');
+  const items: InstallItem[] = [{ kind: 'write', target: join(dirs.libDir, 'package.json'), content: LIB_PACKAGE_JSON }];
+  for (const name of [...PLUGINS, CLI]) items.push({ kind: 'copy', target: join(libBin, name), source: join(bundleDir, name), executable: true });
+  const packages = runtimePackages(bundleDir);
+  for (const pkg of packages) {
+    for (const file of await filesUnder(pkg.dir)) {
+      items.push({ kind: 'copy', target: join(dirs.libDir, 'node_modules', pkg.name, relative(pkg.dir, file)), source: file, executable: false });
+    }
+  }
+  const links: InstallItem[] = [
+    ...PLUGINS.map((name): InstallItem => ({ kind: 'symlink', target: join(dirs.binDir, name), linkTo: join(libBin, name) })),
+    { kind: 'symlink', target: join(dirs.sbinDir, CLI), linkTo: join(libBin, CLI) },
+  ];
+  const conflist: InstallItem = { kind: 'write', target: join(dirs.confDir, CONFLIST_FILE), content: renderConfList(exampleConfList()) };
+  items.push(...links, conflist);
+  return {
+    items,
+    visible: new Set([...links.map((l) => l.target), conflist.target]),
+    packages: packages.map((p) => `${p.name}@${p.version}`),
+  };
+}

@@ -1,0 +1,244 @@
+// Gather `zonectl status`: for each network whose chain holds the `zone` plugin, the zone's
+// configuration, its bridge as the kernel and networkd see it, the network's CNI STATUS, and
+// every cached attachment with a CHECK. Read-only: nothing on the host changes.
+import { asCniError } from '../../../lib/cni/errors.js';
+import type { NetConf } from '../../../lib/cni/config.js';
+import type { Result } from '../../../lib/cni/types.js';
+import { formatAddress, networkOf, offset, parseCidr } from '../../../lib/ipam/address.js';
+import { detectNetworkd, type Detection } from '../../../lib/networkd/networkd.js';
+import { readLinkState } from '../../../lib/networkd/link-state.js';
+import { portMappingsOf } from '../../../lib/nspawn/port-spec.js';
+import type { RuntimePaths } from '../../../lib/nspawn/runtime-paths.js';
+import { runtimeConfOfEntry } from '../../../lib/nspawn/up.js';
+import type { Address } from '../../../lib/rtnl/addresses.js';
+import { Rtnl } from '../../../lib/rtnl/client.js';
+import type { Link } from '../../../lib/rtnl/links.js';
+import { listCacheEntries } from '../../../lib/runtime/cache.js';
+import type { CacheEntry } from '../../../lib/runtime/cache-format.js';
+import { checkNetworkList } from '../../../lib/runtime/check.js';
+import type { NetworkConfigList, PluginConfig } from '../../../lib/runtime/conf.js';
+import { statusNetworkList } from '../../../lib/runtime/status.js';
+import { loadZoneConfig, type ZoneConfig } from '../../../lib/zone/config.js';
+import { hostVethName } from '../../../lib/zone/names.js';
+import { netnsIsPresent } from '../netns.js';
+import type { AttachmentView, BridgeView, DhcpPoolView, StatusReport, Verdict, ZoneView } from './model.js';
+import { readConfDir } from './networks.js';
+
+/** What the kernel says about the host namespace, read once for every zone. */
+interface HostLinks {
+  links: Link[];
+  addresses: Address[];
+}
+
+async function readHostLinks(): Promise<HostLinks> {
+  const rt = await Rtnl.open();
+  try {
+    return { links: await rt.listLinks(), addresses: await rt.listAddresses() };
+  } finally {
+    rt.close();
+  }
+}
+
+function zonePlugin(list: NetworkConfigList): PluginConfig | undefined {
+  return list.plugins.find((p) => p.type === 'zone');
+}
+
+function requestConf(list: NetworkConfigList, plugin: PluginConfig): NetConf {
+  return { ...plugin.conf, name: list.name, cniVersion: list.cniVersion } as NetConf;
+}
+
+interface RawIpam {
+  subnet?: unknown;
+  ranges?: unknown;
+}
+
+/** Subnets as written in the ipam section (`ranges` and the legacy `subnet`). */
+export function subnetsOf(ipam: unknown): string[] {
+  const raw = (ipam ?? {}) as RawIpam;
+  const subnets: string[] = [];
+  if (typeof raw.subnet === 'string') subnets.push(raw.subnet);
+  if (Array.isArray(raw.ranges)) {
+    for (const set of raw.ranges) {
+      if (!Array.isArray(set)) continue;
+      for (const range of set) {
+        const subnet = (range as { subnet?: unknown } | null)?.subnet;
+        if (typeof subnet === 'string' && !subnets.includes(subnet)) subnets.push(subnet);
+      }
+    }
+  }
+  return subnets;
+}
+
+/** The addresses networkd's DHCP server hands out: `offset` from the first IPv4 subnet's network address. */
+export function dhcpPoolOf(subnets: readonly string[], pool: { offset: number; size: number } | undefined): DhcpPoolView | undefined {
+  if (!pool) return undefined;
+  const cidr = subnets.map(parseCidr).find((c) => c?.address.family === 4);
+  if (!cidr) return undefined;
+  const first = offset(networkOf(cidr.address, cidr.prefix), BigInt(pool.offset));
+  const last = offset(first, BigInt(pool.size - 1));
+  return { first: formatAddress(first), last: formatAddress(last), size: pool.size };
+}
+
+function bridgeView(config: ZoneConfig, host: HostLinks, attachments: readonly AttachmentView[]): BridgeView {
+  const link = host.links.find((l) => l.name === config.bridge && l.kind === 'bridge');
+  if (!link) return { name: config.bridge, present: false, addresses: [], ports: [], otherPorts: [] };
+  const ours = new Set(attachments.map((a) => a.hostVeth));
+  const ports = host.links.filter((l) => l.master === link.index).map((l) => l.name);
+  const addresses = host.addresses.filter((a) => a.index === link.index && a.scope === 0).map((a) => a.cidr);
+  return {
+    name: config.bridge,
+    present: true,
+    up: link.up,
+    ...(link.mac !== undefined && { mac: link.mac }),
+    addresses,
+    ports,
+    otherPorts: ports.filter((p) => !ours.has(p)),
+  };
+}
+
+async function verdict(run: () => Promise<void>): Promise<Verdict> {
+  try {
+    await run();
+    return { ok: true };
+  } catch (e) {
+    const error = asCniError(e);
+    return { ok: false, error: error.details ? `${error.message}: ${error.details}` : error.message };
+  }
+}
+
+function containerSide(result: Result | undefined, entry: CacheEntry): { addresses: string[]; mac?: string } {
+  const index = result?.interfaces?.findIndex((i) => i.name === entry.ifname && (i.sandbox ?? '') !== '') ?? -1;
+  const ips = (result?.ips ?? []).filter((ip) => index < 0 || ip.interface === undefined || ip.interface === index);
+  const mac = index >= 0 ? result?.interfaces?.[index]?.mac : undefined;
+  return { addresses: ips.map((ip) => ip.address), ...(mac !== undefined && { mac }) };
+}
+
+async function attachmentView(list: NetworkConfigList, entry: CacheEntry, paths: RuntimePaths): Promise<AttachmentView> {
+  const netns = entry.netns ?? '';
+  const netnsPresent = netnsIsPresent(netns);
+  const result = entry.result as Result | undefined;
+  const view: AttachmentView = {
+    containerId: entry.containerId,
+    ifname: entry.ifname,
+    netns,
+    netnsPresent,
+    ...containerSide(result, entry),
+    hostVeth: hostVethName(entry.containerId, entry.ifname),
+    ports: portMappingsOf(entry.capabilityArgs),
+    check: { ok: false },
+  };
+  if (!netnsPresent) view.check = { ok: false, error: `network namespace ${netns || '(none)'} is gone; "zonectl gc" removes the attachment` };
+  else if (list.disableCheck) view.check = { ok: true, skipped: 'the network disables CHECK' };
+  else view.check = await verdict(() => checkNetworkList(list, runtimeConfOfEntry(paths, entry, netns)));
+  return view;
+}
+
+/** At most `limit` at a time: each CHECK runs plugin processes. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function activeBackend(configured: string, networkd: Detection): ZoneView['backend'] {
+  if (configured === 'netlink') return { configured, active: 'netlink' };
+  if (networkd.presence === 'running') return { configured, active: 'networkd' };
+  if (networkd.presence === 'unresponsive') return { configured, problem: `systemd-networkd does not answer: ${networkd.reason}` };
+  if (configured === 'networkd') return { configured, problem: 'backend "networkd" chosen but systemd-networkd is not running' };
+  return { configured, active: 'netlink' };
+}
+
+function problemsOf(zone: Omit<ZoneView, 'problems' | 'healthy'>): string[] {
+  const problems: string[] = [];
+  if (zone.backend.problem) problems.push(zone.backend.problem);
+  if (!zone.plugins.ok) problems.push(`STATUS: ${zone.plugins.error}`);
+  if (zone.attachments.length && !zone.bridge.present) problems.push(`bridge ${zone.bridge.name} is missing`);
+  else if (zone.bridge.present && zone.bridge.up === false) problems.push(`bridge ${zone.bridge.name} is down`);
+  for (const a of zone.attachments) if (!a.check.ok) problems.push(`${a.containerId} (${a.ifname}): ${a.check.error}`);
+  return problems;
+}
+
+interface ZoneContext {
+  paths: RuntimePaths;
+  host: HostLinks;
+  networkd: Detection;
+}
+
+async function zoneView(list: NetworkConfigList, plugin: PluginConfig, ctx: ZoneContext): Promise<ZoneView> {
+  const conf = requestConf(list, plugin);
+  const config = loadZoneConfig(conf);
+  const entries = await listCacheEntries(ctx.paths.cacheDir, { networkName: list.name });
+  const attachments = await mapLimited(entries, 8, (entry) => attachmentView(list, entry, ctx.paths));
+  const subnets = subnetsOf(conf.ipam);
+  const pool = dhcpPoolOf(subnets, config.dhcpPool);
+  const backend = activeBackend(config.backend, ctx.networkd);
+  const state = backend.active === 'networkd' ? await readLinkState(config.bridge) : undefined;
+  const view = {
+    zone: config.zone,
+    network: list.name,
+    source: list.source,
+    backend,
+    bridge: bridgeView(config, ctx.host, attachments),
+    ...(state && { networkd: { adminState: state.adminState, operState: state.operState, ...(state.networkFile && { networkFile: state.networkFile }) } }),
+    subnets,
+    ...(pool && { dhcpPool: pool }),
+    plugins: await verdict(() => statusNetworkList(list, ctx.paths)),
+    attachments,
+  };
+  const problems = problemsOf(view);
+  return { ...view, problems, healthy: problems.length === 0 };
+}
+
+function brokenZone(list: NetworkConfigList, plugin: PluginConfig, error: unknown): ZoneView {
+  const zone = typeof plugin.conf.zone === 'string' ? plugin.conf.zone : list.name;
+  const message = `invalid zone configuration: ${asCniError(error).message}`;
+  return {
+    zone,
+    network: list.name,
+    source: list.source,
+    backend: { configured: String(plugin.conf.backend ?? 'auto') },
+    bridge: { name: `vz-${zone}`, present: false, addresses: [], ports: [], otherPorts: [] },
+    subnets: [],
+    plugins: { ok: false, error: message },
+    attachments: [],
+    problems: [message],
+    healthy: false,
+  };
+}
+
+export interface StatusQuery extends RuntimePaths {
+  /** Only the zone (or network) of this name. */
+  zone?: string;
+}
+
+export async function collectStatus(query: StatusQuery): Promise<StatusReport> {
+  const { lists, unreadable } = await readConfDir(query.confDir);
+  const ctx: ZoneContext = { paths: query, host: await readHostLinks(), networkd: await detectNetworkd() };
+  const zones: ZoneView[] = [];
+  for (const list of lists) {
+    const plugin = zonePlugin(list);
+    if (!plugin) continue;
+    const name = typeof plugin.conf.zone === 'string' ? plugin.conf.zone : list.name;
+    if (query.zone !== undefined && query.zone !== name && query.zone !== list.name) continue;
+    try {
+      zones.push(await zoneView(list, plugin, ctx));
+    } catch (e) {
+      zones.push(brokenZone(list, plugin, e));
+    }
+  }
+  return {
+    confDir: query.confDir,
+    cacheDir: query.cacheDir,
+    networkd: { presence: ctx.networkd.presence, reason: ctx.networkd.reason },
+    zones,
+    unreadable: query.zone === undefined ? unreadable : [],
+    healthy: zones.every((z) => z.healthy) && (query.zone !== undefined || unreadable.length === 0),
+  };
+}

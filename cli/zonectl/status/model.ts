@@ -1,0 +1,76 @@
+// What `zonectl status` reports, as data: printed as tables or as JSON (--json), so the
+// two views never disagree. Every field is a fact read from the host at that moment.
+import type { PortMapping } from '../../../lib/nspawn/port-spec.js';
+
+export interface Verdict {
+  ok: boolean;
+  /** Why not, when not ok; "skipped: ..." notes when not run. */
+  error?: string;
+  skipped?: string;
+}
+
+export interface AttachmentView {
+  containerId: string;
+  ifname: string;
+  netns: string;
+  netnsPresent: boolean;
+  /** CIDR notation, from the cached ADD result. */
+  addresses: string[];
+  mac?: string;
+  /** The host end on the zone's bridge. */
+  hostVeth: string;
+  ports: PortMapping[];
+  check: Verdict;
+}
+
+export interface BridgeView {
+  name: string;
+  present: boolean;
+  up?: boolean;
+  mac?: string;
+  addresses: string[];
+  /** Every port of the bridge. */
+  ports: string[];
+  /** Ports that are none of the cached attachments (nspawn --network-zone machines, other runtimes). */
+  otherPorts: string[];
+}
+
+export interface NetworkdLinkView {
+  adminState: string;
+  operState: string;
+  networkFile?: string;
+}
+
+export interface DhcpPoolView {
+  first: string;
+  last: string;
+  size: number;
+}
+
+export interface ZoneView {
+  zone: string;
+  network: string;
+  /** The conflist file. */
+  source: string;
+  backend: { configured: string; active?: 'networkd' | 'netlink'; problem?: string };
+  bridge: BridgeView;
+  /** networkd's view of the bridge, when networkd runs. */
+  networkd?: NetworkdLinkView;
+  subnets: string[];
+  dhcpPool?: DhcpPoolView;
+  /** The network's CNI STATUS. */
+  plugins: Verdict;
+  attachments: AttachmentView[];
+  problems: string[];
+  healthy: boolean;
+}
+
+export interface StatusReport {
+  confDir: string;
+  cacheDir: string;
+  networkd: { presence: string; reason: string };
+  zones: ZoneView[];
+  /** Configuration files that could not be read. */
+  unreadable: { file: string; error: string }[];
+  healthy: boolean;
+}

@@ -1,0 +1,96 @@
+// `zonectl status` for people: one block per zone in the manner of networkctl status, then
+// its attachments as a table, then what is wrong and how to fix it.
+import type { PortMapping } from '../../../lib/nspawn/port-spec.js';
+import { twoColumns } from '../args.js';
+import { renderTable } from '../table.js';
+import type { AttachmentView, StatusReport, ZoneView } from './model.js';
+
+export interface RenderOptions {
+  /** ANSI colour for the state dots. */
+  colour: boolean;
+}
+
+const GREEN = '\x1b[32m';
+const RED = '\x1b[31m';
+const RESET = '\x1b[0m';
+
+function dot(healthy: boolean, options: RenderOptions): string {
+  if (!options.colour) return '●';
+  return `${healthy ? GREEN : RED}●${RESET}`;
+}
+
+export function formatPort(p: PortMapping): string {
+  return `${p.protocol} ${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}→${p.containerPort}`;
+}
+
+function bridgeLine(zone: ZoneView): string {
+  const b = zone.bridge;
+  if (!b.present) return `${b.name} (not there yet: it is made with the first attachment)`;
+  const state = b.up ? 'up' : 'DOWN';
+  return [b.name, state, ...b.addresses].join(', ');
+}
+
+function backendLine(zone: ZoneView): string {
+  const { configured, active, problem } = zone.backend;
+  if (problem) return `${configured}: ${problem}`;
+  return configured === active ? `${active}` : `${active} (configured: ${configured})`;
+}
+
+function networkdLine(zone: ZoneView): string | undefined {
+  if (zone.backend.active !== 'networkd') return undefined;
+  if (!zone.networkd) return 'no state for the bridge yet';
+  const { adminState, operState, networkFile } = zone.networkd;
+  return `${adminState}, ${operState}${networkFile ? ` (${networkFile})` : ''}`;
+}
+
+
+function checkCell(a: AttachmentView): string {
+  if (a.check.skipped) return `skipped (${a.check.skipped})`;
+  return a.check.ok ? 'ok' : 'FAILED';
+}
+
+function attachmentTable(zone: ZoneView): string {
+  const rows = zone.attachments.map((a) => [
+    a.containerId,
+    a.ifname,
+    a.addresses.join('\n') || '-',
+    a.mac ?? '-',
+    a.ports.map(formatPort).join('\n') || '-',
+    checkCell(a),
+  ]);
+  return renderTable(['CONTAINER', 'IFNAME', 'ADDRESSES', 'MAC', 'PORTS', 'CHECK'], rows, { indent: 2 });
+}
+
+export function renderZone(zone: ZoneView, options: RenderOptions): string {
+  const state = zone.healthy ? 'healthy' : `${zone.problems.length} problem${zone.problems.length === 1 ? '' : 's'}`;
+  const rows: [string, string][] = [
+    ['Network:', `${zone.network} (${zone.source})`],
+    ['Bridge:', bridgeLine(zone)],
+    ['Backend:', backendLine(zone)],
+  ];
+  const networkd = networkdLine(zone);
+  if (networkd) rows.push(['networkd:', networkd]);
+  rows.push(['Subnets:', zone.subnets.join(', ') || '-']);
+  if (zone.dhcpPool) rows.push(['DHCP pool:', `${zone.dhcpPool.first} - ${zone.dhcpPool.last} (${zone.dhcpPool.size} addresses, for --network-zone machines)`]);
+  rows.push(['Plugins:', zone.plugins.ok ? 'ready' : `not ready: ${zone.plugins.error}`]);
+  rows.push(['Attachments:', `${zone.attachments.length}`]);
+  if (zone.bridge.otherPorts.length) rows.push(['Other ports:', `${zone.bridge.otherPorts.join(', ')} (nspawn --network-zone machines, other runtimes)`]);
+  const labelWidth = Math.max(...rows.map(([l]) => l.length));
+  const block = twoColumns(rows.map(([l, r]) => [l.padStart(labelWidth), r]), 4);
+  const out = [`${dot(zone.healthy, options)} zone ${zone.zone}: ${state}`, ...block, '', ''];
+  let text = out.join('\n');
+  if (zone.attachments.length) text += `${attachmentTable(zone)}\n`;
+  if (zone.problems.length) text += `  Problems:\n${zone.problems.map((p) => `    - ${p}\n`).join('')}\n`;
+  return text;
+}
+
+export function renderStatus(report: StatusReport, options: RenderOptions): string {
+  let text = '';
+  if (report.zones.length === 0) {
+    text += `No zones in ${report.confDir} (networks whose chain holds the "zone" plugin).\n`;
+    text += `Run "zonectl install" for the example network, or pass --conf-dir.\n`;
+  }
+  for (const zone of report.zones) text += renderZone(zone, options);
+  for (const u of report.unreadable) text += `${dot(false, options)} ${u.file}: cannot be read: ${u.error}\n`;
+  return text;
+}

@@ -1,0 +1,55 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LIB_PACKAGE_JSON, planInstall } from '../../../../cli/zonectl/install/plan.js';
+import { makeTestTempDir } from '../../../support/paths.js';
+
+let dir: string;
+let bundle: string;
+const dirs = { libDir: '/L', binDir: '/B', sbinDir: '/S', confDir: '/C' };
+
+beforeEach(() => {
+  dir = makeTestTempDir('install-plan');
+  bundle = join(dir, 'dist', 'bin');
+  mkdirSync(bundle, { recursive: true });
+  for (const name of ['zone', 'zone-ipam', 'zone-ports', 'zonectl']) writeFileSync(join(bundle, name), `#!/usr/bin/env node\n// ${name}\n`);
+  for (const name of ['koffi', 'netlink']) {
+    mkdirSync(join(dir, 'node_modules', name, 'lib', 'node_modules', 'junk'), { recursive: true });
+    writeFileSync(join(dir, 'node_modules', name, 'package.json'), JSON.stringify({ name, version: '2.0.0' }));
+    writeFileSync(join(dir, 'node_modules', name, 'lib', 'x.node'), 'native');
+  }
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('planInstall', () => {
+  it('lays out the bundle directory, the links into it, and the example network', async () => {
+    const plan = await planInstall(dirs, bundle);
+    const targets = plan.items.map((i) => `${i.kind} ${i.target}${i.kind === 'symlink' ? ` -> ${i.linkTo}` : ''}`);
+    expect(targets).toEqual([
+      'write /L/package.json',
+      'copy /L/bin/zone',
+      'copy /L/bin/zone-ipam',
+      'copy /L/bin/zone-ports',
+      'copy /L/bin/zonectl',
+      'copy /L/node_modules/koffi/lib/x.node',
+      'copy /L/node_modules/koffi/package.json',
+      'copy /L/node_modules/netlink/lib/x.node',
+      'copy /L/node_modules/netlink/package.json',
+      'symlink /B/zone -> /L/bin/zone',
+      'symlink /B/zone-ipam -> /L/bin/zone-ipam',
+      'symlink /B/zone-ports -> /L/bin/zone-ports',
+      'symlink /S/zonectl -> /L/bin/zonectl',
+      'write /C/cni-zones.conflist',
+    ]);
+    expect(plan.packages).toEqual(['koffi@2.0.0', 'netlink@2.0.0']);
+    expect([...plan.visible]).toEqual(['/B/zone', '/B/zone-ipam', '/B/zone-ports', '/S/zonectl', '/C/cni-zones.conflist']);
+    expect(JSON.parse(LIB_PACKAGE_JSON)).toMatchObject({ type: 'commonjs' });
+    const bundles = plan.items.filter((i) => i.kind === 'copy' && i.target.startsWith('/L/bin/'));
+    expect(bundles.every((i) => i.kind === 'copy' && i.executable)).toBe(true);
+  });
+
+  it('asks for a build when a bundle is missing', async () => {
+    rmSync(join(bundle, 'zone-ports'));
+    await expect(planInstall(dirs, bundle)).rejects.toThrow(/zone-ports are missing/);
+  });
+});

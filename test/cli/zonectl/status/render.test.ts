@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import type { StatusReport, ZoneView } from '../../../../cli/zonectl/status/model.js';
+import { formatPort, renderStatus, renderZone } from '../../../../cli/zonectl/status/render.js';
+
+const zone: ZoneView = {
+  zone: 'web',
+  network: 'web',
+  source: '/etc/cni/net.d/web.conflist',
+  backend: { configured: 'auto', active: 'networkd' },
+  bridge: { name: 'vz-web', present: true, up: true, addresses: ['10.89.0.1/24'], ports: ['vz0', 'vb-m'], otherPorts: ['vb-m'] },
+  networkd: { adminState: 'configured', operState: 'routable', networkFile: '/run/systemd/network/70-cni-zones-web.network' },
+  subnets: ['10.89.0.0/24'],
+  dhcpPool: { first: '10.89.0.128', last: '10.89.0.227', size: 100 },
+  plugins: { ok: true },
+  attachments: [
+    {
+      containerId: 'c1',
+      ifname: 'eth0',
+      netns: '/run/netns/c1',
+      netnsPresent: true,
+      addresses: ['10.89.0.2/24', 'fd89::2/64'],
+      mac: '0a:00:00:00:00:01',
+      hostVeth: 'vz0',
+      ports: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
+      check: { ok: true },
+    },
+  ],
+  problems: [],
+  healthy: true,
+};
+
+describe('renderZone', () => {
+  it('reads like networkctl status, then the attachments', () => {
+    expect(renderZone(zone, { colour: false })).toBe(
+      [
+        '● zone web: healthy',
+        '        Network:  web (/etc/cni/net.d/web.conflist)',
+        '         Bridge:  vz-web, up, 10.89.0.1/24',
+        '        Backend:  networkd (configured: auto)',
+        '       networkd:  configured, routable (/run/systemd/network/70-cni-zones-web.network)',
+        '        Subnets:  10.89.0.0/24',
+        '      DHCP pool:  10.89.0.128 - 10.89.0.227 (100 addresses, for --network-zone machines)',
+        '        Plugins:  ready',
+        '    Attachments:  1',
+        '    Other ports:  vb-m (nspawn --network-zone machines, other runtimes)',
+        '',
+        '  CONTAINER  IFNAME  ADDRESSES     MAC                PORTS        CHECK',
+        '  c1         eth0    10.89.0.2/24  0a:00:00:00:00:01  tcp 8080→80  ok',
+        '                     fd89::2/64',
+        '',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('lists the problems of an unhealthy zone, with colour on a terminal', () => {
+    const broken: ZoneView = {
+      ...zone,
+      backend: { configured: 'netlink', active: 'netlink' },
+      bridge: { name: 'vz-web', present: false, addresses: [], ports: [], otherPorts: [] },
+      plugins: { ok: false, error: 'plugin type="zone" failed (status): nope' },
+      attachments: [{ ...zone.attachments[0]!, check: { ok: false, error: 'interface eth0 is missing' } }],
+      problems: ['bridge vz-web is missing', 'c1 (eth0): interface eth0 is missing'],
+      healthy: false,
+    };
+    const text = renderZone(broken, { colour: true });
+    expect(text.split('\n')[0]).toBe('\x1b[31m●\x1b[0m zone web: 2 problems');
+    expect(text).toContain('Bridge:  vz-web (not there yet');
+    expect(text).toContain('Plugins:  not ready: plugin type="zone" failed (status): nope');
+    expect(text).toMatch(/c1 +eth0 .*FAILED/);
+    expect(text).toContain('  Problems:\n    - bridge vz-web is missing\n    - c1 (eth0): interface eth0 is missing\n');
+  });
+});
+
+describe('renderStatus', () => {
+  const report: StatusReport = { confDir: '/etc/cni/net.d', cacheDir: '/var/lib/cni', networkd: { presence: 'absent', reason: '' }, zones: [], unreadable: [], healthy: true };
+
+  it('explains an empty conf dir', () => {
+    expect(renderStatus(report, { colour: false })).toBe('No zones in /etc/cni/net.d (networks whose chain holds the "zone" plugin).\nRun "zonectl install" for the example network, or pass --conf-dir.\n');
+  });
+
+  it('names unreadable files', () => {
+    const text = renderStatus({ ...report, zones: [zone], unreadable: [{ file: '/x.conflist', error: 'bad JSON' }] }, { colour: false });
+    expect(text).toContain('● zone web: healthy');
+    expect(text).toContain('● /x.conflist: cannot be read: bad JSON\n');
+  });
+});
+
+describe('formatPort', () => {
+  it('writes protocol, host side and container port', () => {
+    expect(formatPort({ hostPort: 53, containerPort: 5353, protocol: 'udp', hostIP: '127.0.0.1' })).toBe('udp 127.0.0.1:53→5353');
+  });
+});

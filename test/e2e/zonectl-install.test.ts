@@ -1,0 +1,125 @@
+// `zonectl install` into temporary directories, then the installed copy at work: the links in
+// the plugin directory lead into the bundle directory, the plugins answer VERSION from there,
+// and the installed zonectl attaches and detaches a machine with the installed plugins (the
+// native modules come from the bundle directory's own node_modules). Installing again changes
+// nothing; a file with other content stops the install unless --force.
+
+import { existsSync, lstatSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { expect, it, onTestFinished } from 'vitest';
+import { cleanupOnExit } from '../support/exit-cleanup.js';
+import { nsenterArgs } from '../support/netns.js';
+import { makeTestTempDir } from '../support/paths.js';
+import { runPlugin } from '../support/plugin-process.js';
+import { privileged } from '../support/privileges.js';
+import { allocations, cacheRecords, createZonectlWorld, useZonectlBundles } from './zonectl-harness.js';
+
+const suite = privileged(['ip', 'nsenter', 'nft']);
+useZonectlBundles();
+const PLUGINS = ['zone', 'zone-ipam', 'zone-ports'];
+
+interface Layout {
+  lib: string;
+  bin: string;
+  sbin: string;
+  conf: string;
+}
+
+function layoutIn(dir: string): Layout {
+  return { lib: join(dir, 'lib/cni-zones'), bin: join(dir, 'opt/cni/bin'), sbin: join(dir, 'sbin'), conf: join(dir, 'etc/cni/net.d') };
+}
+
+function installArgs(layout: Layout): string[] {
+  return ['install', '--lib-dir', layout.lib, '--bin-dir', layout.bin, '--sbin-dir', layout.sbin, '--conf-dir', layout.conf];
+}
+
+/**
+ * A directory outside the repository: .test-tmp would let Node find the repository's
+ * node_modules upward and hide a bundle directory that lacks its own.
+ */
+function outsideTheRepository(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'czt-zonectl-install-'));
+  const cancel = cleanupOnExit(() => rmSync(dir, { recursive: true, force: true }));
+  onTestFinished(async () => {
+    await rm(dir, { recursive: true, force: true });
+    cancel();
+  });
+  return dir;
+}
+
+suite.describe('zonectl install', () => {
+  it('installs a self-contained bundle directory whose copy runs a real ADD and DEL', async () => {
+    const world = await createZonectlWorld();
+    const layout = layoutIn(outsideTheRepository());
+    const install = await execa(join(world.bin, 'zonectl'), installArgs(layout), { reject: false });
+    expect(install.exitCode, install.stderr).toBe(0);
+    expect(install.stdout).toContain(`${join(layout.bin, 'zone')} -> ${join(layout.lib, 'bin/zone')}`);
+
+    for (const name of PLUGINS) {
+      expect(lstatSync(join(layout.bin, name)).isSymbolicLink()).toBe(true);
+      expect(readlinkSync(join(layout.bin, name))).toBe(join(layout.lib, 'bin', name));
+    }
+    expect(readlinkSync(join(layout.sbin, 'zonectl'))).toBe(join(layout.lib, 'bin/zonectl'));
+    for (const pkg of ['koffi', 'netlink', 'node-gyp-build']) expect(existsSync(join(layout.lib, 'node_modules', pkg, 'package.json'))).toBe(true);
+    expect(JSON.parse(await readFile(join(layout.lib, 'package.json'), 'utf8'))).toMatchObject({ type: 'commonjs' });
+    const example = JSON.parse(await readFile(join(layout.conf, 'cni-zones.conflist'), 'utf8'));
+    expect(example).toMatchObject({ cniVersion: '1.0.0', cniVersions: ['1.0.0', '1.1.0'], name: 'cni-zones' });
+
+    for (const name of PLUGINS) {
+      const version = await runPlugin(join(layout.bin, name), { command: 'VERSION', stdin: { cniVersion: '1.0.0' } });
+      expect(version.exitCode, version.stderr).toBe(0);
+      expect(version.json).toMatchObject({ cniVersion: '1.0.0', supportedVersions: expect.arrayContaining(['1.0.0', '1.1.0']) });
+    }
+    const installed = join(layout.sbin, 'zonectl');
+    const version = await execa(installed, ['--version']);
+    expect(version.stdout).toMatch(/^zonectl \d+\.\d+\.\d+/);
+
+    const machine = world.machineName('inst');
+    const runtime = ['--conf-dir', world.confDir, '--cache-dir', world.cacheDir, '--cni-path', layout.bin];
+    const up = await execa('nsenter', [...nsenterArgs(world.host), installed, 'up', machine, '--network', world.network, ...runtime], { reject: false });
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/address\s+10\.89\.0\.\d+\/24/);
+    expect(allocations(world.store)).toHaveLength(2);
+    const status = await execa('nsenter', [...nsenterArgs(world.host), installed, 'status', ...runtime], { reject: false });
+    expect(status.exitCode, status.stdout).toBe(0);
+    const down = await execa('nsenter', [...nsenterArgs(world.host), installed, 'down', machine, ...runtime], { reject: false });
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(allocations(world.store)).toEqual([]);
+    expect(cacheRecords(world.cacheDir)).toEqual([]);
+  });
+
+  it('changes nothing the second time, and never replaces a different file without --force', async () => {
+    const dir = makeTestTempDir('zonectl-install');
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const world = await createZonectlWorld();
+    const layout = layoutIn(dir);
+    const zonectl = join(world.bin, 'zonectl');
+    expect((await execa(zonectl, installArgs(layout))).exitCode).toBe(0);
+
+    const again = await execa(zonectl, installArgs(layout));
+    expect(again.stdout).toContain('all unchanged');
+    expect(again.stdout).not.toMatch(/\b(installed|replaced)$/m);
+
+    // The administrator's own network and a foreign plugin of the same name.
+    const conflist = join(layout.conf, 'cni-zones.conflist');
+    await writeFile(conflist, '{"cniVersion": "1.0.0", "name": "cni-zones", "plugins": [{"type": "bridge"}]}\n');
+    await rm(join(layout.bin, 'zone'));
+    await cp('/bin/true', join(layout.bin, 'zone'));
+    const refused = await execa(zonectl, installArgs(layout), { reject: false });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('2 files already exist with other content; nothing was installed');
+    expect(refused.stderr).toContain(conflist);
+    expect(refused.stderr).toContain('--force');
+    expect(await readFile(conflist, 'utf8')).toContain('bridge');
+    expect(lstatSync(join(layout.bin, 'zone')).isSymbolicLink()).toBe(false);
+
+    const forced = await execa(zonectl, [...installArgs(layout), '--force'], { reject: false });
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect(forced.stdout).toMatch(new RegExp(`${conflist}\\s+replaced`));
+    expect(readlinkSync(join(layout.bin, 'zone'))).toBe(join(layout.lib, 'bin/zone'));
+    expect(JSON.parse(await readFile(conflist, 'utf8')).plugins[0].type).toBe('zone');
+  });
+});

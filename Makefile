@@ -2,7 +2,7 @@
 SHELL := /bin/sh
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: all deps system-deps build typecheck test test-unit demo bench clean
+.PHONY: all deps system-deps build typecheck test test-unit demo bench conformance clean
 
 all: build
 
@@ -34,6 +34,10 @@ demo: deps build
 
 bench: deps build
 	node scripts/bench.mjs
+
+# The CNI conformance cases against our plugins (root: private namespaces); fails on any MUST failure.
+conformance: deps build
+	node dist/conformance.cjs --config conformance/profiles/cni-zones.json --plugin-dir dist/bin $(CONFORMANCE_ARGS)
 
 clean:
 	rm -rf dist .test-tmp

@@ -34,3 +34,20 @@ for (const [name, entry] of Object.entries(executables)) {
   await chmod(outfile, 0o755);
   console.log(`${outfile}  ${((await stat(outfile)).size / 1024).toFixed(1)} KiB`);
 }
+
+// The conformance harness (conformance/main.ts) is a tool, not a plugin: outside dist/bin,
+// so it is never mistaken for one in a plugin directory. `npm run conformance` runs it.
+await build({
+  entryPoints: ['conformance/main.ts'],
+  outfile: 'dist/conformance.cjs',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  legalComments: 'none',
+  banner: { js: '#!/usr/bin/env node\n"use strict";var __bundleUrl = require("url").pathToFileURL(__filename).href;' },
+  define: { 'import.meta.url': '__bundleUrl' },
+  external: ['koffi', 'netlink'],
+  logLevel: 'warning',
+});
+console.log(`dist/conformance.cjs  ${((await stat('dist/conformance.cjs')).size / 1024).toFixed(1)} KiB`);

@@ -149,26 +149,8 @@ function runPortsBenchmarks(hostNs, ctNs, stateDir) {
   const pluginEnv = (command, id) => ({ CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: REFERENCE_DIR });
   const conf = (type, port) =>
     JSON.stringify({ cniVersion: '1.0.0', name: 'bench', type, portsStateDir: stateDir, runtimeConfig: { portMappings: [{ hostPort: port, containerPort: 80, protocol: 'tcp' }] }, prevResult });
-  // One run inside the bench's host namespace, as a runtime would start it there: wall time,
-  // and CPU time (user + system, the plugin and the nft it waits for) from /usr/bin/time, which
-  // a busy machine inflates far less than wall time.
-  const timed = (label, executable, command, id, stdin) => {
-    const started = process.hrtime.bigint();
-    const r = spawnSync('nsenter', [`--net=/run/netns/${hostNs}`, '/usr/bin/time', '-f', '%U %S', executable], { input: stdin, env: { ...env, ...pluginEnv(command, id) }, encoding: 'utf8' });
-    const wall = Number(process.hrtime.bigint() - started) / 1e6;
-    if (r.status !== 0) throw new Error(`${label} ${command}: exit ${r.status}: ${r.stdout}${r.stderr}`);
-    const [user, system] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
-    return { wall, cpu: (user + system) * 1000 };
-  };
-  const stats = (label, samples) => {
-    const median = (values) => {
-      const sorted = [...values].sort((a, b) => a - b);
-      return sorted[Math.floor((sorted.length - 1) / 2)];
-    };
-    const p90 = (values) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(0.9 * values.length))];
-    const walls = samples.map((s) => s.wall);
-    return { label, median: median(walls), p90: p90(walls), cpu: median(samples.map((s) => s.cpu)) };
-  };
+  const timed = (label, executable, command, id, stdin) => timedIn(hostNs, label, executable, { ...pluginEnv(command, id) }, stdin);
+  const stats = summarize;
   const zonePorts = 'dist/bin/zone-ports';
   const portmap = `${REFERENCE_DIR}/portmap`;
   const whyNoPortmap = portmapBlocker();
@@ -228,10 +210,91 @@ function fillMappings(hostNs, from, to) {
   sh('nsenter', [`--net=/run/netns/${hostNs}`, 'nft', '-f', '-'], { input: `${lines.join('\n')}\n` });
 }
 
+// One plugin run inside a bench host namespace, as a runtime would start it there: wall time,
+// CPU time (user + system, the plugin and what it waits for, e.g. nft) and peak RSS from
+// /usr/bin/time. A busy machine inflates CPU time far less than wall time.
+function timedIn(hostNs, label, executable, pluginEnv, stdin) {
+  const started = process.hrtime.bigint();
+  const r = spawnSync('nsenter', [`--net=/run/netns/${hostNs}`, '/usr/bin/time', '-f', '%U %S %M', executable], { input: stdin, env: { ...env, ...pluginEnv }, encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - started) / 1e6;
+  if (r.status !== 0) throw new Error(`${label} ${pluginEnv.CNI_COMMAND}: exit ${r.status}: ${r.stdout}${r.stderr}`);
+  const [user, system, rssKiB] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { wall, cpu: (user + system) * 1000, rssKiB };
+}
+
+function summarize(label, samples) {
+  const sorted = (values) => [...values].sort((a, b) => a - b);
+  const walls = sorted(samples.map((s) => s.wall));
+  return {
+    label,
+    median: walls[Math.floor((walls.length - 1) / 2)],
+    p90: walls[Math.min(walls.length - 1, Math.floor(0.9 * walls.length))],
+    cpu: sorted(samples.map((s) => s.cpu))[Math.floor((samples.length - 1) / 2)],
+    peakMiB: Math.max(...samples.map((s) => s.rssKiB ?? 0)) / 1024,
+  };
+}
+
+// ---- zone: one ADD/DEL of zone + zone-ipam beside the reference bridge + host-local ----
+async function zoneSection() {
+  console.log('\n## zone + zone-ipam beside bridge + host-local: ADD and DEL\n');
+  const blocker = portsBenchBlocker();
+  if (blocker) return void console.log(`skipped: ${blocker}`);
+  if (!existsSync(`${REFERENCE_DIR}/bridge`)) return void console.log(`skipped: ${REFERENCE_DIR}/bridge missing`);
+  const tag = `czt-${process.pid}`;
+  const namespaces = [`${tag}-3-zhost`, `${tag}-4-zct`, `${tag}-5-bct`];
+  const [hostNs, zoneCt, bridgeCt] = namespaces;
+  const dataDir = mkdtempSync(join(tmpdir(), 'cni-zones-bench-ipam-'));
+  const removeAll = () => {
+    for (const ns of namespaces) spawnSync('ip', ['netns', 'delete', ns]);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.once('exit', removeAll);
+  try {
+    for (const ns of namespaces) {
+      sh('ip', ['netns', 'add', ns]);
+      sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    }
+    const ipam = (type, subnet) => ({ type, dataDir, ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }] });
+    const zoneConf = JSON.stringify({ cniVersion: '1.0.0', name: 'benchz', type: 'zone', zone: 'benchz', backend: 'netlink', ipam: ipam('zone-ipam', '10.87.0.0/16') });
+    const bridgeConf = JSON.stringify({ cniVersion: '1.0.0', name: 'benchb', type: 'bridge', bridge: 'vz-benchb', isGateway: true, ipMasq: true, ipam: ipam('host-local', '10.86.0.0/16') });
+    const zone = (command, id) =>
+      timedIn(hostNs, 'zone', 'dist/bin/zone', { CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: `/run/netns/${zoneCt}`, CNI_IFNAME: 'eth0', CNI_PATH: REFERENCE_DIR }, zoneConf);
+    const bridge = (command, id) =>
+      timedIn(hostNs, 'bridge', `${REFERENCE_DIR}/bridge`, { CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: `/run/netns/${bridgeCt}`, CNI_IFNAME: 'eth0', CNI_PATH: REFERENCE_DIR }, bridgeConf);
+    // A first ADD creates each bridge; the runs measure what every later container costs.
+    for (const plugin of [zone, bridge]) {
+      plugin('ADD', 'warm');
+      plugin('DEL', 'warm');
+    }
+    const times = { zAdd: [], zDel: [], bAdd: [], bDel: [] };
+    for (let i = 0; i < runs; i++) {
+      times.zAdd.push(zone('ADD', `z${i}`));
+      times.zDel.push(zone('DEL', `z${i}`));
+      times.bAdd.push(bridge('ADD', `b${i}`));
+      times.bDel.push(bridge('DEL', `b${i}`));
+    }
+    console.log('| what | median wall ms | p90 wall ms | median CPU ms | peak RSS MiB |');
+    console.log('|---|---:|---:|---:|---:|');
+    for (const [label, samples] of [
+      ['zone + zone-ipam ADD (one process)', times.zAdd],
+      ['zone + zone-ipam DEL', times.zDel],
+      ['reference bridge + host-local ADD', times.bAdd],
+      ['reference bridge + host-local DEL', times.bDel],
+    ]) {
+      const r = summarize(label, samples);
+      console.log(`| ${r.label} | ${r.median.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.cpu.toFixed(0)} | ${r.peakMiB.toFixed(1)} |`);
+    }
+  } finally {
+    removeAll();
+    process.off('exit', removeAll);
+  }
+}
+
 function printPorts(rows) {
   console.log('| what | median wall ms | p90 wall ms | median CPU ms |');
   console.log('|---|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.label} | ${r.median.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.cpu.toFixed(0)} |`);
 }
 
+await zoneSection();
 await portsSection();

@@ -6,12 +6,12 @@ import type { GcRequest, Request } from '../cni/dispatch.js';
 import { CniError, ErrorCode, isCniError } from '../cni/errors.js';
 import type { Attachment, IPConfig, Result } from '../cni/types.js';
 import { CURRENT_VERSION } from '../cni/version.js';
+import { withFileLock } from '../libc/lock.js';
 import { type Address, formatAddress, parseCidr, sameAddress } from './address.js';
 import { allocate, ipConfigFor } from './allocator.js';
 import { type IpamConfig, type IpamStoreConfig, loadIpamConfig, loadStoreConfig } from './config.js';
 import { readResolvConf } from './dns.js';
 import { IpamErrorCode } from './errors.js';
-import { withLock } from './lock.js';
 import { allocatableCount, formatRangeSet, isAllocatable, rangeFor, type RangeSet } from './range.js';
 import {
   type Allocation,
@@ -32,7 +32,7 @@ function ownerOf(req: Request): Attachment {
 export async function ipamAdd(req: Request, config: IpamConfig = loadIpamConfig(req.conf, req.env.args)): Promise<Result> {
   const dns = config.resolvConf ? readResolvConf(config.resolvConf) : undefined;
   ensureStoreDir(config.dir);
-  const ips = await withLock(lockPath(config.dir), () => allocateAll(config, ownerOf(req)));
+  const ips = await withStoreLock(config.dir, () => allocateAll(config, ownerOf(req)));
   const result: Result = { cniVersion: CURRENT_VERSION, ips };
   if (config.routes.length > 0) result.routes = config.routes.map((r) => ({ ...r }));
   if (dns && Object.keys(dns).length > 0) result.dns = dns;
@@ -92,7 +92,7 @@ function isValid(allocation: Allocation, valid: readonly Attachment[]): boolean 
 async function withStoreIfPresent(store: IpamStoreConfig, fn: () => void): Promise<void> {
   if (!storeExists(store.dir)) return;
   try {
-    await withLock(lockPath(store.dir), fn);
+    await withStoreLock(store.dir, fn);
   } catch (e) {
     if (isCniError(e, ErrorCode.IoFailure) && !storeExists(store.dir)) return;
     throw e;
@@ -102,7 +102,7 @@ async function withStoreIfPresent(store: IpamStoreConfig, fn: () => void): Promi
 /** CHECK: the attachment holds addresses, and they are exactly prevResult's addresses in our ranges. */
 export async function ipamCheck(req: Request, config: IpamConfig = loadIpamConfig(req.conf, req.env.args)): Promise<void> {
   const owner = ownerOf(req);
-  const all = storeExists(config.dir) ? await withLock(lockPath(config.dir), () => readAllocations(config.dir)) : [];
+  const all = storeExists(config.dir) ? await withStoreLock(config.dir, () => readAllocations(config.dir)) : [];
   const mine = allocationsOf(all, owner);
   if (mine.length === 0) {
     throw new CniError(IpamErrorCode.NotAllocated, `no address is allocated to ${owner.containerID}/${owner.ifname} in network ${config.network}`);
@@ -149,4 +149,9 @@ export async function ipamStatus(req: Request, config: IpamConfig = loadIpamConf
       throw new CniError(ErrorCode.PluginNotAvailable, `no IP addresses left in range set ${formatRangeSet(set)}`);
     }
   }
+}
+
+/** host-local's lock on the store: flock(2) on <store>/lock. */
+function withStoreLock<T>(dir: string, fn: () => Promise<T> | T): Promise<T> {
+  return withFileLock(lockPath(dir), fn, { kind: 'flock' });
 }

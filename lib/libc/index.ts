@@ -1,5 +1,6 @@
-// The few libc calls Node does not offer, through koffi: flock(2) (interoperates with the
-// locks host-local and systemd-nspawn take) and setns(2) (enter a network namespace).
+// The few libc calls Node does not offer, through koffi: flock(2) (the lock host-local
+// takes), fcntl(2) F_OFD_SETLK (the open-file-description lock systemd-nspawn takes) and
+// setns(2) (enter a network namespace).
 // koffi is loaded on first use, so a plugin start that never needs libc does not pay for it.
 import { requireNative } from './native.js';
 
@@ -9,6 +10,10 @@ export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 export const CLONE_NEWNET = 0x40000000;
 export const EWOULDBLOCK = 11;
+export const EAGAIN = 11;
+export const EACCES = 13;
+const F_OFD_SETLK = 37;
+const F_WRLCK = 1;
 
 export class LibcError extends Error {
   constructor(
@@ -23,6 +28,8 @@ export class LibcError extends Error {
 /** Synchronous libc calls; they throw LibcError on failure. */
 export interface Libc {
   flock(fd: number, operation: number): void;
+  /** fcntl(fd, F_OFD_SETLK): an exclusive OFD lock on the whole file, without waiting. */
+  ofdLock(fd: number): void;
   setns(fd: number, nstype: number): void;
 }
 
@@ -35,12 +42,17 @@ export function loadLibc(): Promise<Libc> {
     const raw = {
       flock: lib.func('int flock(int fd, int operation)') as (fd: number, op: number) => number,
       setns: lib.func('int setns(int fd, int nstype)') as (fd: number, type: number) => number,
+      fcntl: lib.func('int fcntl(int fd, int cmd, ...)') as (fd: number, cmd: number, ...args: unknown[]) => number,
     };
+    const flockStruct = koffi.pointer(koffi.struct({ l_type: 'short', l_whence: 'short', l_start: 'int64', l_len: 'int64', l_pid: 'int' }));
+    // l_pid must be 0 for OFD locks; l_start 0 and l_len 0 cover the whole file.
+    const wholeFile = { l_type: F_WRLCK, l_whence: 0, l_start: 0, l_len: 0, l_pid: 0 };
     const check = (call: string, rc: number) => {
       if (rc !== 0) throw new LibcError(call, koffi.errno());
     };
     return {
       flock: (fd, operation) => check('flock', raw.flock(fd, operation)),
+      ofdLock: (fd) => check('fcntl(F_OFD_SETLK)', raw.fcntl(fd, F_OFD_SETLK, flockStruct, wholeFile)),
       setns: (fd, nstype) => check('setns', raw.setns(fd, nstype)),
     };
   })();

@@ -105,9 +105,8 @@ function validateMtu(mtu: number | undefined, operation: string): void {
 }
 
 /** IFALIASZ is 256 with the terminating NUL; printable ASCII only, so nothing odd reaches `ip link`. */
-function validAlias(alias: string, operation: string): string {
+function validateAlias(alias: string, operation: string): void {
   if (!/^[\x20-\x7e]{1,255}$/.test(alias)) throw invalidArgument(operation, `invalid interface alias "${alias}"`);
-  return alias;
 }
 
 function netnsFd(netns: NetnsHandle | number): number {
@@ -133,7 +132,7 @@ export function bridgeRequest(name: string, options: BridgeOptions = {}): LinkRe
 }
 
 /** The peer's half of a veth request: struct ifinfomsg, then its own attributes. */
-function vethPeer(options: VethOptions): Buffer {
+function vethPeer(options: Omit<VethOptions, 'alias'>): Buffer {
   return nestedAttribute(VETH_INFO_PEER, [
     interfaceInfoHeader(),
     stringAttribute(IFLA_IFNAME, options.peerName),
@@ -143,14 +142,14 @@ function vethPeer(options: VethOptions): Buffer {
   ]);
 }
 
-export function vethRequest(options: VethOptions): LinkRequest {
+/** The create request of a veth pair; the alias takes a second request (see createVeth). */
+export function vethRequest(options: Omit<VethOptions, 'alias'>): LinkRequest {
   const operation = `create veth ${options.name}`;
   validateLinkName(options.name, operation);
   validateLinkName(options.peerName, operation);
   validateMtu(options.mtu, operation);
   const linkinfo = Buffer.concat([stringAttribute(IFLA_INFO_KIND, 'veth'), nestedAttribute(IFLA_INFO_DATA, [vethPeer(options)])]);
-  const alias = options.alias === undefined ? {} : { ifalias: validAlias(options.alias, operation) };
-  return { data: {}, attrs: { ...commonAttributes(options.name, options.mtu, options.mac), ...alias, linkinfo } };
+  return { data: {}, attrs: { ...commonAttributes(options.name, options.mtu, options.mac), linkinfo } };
 }
 
 /** Bridge-port settings travel as slave data of the port (`ip link set X type bridge_slave hairpin on`). */
@@ -256,7 +255,7 @@ export function createBridge(socket: RtSocket, name: string, options: BridgeOpti
 /** A new veth pair (both ends down); returns the end in this namespace. */
 export async function createVeth(socket: RtSocket, options: VethOptions): Promise<Link> {
   const { alias, ...rest } = options;
-  if (alias !== undefined) validAlias(alias, `create veth ${options.name}`);
+  if (alias !== undefined) validateAlias(alias, `create veth ${options.name}`);
   const link = await create(socket, `create veth ${options.name}`, options.name, vethRequest(rest));
   if (alias === undefined) return link;
   // The kernel ignores IFLA_IFALIAS in a create request; only a change of the link sets it.

@@ -1,9 +1,10 @@
 // The zone's bridge vz-<zone>: made and configured by networkd from our files, or directly
 // over netlink, always under nspawn's zone lock so machines and containers never race on it.
 // An existing bridge (nspawn's, or an earlier ADD's) is adopted, never recreated.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CniError } from '../cni/errors.js';
+import { withFileLock } from '../libc/lock.js';
 import { removeZoneFiles, writeZoneFiles } from '../networkd/files.js';
 import { reloadNetworkd, waitForLink } from '../networkd/networkd.js';
 import { zoneFileNames } from '../networkd/zone-files.js';
@@ -15,7 +16,6 @@ import type { ZoneConfig } from './config.js';
 import { ZoneErrorCode } from './errors.js';
 import { ensureMasquerade, removeMasquerade } from './masquerade.js';
 import { bridgeMac } from './names.js';
-import { withOfdLock } from './zone-lock.js';
 
 /** The lock systemd-nspawn takes while it creates or removes zone bridges. */
 export const ZONE_LOCK = '/run/systemd/nspawn-network-zone';
@@ -26,8 +26,10 @@ export interface ZoneBridge {
   created: boolean;
 }
 
+/** nspawn's lock is an OFD lock, which flock(2) does not exclude. */
 export function withZoneLock<T>(fn: () => Promise<T>): Promise<T> {
-  return withOfdLock(ZONE_LOCK, fn);
+  mkdirSync(dirname(ZONE_LOCK), { recursive: true });
+  return withFileLock(ZONE_LOCK, fn, { kind: 'ofd' });
 }
 
 function requireBridge(link: Link | undefined, name: string): Link | undefined {

@@ -7,14 +7,15 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { formatAddress } from '../../lib/ipam/address.js';
 import type { FilesOutcome } from '../../lib/networkd/files.js';
 import type { LinkState } from '../../lib/networkd/link-state.js';
 import type { Detection } from '../../lib/networkd/networkd.js';
 import type { ZoneNetwork } from '../../lib/networkd/zone-files.js';
 import { createNetns, createVethPair, ipIn, nsExec, removeNetns } from '../support/netns.js';
 import { type NetworkdSandbox, startNetworkdSandbox } from '../support/networkd-sandbox.js';
+import { complaintsAbout, formatNetworkctlAddress, networkctlList, networkctlStatus } from '../support/networkctl.js';
 import { makeTestTempDir, repoRoot } from '../support/paths.js';
+import { poll } from '../support/poll.js';
 import { privileged } from '../support/privileges.js';
 
 const tools = ['ip', 'nsenter', 'unshare', 'setpriv', 'systemd-networkd', 'networkctl', 'dbus-daemon', 'busctl', 'nft', 'busybox'];
@@ -156,43 +157,6 @@ async function driveError(sandbox: NetworkdSandbox, request: object): Promise<Dr
 
 // ---- what networkd itself says ----
 
-interface NetworkctlAddress {
-  Family: number;
-  Address: number[];
-  PrefixLength: number;
-  ConfigSource: string;
-}
-
-interface NetworkctlLink {
-  Name: string;
-  Kind?: string;
-  MTU?: number;
-  AdministrativeState: string;
-  NetworkFile?: string;
-  Addresses?: NetworkctlAddress[];
-}
-
-function formatNetworkctlAddress(address: NetworkctlAddress): string {
-  const value = address.Address.reduce((sum, byte) => (sum << 8n) | BigInt(byte), 0n);
-  return `${formatAddress({ family: address.Family === 2 ? 4 : 6, value })}/${address.PrefixLength}`;
-}
-
-async function networkctlStatus(sandbox: NetworkdSandbox, link: string): Promise<NetworkctlLink> {
-  const { stdout } = await sandbox.exec('networkctl', ['status', '--json=short', link]);
-  return JSON.parse(String(stdout)) as NetworkctlLink;
-}
-
-async function networkctlList(sandbox: NetworkdSandbox): Promise<NetworkctlLink[]> {
-  const { stdout } = await sandbox.exec('networkctl', ['list', '--json=short']);
-  return (JSON.parse(String(stdout)) as { Interfaces: NetworkctlLink[] }).Interfaces;
-}
-
-/** networkd's complaints about a file: its log prefixes them with `PATH:LINE: `. */
-async function complaintsAbout(sandbox: NetworkdSandbox, fileName: string): Promise<string[]> {
-  const log = await sandbox.log();
-  return log.split('\n').filter((line) => new RegExp(`/${fileName.replaceAll('.', '\\.')}:\\d+: `).test(line));
-}
-
 async function nftSetElements(sandbox: NetworkdSandbox, family: 'ip' | 'ip6'): Promise<string[]> {
   const { stdout } = await sandbox.exec('nft', ['-j', 'list', 'set', family, 'io.systemd.nat', 'masq_saddr']);
   const set = (JSON.parse(String(stdout)) as { nftables: { set?: { elem?: unknown[] } }[] }).nftables.find((entry) => entry.set)?.set;
@@ -208,16 +172,6 @@ function median(values: number[]): number {
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
-
-async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const web: ZoneNetwork = {
   zone: 'web',

@@ -27,7 +27,7 @@ import {
   portsTools,
   startServer,
   sysctl,
-} from './ports-harness.js';
+} from '../support/ports-world.js';
 
 const REFERENCE = '/usr/lib/cni';
 const withReference = privileged([...portsTools, `${REFERENCE}/bridge`, `${REFERENCE}/ptp`, `${REFERENCE}/host-local`]);

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { ipIn, type Netns, nsExec } from '../support/netns.js';
 import { privileged } from '../support/privileges.js';
-import { createPortsWorld, GATEWAY, type PortsWorld, probeMap, probesOf, portsTools, startServer, sysctl } from './ports-harness.js';
+import { createPortsWorld, GATEWAY, type PortsWorld, probeMap, probesOf, portsTools, startServer, sysctl } from '../support/ports-world.js';
 
 const priv = privileged(portsTools);
 const SINK_PORT = 9998;

@@ -23,7 +23,7 @@ import {
   probesOf,
   portsTools,
   startServer,
-} from './ports-harness.js';
+} from '../support/ports-world.js';
 
 const priv = privileged([...portsTools, 'unshare', 'mount']);
 const PORT_CONFLICT = 130;

@@ -22,7 +22,7 @@ import {
   portsTools,
   startServer,
   sysctl,
-} from './ports-harness.js';
+} from '../support/ports-world.js';
 import type { Netns } from '../support/netns.js';
 import type { PluginOutcome } from '../support/plugin-process.js';
 import { readdirSync } from 'node:fs';

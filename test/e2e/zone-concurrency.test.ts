@@ -23,7 +23,7 @@ import {
   storeFiles,
   useZoneBundle,
   zoneTools,
-} from './zone-harness.js';
+} from '../support/zone-world.js';
 
 const priv = privileged(zoneTools);
 const PARALLEL = 16;

@@ -19,7 +19,7 @@ import {
   type ZoneWorld,
   useZoneBundle,
   zoneTools,
-} from './zone-harness.js';
+} from '../support/zone-world.js';
 
 const priv = privileged(zoneTools);
 

@@ -5,21 +5,24 @@
 // way a runtime on a networkd host runs it.
 
 import { execa } from 'execa';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { chmod, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { hostVethName } from '../../lib/zone/names.js';
 import { createSandbox, ipIn, type Netns, nsExec, type Sandbox } from '../support/netns.js';
 import { type NetworkdSandbox, startNetworkdSandbox } from '../support/networkd-sandbox.js';
-import { makeTestTempDir, repoRoot } from '../support/paths.js';
+import { makeTestTempDir } from '../support/paths.js';
 import type { PluginOutcome } from '../support/plugin-process.js';
 import { privileged } from '../support/privileges.js';
+import { bundleZone, useZoneBundle } from '../support/zone-world.js';
 
 const HOST_LOCAL = '/usr/lib/cni/host-local';
 const tools = ['ip', 'nsenter', 'unshare', 'setpriv', 'systemd-networkd', 'networkctl', 'dbus-daemon', 'busybox', 'ss', HOST_LOCAL];
 const suite = privileged(tools);
-const ZONE = join(repoRoot, 'dist/bin/zone');
+useZoneBundle();
+/** A private copy of dist/bin/zone, freshly built (test/support/bundles.ts). */
+let ZONE: string;
 // host-local 1.1.1 (Debian 12) speaks up to CNI 1.0.0.
 const CNI_VERSION = '1.0.0';
 
@@ -28,16 +31,9 @@ let tempRoot: string;
 let spyDir: string;
 let counter = 0;
 
-/** The project's build; only dist/bin/zone must come out of it (other executables may be mid-work). */
-async function buildZone(): Promise<void> {
-  const started = Date.now();
-  const build = await execa('node', ['scripts/build.mjs'], { cwd: repoRoot, reject: false });
-  if (!existsSync(ZONE) || statSync(ZONE).mtimeMs < started - 1000) throw new Error(`dist/bin/zone was not rebuilt:\n${build.stderr}`);
-}
-
 beforeAll(async () => {
   if (!suite.canRun) return;
-  await buildZone();
+  ZONE = await bundleZone();
   tempRoot = makeTestTempDir('zone-hostlocal-e2e');
   spyDir = join(tempRoot, 'cni-bin');
   await execa('mkdir', ['-p', spyDir]);

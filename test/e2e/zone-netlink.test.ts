@@ -27,7 +27,7 @@ import {
   sysctl,
   useZoneBundle,
   zoneTools,
-} from './zone-harness.js';
+} from '../support/zone-world.js';
 
 const priv = privileged([...zoneTools, 'unshare', 'mount']);
 const VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;

@@ -5,22 +5,24 @@
 // its nat table, a DHCP lease); containers on the zone must talk TCP; a bridge that exists
 // before the first ADD is adopted; a stopped or hung networkd fails the ADD cleanly.
 
-import { execa } from 'execa';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
-import { formatAddress } from '../../lib/ipam/address.js';
 import { hostVethName } from '../../lib/zone/names.js';
 import { createSandbox, createVethPair, ipIn, type Netns, nsExec, type Sandbox } from '../support/netns.js';
 import { type NetworkdSandbox, startNetworkdSandbox } from '../support/networkd-sandbox.js';
-import { makeTestTempDir, repoRoot } from '../support/paths.js';
+import { complaintsAbout, networkctlStatus, staticAddresses } from '../support/networkctl.js';
+import { makeTestTempDir } from '../support/paths.js';
 import { type PluginOutcome } from '../support/plugin-process.js';
 import { privileged } from '../support/privileges.js';
+import { bundleZone, useZoneBundle } from '../support/zone-world.js';
 
 const tools = ['ip', 'nsenter', 'unshare', 'setpriv', 'systemd-networkd', 'networkctl', 'dbus-daemon', 'nft', 'busybox', 'ss'];
 const suite = privileged(tools);
-const ZONE = join(repoRoot, 'dist/bin/zone');
+useZoneBundle();
+/** A private copy of dist/bin/zone, freshly built (test/support/bundles.ts). */
+let ZONE: string;
 const runtimeDir = '/run/systemd/network';
 const etcDir = '/etc/systemd/network';
 const PORT = 8080;
@@ -28,16 +30,9 @@ const PORT = 8080;
 let tempRoot: string;
 let counter = 0;
 
-/** The project's build; only dist/bin/zone must come out of it (other executables may be mid-work). */
-async function buildZone(): Promise<void> {
-  const started = Date.now();
-  const build = await execa('node', ['scripts/build.mjs'], { cwd: repoRoot, reject: false });
-  if (!existsSync(ZONE) || statSync(ZONE).mtimeMs < started - 1000) throw new Error(`dist/bin/zone was not rebuilt:\n${build.stderr}`);
-}
-
 beforeAll(async () => {
   if (!suite.canRun) return;
-  await buildZone();
+  ZONE = await bundleZone();
   tempRoot = makeTestTempDir('zone-networkd-e2e');
 }, 120_000);
 
@@ -129,42 +124,6 @@ function addressOf(result: AddResult, family: 4 | 6): string {
 }
 
 // ---- what networkd and the kernel say ----
-
-interface NetworkctlAddress {
-  Family: number;
-  Address: number[];
-  PrefixLength: number;
-  ConfigSource: string;
-}
-
-interface NetworkctlLink {
-  Index: number;
-  Name: string;
-  Kind?: string;
-  AdministrativeState: string;
-  NetworkFile?: string;
-  Addresses?: NetworkctlAddress[];
-}
-
-function formatNetworkctlAddress(address: NetworkctlAddress): string {
-  const value = address.Address.reduce((sum, byte) => (sum << 8n) | BigInt(byte), 0n);
-  return `${formatAddress({ family: address.Family === 2 ? 4 : 6, value })}/${address.PrefixLength}`;
-}
-
-async function networkctlStatus(networkd: NetworkdSandbox, link: string): Promise<NetworkctlLink> {
-  const { stdout } = await networkd.exec('networkctl', ['status', '--json=short', link]);
-  return JSON.parse(String(stdout)) as NetworkctlLink;
-}
-
-function staticAddresses(link: NetworkctlLink): string[] {
-  return (link.Addresses ?? []).filter((a) => a.ConfigSource === 'static').map(formatNetworkctlAddress).sort();
-}
-
-/** networkd's complaints about a file: its log prefixes them with `PATH:LINE: `. */
-async function complaintsAbout(networkd: NetworkdSandbox, fileName: string): Promise<string[]> {
-  const log = await networkd.log();
-  return log.split('\n').filter((line) => new RegExp(`/${fileName.replaceAll('.', '\\.')}:\\d+: `).test(line));
-}
 
 async function masqueradedSubnets(networkd: NetworkdSandbox, family: 'ip' | 'ip6'): Promise<string[]> {
   const result = await networkd.exec('nft', ['-j', 'list', 'set', family, 'io.systemd.nat', 'masq_saddr'], { reject: false });

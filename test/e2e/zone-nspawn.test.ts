@@ -5,24 +5,27 @@
 // and the two talk TCP both ways. Both orders: the machine first (nspawn makes the bridge and
 // ADD adopts it) and the container first (ADD makes the zone and nspawn joins it).
 
-import { execa } from 'execa';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
-import { formatAddress } from '../../lib/ipam/address.js';
 import { hostVethName } from '../../lib/zone/names.js';
 import { createSandbox, type Netns, nsExec, type Sandbox } from '../support/netns.js';
 import { type NetworkdSandbox, startNetworkdSandbox } from '../support/networkd-sandbox.js';
+import { networkctlStatus, staticAddresses } from '../support/networkctl.js';
 import { type NspawnMachine, runNspawn, startNspawn } from '../support/nspawn-machine.js';
 import { nspawnRoot } from '../support/nspawn-root.js';
-import { makeTestTempDir, repoRoot } from '../support/paths.js';
+import { makeTestTempDir } from '../support/paths.js';
+import { poll } from '../support/poll.js';
 import type { PluginOutcome } from '../support/plugin-process.js';
 import { privileged } from '../support/privileges.js';
+import { bundleZone, useZoneBundle } from '../support/zone-world.js';
 
 const tools = ['ip', 'nsenter', 'unshare', 'setpriv', 'systemd-networkd', 'networkctl', 'dbus-daemon', 'systemd-nspawn', 'busybox', 'ss', 'python3'];
 const suite = privileged(tools);
-const ZONE = join(repoRoot, 'dist/bin/zone');
+useZoneBundle();
+/** A private copy of dist/bin/zone, freshly built (test/support/bundles.ts). */
+let ZONE: string;
 const CONTAINER_PORT = 8080;
 const machinePage = 'hello from a cni-zones test machine';
 const containerPage = 'hello from a cni container';
@@ -31,16 +34,9 @@ const pool = { offset: 128, size: 64 };
 let tempRoot: string;
 let counter = 0;
 
-/** The project's build; only dist/bin/zone must come out of it (other executables may be mid-work). */
-async function buildZone(): Promise<void> {
-  const started = Date.now();
-  const build = await execa('node', ['scripts/build.mjs'], { cwd: repoRoot, reject: false });
-  if (!existsSync(ZONE) || statSync(ZONE).mtimeMs < started - 1000) throw new Error(`dist/bin/zone was not rebuilt:\n${build.stderr}`);
-}
-
 beforeAll(async () => {
   if (!suite.canRun) return;
-  await buildZone();
+  ZONE = await bundleZone();
   tempRoot = makeTestTempDir('zone-nspawn-e2e');
   await nspawnRoot();
 }, 120_000);
@@ -150,16 +146,6 @@ async function startMachine(networkd: NetworkdSandbox, zone: Zone, defer: (actio
   return { machine, shared, output: () => output };
 }
 
-async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, diagnose?: () => Promise<string>): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}${diagnose ? `\n${await diagnose()}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 async function sharedFile(machine: Machine, name: string): Promise<string | undefined> {
   const path = join(machine.shared, name);
   if (!existsSync(path)) return undefined;
@@ -183,28 +169,6 @@ interface IpLink {
 async function sandboxLinks(networkd: NetworkdSandbox): Promise<IpLink[]> {
   const { stdout } = await networkd.exec('ip', ['-j', 'link', 'show']);
   return JSON.parse(String(stdout)) as IpLink[];
-}
-
-interface NetworkctlLink {
-  Index: number;
-  AdministrativeState: string;
-  NetworkFile?: string;
-  Addresses?: { Family: number; Address: number[]; PrefixLength: number; ConfigSource: string }[];
-}
-
-async function networkctlStatus(networkd: NetworkdSandbox, link: string): Promise<NetworkctlLink> {
-  const { stdout } = await networkd.exec('networkctl', ['status', '--json=short', link]);
-  return JSON.parse(String(stdout)) as NetworkctlLink;
-}
-
-function staticAddresses(link: NetworkctlLink): string[] {
-  return (link.Addresses ?? [])
-    .filter((a) => a.ConfigSource === 'static')
-    .map((a) => {
-      const value = a.Address.reduce((sum, byte) => (sum << 8n) | BigInt(byte), 0n);
-      return `${formatAddress({ family: a.Family === 2 ? 4 : 6, value })}/${a.PrefixLength}`;
-    })
-    .sort();
 }
 
 /** The container answers every TCP connection on CONTAINER_PORT with its page. */

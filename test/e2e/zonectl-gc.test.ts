@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { expect, it } from 'vitest';
 import { nsenterArgs } from '../support/netns.js';
 import { privileged } from '../support/privileges.js';
-import { allocations, cacheRecords, createZonectlWorld, links, useZonectlBundles } from './zonectl-harness.js';
+import { allocations, cacheRecords, createZonectlWorld, links, useZonectlBundles } from '../support/zonectl-world.js';
 
 const suite = privileged(['ip', 'nsenter', 'nft']);
 useZonectlBundles();

@@ -15,7 +15,7 @@ import { nsenterArgs } from '../support/netns.js';
 import { makeTestTempDir } from '../support/paths.js';
 import { runPlugin } from '../support/plugin-process.js';
 import { privileged } from '../support/privileges.js';
-import { allocations, cacheRecords, createZonectlWorld, useZonectlBundles } from './zonectl-harness.js';
+import { allocations, cacheRecords, createZonectlWorld, useZonectlBundles } from '../support/zonectl-world.js';
 
 const suite = privileged(['ip', 'nsenter', 'nft']);
 useZonectlBundles();

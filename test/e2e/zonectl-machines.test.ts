@@ -19,10 +19,10 @@ import {
   httpGet,
   links,
   netnsPathOf,
-  poll,
   useZonectlBundles,
   type ZonectlWorld,
-} from './zonectl-harness.js';
+} from '../support/zonectl-world.js';
+import { poll } from '../support/poll.js';
 
 const suite = privileged(['ip', 'nsenter', 'nft', 'systemd-nspawn', 'busybox']);
 useZonectlBundles();

@@ -26,9 +26,9 @@ import {
   hostPart,
   httpGet,
   netnsPathOf,
-  poll,
   useZonectlBundles,
-} from './zonectl-harness.js';
+} from '../support/zonectl-world.js';
+import { poll } from '../support/poll.js';
 
 const suite = privileged(['ip', 'nsenter', 'unshare', 'mount', 'nft', 'systemd-nspawn', 'systemd-analyze', 'busybox']);
 useZonectlBundles();

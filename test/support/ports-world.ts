@@ -1,20 +1,17 @@
-// Shared by the ports*.test.ts end-to-end tests: the `zone` and `zone-ports` executables
-// bundled from the sources as scripts/build.mjs bundles them, into a private directory (a
-// concurrent build of another engineer cannot swap a file under a running test), and a
-// PortsWorld — one sandbox with a "host" namespace where the plugins run as a runtime runs
-// them, an "external" namespace on the host's uplink, and containers on a zone made by the
+// Shared by the ports*.test.ts end-to-end tests: private copies of the `zone` and `zone-ports`
+// bundles (bundles.ts), and a PortsWorld — one sandbox with a "host" namespace where the
+// plugins run as a runtime runs them, an "external" namespace on the host's uplink, and containers on a zone made by the
 // `zone` plugin (netlink backend). Traffic is probed with small Node scripts: TCP and UDP
 // servers that answer with the peer address they see, and a prober that tries many targets
 // at once in one process.
 
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { expect, onTestFinished } from 'vitest';
-import { cleanupOnExit } from '../support/exit-cleanup.js';
-import { addAddress, createSandbox, ipIn, type Netns, nsExec, type Sandbox } from '../support/netns.js';
-import { makeTestTempDir, repoRoot } from '../support/paths.js';
-import { type PluginOutcome, type PluginRun, runPlugin } from '../support/plugin-process.js';
+import { bundleCopies } from './bundles.js';
+import { addAddress, createSandbox, ipIn, type Netns, nsExec, type Sandbox } from './netns.js';
+import { makeTestTempDir } from './paths.js';
+import { type PluginOutcome, type PluginRun, runPlugin } from './plugin-process.js';
 
 export const portsTools = ['ip', 'nsenter', 'nft', 'sysctl'];
 
@@ -23,38 +20,12 @@ export interface Bundles {
   zonePorts: string;
 }
 
-let bundled: Promise<Bundles> | undefined;
+const bundles = bundleCopies('ports', ['zone', 'zone-ports']);
 
-/** zone and zone-ports, built once per test process into .test-tmp with scripts/build.mjs's options. */
-export function bundlePlugins(): Promise<Bundles> {
-  bundled ??= (async () => {
-    const dir = makeTestTempDir(`ports-bundle-${process.pid}`);
-    // Also when vitest stops the worker with a signal, which skips 'exit' handlers of its own.
-    cleanupOnExit(() => rmSync(dir, { recursive: true, force: true }));
-    // The bundle is CJS; Node decides by the nearest package.json (the repository's says ESM).
-    writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs" }\n');
-    const entries = { zone: 'plugins/zone/main.ts', 'zone-ports': 'plugins/zone-ports/main.ts' };
-    for (const [name, entry] of Object.entries(entries)) {
-      const outfile = join(dir, name);
-      await build({
-        entryPoints: [join(repoRoot, entry)],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'cjs',
-        minify: true,
-        legalComments: 'none',
-        banner: { js: '#!/usr/bin/env node\n"use strict";var __bundleUrl = require("url").pathToFileURL(__filename).href;' },
-        define: { 'import.meta.url': '__bundleUrl' },
-        external: ['koffi', 'netlink'],
-        logLevel: 'error',
-      });
-      chmodSync(outfile, 0o755);
-    }
-    return { zone: join(dir, 'zone'), zonePorts: join(dir, 'zone-ports') };
-  })();
-  return bundled;
+/** zone and zone-ports, freshly built and copied once per test process (bundles.ts). */
+export async function bundlePlugins(): Promise<Bundles> {
+  const dir = await bundles.dir();
+  return { zone: join(dir, 'zone'), zonePorts: join(dir, 'zone-ports') };
 }
 
 export interface CniResult {

@@ -3,63 +3,26 @@
 // (through `nsenter --net=`), with its own conf dir, result cache, IPAM store and port records,
 // so nothing reaches /etc/cni, /var/lib/cni or /run/cni-zones of the machine.
 
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, expect, onTestFinished } from 'vitest';
-import { cleanupOnExit } from '../support/exit-cleanup.js';
-import { createSandbox, deleteNetns, ipIn, type Netns, netnsExists, nsenterArgs, type Sandbox, uniqueNetnsName } from '../support/netns.js';
-import { makeTestTempDir, repoRoot } from '../support/paths.js';
-import { runPlugin } from '../support/plugin-process.js';
+import { bundleCopies } from './bundles.js';
+import { createSandbox, deleteNetns, ipIn, type Netns, netnsExists, nsenterArgs, type Sandbox, uniqueNetnsName } from './netns.js';
+import { makeTestTempDir } from './paths.js';
 
 export const BUNDLES = ['zonectl', 'zone', 'zone-ipam', 'zone-ports'] as const;
 
-let bundled: Promise<string> | undefined;
-let bundledDir: string | undefined;
-let cancelExitCleanup: (() => void) | undefined;
+const bundles = bundleCopies('zonectl', BUNDLES);
 
 /** Call at the top of a test file: its bundle copy goes when the file is done. */
 export function useZonectlBundles(): void {
-  afterAll(() => {
-    if (bundledDir) rmSync(bundledDir, { recursive: true, force: true });
-    cancelExitCleanup?.();
-    bundled = undefined;
-    bundledDir = undefined;
-  });
+  afterAll(() => bundles.remove());
 }
 
-/**
- * dist/bin built by scripts/build.mjs, copied once per test file into .test-tmp, so another
- * engineer's build cannot swap a file under a running test. node_modules (koffi, netlink) is
- * found upward from there, as from dist/bin. A copy caught mid-build fails its probe and is taken again.
- */
+/** The directory of dist/bin's BUNDLES, freshly built and copied (bundles.ts). */
 export function bundleDir(): Promise<string> {
-  bundled ??= (async () => {
-    const dir = makeTestTempDir(`zonectl-bundle-${process.pid}`);
-    bundledDir = dir;
-    cancelExitCleanup = cleanupOnExit(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs" }\n');
-    for (let attempt = 1; ; attempt += 1) {
-      await execa('node', ['scripts/build.mjs'], { cwd: repoRoot });
-      for (const name of BUNDLES) {
-        copyFileSync(join(repoRoot, 'dist/bin', name), join(dir, name));
-        chmodSync(join(dir, name), 0o755);
-      }
-      if (await bundlesAnswer(dir)) return dir;
-      if (attempt === 3) throw new Error(`the bundles in ${dir} do not start`);
-    }
-  })();
-  return bundled;
-}
-
-async function bundlesAnswer(dir: string): Promise<boolean> {
-  const cli = await execa(join(dir, 'zonectl'), ['--version'], { reject: false });
-  if (cli.exitCode !== 0) return false;
-  for (const plugin of BUNDLES.filter((b) => b !== 'zonectl')) {
-    const probe = await runPlugin(join(dir, plugin), { command: 'VERSION', stdin: { cniVersion: '1.1.0' } });
-    if (probe.exitCode !== 0) return false;
-  }
-  return true;
+  return bundles.dir();
 }
 
 export interface ZonectlRun {
@@ -213,16 +176,6 @@ export function hostPart(cidr: string): string {
 export async function httpGet(ns: Netns | string, url: string, timeoutMs = 10_000): Promise<{ ok: boolean; body: string }> {
   const result = await execa('nsenter', [...nsenterArgs(ns), 'busybox', 'wget', '-q', '-O', '-', url], { reject: false, timeout: timeoutMs });
   return { ok: result.exitCode === 0, body: result.stdout.trim() };
-}
-
-export async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 export function netnsPathOf(machine: string): string {

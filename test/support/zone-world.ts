@@ -3,64 +3,27 @@
 // sandbox with a "host" namespace where the plugin runs as a runtime runs it, container
 // namespaces, and a private IPAM store — plus readers of kernel state and a TCP probe.
 
-import { chmodSync, copyFileSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, expect, onTestFinished } from 'vitest';
-import { createSandbox, ipIn, type Netns, nsExec, type Sandbox } from '../support/netns.js';
-import { makeTestTempDir, repoRoot } from '../support/paths.js';
-import { type PluginOutcome, type PluginRun, runPlugin } from '../support/plugin-process.js';
+import { bundleCopies } from './bundles.js';
+import { createSandbox, ipIn, type Netns, nsExec, type Sandbox } from './netns.js';
+import { makeTestTempDir } from './paths.js';
+import { type PluginOutcome, type PluginRun, runPlugin } from './plugin-process.js';
 
 export const zoneTools = ['ip', 'nsenter', 'nft', 'bridge'];
 
-let bundled: Promise<string> | undefined;
-let bundleDir: string | undefined;
+const bundles = bundleCopies('zone', ['zone']);
 
-/**
- * dist/bin/zone built by scripts/build.mjs, copied once per test process into .test-tmp:
- * another engineer's build cannot swap the file under a running test. A build that fails
- * (sources mid-edit elsewhere) or a copy caught while a concurrent build was writing (it fails
- * VERSION) is tried again a few times.
- */
-export function bundleZone(): Promise<string> {
-  bundled ??= (async () => {
-    const dir = makeTestTempDir(`zone-bundle-${process.pid}`);
-    bundleDir = dir;
-    // The bundle is CJS; Node decides by the nearest package.json (the repository's says ESM).
-    writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs" }\n');
-    const executable = join(dir, 'zone');
-    let problem = '';
-    for (let attempt = 1; attempt <= 5; attempt += 1) {
-      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 3000));
-      problem = await buildAndCopy(executable);
-      if (problem === '') return executable;
-    }
-    throw new Error(`no working dist/bin/zone: ${problem}`);
-  })();
-  return bundled;
-}
-
-/** '' when `executable` is a fresh copy of dist/bin/zone that answers VERSION, else why not. */
-async function buildAndCopy(executable: string): Promise<string> {
-  const built = join(repoRoot, 'dist/bin/zone');
-  const startedMs = Date.now();
-  // The build makes every executable, zone first: another one failing does not matter here.
-  const build = await execa('node', ['scripts/build.mjs'], { cwd: repoRoot, reject: false });
-  if (!existsSync(built) || statSync(built).mtimeMs < startedMs - 1000) return `scripts/build.mjs did not rebuild it:\n${build.stderr}`;
-  copyFileSync(built, executable);
-  chmodSync(executable, 0o755);
-  const probe = await runPlugin(executable, { command: 'VERSION', stdin: { cniVersion: '1.1.0' } });
-  return probe.exitCode === 0 ? '' : `it does not answer VERSION: ${probe.stdout}${probe.stderr}`;
+/** dist/bin/zone, freshly built and copied once per test process (bundles.ts). */
+export async function bundleZone(): Promise<string> {
+  return join(await bundles.dir(), 'zone');
 }
 
 /** The bundle for a test file: made before its tests, removed after them. */
 export function useZoneBundle(): void {
   beforeAll(() => bundleZone(), 120_000);
-  afterAll(() => {
-    if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
-    bundled = undefined;
-    bundleDir = undefined;
-  });
+  afterAll(() => bundles.remove());
 }
 
 export const DUAL_STACK = [[{ subnet: '10.89.0.0/24' }], [{ subnet: 'fd89:0::/64' }]];

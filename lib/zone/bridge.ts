@@ -3,7 +3,7 @@
 // An existing bridge (nspawn's, or an earlier ADD's) is adopted, never recreated.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CniError } from '../cni/errors.js';
+import { CniError, ErrorCode } from '../cni/errors.js';
 import { withFileLock } from '../libc/lock.js';
 import { removeZoneFiles, writeZoneFiles } from '../networkd/files.js';
 import { reloadNetworkd, waitForLink } from '../networkd/networkd.js';
@@ -48,7 +48,7 @@ export async function ensureBridge(
   return withZoneLock(async () => {
     const before = requireBridge(await rt.getLink(config.bridge), config.bridge);
     try {
-      if (backend === 'networkd') await configureWithNetworkd(config, gateways, before !== undefined);
+      if (backend === 'networkd') await configureWithNetworkd(rt, config, gateways, before !== undefined);
       else await configureWithNetlink(rt, config, gateways, before);
     } catch (e) {
       // The caller registers its undo only for a bridge this returns: half a new zone (files
@@ -62,7 +62,7 @@ export async function ensureBridge(
   });
 }
 
-async function configureWithNetworkd(config: ZoneConfig, gateways: readonly Gateway[], exists: boolean): Promise<void> {
+async function configureWithNetworkd(rt: Rtnl, config: ZoneConfig, gateways: readonly Gateway[], exists: boolean): Promise<void> {
   const outcome = await writeZoneFiles(
     {
       zone: config.zone,
@@ -78,6 +78,28 @@ async function configureWithNetworkd(config: ZoneConfig, gateways: readonly Gate
   if (!outcome.changed && exists) return;
   await reloadNetworkd();
   await waitForLink(config.bridge, { networkFile: join(config.networkDir, zoneFileNames(config.zone).network) });
+  // networkd's state file can still say "configured" from before the reload (seen under load
+  // when only the addresses changed): the gateways on the bridge are the proof.
+  await waitForGateways(rt, config.bridge, gateways);
+}
+
+const GATEWAY_WAIT_MS = 5_000;
+
+async function waitForGateways(rt: Rtnl, bridge: string, gateways: readonly Gateway[]): Promise<void> {
+  const deadline = Date.now() + GATEWAY_WAIT_MS;
+  for (let interval = 2; ; interval = Math.min(interval * 2, 50)) {
+    const present = await rt.listAddresses(bridge);
+    const missing = gateways.filter((g) => !present.some((a) => isGatewayAddress(a, g)));
+    if (missing.length === 0) return;
+    if (Date.now() >= deadline) {
+      throw new CniError(
+        ErrorCode.TryAgainLater,
+        `systemd-networkd has not put ${missing.map((g) => g.cidr).join(', ')} on ${bridge}`,
+        `waited ${GATEWAY_WAIT_MS} ms after the reload; check networkctl status ${bridge}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
 }
 
 async function configureWithNetlink(rt: Rtnl, config: ZoneConfig, gateways: readonly Gateway[], existing: Link | undefined): Promise<void> {

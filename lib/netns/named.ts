@@ -4,13 +4,13 @@
 // right; it is not on a plugin's hot path, so we run `ip` instead of redoing it.
 
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
+import { findExecutable } from '../system/programs.js';
+import { existsSync, readdirSync } from 'node:fs';
 import { errnoCode, NetnsError } from './errors.js';
 
 export const NETNS_RUN_DIR = '/run/netns';
 
 const namePattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
-const ipCandidates = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'];
 
 /** Why `name` cannot be a namespace name, or undefined when it can. */
 export function netnsNameProblem(name: string): string | undefined {
@@ -45,18 +45,8 @@ export function listNamedNetns(): string[] {
   }
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// A runtime may start plugins with a PATH that lacks /usr/sbin.
 function ipCommand(): string {
-  return ipCandidates.find(isExecutable) ?? 'ip';
+  return findExecutable('ip') ?? 'ip';
 }
 
 function runIp(args: readonly string[]): Promise<void> {

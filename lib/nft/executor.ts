@@ -3,8 +3,8 @@
 // runs in the namespace it manages). node:child_process, not execa: this is on every
 // plugin start's path.
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { findExecutable, SYSTEM_DIRECTORIES } from '../system/programs.js';
+import { isAbsolute } from 'node:path';
 import { NftError, nftFailure } from './errors.js';
 
 /** Runs `nft ARGS` with `stdin`; resolves with stdout, rejects with an NftError. */
@@ -24,27 +24,9 @@ export interface ProcessExecutorOptions {
 
 export const DEFAULT_NFT_TIMEOUT_MS = 30_000;
 
-// Runtimes hand plugins their own environment, where PATH may lack the sbin directories.
-const systemDirectories = ['/usr/sbin', '/sbin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
-
-/** Absolute path of an executable, looked for in the system directories and PATH. */
-export function findExecutable(name: string, path = process.env.PATH ?? ''): string | undefined {
-  const directories = [...systemDirectories, ...path.split(delimiter).filter(isAbsolute)];
-  for (const directory of directories) {
-    const candidate = join(directory, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 function commandLine(options: ProcessExecutorOptions): string[] {
   const nft = options.nft ?? findExecutable('nft');
-  if (nft === undefined) throw new NftError('unavailable', 'nft not found', `looked in ${systemDirectories.join(', ')} and PATH`);
+  if (nft === undefined) throw new NftError('unavailable', 'nft not found', `looked in ${SYSTEM_DIRECTORIES.join(', ')} and PATH`);
   if (options.netns !== undefined && options.prefix !== undefined) {
     throw new NftError('failed', 'nft executor: give netns or prefix, not both');
   }

@@ -7,15 +7,10 @@
 // (`CI=true`): a CI machine is set up to run them, so a missing tool there is a
 // broken pipeline and must fail loudly instead of turning green by skipping.
 
-import { accessSync, constants } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { findExecutable } from '../../lib/system/programs.js';
 import { describe, it, type TestFunction } from 'vitest';
 
 /** Tools that live outside PATH on Debian. */
-const knownLocations: Record<string, string> = {
-  'systemd-networkd': '/lib/systemd/systemd-networkd',
-};
-
 export function isCi(): boolean {
   return process.env.CI === 'true';
 }
@@ -24,24 +19,9 @@ export function isRoot(): boolean {
   return process.getuid?.() === 0;
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Absolute path of `tool` (a name looked up in PATH, or a path), or undefined. */
 export function findTool(tool: string): string | undefined {
-  const known = knownLocations[tool];
-  if (isAbsolute(tool) || known !== undefined) {
-    const path = known ?? tool;
-    return isExecutable(path) ? path : undefined;
-  }
-  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  return dirs.map((dir) => join(dir, tool)).find(isExecutable);
+  return findExecutable(tool);
 }
 
 /** Why a privileged test needing `tools` cannot run here, or undefined when it can. */

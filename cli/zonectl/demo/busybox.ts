@@ -5,7 +5,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommandError } from '../errors.js';
-import { findExecutable } from '../find-executable.js';
+import { findExecutable } from '../../../lib/system/programs.js';
 import { runChecked } from '../process.js';
 
 const PT_INTERP = 3;

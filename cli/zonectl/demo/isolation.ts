@@ -10,7 +10,7 @@ import { existsSync, openSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { detectNetworkd } from '../../../lib/networkd/networkd.js';
-import { findExecutable } from '../find-executable.js';
+import { findExecutable } from '../../../lib/system/programs.js';
 import { type Background, runChecked, startBackground } from '../process.js';
 
 const NETWORKD = ['/lib/systemd/systemd-networkd', '/usr/lib/systemd/systemd-networkd'];

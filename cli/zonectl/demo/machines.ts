@@ -4,7 +4,7 @@
 // --register=no and --keep-unit: the sandbox has no systemd or machined to register with.
 import type { StdioOptions } from 'node:child_process';
 import { join } from 'node:path';
-import { findExecutable } from '../find-executable.js';
+import { findExecutable } from '../../../lib/system/programs.js';
 import { type Background, runProgram, type RunResult, startBackground } from '../process.js';
 
 export interface Machine {

@@ -5,7 +5,7 @@
 // parent-death signal makes sure it ends when this process is killed.
 import { spawn } from 'node:child_process';
 import { CommandError } from '../errors.js';
-import { findExecutable } from '../find-executable.js';
+import { findExecutable } from '../../../lib/system/programs.js';
 import { selfScript } from '../self.js';
 
 export const SANDBOX_COMMAND = '__demo-sandbox';

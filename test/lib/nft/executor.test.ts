@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../lib/cni/errors.js';
 import { isExists, isNftError, NftError } from '../../../lib/nft/errors.js';
-import { findExecutable, ProcessExecutor } from '../../../lib/nft/executor.js';
+import { ProcessExecutor } from '../../../lib/nft/executor.js';
 import { makeTestTempDir } from '../../support/paths.js';
 
 // Stand-ins for nft: shell scripts (no real nft runs in unit tests).
@@ -64,15 +64,4 @@ describe('ProcessExecutor', () => {
   });
 
   // The netns option (nsenter --net=PATH) is exercised for real by test/e2e/nft.test.ts.
-});
-
-describe('findExecutable', () => {
-  it('looks in the system directories even with an empty PATH', () => {
-    expect(findExecutable('sh', '')).toMatch(/^\/(usr\/)?bin\/sh$/);
-  });
-
-  it('also looks in absolute PATH entries, ignoring relative ones', () => {
-    expect(findExecutable('echo-nft', `relative:${dir}`)).toBe(echo);
-    expect(findExecutable('echo-nft', 'relative')).toBeUndefined();
-  });
 });

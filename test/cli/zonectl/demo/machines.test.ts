@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { machineDriver } from '../../../../cli/zonectl/demo/machines.js';
-import { findExecutable } from '../../../../cli/zonectl/find-executable.js';
+import { findExecutable } from '../../../../lib/system/programs.js';
 
 describe('machineDriver', () => {
   it('runs nspawn machines where nspawn is installed, plain namespaces when asked', () => {

@@ -5,9 +5,6 @@ import { addZoneMasquerade, removeZoneMasquerade } from '../nft/masquerade.js';
 import { ourTable } from '../nft/our-table.js';
 import type { ZoneConfig } from './config.js';
 
-/** Our one nftables table (shared with port publishing); no other table is ever touched. */
-export { ourTable, TABLE_NAME } from '../nft/our-table.js';
-
 export async function ensureMasquerade(config: ZoneConfig, subnets: readonly string[]): Promise<void> {
   const table = ourTable();
   await table.apply(addZoneMasquerade(table.transaction(), { zone: config.zone, bridge: config.bridge, subnets }));

@@ -1,21 +1,21 @@
 // Results on the wire, in every supported version, converted both ways like libcni:
 // 0.3.x/0.4.0 carry `ips[].version`; 1.1.0 adds route mtu/advmss/priority/table/scope and
 // interface mtu/socketPath/pciID, which older versions cannot express and so drop.
-import { isIP } from 'node:net';
 import { CniError, ErrorCode } from './errors.js';
 import * as z from 'zod/mini';
+import { parseAddress } from '../ipam/address.js';
 import { parseOrThrow } from './schema.js';
 import type { Interface, IPConfig, Result, Route } from './types.js';
 import { compareVersions, isLegacyResultVersion, isSupportedVersion, SUPPORTED_VERSIONS } from './version.js';
 
 const cidr = z.string().check(z.refine(isCidr, 'expected an address in CIDR notation'));
-const ip = z.string().check(z.refine((s) => isIP(s) !== 0, 'expected an IP address'));
+const ip = z.string().check(z.refine((s) => parseAddress(s) !== undefined, 'expected an IP address'));
 const uint = z.number().check(z.int(), z.nonnegative());
 
 export function isCidr(value: string): boolean {
   const slash = value.indexOf('/');
   if (slash < 0) return false;
-  const family = isIP(value.slice(0, slash));
+  const family = parseAddress(value.slice(0, slash))?.family;
   const prefixText = value.slice(slash + 1);
   if (!family || !/^\d{1,3}$/.test(prefixText)) return false;
   return Number(prefixText) <= (family === 4 ? 32 : 128);
@@ -68,7 +68,7 @@ function compact<T extends object>(o: T): T {
 }
 
 function familyOf(address: string): '4' | '6' {
-  return isIP(address.slice(0, address.indexOf('/'))) === 6 ? '6' : '4';
+  return parseAddress(address.slice(0, address.indexOf('/')))?.family === 6 ? '6' : '4';
 }
 
 /**

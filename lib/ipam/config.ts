@@ -13,9 +13,6 @@ import { invalidConfig } from './errors.js';
 import { checkRangeSetsDisjoint, parseRangeSet, rangeFor, type RangeConfig, type RangeSet } from './range.js';
 import { DEFAULT_DATA_DIR, storeDir } from './store.js';
 
-/** CNI_ARGS keys IPAM reads; a plugin that runs IPAM in-process accepts them too. */
-export const IPAM_ARGS = ['IP'] as const;
-
 /** Where the network's allocations live: all DEL, GC and STATUS need. */
 export interface IpamStoreConfig {
   network: string;

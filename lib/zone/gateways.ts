@@ -1,9 +1,8 @@
 // The bridge's own addresses, derived from what IPAM handed out: each range's gateway with
 // the prefix length of its subnet (10.89.0.1/24). Containers route through them.
-import { isIP } from 'node:net';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import type { IPConfig } from '../cni/types.js';
-import { formatSubnet, networkOf, parseCidr } from '../ipam/address.js';
+import { formatSubnet, networkOf, parseAddress, parseCidr } from '../ipam/address.js';
 import type { Address as LinkAddress } from '../rtnl/addresses.js';
 
 export interface Gateway {
@@ -22,7 +21,7 @@ export function gatewaysOf(ips: readonly IPConfig[]): Gateway[] {
     const prefix = Number(ip.address.split('/')[1]);
     const cidr = `${ip.gateway}/${prefix}`;
     if (gateways.some((g) => g.cidr === cidr)) continue;
-    gateways.push({ cidr, address: ip.gateway, prefix, family: isIP(ip.gateway) === 6 ? 6 : 4 });
+    gateways.push({ cidr, address: ip.gateway, prefix, family: parseAddress(ip.gateway)?.family === 6 ? 6 : 4 });
   }
   return gateways;
 }

@@ -1,6 +1,8 @@
+// The engine is imported when a command runs (see plugins/zone/main.ts): VERSION stays cheap.
 import { main } from '../../lib/cni/dispatch.js';
-import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus } from '../../lib/ipam/commands.js';
-import { IPAM_ARGS } from '../../lib/ipam/config.js';
+import { IPAM_ARGS } from '../../lib/ipam/args.js';
+
+const engine = () => import('../../lib/ipam/commands.js');
 
 main(
   {
@@ -9,10 +11,10 @@ main(
     knownArgs: IPAM_ARGS,
   },
   {
-    add: (req) => ipamAdd(req),
-    del: (req) => ipamDel(req),
-    check: (req) => ipamCheck(req),
-    status: (req) => ipamStatus(req),
-    gc: (req) => ipamGc(req),
+    add: async (req) => (await engine()).ipamAdd(req),
+    del: async (req) => (await engine()).ipamDel(req),
+    check: async (req) => (await engine()).ipamCheck(req),
+    status: async (req) => (await engine()).ipamStatus(req),
+    gc: async (req) => (await engine()).ipamGc(req),
   },
 );

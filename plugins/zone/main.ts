@@ -1,7 +1,7 @@
 // Each command's code is imported when that command runs: esbuild keeps a dynamically
 // imported module unevaluated in the bundle, so VERSION does not pay for bridges, nft, ports.
 import { main } from '../../lib/cni/dispatch.js';
-import { IPAM_ARGS } from '../../lib/ipam/config.js';
+import { IPAM_ARGS } from '../../lib/ipam/args.js';
 
 main(
   {

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { findExecutable, SYSTEM_DIRECTORIES } from '../system/programs.js';
 import { isAbsolute } from 'node:path';
 import { NftError, nftFailure } from './errors.js';
+import { describeNftRun } from './invocation.js';
 
 /** Runs `nft ARGS` with `stdin`; resolves with stdout, rejects with an NftError. */
 export interface NftExecutor {
@@ -37,10 +38,6 @@ function commandLine(options: ProcessExecutorOptions): string[] {
   return [...(options.prefix ?? []), nft];
 }
 
-function describe(args: readonly string[]): string {
-  return args[0] === '-f' || args[1] === '-f' ? 'transaction' : args.join(' ');
-}
-
 export class ProcessExecutor implements NftExecutor {
   readonly #options: ProcessExecutorOptions;
   #command: string[] | undefined;
@@ -58,7 +55,7 @@ export class ProcessExecutor implements NftExecutor {
       return Promise.reject(e);
     }
     const [file, ...prefixArgs] = command as [string, ...string[]];
-    return runProcess(file, [...prefixArgs, ...args], stdin, this.#options.timeoutMs ?? DEFAULT_NFT_TIMEOUT_MS, describe(args));
+    return runProcess(file, [...prefixArgs, ...args], stdin, this.#options.timeoutMs ?? DEFAULT_NFT_TIMEOUT_MS, describeNftRun(args));
   }
 }
 

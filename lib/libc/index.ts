@@ -1,7 +1,8 @@
 // The libc calls Node and Bun do not offer, through the FFI port (lib/libc/ffi.ts):
 // flock(2) (the lock host-local takes), fcntl(2) F_OFD_SETLK (the open-file-description lock
 // systemd-nspawn takes), setns(2) (enter a network namespace), and the socket calls that
-// rtnetlink and ctnetlink need (socket, bind, setsockopt, send, recv).
+// rtnetlink and ctnetlink need (socket, bind, setsockopt, send, recv), and memfd_create(2) (an
+// anonymous file to hand libnftables its input by path).
 // libc is bound on first use, so a plugin start that never needs it does not pay for it.
 import { lastErrno, openLibrary } from './ffi.js';
 
@@ -10,6 +11,7 @@ export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 export const CLONE_NEWNET = 0x40000000;
+export const MFD_CLOEXEC = 1;
 export const EINTR = 4;
 export const EWOULDBLOCK = 11;
 export const EAGAIN = 11;
@@ -52,6 +54,8 @@ export interface Libc {
   /** Bytes received into `buffer`; a receive timeout (SO_RCVTIMEO) is a LibcError with EAGAIN. */
   recv(fd: number, buffer: Uint8Array, flags?: number): number;
   close(fd: number): void;
+  /** A new descriptor of an anonymous in-memory file, readable again through /proc/self/fd/N. */
+  memfdCreate(name: string, flags: number): number;
 }
 
 const signatures = {
@@ -65,6 +69,7 @@ const signatures = {
   send: { args: ['i32', 'buffer', 'usize', 'i32'], returns: 'isize' },
   recv: { args: ['i32', 'buffer', 'usize', 'i32'], returns: 'isize' },
   close: { args: ['i32'], returns: 'i32' },
+  memfd_create: { args: ['string', 'u32'], returns: 'i32' },
 } as const;
 
 /** struct flock for an exclusive lock on the whole file; l_pid must be 0 for OFD locks. */
@@ -103,6 +108,7 @@ export function getLibc(): Libc {
     send: (fd, data, flags = 0) => retrying('send', () => raw.send(fd, data, data.byteLength, flags)),
     recv: (fd, buffer, flags = 0) => retrying('recv', () => raw.recv(fd, buffer, buffer.byteLength, flags)),
     close: (fd) => void check('close', raw.close(fd)),
+    memfdCreate: (name, flags) => check('memfd_create', raw.memfd_create(name, flags)),
   };
   return libc;
 }

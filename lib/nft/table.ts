@@ -1,9 +1,11 @@
 // Our own table (`inet NAME`): the only handle the rest of the project gets on nftables.
-// It builds transactions bound to this table, applies each as one `nft -f -` process
-// (none when there is nothing to do), and reads the table back as objects.
+// It builds transactions bound to this table, applies each as one `nft -f -` run (none when
+// there is nothing to do; in-process through libnftables unless given another executor), and
+// reads the table back as objects.
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { isNotFound } from './errors.js';
-import { ProcessExecutor, type NftExecutor } from './executor.js';
+import { defaultNftExecutor } from './default-executor.js';
+import type { NftExecutor } from './executor.js';
 import { parseListing, type Listing } from './listing.js';
 import type { Chain, Element, NftMap, NftSet, Rule, Table } from './objects.js';
 import { checkName } from './tokens.js';
@@ -47,7 +49,7 @@ export class NftTable {
   readonly name: string;
   readonly #executor: NftExecutor;
 
-  constructor(name: string, executor: NftExecutor = new ProcessExecutor()) {
+  constructor(name: string, executor: NftExecutor = defaultNftExecutor()) {
     this.name = checkName('table', name);
     this.#executor = executor;
   }

@@ -1,11 +1,12 @@
 // zone-ports over an attachment's life, in real namespaces with real nftables: a taken host
 // port refused (code 130, the holder named, nothing changed), concurrent ADDs and DELs, the
 // `localhost` switch, invalid mappings, a ruleset flushed away (CHECK reports it, the next ADD
-// rebuilds), GC by valid attachments, DEL without record or prevResult, and STATUS with and
-// without nft.
+// rebuilds), GC by valid attachments, DEL without record or prevResult, and STATUS with
+// libnftables alone and without it and nft.
 
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { nsExec, type Netns } from '../support/netns.js';
 import { privileged } from '../support/privileges.js';
@@ -28,6 +29,14 @@ import {
 const priv = privileged([...portsTools, 'unshare', 'mount']);
 const PORT_CONFLICT = 130;
 const CHECK_FAILED = 131;
+
+/** The file the dynamic loader opens for libnftables.so.1 (symlinks resolved), from its cache. */
+async function libnftablesFile(): Promise<string> {
+  const { stdout } = await execa('ldconfig', ['-p']);
+  const path = /\blibnftables\.so\.1 \(.*\) => (\S+)/.exec(stdout)?.[1];
+  if (path === undefined) throw new Error('libnftables.so.1 is not in the ld.so cache');
+  return realpathSync(path);
+}
 
 /** A prevResult for a container that need not exist: zone-ports only reads addresses from it. */
 function fakeResult(n: number): CniResult {
@@ -180,16 +189,28 @@ describe('zone-ports lifecycle', () => {
     expect(await nftRuleset(world.host)).toContain('chain ports_output');
   });
 
-  priv.it('STATUS passes with nft, and fails with code 50 where nft is missing', async () => {
+  priv.it('STATUS passes with libnftables alone, and fails with code 50 without it and nft', async () => {
     const status = { containerId: 'status', conf: { cniVersion: '1.1.0' } };
     await world.portsOk('STATUS', status);
-    const hidden = await runPlugin(world.bundles.zonePorts, {
-      command: 'STATUS',
-      path: '/usr/lib/cni',
-      stdin: world.portsConf(status),
-      // A mount namespace of its own: /usr/sbin/nft (and /sbin/nft, the same file) hidden behind /dev/null.
-      nsenter: [`--net=${world.host.path}`, '--', 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind /dev/null /usr/sbin/nft && exec "$1"'],
-    });
-    expectCniError(hidden, 50, /nftables is not available/);
+    const library = await libnftablesFile();
+    // A mount namespace of its own, with these files hidden behind /dev/null (/usr/sbin/nft and
+    // /sbin/nft are the same file).
+    const statusHiding = (files: string[]) =>
+      runPlugin(world.bundles.zonePorts, {
+        command: 'STATUS',
+        path: '/usr/lib/cni',
+        stdin: world.portsConf(status),
+        nsenter: [
+          `--net=${world.host.path}`,
+          '--',
+          ...['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `${files.map((f) => `mount --bind /dev/null ${f} && `).join('')}exec "$1"`],
+        ],
+      });
+    const libraryOnly = await statusHiding(['/usr/sbin/nft']);
+    expect(libraryOnly.exitCode, libraryOnly.stdout + libraryOnly.stderr).toBe(0);
+    // The binary links the library, so hiding the library takes both away.
+    const neither = await statusHiding(['/usr/sbin/nft', library]);
+    expectCniError(neither, 50, /nftables is not available/);
+    expect(JSON.stringify(neither.json)).toContain('neither libnftables.so.1 nor the nft binary can be used');
   });
 });

@@ -1,12 +1,13 @@
 #!/bin/sh
 # Install the Debian packages the tests and the demo run for real: iproute2 (ip, bridge),
-# nftables, systemd (networkd, networkctl), systemd-container (nspawn), dbus (private bus
-# for networkd), busybox-static (machine roots), util-linux (nsenter, unshare) and the
-# reference CNI plugins (compared against in tests and benchmarks) with iptables, which their
-# portmap needs (the conformance harness runs it).
+# nftables and libnftables1 (lib/nft runs transactions in-process through the library, with the
+# nft binary as fallback), systemd (networkd, networkctl), systemd-container (nspawn), dbus
+# (private bus for networkd), busybox-static (machine roots), util-linux (nsenter, unshare) and
+# the reference CNI plugins (compared against in tests and benchmarks) with iptables, which
+# their portmap needs (the conformance harness runs it).
 # Does nothing when everything is present, so `make test` stays fast on a prepared machine.
 set -eu
-PACKAGES="iproute2 nftables systemd systemd-container dbus busybox-static util-linux containernetworking-plugins iptables procps"
+PACKAGES="iproute2 nftables libnftables1 systemd systemd-container dbus busybox-static util-linux containernetworking-plugins iptables procps"
 missing=""
 for pkg in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $pkg"

@@ -1,6 +1,6 @@
-// Netlink attributes (TLVs) for what the `netlink` package leaves as raw bytes: IFLA_LINKINFO
-// and what nests in it (the link kind, veth's peer, bridge-port settings). Like every netlink
-// structure they are in host byte order, with each attribute padded to 4 bytes.
+// Netlink attributes (TLVs), the integers they carry, and struct ifinfomsg, the header of
+// link messages (also nested in a veth's peer). Like every netlink structure they are in
+// host byte order, with each attribute padded to 4 bytes.
 
 import { endianness } from 'node:os';
 
@@ -28,12 +28,16 @@ export function writeU32(buffer: Buffer, value: number, offset: number): void {
   else buffer.writeUInt32BE(value, offset);
 }
 
-function readU16(buffer: Buffer, offset: number): number {
+export function readU16(buffer: Buffer, offset: number): number {
   return littleEndian ? buffer.readUInt16LE(offset) : buffer.readUInt16BE(offset);
 }
 
 export function readU32(buffer: Buffer, offset = 0): number {
   return littleEndian ? buffer.readUInt32LE(offset) : buffer.readUInt32BE(offset);
+}
+
+export function readI32(buffer: Buffer, offset = 0): number {
+  return littleEndian ? buffer.readInt32LE(offset) : buffer.readInt32BE(offset);
 }
 
 /** One attribute: header, payload, zero padding to 4 bytes. */
@@ -56,7 +60,7 @@ export function u8Attribute(type: number, value: number): Buffer {
 
 export function u32Attribute(type: number, value: number): Buffer {
   const payload = Buffer.alloc(4);
-  writeU32(payload, value, 0);
+  writeU32(payload, value >>> 0, 0);
   return attribute(type, payload);
 }
 
@@ -87,6 +91,21 @@ export function decodeString(data: Buffer): string {
   return data.toString('utf8', 0, end < 0 ? data.length : end);
 }
 
+export function findString(attributes: readonly RawAttribute[], type: number): string | undefined {
+  const data = findAttribute(attributes, type);
+  return data === undefined ? undefined : decodeString(data);
+}
+
+export function findU32(attributes: readonly RawAttribute[], type: number): number | undefined {
+  const data = findAttribute(attributes, type);
+  return data !== undefined && data.length >= 4 ? readU32(data) : undefined;
+}
+
+export function findI32(attributes: readonly RawAttribute[], type: number): number | undefined {
+  const data = findAttribute(attributes, type);
+  return data !== undefined && data.length >= 4 ? readI32(data) : undefined;
+}
+
 export interface InterfaceInfoHeader {
   family?: number;
   /** ARPHRD_* */
@@ -96,13 +115,27 @@ export interface InterfaceInfoHeader {
   change?: number;
 }
 
-/** struct ifinfomsg (16 bytes): what VETH_INFO_PEER carries ahead of the peer's attributes. */
+export const INTERFACE_INFO_LENGTH = 16;
+
+/** struct ifinfomsg (16 bytes): ahead of a link message's attributes, and of a veth peer's. */
 export function interfaceInfoHeader(header: InterfaceInfoHeader = {}): Buffer {
-  const out = Buffer.alloc(16);
+  const out = Buffer.alloc(INTERFACE_INFO_LENGTH);
   out.writeUInt8(header.family ?? 0, 0);
   writeU16(out, header.type ?? 0, 2);
   writeU32(out, (header.index ?? 0) >>> 0, 4);
   writeU32(out, (header.flags ?? 0) >>> 0, 8);
   writeU32(out, (header.change ?? 0) >>> 0, 12);
   return out;
+}
+
+/** The header of a link message, or undefined when the body is too short for one. */
+export function decodeInterfaceInfoHeader(body: Buffer): Required<InterfaceInfoHeader> | undefined {
+  if (body.length < INTERFACE_INFO_LENGTH) return undefined;
+  return {
+    family: body.readUInt8(0),
+    type: readU16(body, 2),
+    index: readI32(body, 4),
+    flags: readU32(body, 8),
+    change: readU32(body, 12),
+  };
 }

@@ -3,8 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   attribute,
   decodeAttributes,
+  decodeInterfaceInfoHeader,
   decodeString,
   findAttribute,
+  findI32,
+  findString,
+  findU32,
   interfaceInfoHeader,
   nestedAttribute,
   readU32,
@@ -64,5 +68,25 @@ describe('attribute decoding', () => {
   it('decodes strings with or without the NUL', () => {
     expect(decodeString(Buffer.from('eth0\0'))).toBe('eth0');
     expect(decodeString(Buffer.from('eth0'))).toBe('eth0');
+  });
+});
+
+describe('typed lookups', () => {
+  const attrs = decodeAttributes(Buffer.concat([stringAttribute(3, 'eth0'), u32Attribute(4, 1500), u32Attribute(37, 0xffffffff), u8Attribute(9, 1)]));
+
+  it('read strings, unsigned and signed 32-bit values, and nothing from a short payload', () => {
+    expect(findString(attrs, 3)).toBe('eth0');
+    expect(findU32(attrs, 4)).toBe(1500);
+    expect(findI32(attrs, 37)).toBe(-1);
+    expect(findU32(attrs, 9)).toBeUndefined();
+    expect([findString(attrs, 1), findU32(attrs, 1), findI32(attrs, 1)]).toEqual([undefined, undefined, undefined]);
+  });
+});
+
+describe('decodeInterfaceInfoHeader', () => {
+  it('reads back struct ifinfomsg, and nothing from a short body', () => {
+    const header = { family: 7, type: 1, index: 3, flags: 0x1003, change: 1 };
+    expect(decodeInterfaceInfoHeader(interfaceInfoHeader(header))).toEqual(header);
+    expect(decodeInterfaceInfoHeader(Buffer.alloc(15))).toBeUndefined();
   });
 });

@@ -1,11 +1,29 @@
 // Interface addresses: add (IPv4 with its broadcast address, IPv6 optionally without duplicate
 // address detection so it is usable at once), list, delete. Addresses keep their host bits:
-// 10.0.0.2/24 is the address 10.0.0.2 on a /24.
+// 10.0.0.2/24 is the address 10.0.0.2 on a /24. Requests are laid out as `ip address` lays
+// them out: struct ifaddrmsg, IFA_LOCAL, IFA_ADDRESS, IFA_BROADCAST.
 
-import type { rt } from 'netlink';
-import { invalidArgument, request } from './errors.js';
+import { attribute, decodeAttributes, findAttribute, findU32, readU32, u32Attribute, writeU32 } from './attributes.js';
+import { invalidArgument } from './errors.js';
 import { addressFamily, formatIp, ipFamilyOf, ipv4Broadcast, parseCidr, type IpFamily } from './ip.js';
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, requestOptions, type RtSocket } from './socket.js';
+import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, type RtMessage, type RtRequest } from './netlink.js';
+import type { RtSocket } from './socket.js';
+
+// linux/rtnetlink.h
+export const RTM_NEWADDR = 20;
+export const RTM_DELADDR = 21;
+export const RTM_GETADDR = 22;
+// linux/if_addr.h
+const IFA_ADDRESS = 1;
+const IFA_LOCAL = 2;
+const IFA_BROADCAST = 4;
+const IFA_FLAGS = 8;
+const IFA_F_NODAD = 0x02;
+const IFA_F_DADFAILED = 0x08;
+const IFA_F_TENTATIVE = 0x40;
+const IFA_F_PERMANENT = 0x80;
+const IFA_F_NOPREFIXROUTE = 0x200;
+const ADDRESS_HEADER_LENGTH = 8;
 
 export interface Address {
   readonly index: number;
@@ -40,75 +58,123 @@ export interface AddressFilter {
   family?: IpFamily;
 }
 
-export interface AddressRequest {
-  readonly data: rt.Address;
-  readonly attrs: rt.AddressAttrs;
+/** struct ifaddrmsg. */
+export interface AddressHeader {
+  /** AF_INET, AF_INET6 */
+  readonly family: number;
+  readonly prefixLength: number;
+  /** IFA_F_*, the low 8 bits only (IFA_FLAGS carries all of them). */
+  readonly flags: number;
+  readonly scope: number;
+  readonly index: number;
 }
 
-function addressFlags(options: AddAddressOptions, family: IpFamily): rt.AddressFlags | undefined {
-  const flags: rt.AddressFlags = {};
-  if (options.noDad && family === 6) flags.nodad = true;
-  if (options.noPrefixRoute) flags.noprefixroute = true;
-  return Object.keys(flags).length > 0 ? flags : undefined;
+export function addressHeader(header: AddressHeader): Buffer {
+  const out = Buffer.alloc(ADDRESS_HEADER_LENGTH);
+  out.writeUInt8(header.family, 0);
+  out.writeUInt8(header.prefixLength, 1);
+  out.writeUInt8(header.flags, 2);
+  out.writeUInt8(header.scope, 3);
+  writeU32(out, header.index, 4);
+  return out;
 }
 
-/** The request for one address on link `index`; `forDelete` leaves out what deletion ignores. */
-export function addressRequest(index: number, cidr: string, options: AddAddressOptions = {}, forDelete = false): AddressRequest {
-  if (!Number.isInteger(index) || index <= 0) throw invalidArgument(`address ${cidr}`, `bad link index ${index}`);
-  const prefix = parseCidr(cidr);
-  const data: rt.Address = { family: addressFamily(prefix.family), prefixlen: prefix.prefixLength, scope: 0, index };
-  const attrs: rt.AddressAttrs = { local: prefix.bytes, address: prefix.bytes };
-  if (forDelete) return { data, attrs };
-  const broadcast = options.broadcast === false ? undefined : ipv4Broadcast(prefix);
-  if (broadcast) attrs.broadcast = broadcast;
-  const flags = addressFlags(options, prefix.family);
-  if (flags) attrs.flags = flags;
-  return { data, attrs };
-}
-
-export function parseAddress(message: { data: rt.Address; attrs: rt.AddressAttrs }): Address | undefined {
-  const { data, attrs } = message;
-  const family = ipFamilyOf(data.family);
-  // For point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is always our own address.
-  const bytes = attrs.local ?? attrs.address;
-  if (family === undefined || bytes === undefined) return undefined;
-  const address = formatIp(bytes);
-  const prefixLength = data.prefixlen ?? 0;
-  const flags = attrs.flags ?? data.flags ?? {};
+export function decodeAddressHeader(body: Buffer): AddressHeader | undefined {
+  if (body.length < ADDRESS_HEADER_LENGTH) return undefined;
   return {
-    index: data.index ?? 0,
-    family,
-    address,
-    prefixLength,
-    cidr: `${address}/${prefixLength}`,
-    scope: data.scope ?? 0,
-    broadcast: attrs.broadcast && formatIp(attrs.broadcast),
-    tentative: flags.tentative === true,
-    dadFailed: flags.dadfailed === true,
-    noDad: flags.nodad === true,
-    permanent: flags.permanent === true,
+    family: body.readUInt8(0),
+    prefixLength: body.readUInt8(1),
+    flags: body.readUInt8(2),
+    scope: body.readUInt8(3),
+    index: readU32(body, 4),
   };
 }
 
+function addressFlags(options: AddAddressOptions, family: IpFamily): number {
+  return (options.noDad && family === 6 ? IFA_F_NODAD : 0) | (options.noPrefixRoute ? IFA_F_NOPREFIXROUTE : 0);
+}
+
+/** The request for one address on link `index`; a deletion carries only what identifies it. */
+function addressRequest(type: number, flags: number, index: number, cidr: string, options: AddAddressOptions = {}): RtRequest {
+  if (!Number.isInteger(index) || index <= 0) throw invalidArgument(`address ${cidr}`, `bad link index ${index}`);
+  const prefix = parseCidr(cidr);
+  const forDelete = type === RTM_DELADDR;
+  const ifaFlags = forDelete ? 0 : addressFlags(options, prefix.family);
+  const broadcast = forDelete || options.broadcast === false ? undefined : ipv4Broadcast(prefix);
+  // Flags beyond the 8 bits of ifa_flags need IFA_FLAGS; `ip` uses it only then, and so do we.
+  const family = addressFamily(prefix.family);
+  const header = addressHeader({ family, prefixLength: prefix.prefixLength, flags: ifaFlags <= 0xff ? ifaFlags : 0, scope: 0, index });
+  const attributes = [
+    attribute(IFA_LOCAL, prefix.bytes),
+    attribute(IFA_ADDRESS, prefix.bytes),
+    ...(broadcast ? [attribute(IFA_BROADCAST, broadcast)] : []),
+    ...(ifaFlags > 0xff ? [u32Attribute(IFA_FLAGS, ifaFlags)] : []),
+  ];
+  return { type, flags, body: Buffer.concat([header, ...attributes]) };
+}
+
+export function addAddressRequest(index: number, cidr: string, options: AddAddressOptions = {}): RtRequest {
+  return addressRequest(RTM_NEWADDR, NLM_F_CREATE | (options.replace ? NLM_F_REPLACE : NLM_F_EXCL), index, cidr, options);
+}
+
+export function deleteAddressRequest(index: number, cidr: string): RtRequest {
+  return addressRequest(RTM_DELADDR, 0, index, cidr);
+}
+
+/** A dump of every address, or of one family's. */
+export function listAddressesRequest(family?: IpFamily): RtRequest {
+  const header = addressHeader({ family: family === undefined ? 0 : addressFamily(family), prefixLength: 0, flags: 0, scope: 0, index: 0 });
+  return { type: RTM_GETADDR, flags: NLM_F_DUMP, body: header };
+}
+
+/** An address message (RTM_NEWADDR) as an Address; undefined for families other than IP. */
+export function parseAddress(body: Buffer): Address | undefined {
+  const header = decodeAddressHeader(body);
+  const family = ipFamilyOf(header?.family);
+  if (header === undefined || family === undefined) return undefined;
+  const attributes = decodeAttributes(body.subarray(ADDRESS_HEADER_LENGTH));
+  // For point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is always our own address.
+  const bytes = findAttribute(attributes, IFA_LOCAL) ?? findAttribute(attributes, IFA_ADDRESS);
+  if (bytes === undefined) return undefined;
+  const broadcast = findAttribute(attributes, IFA_BROADCAST);
+  const address = formatIp(bytes);
+  const flags = findU32(attributes, IFA_FLAGS) ?? header.flags;
+  return {
+    index: header.index,
+    family,
+    address,
+    prefixLength: header.prefixLength,
+    cidr: `${address}/${header.prefixLength}`,
+    scope: header.scope,
+    broadcast: broadcast && formatIp(broadcast),
+    tentative: (flags & IFA_F_TENTATIVE) !== 0,
+    dadFailed: (flags & IFA_F_DADFAILED) !== 0,
+    noDad: (flags & IFA_F_NODAD) !== 0,
+    permanent: (flags & IFA_F_PERMANENT) !== 0,
+  };
+}
+
+function parseAddresses(messages: readonly RtMessage[]): Address[] {
+  return messages
+    .filter((m) => m.type === RTM_NEWADDR)
+    .map((m) => parseAddress(m.body))
+    .filter((a): a is Address => a !== undefined);
+}
+
 export async function addAddress(socket: RtSocket, index: number, cidr: string, options: AddAddressOptions = {}): Promise<void> {
-  const built = addressRequest(index, cidr, options);
-  const flags = NLM_F_CREATE | (options.replace ? NLM_F_REPLACE : NLM_F_EXCL);
-  await request(`add address ${cidr} to link #${index}`, () => socket.newAddress(built.data, built.attrs, requestOptions(flags)));
+  socket.exchange(`add address ${cidr} to link #${index}`, addAddressRequest(index, cidr, options));
 }
 
 /** Addresses, optionally of one link and one family. */
 export async function listAddresses(socket: RtSocket, filter: AddressFilter = {}): Promise<Address[]> {
-  const query: rt.Address = filter.family === undefined ? {} : { family: addressFamily(filter.family) };
-  const messages = await request('list addresses', () => socket.getAddresses(query, {}, requestOptions()));
+  const addresses = parseAddresses(socket.exchange('list addresses', listAddressesRequest(filter.family)));
   // Without strict checking the kernel ignores the filter fields of a dump; filter here.
-  return messages
-    .map(parseAddress)
-    .filter((a): a is Address => a !== undefined)
-    .filter((a) => (filter.index === undefined || a.index === filter.index) && (filter.family === undefined || a.family === filter.family));
+  return addresses.filter(
+    (a) => (filter.index === undefined || a.index === filter.index) && (filter.family === undefined || a.family === filter.family),
+  );
 }
 
 /** Delete one address; isNotFound (EADDRNOTAVAIL) when the link does not have it. */
 export async function deleteAddress(socket: RtSocket, index: number, cidr: string): Promise<void> {
-  const built = addressRequest(index, cidr, {}, true);
-  await request(`delete address ${cidr} from link #${index}`, () => socket.delAddress(built.data, built.attrs, requestOptions()));
+  socket.exchange(`delete address ${cidr} from link #${index}`, deleteAddressRequest(index, cidr));
 }

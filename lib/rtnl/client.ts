@@ -15,7 +15,7 @@ import type { BridgeOptions, Link, LinkRef, VethOptions } from './links.js';
 import * as routes from './routes.js';
 import type { Route, RouteFilter, RouteSpec } from './routes.js';
 import type { IpFamily } from './ip.js';
-import { closeRtSocket, openRtSocket, type RtSocket } from './socket.js';
+import { openRtSocket, type RtSocket } from './socket.js';
 
 export type RouteSpecOnLink = Omit<RouteSpec, 'dev'> & { dev?: LinkRef };
 
@@ -36,8 +36,8 @@ export class Rtnl {
 
   /** A client for `netns` (path, fd or handle), or for the thread's own namespace. */
   static async open(netns?: NetnsTarget): Promise<Rtnl> {
-    const socket = await openRtSocket(netns);
-    return new Rtnl(socket, () => closeRtSocket(socket));
+    const socket = openRtSocket(netns);
+    return new Rtnl(socket, () => socket.close());
   }
 
   /** Idempotent. */

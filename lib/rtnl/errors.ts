@@ -1,12 +1,53 @@
 // Typed rtnetlink failures, in the manner of knftables: the kernel's errno survives as
 // `errno` ('EEXIST', 'ENODEV', ...), and isExists/isNotFound answer the two questions an
-// idempotent ADD or DEL asks. The `netlink` package reports a refusal only as the text
-// "Request rejected: EEXIST"; that text is parsed here and nowhere else.
+// idempotent ADD or DEL asks. Errno numbers (from an NLMSG_ERROR or a failed socket call)
+// become names here and nowhere else.
 
 import { CniError, ErrorCode, type ErrorCodeValue } from '../cni/errors.js';
+import { LibcError } from '../libc/index.js';
 
 const notFoundErrnos = new Set(['ENOENT', 'ENODEV', 'ESRCH', 'EADDRNOTAVAIL']);
 const busyErrnos = new Set(['EBUSY', 'EAGAIN']);
+
+// The errnos rtnetlink answers with in practice (asm-generic/errno-base.h, errno.h); any
+// other one is reported by number.
+const errnoNames: Readonly<Record<number, string>> = {
+  1: 'EPERM',
+  2: 'ENOENT',
+  3: 'ESRCH',
+  4: 'EINTR',
+  5: 'EIO',
+  6: 'ENXIO',
+  7: 'E2BIG',
+  9: 'EBADF',
+  11: 'EAGAIN',
+  12: 'ENOMEM',
+  13: 'EACCES',
+  16: 'EBUSY',
+  17: 'EEXIST',
+  18: 'EXDEV',
+  19: 'ENODEV',
+  22: 'EINVAL',
+  24: 'EMFILE',
+  28: 'ENOSPC',
+  34: 'ERANGE',
+  61: 'ENODATA',
+  71: 'EPROTO',
+  75: 'EOVERFLOW',
+  90: 'EMSGSIZE',
+  93: 'EPROTONOSUPPORT',
+  95: 'EOPNOTSUPP',
+  97: 'EAFNOSUPPORT',
+  98: 'EADDRINUSE',
+  99: 'EADDRNOTAVAIL',
+  100: 'ENETDOWN',
+  101: 'ENETUNREACH',
+  105: 'ENOBUFS',
+  110: 'ETIMEDOUT',
+  113: 'EHOSTUNREACH',
+  // Kernel-internal, but rtnetlink lets it through (an operation a driver lacks).
+  524: 'ENOTSUPP',
+};
 
 export class RtnlError extends CniError {
   constructor(
@@ -37,24 +78,47 @@ export function isNotFound(e: unknown): boolean {
   return e instanceof RtnlError && e.errno !== undefined && notFoundErrnos.has(e.errno);
 }
 
-/** The errno name in a `netlink` package error ("Request rejected: EEXIST"), if any. */
-export function errnoFromMessage(message: string): string | undefined {
-  return /^Request rejected: ([A-Z0-9]+|-?\d+)$/.exec(message)?.[1];
+/** `EEXIST` for 17; `errno 600` for a number we do not name. */
+export function errnoName(errno: number): string {
+  return errnoNames[errno] ?? `errno ${errno}`;
 }
 
-function codeFor(errno: string | undefined, message: string): ErrorCodeValue {
-  if (errno !== undefined && busyErrnos.has(errno)) return ErrorCode.TryAgainLater;
-  if (errno === undefined && /timeout/i.test(message)) return ErrorCode.PluginTimeout;
-  return ErrorCode.Internal;
+function codeFor(errno: string): ErrorCodeValue {
+  return busyErrnos.has(errno) ? ErrorCode.TryAgainLater : ErrorCode.Internal;
+}
+
+/** The kernel refused (a positive errno), with its extended-ack message as the details. */
+export function refused(operation: string, errno: number, extAck = ''): RtnlError {
+  const name = errnoName(errno);
+  return new RtnlError(operation, name, codeFor(name), `${operation}: ${name}`, extAck);
+}
+
+/** No answer within the bounded wait. */
+export function timedOut(operation: string, waitedMs: number): RtnlError {
+  return new RtnlError(operation, undefined, ErrorCode.PluginTimeout, `${operation}: no answer from the kernel within ${waitedMs} ms`);
+}
+
+/** The kernel's answer could not be read whole (cut short, or a dump interrupted by changes). */
+export function incompleteAnswer(operation: string, reason: 'truncated' | 'interrupted'): RtnlError {
+  const interrupted = reason === 'interrupted';
+  const msg = interrupted ? 'the dump kept being interrupted by concurrent changes' : 'the answer did not fit the receive buffer';
+  return new RtnlError(operation, undefined, interrupted ? ErrorCode.TryAgainLater : ErrorCode.Internal, `${operation}: ${msg}`);
+}
+
+/** An answer that breaks the netlink protocol. */
+export function malformedAnswer(operation: string, problem: string): RtnlError {
+  return new RtnlError(operation, undefined, ErrorCode.Internal, `${operation}: ${problem}`);
 }
 
 /** Any failure of a netlink request as an RtnlError naming the operation. */
 export function toRtnlError(e: unknown, operation: string): RtnlError {
   if (e instanceof RtnlError) return e;
+  if (e instanceof LibcError) return refused(operation, e.errno, e.message);
   const message = e instanceof Error ? e.message : String(e);
-  const errno = errnoFromMessage(message) ?? (e as { code?: unknown } | null)?.code;
-  const name = typeof errno === 'string' ? errno : undefined;
-  return new RtnlError(operation, name, codeFor(name, message), `${operation}: ${name ?? message}`, message);
+  // Node's own system errors (ErrnoException) carry the name already.
+  const code = (e as { code?: unknown } | null)?.code;
+  const name = typeof code === 'string' ? code : undefined;
+  return new RtnlError(operation, name, name ? codeFor(name) : ErrorCode.Internal, `${operation}: ${name ?? message}`, message);
 }
 
 /** Our own "no such object", shaped like the kernel's so isNotFound answers it. */
@@ -65,13 +129,4 @@ export function notFound(operation: string, what: string): RtnlError {
 /** Bad input from the caller, rejected before anything is sent. */
 export function invalidArgument(operation: string, problem: string): RtnlError {
   return new RtnlError(operation, undefined, ErrorCode.InvalidNetworkConfig, `${operation}: ${problem}`);
-}
-
-/** Run one request; its failure becomes an RtnlError. */
-export async function request<T>(operation: string, send: () => Promise<T>): Promise<T> {
-  try {
-    return await send();
-  } catch (e) {
-    throw toRtnlError(e, operation);
-  }
 }

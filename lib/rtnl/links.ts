@@ -1,31 +1,48 @@
 // Links: read them (by name, index, all), create bridges and veth pairs (the peer straight
 // into another namespace with IFLA_NET_NS_FD), and change them (up/down, MTU, MAC, master,
-// bridge-port hairpin). Builders are pure and return what the socket sends; the operations
-// below them run one request each.
+// bridge-port hairpin). Builders are pure and return the RTM_*LINK request the socket sends
+// (attributes in the order `ip link` sends them); the operations below them run one request each.
 
-import type { ifla, rt } from 'netlink';
 import { interfaceNameProblem } from '../cni/env.js';
 import type { NetnsHandle } from '../netns/open.js';
 import {
+  attribute,
   decodeAttributes,
-  decodeString,
+  decodeInterfaceInfoHeader,
   findAttribute,
+  findI32,
+  findString,
+  findU32,
+  INTERFACE_INFO_LENGTH,
   interfaceInfoHeader,
   nestedAttribute,
-  readU32,
   stringAttribute,
   u32Attribute,
   u8Attribute,
-  attribute,
+  type InterfaceInfoHeader,
 } from './attributes.js';
-import { invalidArgument, isNotFound, notFound, request } from './errors.js';
-import { NLM_F_CREATE, NLM_F_EXCL, requestOptions, type RtSocket } from './socket.js';
+import { invalidArgument, isNotFound, notFound } from './errors.js';
+import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, type RtMessage, type RtRequest } from './netlink.js';
+import type { RtSocket } from './socket.js';
 
+// linux/rtnetlink.h
+export const RTM_NEWLINK = 16;
+export const RTM_DELLINK = 17;
+export const RTM_GETLINK = 18;
+export const RTM_SETLINK = 19;
+const RTEXT_FILTER_SKIP_STATS = 1 << 3;
+// linux/if.h
+const IFF_UP = 0x1;
 // linux/if_link.h
 const IFLA_ADDRESS = 1;
 const IFLA_IFNAME = 3;
 const IFLA_MTU = 4;
+const IFLA_MASTER = 10;
+const IFLA_LINKINFO = 18;
+const IFLA_IFALIAS = 20;
 const IFLA_NET_NS_FD = 28;
+const IFLA_EXT_MASK = 29;
+const IFLA_LINK_NETNSID = 37;
 const IFLA_INFO_KIND = 1;
 const IFLA_INFO_DATA = 2;
 const IFLA_INFO_SLAVE_KIND = 4;
@@ -57,11 +74,6 @@ export interface Link {
 
 /** A link by index, by name, or as read before. */
 export type LinkRef = number | string | Link;
-
-export interface LinkRequest {
-  readonly data: rt.Link;
-  readonly attrs: ifla.LinkAttrs;
-}
 
 export interface BridgeOptions {
   mtu?: number;
@@ -113,52 +125,84 @@ function netnsFd(netns: NetnsHandle | number): number {
   return typeof netns === 'number' ? netns : netns.fd;
 }
 
-/** The attributes every created link may carry: name, MTU, MAC. */
-function commonAttributes(name: string, mtu: number | undefined, mac: string | undefined): ifla.LinkAttrs {
-  return {
-    ifname: name,
-    ...(mtu === undefined ? {} : { mtu }),
-    ...(mac === undefined ? {} : { address: parseMac(mac) }),
-  };
+function linkRequest(type: number, flags: number, header: InterfaceInfoHeader, attributes: readonly Buffer[]): RtRequest {
+  return { type, flags, body: Buffer.concat([interfaceInfoHeader(header), ...attributes]) };
 }
 
-export function bridgeRequest(name: string, options: BridgeOptions = {}): LinkRequest {
+/** The attributes every created link may carry: MTU, MAC, name. */
+function commonAttributes(name: string, mtu: number | undefined, mac: string | undefined): Buffer[] {
+  return [
+    ...(mtu === undefined ? [] : [u32Attribute(IFLA_MTU, mtu)]),
+    ...(mac === undefined ? [] : [attribute(IFLA_ADDRESS, parseMac(mac))]),
+    stringAttribute(IFLA_IFNAME, name),
+  ];
+}
+
+/** The link kind without a terminating NUL, as `ip` sends it; the kernel takes either. */
+function kindAttribute(kind: string): Buffer {
+  return attribute(IFLA_INFO_KIND, Buffer.from(kind, 'utf8'));
+}
+
+// Without stats a link message is a third shorter, and we never read them.
+const skipStats = u32Attribute(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+
+export function getLinkRequest(ref: string | number): RtRequest {
+  if (typeof ref === 'number') return linkRequest(RTM_GETLINK, 0, { index: ref }, [skipStats]);
+  return linkRequest(RTM_GETLINK, 0, {}, [stringAttribute(IFLA_IFNAME, ref), skipStats]);
+}
+
+export function listLinksRequest(): RtRequest {
+  return linkRequest(RTM_GETLINK, NLM_F_DUMP, {}, [skipStats]);
+}
+
+export function bridgeRequest(name: string, options: BridgeOptions = {}): RtRequest {
   validateLinkName(name, `create bridge ${name}`);
   validateMtu(options.mtu, `create bridge ${name}`);
-  return {
-    data: {},
-    attrs: { ...commonAttributes(name, options.mtu, options.mac), linkinfo: stringAttribute(IFLA_INFO_KIND, 'bridge') },
-  };
+  return linkRequest(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, {}, [
+    ...commonAttributes(name, options.mtu, options.mac),
+    nestedAttribute(IFLA_LINKINFO, [kindAttribute('bridge')]),
+  ]);
 }
 
 /** The peer's half of a veth request: struct ifinfomsg, then its own attributes. */
 function vethPeer(options: Omit<VethOptions, 'alias'>): Buffer {
   return nestedAttribute(VETH_INFO_PEER, [
     interfaceInfoHeader(),
-    stringAttribute(IFLA_IFNAME, options.peerName),
-    ...(options.mtu === undefined ? [] : [u32Attribute(IFLA_MTU, options.mtu)]),
-    ...(options.peerMac === undefined ? [] : [attribute(IFLA_ADDRESS, parseMac(options.peerMac))]),
+    ...commonAttributes(options.peerName, options.mtu, options.peerMac),
     ...(options.peerNetns === undefined ? [] : [u32Attribute(IFLA_NET_NS_FD, netnsFd(options.peerNetns))]),
   ]);
 }
 
 /** The create request of a veth pair; the alias takes a second request (see createVeth). */
-export function vethRequest(options: Omit<VethOptions, 'alias'>): LinkRequest {
+export function vethRequest(options: Omit<VethOptions, 'alias'>): RtRequest {
   const operation = `create veth ${options.name}`;
   validateLinkName(options.name, operation);
   validateLinkName(options.peerName, operation);
   validateMtu(options.mtu, operation);
-  const linkinfo = Buffer.concat([stringAttribute(IFLA_INFO_KIND, 'veth'), nestedAttribute(IFLA_INFO_DATA, [vethPeer(options)])]);
-  return { data: {}, attrs: { ...commonAttributes(options.name, options.mtu, options.mac), linkinfo } };
+  const linkinfo = nestedAttribute(IFLA_LINKINFO, [kindAttribute('veth'), nestedAttribute(IFLA_INFO_DATA, [vethPeer(options)])]);
+  return linkRequest(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, {}, [...commonAttributes(options.name, options.mtu, options.mac), linkinfo]);
+}
+
+/** IFF_* flags to set (`flags`) among those to change (`change`); the others stay. */
+type FlagChange = Pick<InterfaceInfoHeader, 'flags' | 'change'>;
+
+/** A change of an existing link: attributes, and flags. */
+export function setLinkRequest(index: number, attributes: readonly Buffer[], flags: FlagChange = {}): RtRequest {
+  return linkRequest(RTM_SETLINK, 0, { index, ...flags }, attributes);
 }
 
 /** Bridge-port settings travel as slave data of the port (`ip link set X type bridge_slave hairpin on`). */
-export function hairpinRequest(index: number, on: boolean): LinkRequest {
-  const linkinfo = Buffer.concat([
+export function hairpinRequest(index: number, on: boolean): RtRequest {
+  const linkinfo = nestedAttribute(IFLA_LINKINFO, [
     stringAttribute(IFLA_INFO_SLAVE_KIND, 'bridge'),
     nestedAttribute(IFLA_INFO_SLAVE_DATA, [u8Attribute(IFLA_BRPORT_MODE, on ? 1 : 0)]),
   ]);
-  return { data: { index }, attrs: { linkinfo } };
+  return linkRequest(RTM_NEWLINK, 0, { index }, [linkinfo]);
+}
+
+export function deleteLinkRequest(ref: string | number): RtRequest {
+  if (typeof ref === 'number') return linkRequest(RTM_DELLINK, 0, { index: ref }, []);
+  return linkRequest(RTM_DELLINK, 0, {}, [stringAttribute(IFLA_IFNAME, ref)]);
 }
 
 interface LinkInfo {
@@ -171,33 +215,44 @@ interface LinkInfo {
 export function parseLinkInfo(linkinfo: Buffer | undefined): LinkInfo {
   if (linkinfo === undefined) return {};
   const attributes = decodeAttributes(linkinfo);
-  const kind = findAttribute(attributes, IFLA_INFO_KIND);
-  const portKind = findAttribute(attributes, IFLA_INFO_SLAVE_KIND);
+  const kind = findString(attributes, IFLA_INFO_KIND);
+  const portKind = findString(attributes, IFLA_INFO_SLAVE_KIND);
   const portData = findAttribute(attributes, IFLA_INFO_SLAVE_DATA);
   const info: LinkInfo = {};
-  if (kind) info.kind = decodeString(kind);
-  if (portKind) info.portKind = decodeString(portKind);
+  if (kind) info.kind = kind;
+  if (portKind) info.portKind = portKind;
   const mode = portData && findAttribute(decodeAttributes(portData), IFLA_BRPORT_MODE);
   if (info.portKind === 'bridge' && mode?.length) info.hairpin = mode[0] === 1;
   return info;
 }
 
-export function parseLink(message: { data: rt.Link; attrs: ifla.LinkAttrs }): Link {
-  const { data, attrs } = message;
-  const info = parseLinkInfo(attrs.linkinfo);
+/** A link message (RTM_NEWLINK) as a Link; undefined when it is too short to be one. */
+export function parseLink(body: Buffer): Link | undefined {
+  const header = decodeInterfaceInfoHeader(body);
+  if (header === undefined) return undefined;
+  const attributes = decodeAttributes(body.subarray(INTERFACE_INFO_LENGTH));
+  const info = parseLinkInfo(findAttribute(attributes, IFLA_LINKINFO));
+  const mac = findAttribute(attributes, IFLA_ADDRESS);
   return {
-    index: data.index ?? 0,
-    name: attrs.ifname ?? '',
+    index: header.index,
+    name: findString(attributes, IFLA_IFNAME) ?? '',
     kind: info.kind,
-    mtu: attrs.mtu,
-    mac: attrs.address && attrs.address.length > 0 ? formatMac(attrs.address) : undefined,
-    up: data.flags?.up === true,
-    master: attrs.master || undefined,
+    mtu: findU32(attributes, IFLA_MTU),
+    mac: mac && mac.length > 0 ? formatMac(mac) : undefined,
+    up: (header.flags & IFF_UP) !== 0,
+    master: findU32(attributes, IFLA_MASTER) || undefined,
     portKind: info.portKind,
     hairpin: info.hairpin,
-    peerNetnsId: attrs.linkNetnsid,
-    alias: attrs.ifalias || undefined,
+    peerNetnsId: findI32(attributes, IFLA_LINK_NETNSID),
+    alias: findString(attributes, IFLA_IFALIAS) || undefined,
   };
+}
+
+function parseLinks(messages: readonly RtMessage[]): Link[] {
+  return messages
+    .filter((m) => m.type === RTM_NEWLINK)
+    .map((m) => parseLink(m.body))
+    .filter((l): l is Link => l !== undefined);
 }
 
 function describeRef(ref: LinkRef): string {
@@ -205,30 +260,27 @@ function describeRef(ref: LinkRef): string {
   return typeof ref === 'string' ? ref : ref.name;
 }
 
-export async function getLink(socket: RtSocket, name: string): Promise<Link | undefined> {
-  validateLinkName(name, `get link ${name}`);
+/** The link `request` asks for; undefined when the kernel says there is none. */
+function lookUp(socket: RtSocket, operation: string, request: RtRequest): Link | undefined {
   try {
-    const [message] = await request(`get link ${name}`, () => socket.getLink({}, { ifname: name }, requestOptions()));
-    return message && parseLink(message);
+    return parseLinks(socket.exchange(operation, request))[0];
   } catch (e) {
     if (isNotFound(e)) return undefined;
     throw e;
   }
+}
+
+export async function getLink(socket: RtSocket, name: string): Promise<Link | undefined> {
+  validateLinkName(name, `get link ${name}`);
+  return lookUp(socket, `get link ${name}`, getLinkRequest(name));
 }
 
 export async function getLinkByIndex(socket: RtSocket, index: number): Promise<Link | undefined> {
-  try {
-    const [message] = await request(`get link #${index}`, () => socket.getLink({ index }, {}, requestOptions()));
-    return message && parseLink(message);
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
+  return lookUp(socket, `get link #${index}`, getLinkRequest(index));
 }
 
 export async function listLinks(socket: RtSocket): Promise<Link[]> {
-  const messages = await request('list links', () => socket.getLinks({}, {}, requestOptions()));
-  return messages.map(parseLink);
+  return parseLinks(socket.exchange('list links', listLinksRequest()));
 }
 
 /** The index of `ref`; a name costs one lookup and must exist. */
@@ -240,15 +292,15 @@ export async function resolveIndex(socket: RtSocket, ref: LinkRef): Promise<numb
   return link.index;
 }
 
-async function create(socket: RtSocket, operation: string, name: string, built: LinkRequest): Promise<Link> {
-  await request(operation, () => socket.newLink(built.data, built.attrs, requestOptions(NLM_F_CREATE | NLM_F_EXCL)));
+async function create(socket: RtSocket, operation: string, name: string, request: RtRequest): Promise<Link> {
+  socket.exchange(operation, request);
   const link = await getLink(socket, name);
   if (!link) throw notFound(operation, `link ${name} right after creating it`);
   return link;
 }
 
 /** A new bridge (down); EEXIST when the name is taken. */
-export function createBridge(socket: RtSocket, name: string, options: BridgeOptions = {}): Promise<Link> {
+export async function createBridge(socket: RtSocket, name: string, options: BridgeOptions = {}): Promise<Link> {
   return create(socket, `create bridge ${name}`, name, bridgeRequest(name, options));
 }
 
@@ -259,57 +311,50 @@ export async function createVeth(socket: RtSocket, options: VethOptions): Promis
   const link = await create(socket, `create veth ${options.name}`, options.name, vethRequest(rest));
   if (alias === undefined) return link;
   // The kernel ignores IFLA_IFALIAS in a create request; only a change of the link sets it.
-  await change(socket, link, `set alias of ${options.name}`, {}, { ifalias: alias });
+  socket.exchange(`set alias of ${options.name}`, setLinkRequest(link.index, [stringAttribute(IFLA_IFALIAS, alias)]));
   return { ...link, alias };
 }
 
-async function change(socket: RtSocket, ref: LinkRef, operation: string, data: rt.Link, attrs: ifla.LinkAttrs): Promise<void> {
-  const index = await resolveIndex(socket, ref);
-  await request(operation, () => socket.setLink({ ...data, index }, attrs, requestOptions()));
+async function change(socket: RtSocket, ref: LinkRef, operation: string, attributes: readonly Buffer[], flags?: FlagChange): Promise<void> {
+  socket.exchange(operation, setLinkRequest(await resolveIndex(socket, ref), attributes, flags));
 }
 
 export function setUp(socket: RtSocket, ref: LinkRef): Promise<void> {
-  return change(socket, ref, `set ${describeRef(ref)} up`, { flags: { up: true }, change: { up: true } }, {});
+  return change(socket, ref, `set ${describeRef(ref)} up`, [], { flags: IFF_UP, change: IFF_UP });
 }
 
 export function setDown(socket: RtSocket, ref: LinkRef): Promise<void> {
-  return change(socket, ref, `set ${describeRef(ref)} down`, { flags: {}, change: { up: true } }, {});
+  return change(socket, ref, `set ${describeRef(ref)} down`, [], { flags: 0, change: IFF_UP });
 }
 
-export function setMtu(socket: RtSocket, ref: LinkRef, mtu: number): Promise<void> {
+export async function setMtu(socket: RtSocket, ref: LinkRef, mtu: number): Promise<void> {
   const operation = `set MTU of ${describeRef(ref)}`;
   validateMtu(mtu, operation);
-  return change(socket, ref, operation, {}, { mtu });
+  return change(socket, ref, operation, [u32Attribute(IFLA_MTU, mtu)]);
 }
 
-export function setMac(socket: RtSocket, ref: LinkRef, mac: string): Promise<void> {
-  return change(socket, ref, `set MAC of ${describeRef(ref)}`, {}, { address: parseMac(mac) });
+export async function setMac(socket: RtSocket, ref: LinkRef, mac: string): Promise<void> {
+  return change(socket, ref, `set MAC of ${describeRef(ref)}`, [attribute(IFLA_ADDRESS, parseMac(mac))]);
 }
 
 /** Enslave `ref` to `master` (a bridge), or release it when `master` is undefined. */
 export async function setMaster(socket: RtSocket, ref: LinkRef, master: LinkRef | undefined): Promise<void> {
   const masterIndex = master === undefined ? 0 : await resolveIndex(socket, master);
   const operation = master === undefined ? `release ${describeRef(ref)}` : `attach ${describeRef(ref)} to ${describeRef(master)}`;
-  return change(socket, ref, operation, {}, { master: masterIndex });
+  return change(socket, ref, operation, [u32Attribute(IFLA_MASTER, masterIndex)]);
 }
 
 /** Hairpin mode of a bridge port (the port must already be attached). */
 export async function setHairpin(socket: RtSocket, ref: LinkRef, on: boolean): Promise<void> {
   const operation = `set hairpin ${on ? 'on' : 'off'} on ${describeRef(ref)}`;
-  const built = hairpinRequest(await resolveIndex(socket, ref), on);
-  await request(operation, () => socket.newLink(built.data, built.attrs, requestOptions()));
+  socket.exchange(operation, hairpinRequest(await resolveIndex(socket, ref), on));
 }
 
 /** Delete a link (a veth takes its peer with it); isNotFound when it is not there. */
 export async function deleteLink(socket: RtSocket, ref: LinkRef): Promise<void> {
   const operation = `delete ${describeRef(ref)}`;
-  if (typeof ref === 'string') {
-    validateLinkName(ref, operation);
-    await request(operation, () => socket.delLink({}, { ifname: ref }, requestOptions()));
-    return;
-  }
-  const index = typeof ref === 'number' ? ref : ref.index;
-  await request(operation, () => socket.delLink({ index }, {}, requestOptions()));
+  if (typeof ref === 'string') validateLinkName(ref, operation);
+  socket.exchange(operation, deleteLinkRequest(typeof ref === 'object' ? ref.index : ref));
 }
 
 /** deleteLink that treats "not there" as done; true when something was deleted. */

@@ -1,18 +1,59 @@
 // Routes in a routing table (main unless told): add (with gateway, device, metric, MTU,
 // source), list, delete. A destination is a prefix or `default`; a default route takes its
-// family from the gateway, or from `family` when it has none.
+// family from the gateway, or from `family` when it has none. Requests are struct rtmsg and
+// RTA_* attributes.
 
-import type { rt } from 'netlink';
-import { readU32, writeU32 } from './attributes.js';
-import { invalidArgument, request } from './errors.js';
+import { attribute, decodeAttributes, findAttribute, findU32, nestedAttribute, readU32, u32Attribute, writeU32 } from './attributes.js';
+import { invalidArgument } from './errors.js';
 import { addressFamily, formatIp, ipFamilyOf, networkOf, parseCidr, parseIp, type IpFamily, type IpPrefix } from './ip.js';
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, requestOptions, type RtSocket } from './socket.js';
+import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, type RtMessage, type RtRequest } from './netlink.js';
+import type { RtSocket } from './socket.js';
 
+// linux/rtnetlink.h
+export const RTM_NEWROUTE = 24;
+export const RTM_DELROUTE = 25;
+export const RTM_GETROUTE = 26;
 export const RT_TABLE_MAIN = 254;
 const RT_TABLE_UNSPEC = 0;
 const RTPROT_BOOT = 3; // what `ip route add` uses
 const RTN_UNICAST = 1;
 const RTNH_F_ONLINK = 4;
+const RTA_DST = 1;
+const RTA_OIF = 4;
+const RTA_GATEWAY = 5;
+const RTA_PRIORITY = 6;
+const RTA_PREFSRC = 7;
+const RTA_METRICS = 8;
+const RTA_TABLE = 15;
+const RTAX_MTU = 2;
+const RTAX_ADVMSS = 8;
+const ROUTE_HEADER_LENGTH = 12;
+
+// Names as `ip route` prints them, for the values we meet; others stay numbers.
+const protocolNames: Readonly<Record<number, string>> = {
+  0: 'unspec',
+  1: 'redirect',
+  2: 'kernel',
+  3: 'boot',
+  4: 'static',
+  9: 'ra',
+  16: 'dhcp',
+};
+// RTN_* in order.
+const typeNames = [
+  'unspec',
+  'unicast',
+  'local',
+  'broadcast',
+  'anycast',
+  'multicast',
+  'blackhole',
+  'unreachable',
+  'prohibit',
+  'throw',
+  'nat',
+  'xresolve',
+];
 
 export const routeScopes = { universe: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const;
 export type RouteScope = keyof typeof routeScopes;
@@ -65,15 +106,35 @@ export interface RouteFilter {
   table?: number | 'all';
 }
 
-export interface RouteRequest {
-  readonly data: rt.Route;
-  readonly attrs: rt.RouteAttrs;
+/** struct rtmsg. */
+export interface RouteHeader {
+  /** AF_INET, AF_INET6 */
+  readonly family: number;
+  readonly dstLength: number;
+  readonly srcLength: number;
+  readonly tos: number;
+  /** RT_TABLE_UNSPEC when the table id does not fit 8 bits (RTA_TABLE carries it). */
+  readonly table: number;
+  readonly protocol: number;
+  readonly scope: number;
+  readonly type: number;
+  /** RTNH_F_*, RTM_F_* */
+  readonly flags: number;
 }
 
-function u32(value: number): Buffer {
-  const out = Buffer.alloc(4);
-  writeU32(out, value, 0);
+const headerBytes = ['family', 'dstLength', 'srcLength', 'tos', 'table', 'protocol', 'scope', 'type'] as const;
+
+export function routeHeader(header: RouteHeader): Buffer {
+  const out = Buffer.alloc(ROUTE_HEADER_LENGTH);
+  headerBytes.forEach((field, offset) => out.writeUInt8(header[field], offset));
+  writeU32(out, header.flags, 8);
   return out;
+}
+
+export function decodeRouteHeader(body: Buffer): RouteHeader | undefined {
+  if (body.length < ROUTE_HEADER_LENGTH) return undefined;
+  const header = Object.fromEntries(headerBytes.map((field, offset) => [field, body.readUInt8(offset)]));
+  return { ...(header as Omit<RouteHeader, 'flags'>), flags: readU32(body, 8) };
 }
 
 interface Endpoints {
@@ -94,12 +155,12 @@ function endpoints(spec: RouteSpec, operation: string): Endpoints {
   return { family, dst: dst && dst.prefixLength > 0 ? dst : undefined, gw: gw?.bytes };
 }
 
-function metrics(spec: RouteSpec): rt.RouteMetrics | undefined {
-  if (spec.mtu === undefined && spec.advmss === undefined) return undefined;
-  return {
-    ...(spec.mtu === undefined ? {} : { mtu: u32(spec.mtu) }),
-    ...(spec.advmss === undefined ? {} : { advmss: u32(spec.advmss) }),
-  };
+function metrics(spec: RouteSpec): Buffer[] {
+  const values = [
+    ...(spec.mtu === undefined ? [] : [u32Attribute(RTAX_MTU, spec.mtu)]),
+    ...(spec.advmss === undefined ? [] : [u32Attribute(RTAX_ADVMSS, spec.advmss)]),
+  ];
+  return values.length === 0 ? [] : [nestedAttribute(RTA_METRICS, values)];
 }
 
 export function describeRoute(spec: RouteSpec): string {
@@ -108,90 +169,107 @@ export function describeRoute(spec: RouteSpec): string {
   return `route ${spec.dst}${via}${dev}`;
 }
 
-/** What the socket sends for `spec`; for deletion, scope/protocol/type match anything. */
-export function routeRequest(spec: RouteSpec, forDelete = false): RouteRequest {
-  const operation = describeRoute(spec);
-  const { family, dst, gw } = endpoints(spec, operation);
+/** A route request, laid out as `ip route` lays it out; for deletion scope/protocol/type match anything. */
+function routeRequest(type: number, flags: number, spec: RouteSpec): RtRequest {
+  const forDelete = type === RTM_DELROUTE;
+  const { family, dst, gw } = endpoints(spec, describeRoute(spec));
   const table = spec.table ?? RT_TABLE_MAIN;
   const scope = spec.scope ?? (gw === undefined ? 'link' : 'universe');
-  const data: rt.Route = {
+  const header = routeHeader({
     family: addressFamily(family),
-    dstLen: dst?.prefixLength ?? 0,
-    srcLen: 0,
+    dstLength: dst?.prefixLength ?? 0,
+    srcLength: 0,
     tos: 0,
     table: table < 256 ? table : RT_TABLE_UNSPEC,
-    // The package types these as enums; it sends numbers unchanged.
-    protocol: (forDelete ? 0 : RTPROT_BOOT) as rt.RouteProtocol,
-    scope: (forDelete ? routeScopes.nowhere : routeScopes[scope]) as rt.RouteScope,
-    type: (forDelete ? 0 : RTN_UNICAST) as rt.RouteType,
-    ...(spec.onlink ? { flags: { __unknown: RTNH_F_ONLINK } } : {}),
-  };
-  const attrs: rt.RouteAttrs = { table };
-  if (dst) attrs.dst = dst.bytes;
-  if (gw) attrs.gateway = gw;
-  if (spec.dev !== undefined) attrs.oif = spec.dev;
-  if (spec.metric !== undefined) attrs.priority = spec.metric;
-  if (spec.src !== undefined) attrs.prefsrc = parseIp(spec.src).bytes;
-  const routeMetrics = forDelete ? undefined : metrics(spec);
-  if (routeMetrics) attrs.metrics = routeMetrics;
-  return { data, attrs };
+    protocol: forDelete ? 0 : RTPROT_BOOT,
+    scope: forDelete ? routeScopes.nowhere : routeScopes[scope],
+    type: forDelete ? 0 : RTN_UNICAST,
+    flags: spec.onlink ? RTNH_F_ONLINK : 0,
+  });
+  const attributes = [
+    ...(table < 256 ? [] : [u32Attribute(RTA_TABLE, table)]),
+    ...(dst ? [attribute(RTA_DST, dst.bytes)] : []),
+    ...(gw ? [attribute(RTA_GATEWAY, gw)] : []),
+    ...(spec.metric === undefined ? [] : [u32Attribute(RTA_PRIORITY, spec.metric)]),
+    ...(spec.src === undefined ? [] : [attribute(RTA_PREFSRC, parseIp(spec.src).bytes)]),
+    ...(spec.dev === undefined ? [] : [u32Attribute(RTA_OIF, spec.dev)]),
+    ...(forDelete ? [] : metrics(spec)),
+  ];
+  return { type, flags, body: Buffer.concat([header, ...attributes]) };
 }
 
-// The package reports known enum values by their C name (`BOOT`) and unknown ones as numbers.
-function enumName(value: string | number | undefined): string | number {
-  return typeof value === 'string' ? value.toLowerCase() : (value ?? 0);
+export function addRouteRequest(spec: RouteSpec): RtRequest {
+  return routeRequest(RTM_NEWROUTE, NLM_F_CREATE | (spec.replace ? NLM_F_REPLACE : NLM_F_EXCL), spec);
 }
 
-function scopeName(value: string | number | undefined): RouteScope | number {
-  const name = enumName(value);
-  if (typeof name === 'number') return name;
-  return name in routeScopes ? (name as RouteScope) : routeScopes.universe;
+export function deleteRouteRequest(spec: RouteSpec): RtRequest {
+  return routeRequest(RTM_DELROUTE, 0, spec);
 }
 
-export function parseRoute(message: { data: rt.Route; attrs: rt.RouteAttrs }): Route | undefined {
-  const { data, attrs } = message;
-  const family = ipFamilyOf(data.family);
-  if (family === undefined) return undefined;
-  const dstLength = data.dstLen ?? 0;
-  const dst = attrs.dst ? formatIp(attrs.dst) : family === 4 ? '0.0.0.0' : '::';
+/** A dump of every table's routes, or of one family's. */
+export function listRoutesRequest(family?: IpFamily): RtRequest {
+  const anything = { dstLength: 0, srcLength: 0, tos: 0, table: 0, protocol: 0, scope: 0, type: 0, flags: 0 };
+  const header = routeHeader({ ...anything, family: family === undefined ? 0 : addressFamily(family) });
+  return { type: RTM_GETROUTE, flags: NLM_F_DUMP, body: header };
+}
+
+function scopeName(value: number): RouteScope | number {
+  const name = (Object.keys(routeScopes) as RouteScope[]).find((key) => routeScopes[key] === value);
+  return name ?? value;
+}
+
+function routeMtu(metricsData: Buffer | undefined): number | undefined {
+  return metricsData && findU32(decodeAttributes(metricsData), RTAX_MTU);
+}
+
+/** A route message (RTM_NEWROUTE) as a Route; undefined for families other than IP. */
+export function parseRoute(body: Buffer): Route | undefined {
+  const header = decodeRouteHeader(body);
+  const family = ipFamilyOf(header?.family);
+  if (header === undefined || family === undefined) return undefined;
+  const attributes = decodeAttributes(body.subarray(ROUTE_HEADER_LENGTH));
+  const dstBytes = findAttribute(attributes, RTA_DST);
+  const gateway = findAttribute(attributes, RTA_GATEWAY);
+  const prefsrc = findAttribute(attributes, RTA_PREFSRC);
+  const dst = dstBytes ? formatIp(dstBytes) : family === 4 ? '0.0.0.0' : '::';
   return {
     family,
-    dst: `${dst}/${dstLength}`,
-    gw: attrs.gateway && formatIp(attrs.gateway),
-    dev: attrs.oif,
-    table: attrs.table ?? data.table ?? RT_TABLE_UNSPEC,
-    metric: attrs.priority,
-    scope: scopeName(data.scope),
-    protocol: enumName(data.protocol),
-    type: enumName(data.type),
-    src: attrs.prefsrc && formatIp(attrs.prefsrc),
-    mtu: attrs.metrics?.mtu && readU32(attrs.metrics.mtu),
+    dst: `${dst}/${header.dstLength}`,
+    gw: gateway && formatIp(gateway),
+    dev: findU32(attributes, RTA_OIF),
+    table: findU32(attributes, RTA_TABLE) ?? header.table,
+    metric: findU32(attributes, RTA_PRIORITY),
+    scope: scopeName(header.scope),
+    protocol: protocolNames[header.protocol] ?? header.protocol,
+    type: typeNames[header.type] ?? header.type,
+    src: prefsrc && formatIp(prefsrc),
+    mtu: routeMtu(findAttribute(attributes, RTA_METRICS)),
   };
+}
+
+function parseRoutes(messages: readonly RtMessage[]): Route[] {
+  return messages
+    .filter((m) => m.type === RTM_NEWROUTE)
+    .map((m) => parseRoute(m.body))
+    .filter((r): r is Route => r !== undefined);
 }
 
 export async function addRoute(socket: RtSocket, spec: RouteSpec): Promise<void> {
-  const built = routeRequest(spec);
-  const flags = NLM_F_CREATE | (spec.replace ? NLM_F_REPLACE : NLM_F_EXCL);
-  await request(`add ${describeRoute(spec)}`, () => socket.newRoute(built.data, built.attrs, requestOptions(flags)));
+  socket.exchange(`add ${describeRoute(spec)}`, addRouteRequest(spec));
 }
 
 export async function listRoutes(socket: RtSocket, filter: RouteFilter = {}): Promise<Route[]> {
-  const query: rt.Route = filter.family === undefined ? {} : { family: addressFamily(filter.family) };
-  const messages = await request('list routes', () => socket.getRoutes(query, {}, requestOptions()));
   const table = filter.table ?? RT_TABLE_MAIN;
-  return messages
-    .map(parseRoute)
-    .filter((r): r is Route => r !== undefined)
-    .filter(
-      (r) =>
-        (table === 'all' || r.table === table) &&
-        (filter.dev === undefined || r.dev === filter.dev) &&
-        (filter.family === undefined || r.family === filter.family),
-    );
+  const routes = parseRoutes(socket.exchange('list routes', listRoutesRequest(filter.family)));
+  return routes.filter(
+    (r) =>
+      (table === 'all' || r.table === table) &&
+      (filter.dev === undefined || r.dev === filter.dev) &&
+      (filter.family === undefined || r.family === filter.family),
+  );
 }
 
 /** Delete the route matching `spec`; isNotFound (ESRCH) when there is none. */
 export async function deleteRoute(socket: RtSocket, spec: RouteSpec): Promise<void> {
-  const built = routeRequest(spec, true);
-  await request(`delete ${describeRoute(spec)}`, () => socket.delRoute(built.data, built.attrs, requestOptions()));
+  socket.exchange(`delete ${describeRoute(spec)}`, deleteRouteRequest(spec));
 }

@@ -1,58 +1,88 @@
 import { describe, expect, it } from 'vitest';
-import { addAddress, addressRequest, deleteAddress, listAddresses, parseAddress } from '../../../lib/rtnl/addresses.js';
+import {
+  addAddress,
+  addAddressRequest,
+  addressHeader,
+  decodeAddressHeader,
+  deleteAddress,
+  deleteAddressRequest,
+  listAddresses,
+  parseAddress,
+  RTM_NEWADDR,
+} from '../../../lib/rtnl/addresses.js';
+import { attribute, decodeAttributes, findAttribute, findU32, u32Attribute } from '../../../lib/rtnl/attributes.js';
 import { isExists, isNotFound } from '../../../lib/rtnl/errors.js';
 import { formatIp } from '../../../lib/rtnl/ip.js';
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../../../lib/rtnl/socket.js';
-import { fakeSocket, kernelRejects } from './fake-socket.js';
+import { encodeRequest, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE } from '../../../lib/rtnl/netlink.js';
+import { addressMessage, EADDRNOTAVAIL, EEXIST, fakeSocket, kernelRejects } from './fake-socket.js';
+import { le, sentByIp } from './ip-captures.js';
 
-const bytes = (buffer: unknown) => formatIp(buffer as Buffer);
+// linux/if_addr.h
+const IFA_ADDRESS = 1;
+const IFA_LOCAL = 2;
+const IFA_BROADCAST = 4;
+const IFA_FLAGS = 8;
 
-describe('addressRequest', () => {
-  it('sends IPv4 as local + address with its broadcast', () => {
-    const { data, attrs } = addressRequest(4, '10.89.0.2/24');
-    expect(data).toEqual({ family: 2, prefixlen: 24, scope: 0, index: 4 });
-    expect(bytes(attrs.local)).toBe('10.89.0.2');
-    expect(bytes(attrs.address)).toBe('10.89.0.2');
-    expect(bytes(attrs.broadcast)).toBe('10.89.0.255');
-    expect(attrs.flags).toBeUndefined();
+function decodeAddress(body: Buffer) {
+  return { header: decodeAddressHeader(body)!, attributes: decodeAttributes(body.subarray(8)) };
+}
+
+const ipIn = (attributes: ReturnType<typeof decodeAttributes>, type: number) => formatIp(findAttribute(attributes, type)!);
+
+describe('address requests', () => {
+  it.runIf(le)('are byte for byte what `ip address add/del` sends', () => {
+    expect(encodeRequest(addAddressRequest(4, '10.89.0.2/24'), sentByIp.seq)).toEqual(sentByIp.address4);
+    expect(encodeRequest(addAddressRequest(4, 'fd89::2/64', { noDad: true }), sentByIp.seq)).toEqual(sentByIp.address6);
+    expect(encodeRequest(deleteAddressRequest(3, '10.89.0.2/24'), sentByIp.seq)).toEqual(sentByIp.deleteAddress4);
   });
 
-  it('leaves the broadcast out when asked, and for /31', () => {
-    expect(addressRequest(4, '10.89.0.2/24', { broadcast: false }).attrs.broadcast).toBeUndefined();
-    expect(addressRequest(4, '10.89.0.2/31').attrs.broadcast).toBeUndefined();
+  it('send IPv4 as local + address with its broadcast', () => {
+    const request = addAddressRequest(4, '10.89.0.2/24');
+    expect(request).toMatchObject({ type: RTM_NEWADDR, flags: NLM_F_CREATE | NLM_F_EXCL });
+    const { header, attributes } = decodeAddress(request.body);
+    expect(header).toEqual({ family: 2, prefixLength: 24, flags: 0, scope: 0, index: 4 });
+    expect(attributes.map((a) => a.type)).toEqual([IFA_LOCAL, IFA_ADDRESS, IFA_BROADCAST]);
+    expect(ipIn(attributes, IFA_BROADCAST)).toBe('10.89.0.255');
   });
 
-  it('sends IPv6 with IFA_F_NODAD when asked', () => {
-    const { data, attrs } = addressRequest(4, 'fd89::2/64', { noDad: true });
-    expect(data).toEqual({ family: 10, prefixlen: 64, scope: 0, index: 4 });
-    expect(bytes(attrs.address)).toBe('fd89::2');
-    expect(attrs.broadcast).toBeUndefined();
-    expect(attrs.flags).toEqual({ nodad: true });
+  it('leave the broadcast out when asked, and for /31', () => {
+    expect(findAttribute(decodeAddress(addAddressRequest(4, '10.89.0.2/24', { broadcast: false }).body).attributes, IFA_BROADCAST)).toBeUndefined();
+    expect(findAttribute(decodeAddress(addAddressRequest(4, '10.89.0.2/31').body).attributes, IFA_BROADCAST)).toBeUndefined();
   });
 
-  it('ignores noDad for IPv4 and sets noprefixroute', () => {
-    expect(addressRequest(4, '10.0.0.1/8', { noDad: true }).attrs.flags).toBeUndefined();
-    expect(addressRequest(4, '10.0.0.1/8', { noPrefixRoute: true }).attrs.flags).toEqual({ noprefixroute: true });
+  it('send IPv6 with IFA_F_NODAD in the header when asked, and no broadcast', () => {
+    const { header, attributes } = decodeAddress(addAddressRequest(4, 'fd89::2/64', { noDad: true }).body);
+    expect(header).toEqual({ family: 10, prefixLength: 64, flags: 0x02, scope: 0, index: 4 });
+    expect(ipIn(attributes, IFA_ADDRESS)).toBe('fd89::2');
+    expect(attributes.map((a) => a.type)).toEqual([IFA_LOCAL, IFA_ADDRESS]);
   });
 
-  it('for deletion sends only what identifies the address', () => {
-    const { attrs } = addressRequest(4, '10.89.0.2/24', { noDad: true }, true);
-    expect(Object.keys(attrs).sort()).toEqual(['address', 'local']);
+  it('ignore noDad for IPv4, and carry noprefixroute (beyond 8 bits) in IFA_FLAGS', () => {
+    expect(decodeAddress(addAddressRequest(4, '10.0.0.1/8', { noDad: true }).body).header.flags).toBe(0);
+    const { header, attributes } = decodeAddress(addAddressRequest(4, 'fd00::1/64', { noDad: true, noPrefixRoute: true }).body);
+    expect(header.flags).toBe(0);
+    expect(findU32(attributes, IFA_FLAGS)).toBe(0x202);
   });
 
-  it('rejects bad input before sending', () => {
-    expect(() => addressRequest(0, '10.0.0.1/8')).toThrow(/bad link index/);
-    expect(() => addressRequest(4, '10.0.0.1')).toThrow(/CIDR/);
+  it('replace with CREATE|REPLACE; delete with only what identifies the address', () => {
+    expect(addAddressRequest(4, '10.0.0.1/24', { replace: true }).flags).toBe(NLM_F_CREATE | NLM_F_REPLACE);
+    const { attributes } = decodeAddress(deleteAddressRequest(4, '10.89.0.2/24').body);
+    expect(attributes.map((a) => a.type)).toEqual([IFA_LOCAL, IFA_ADDRESS]);
+  });
+
+  it('reject bad input before sending', () => {
+    expect(() => addAddressRequest(0, '10.0.0.1/8')).toThrow(/bad link index/);
+    expect(() => addAddressRequest(4, '10.0.0.1')).toThrow(/CIDR/);
   });
 });
 
 describe('parseAddress', () => {
-  it('prefers IFA_LOCAL and reads the flags of IFA_FLAGS', () => {
-    const address = parseAddress({
-      data: { family: 10, prefixlen: 64, scope: 0, index: 4, flags: {} },
-      attrs: { address: Buffer.from('fd890000000000000000000000000002', 'hex'), flags: { nodad: true, permanent: true } },
-    });
-    expect(address).toEqual({
+  it('prefers IFA_LOCAL and reads the flags of IFA_FLAGS over the header', () => {
+    const message = addressMessage({ family: 10, prefixLength: 64, flags: 0, scope: 0, index: 4 }, [
+      attribute(IFA_ADDRESS, Buffer.from('fd890000000000000000000000000002', 'hex')),
+      u32Attribute(IFA_FLAGS, 0x02 | 0x80),
+    ]);
+    expect(parseAddress(message.body)).toEqual({
       index: 4,
       family: 6,
       address: 'fd89::2',
@@ -65,43 +95,41 @@ describe('parseAddress', () => {
       noDad: true,
       permanent: true,
     });
-    const p2p = parseAddress({
-      data: { family: 2, prefixlen: 32, index: 2 },
-      attrs: { local: Buffer.from([10, 0, 0, 1]), address: Buffer.from([10, 0, 0, 2]), broadcast: Buffer.from([10, 0, 0, 255]) },
-    });
-    expect(p2p).toMatchObject({ address: '10.0.0.1', broadcast: '10.0.0.255', tentative: false });
+    const p2p = addressMessage({ family: 2, prefixLength: 32, flags: 0x40, scope: 0, index: 2 }, [
+      attribute(IFA_ADDRESS, Buffer.from([10, 0, 0, 2])),
+      attribute(IFA_LOCAL, Buffer.from([10, 0, 0, 1])),
+      attribute(IFA_BROADCAST, Buffer.from([10, 0, 0, 255])),
+    ]);
+    expect(parseAddress(p2p.body)).toMatchObject({ address: '10.0.0.1', broadcast: '10.0.0.255', tentative: true });
   });
 
   it('skips families that are not IP', () => {
-    expect(parseAddress({ data: { family: 17 }, attrs: {} })).toBeUndefined();
+    expect(parseAddress(addressHeader({ family: 17, prefixLength: 0, flags: 0, scope: 0, index: 1 }))).toBeUndefined();
+    expect(parseAddress(Buffer.alloc(4))).toBeUndefined();
   });
 });
 
 describe('address operations', () => {
-  it('adds with CREATE|EXCL, or CREATE|REPLACE when replacing', async () => {
+  it('add and delete, EEXIST and EADDRNOTAVAIL mapped', async () => {
     const fake = fakeSocket();
+    fake.answer('newAddress', [], kernelRejects(EEXIST));
+    fake.answer('delAddress', kernelRejects(EADDRNOTAVAIL));
     await addAddress(fake.socket, 4, '10.0.0.1/24');
-    await addAddress(fake.socket, 4, '10.0.0.1/24', { replace: true });
-    expect(fake.sent[0]?.options?.flags).toBe(NLM_F_CREATE | NLM_F_EXCL);
-    expect(fake.sent[1]?.options?.flags).toBe(NLM_F_CREATE | NLM_F_REPLACE);
-  });
-
-  it('maps EEXIST and EADDRNOTAVAIL', async () => {
-    const fake = fakeSocket();
-    fake.answer('newAddress', kernelRejects('EEXIST'));
-    fake.answer('delAddress', kernelRejects('EADDRNOTAVAIL'));
+    expect(fake.sent[0]?.operation).toBe('add address 10.0.0.1/24 to link #4');
     expect(isExists(await addAddress(fake.socket, 4, '10.0.0.1/24').catch((e: unknown) => e))).toBe(true);
     expect(isNotFound(await deleteAddress(fake.socket, 4, '10.0.0.1/24').catch((e: unknown) => e))).toBe(true);
   });
 
-  it('lists and filters by link and family on our side', async () => {
+  it('lists with a dump and filters by link and family on our side', async () => {
     const fake = fakeSocket();
-    const v4 = (index: number, last: number) => ({ kind: 'address', data: { family: 2, prefixlen: 24, index }, attrs: { local: Buffer.from([10, 0, 0, last]) } });
-    const v6 = { kind: 'address', data: { family: 10, prefixlen: 64, index: 4 }, attrs: { address: Buffer.alloc(16, 0) } };
+    const v4 = (index: number, last: number) =>
+      addressMessage({ family: 2, prefixLength: 24, flags: 0, scope: 0, index }, [attribute(IFA_LOCAL, Buffer.from([10, 0, 0, last]))]);
+    const v6 = addressMessage({ family: 10, prefixLength: 64, flags: 0, scope: 0, index: 4 }, [attribute(IFA_ADDRESS, Buffer.alloc(16))]);
     fake.answer('getAddresses', [v4(4, 1), v4(5, 2), v6]);
     expect((await listAddresses(fake.socket, { index: 4 })).map((a) => a.cidr)).toEqual(['10.0.0.1/24', '::/64']);
     expect((await listAddresses(fake.socket, { index: 4, family: 4 })).map((a) => a.cidr)).toEqual(['10.0.0.1/24']);
-    expect(fake.sent[1]?.data).toEqual({ family: 2 });
+    expect(fake.sent[1]?.flags).toBe(NLM_F_DUMP);
+    expect(decodeAddressHeader(fake.sent[1]!.body)?.family).toBe(2);
     expect((await listAddresses(fake.socket)).length).toBe(3);
   });
 });

@@ -1,7 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
+import { decodeAddressHeader } from '../../../lib/rtnl/addresses.js';
+import { decodeAttributes, findU32 } from '../../../lib/rtnl/attributes.js';
 import { Rtnl } from '../../../lib/rtnl/client.js';
 import { isNotFound } from '../../../lib/rtnl/errors.js';
-import { fakeSocket, kernelRejects, linkMessage } from './fake-socket.js';
+import { ENODEV, fakeSocket, kernelRejects, linkMessage } from './fake-socket.js';
+
+const RTA_OIF = 4;
 
 describe('Rtnl', () => {
   it('resolves link names once per call and passes indexes on', async () => {
@@ -13,25 +17,26 @@ describe('Rtnl', () => {
     await rt.listRoutes('eth0');
     await rt.deleteAddress(4, '10.0.0.2/24');
     expect(fake.sent.map((s) => s.method)).toEqual(['getLink', 'newAddress', 'getLink', 'newRoute', 'getLink', 'getRoutes', 'delAddress']);
-    expect(fake.sent[1]?.data.index).toBe(4);
-    expect(fake.sent[3]?.attrs.oif).toBe(4);
-    expect(fake.sent[6]?.data.index).toBe(4);
+    expect(decodeAddressHeader(fake.sent[1]!.body)?.index).toBe(4);
+    expect(findU32(decodeAttributes(fake.sent[3]!.body.subarray(12)), RTA_OIF)).toBe(4);
+    expect(decodeAddressHeader(fake.sent[6]!.body)?.index).toBe(4);
   });
 
   it('fails with isNotFound for an unknown link name, sending nothing else', async () => {
     const fake = fakeSocket();
-    fake.answer('getLink', kernelRejects('ENODEV'));
+    fake.answer('getLink', kernelRejects(ENODEV));
     const rt = new Rtnl(fake.socket);
     expect(isNotFound(await rt.setUp('eth9').catch((e: unknown) => e))).toBe(true);
     expect(isNotFound(await rt.listAddresses('eth9').catch((e: unknown) => e))).toBe(true);
     expect(fake.sent.map((s) => s.method)).toEqual(['getLink', 'getLink']);
   });
 
-  it('lists addresses of all links without a lookup', async () => {
+  it('lists addresses of all links without a lookup, the family in the dump request', async () => {
     const fake = fakeSocket();
     const rt = new Rtnl(fake.socket);
     await rt.listAddresses(undefined, { family: 6 });
-    expect(fake.sent).toEqual([expect.objectContaining({ method: 'getAddresses', data: { family: 10 } })]);
+    expect(fake.sent.map((s) => s.method)).toEqual(['getAddresses']);
+    expect(decodeAddressHeader(fake.sent[0]!.body)?.family).toBe(10);
   });
 
   it('releases the socket once', () => {

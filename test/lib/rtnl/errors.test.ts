@@ -1,58 +1,83 @@
 import { describe, expect, it } from 'vitest';
 import { CniError, ErrorCode } from '../../../lib/cni/errors.js';
+import { LibcError } from '../../../lib/libc/index.js';
 import {
-  errnoFromMessage,
+  errnoName,
+  incompleteAnswer,
   invalidArgument,
   isExists,
   isNotFound,
   notFound,
-  request,
+  refused,
   RtnlError,
+  timedOut,
   toRtnlError,
 } from '../../../lib/rtnl/errors.js';
 
-// What the `netlink` package throws for a kernel ERROR message.
-const rejected = (code: string) => new Error(`Request rejected: ${code}`);
-
-describe('errnoFromMessage', () => {
-  it('reads the errno name from the package message', () => {
-    expect(errnoFromMessage('Request rejected: EEXIST')).toBe('EEXIST');
-    expect(errnoFromMessage('Request rejected: -523')).toBe('-523');
-    expect(errnoFromMessage('Timeout has been reached')).toBeUndefined();
+describe('errnoName', () => {
+  it('names the errnos rtnetlink answers with, and numbers the rest', () => {
+    expect(errnoName(17)).toBe('EEXIST');
+    expect(errnoName(19)).toBe('ENODEV');
+    expect(errnoName(99)).toBe('EADDRNOTAVAIL');
+    expect(errnoName(524)).toBe('ENOTSUPP');
+    expect(errnoName(600)).toBe('errno 600');
   });
 });
 
-describe('toRtnlError', () => {
-  it('maps EEXIST to isExists', () => {
-    const error = toRtnlError(rejected('EEXIST'), 'create bridge br0');
+describe('refused', () => {
+  it('maps EEXIST to isExists, with the extended ack as details', () => {
+    const error = refused('create bridge br0', 17, 'A link with that name exists');
     expect(error).toBeInstanceOf(RtnlError);
     expect(error).toBeInstanceOf(CniError);
     expect(error.errno).toBe('EEXIST');
     expect(error.message).toBe('create bridge br0: EEXIST');
+    expect(error.details).toBe('A link with that name exists');
     expect(error.code).toBe(ErrorCode.Internal);
     expect(isExists(error)).toBe(true);
     expect(isNotFound(error)).toBe(false);
   });
 
-  it.each(['ENOENT', 'ENODEV', 'ESRCH', 'EADDRNOTAVAIL'])('maps %s to isNotFound', (code) => {
-    const error = toRtnlError(rejected(code), 'x');
+  it.each([2, 19, 3, 99])('maps errno %d to isNotFound', (errno) => {
+    const error = refused('x', errno);
     expect(isNotFound(error)).toBe(true);
     expect(isExists(error)).toBe(false);
   });
 
-  it.each(['EBUSY', 'EAGAIN'])('asks to try %s again later', (code) => {
-    expect(toRtnlError(rejected(code), 'x').code).toBe(ErrorCode.TryAgainLater);
+  it.each([16, 11])('asks to try errno %d again later', (errno) => {
+    expect(refused('x', errno).code).toBe(ErrorCode.TryAgainLater);
   });
+});
 
-  it('turns the package timeout into a plugin timeout', () => {
-    const error = toRtnlError(new Error('Timeout has been reached'), 'list links');
+describe('timedOut / incompleteAnswer', () => {
+  it('a timeout is a plugin timeout without errno', () => {
+    const error = timedOut('list links', 10_000);
     expect(error.errno).toBeUndefined();
     expect(error.code).toBe(ErrorCode.PluginTimeout);
+    expect(error.message).toBe('list links: no answer from the kernel within 10000 ms');
   });
 
-  it('keeps the errno of socket errors (ErrnoException)', () => {
-    const error = toRtnlError(Object.assign(new Error('sendmsg failed'), { code: 'ENOBUFS' }), 'x');
+  it('an interrupted dump is worth another try, a cut-short answer is not', () => {
+    expect(incompleteAnswer('list links', 'interrupted').code).toBe(ErrorCode.TryAgainLater);
+    expect(incompleteAnswer('list links', 'truncated').code).toBe(ErrorCode.Internal);
+  });
+});
+
+describe('toRtnlError', () => {
+  it('names the errno of a failed socket call', () => {
+    const error = toRtnlError(new LibcError('send', 105), 'add route');
     expect(error.errno).toBe('ENOBUFS');
+    expect(error.message).toBe('add route: ENOBUFS');
+    expect(error.details).toBe('send failed: errno 105');
+  });
+
+  it('keeps the errno of Node system errors (ErrnoException)', () => {
+    const error = toRtnlError(Object.assign(new Error('open failed'), { code: 'EACCES' }), 'x');
+    expect(error.errno).toBe('EACCES');
+  });
+
+  it('wraps anything else as an internal error', () => {
+    const error = toRtnlError(new Error('boom'), 'x');
+    expect(error).toMatchObject({ errno: undefined, code: ErrorCode.Internal, message: 'x: boom' });
   });
 
   it('passes RtnlErrors through', () => {
@@ -73,16 +98,7 @@ describe('own errors', () => {
   });
 
   it('isExists/isNotFound are false for foreign errors', () => {
-    expect(isExists(rejected('EEXIST'))).toBe(false);
+    expect(isExists(new LibcError('send', 17))).toBe(false);
     expect(isNotFound(Object.assign(new Error('x'), { errno: 'ENODEV' }))).toBe(false);
-  });
-});
-
-describe('request', () => {
-  it('returns the result or rethrows as RtnlError', async () => {
-    expect(await request('op', async () => 5)).toBe(5);
-    const error = await request('delete vh0', async () => Promise.reject(rejected('ENODEV'))).catch((e: unknown) => e);
-    expect(isNotFound(error)).toBe(true);
-    expect((error as RtnlError).operation).toBe('delete vh0');
   });
 });

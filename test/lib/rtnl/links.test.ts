@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
+  attribute,
   decodeAttributes,
+  decodeInterfaceInfoHeader,
   decodeString,
   findAttribute,
+  findString,
+  findU32,
   nestedAttribute,
   readU32,
   stringAttribute,
+  u32Attribute,
   u8Attribute,
+  type RawAttribute,
 } from '../../../lib/rtnl/attributes.js';
 import { isExists, isNotFound, isRtnlError } from '../../../lib/rtnl/errors.js';
 import {
@@ -18,12 +24,14 @@ import {
   formatMac,
   getLink,
   getLinkByIndex,
+  getLinkRequest,
   hairpinRequest,
   listLinks,
   parseLink,
   parseLinkInfo,
   parseMac,
   resolveIndex,
+  RTM_NEWLINK,
   setDown,
   setHairpin,
   setMaster,
@@ -32,11 +40,28 @@ import {
   setUp,
   vethRequest,
 } from '../../../lib/rtnl/links.js';
-import { NLM_F_CREATE, NLM_F_EXCL } from '../../../lib/rtnl/socket.js';
-import { fakeSocket, kernelRejects, linkMessage } from './fake-socket.js';
+import { encodeRequest, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL } from '../../../lib/rtnl/netlink.js';
+import { EEXIST, ENODEV, EPERM, fakeSocket, kernelRejects, linkMessage } from './fake-socket.js';
+import { le, sentByIp } from './ip-captures.js';
 
-const attrsOf = (buffer: unknown) => decodeAttributes(buffer as Buffer);
-const stringIn = (buffer: Buffer, type: number) => decodeString(findAttribute(attrsOf(buffer), type)!);
+// linux/if_link.h
+const IFLA_ADDRESS = 1;
+const IFLA_IFNAME = 3;
+const IFLA_MTU = 4;
+const IFLA_MASTER = 10;
+const IFLA_LINKINFO = 18;
+const IFLA_IFALIAS = 20;
+const IFLA_NET_NS_FD = 28;
+const IFLA_EXT_MASK = 29;
+const IFLA_LINK_NETNSID = 37;
+
+/** The ifinfomsg and the attributes of a link message (request or answer). */
+function decodeLink(body: Buffer) {
+  return { header: decodeInterfaceInfoHeader(body)!, attributes: decodeAttributes(body.subarray(16)) };
+}
+
+const nested = (attributes: readonly RawAttribute[], ...path: number[]) =>
+  path.reduce((level, type) => decodeAttributes(findAttribute(level, type)!), attributes);
 
 describe('MAC addresses', () => {
   it('round-trip', () => {
@@ -50,17 +75,23 @@ describe('MAC addresses', () => {
 });
 
 describe('bridgeRequest', () => {
-  it('is a link of kind bridge with name, MTU and MAC', () => {
-    const built = bridgeRequest('vz-web', { mtu: 1400, mac: '02:00:00:00:00:01' });
-    expect(built.data).toEqual({});
-    expect(built.attrs.ifname).toBe('vz-web');
-    expect(built.attrs.mtu).toBe(1400);
-    expect(formatMac(built.attrs.address!)).toBe('02:00:00:00:00:01');
-    expect(stringIn(built.attrs.linkinfo!, 1)).toBe('bridge');
+  it.runIf(le)('is byte for byte what `ip link add br0 mtu 1400 type bridge` sends', () => {
+    expect(encodeRequest(bridgeRequest('br0', { mtu: 1400 }), sentByIp.seq)).toEqual(sentByIp.bridge);
+  });
+
+  it('creates (CREATE|EXCL) a link of kind bridge with name, MTU and MAC', () => {
+    const request = bridgeRequest('vz-web', { mtu: 1400, mac: '02:00:00:00:00:01' });
+    expect(request).toMatchObject({ type: RTM_NEWLINK, flags: NLM_F_CREATE | NLM_F_EXCL });
+    const { header, attributes } = decodeLink(request.body);
+    expect(header).toEqual({ family: 0, type: 0, index: 0, flags: 0, change: 0 });
+    expect(findString(attributes, IFLA_IFNAME)).toBe('vz-web');
+    expect(findU32(attributes, IFLA_MTU)).toBe(1400);
+    expect(formatMac(findAttribute(attributes, IFLA_ADDRESS)!)).toBe('02:00:00:00:00:01');
+    expect(findString(nested(attributes, IFLA_LINKINFO), 1)).toBe('bridge');
   });
 
   it('leaves out what is not given', () => {
-    expect(Object.keys(bridgeRequest('br0').attrs).sort()).toEqual(['ifname', 'linkinfo']);
+    expect(decodeLink(bridgeRequest('br0').body).attributes.map((a) => a.type)).toEqual([IFLA_IFNAME, IFLA_LINKINFO]);
   });
 
   it.each(['', 'a'.repeat(16), 'a/b', 'a b', 'a:b', '..'])('rejects the name %j', (name) => {
@@ -73,35 +104,35 @@ describe('bridgeRequest', () => {
 });
 
 describe('vethRequest', () => {
-  const built = vethRequest({ name: 'vh0', peerName: 'eth0', peerNetns: 17, mtu: 1400, mac: '02:00:00:00:00:01', peerMac: '02:00:00:00:00:42' });
-  const linkinfo = attrsOf(built.attrs.linkinfo);
-  const peer = findAttribute(attrsOf(findAttribute(linkinfo, 2)), 1)!;
-  const peerAttrs = attrsOf(peer.subarray(16));
+  it.runIf(le)('is byte for byte what `ip link add vh0 ... type veth peer name eth0 ...` sends', () => {
+    const request = vethRequest({ name: 'vh0', peerName: 'eth0', mtu: 1400, mac: '02:00:00:00:00:01', peerMac: '02:00:00:00:00:42' });
+    expect(encodeRequest(request, sentByIp.seq)).toEqual(sentByIp.veth);
+  });
+
+  const request = vethRequest({ name: 'vh0', peerName: 'eth0', peerNetns: 17, mtu: 1400 });
+  const { attributes } = decodeLink(request.body);
+  const peer = findAttribute(nested(attributes, IFLA_LINKINFO, 2), 1)!;
+  const peerAttributes = decodeAttributes(peer.subarray(16));
 
   it('names and sizes the local end', () => {
-    expect(built.attrs.ifname).toBe('vh0');
-    expect(built.attrs.mtu).toBe(1400);
-    expect(formatMac(built.attrs.address!)).toBe('02:00:00:00:00:01');
-    expect(decodeString(findAttribute(linkinfo, 1)!)).toBe('veth');
+    expect(findString(attributes, IFLA_IFNAME)).toBe('vh0');
+    expect(findU32(attributes, IFLA_MTU)).toBe(1400);
+    expect(decodeString(findAttribute(nested(attributes, IFLA_LINKINFO), 1)!)).toBe('veth');
   });
 
-  it('puts the peer in VETH_INFO_PEER: an empty ifinfomsg, then name, MTU, MAC and IFLA_NET_NS_FD', () => {
+  it('puts the peer in VETH_INFO_PEER: an empty ifinfomsg, then MTU, name and IFLA_NET_NS_FD', () => {
     expect(peer.subarray(0, 16).equals(Buffer.alloc(16))).toBe(true);
-    expect(peerAttrs.map((a) => a.type)).toEqual([3, 4, 1, 28]);
-    expect(decodeString(findAttribute(peerAttrs, 3)!)).toBe('eth0');
-    expect(readU32(findAttribute(peerAttrs, 4)!)).toBe(1400);
-    expect(formatMac(findAttribute(peerAttrs, 1)!)).toBe('02:00:00:00:00:42');
-    expect(readU32(findAttribute(peerAttrs, 28)!)).toBe(17);
+    expect(peerAttributes.map((a) => a.type)).toEqual([IFLA_MTU, IFLA_IFNAME, IFLA_NET_NS_FD]);
+    expect(findString(peerAttributes, IFLA_IFNAME)).toBe('eth0');
+    expect(readU32(findAttribute(peerAttributes, IFLA_NET_NS_FD)!)).toBe(17);
   });
 
-  it('takes the fd of a namespace handle and omits what is not given', () => {
+  it('takes the fd of a namespace handle', () => {
     const handle = { path: '/run/netns/x', fd: 23, inode: 1, closed: false, close() {} };
-    const minimal = vethRequest({ name: 'vh0', peerName: 'eth0', peerNetns: handle });
-    const peerOf = findAttribute(attrsOf(findAttribute(attrsOf(minimal.attrs.linkinfo), 2)), 1)!;
-    const attrs = attrsOf(peerOf.subarray(16));
-    expect(attrs.map((a) => a.type)).toEqual([3, 28]);
-    expect(readU32(findAttribute(attrs, 28)!)).toBe(23);
-    expect(Object.keys(minimal.attrs).sort()).toEqual(['ifname', 'linkinfo']);
+    const minimal = decodeLink(vethRequest({ name: 'vh0', peerName: 'eth0', peerNetns: handle }).body).attributes;
+    const peerOf = decodeAttributes(findAttribute(nested(minimal, IFLA_LINKINFO, 2), 1)!.subarray(16));
+    expect(peerOf.map((a) => a.type)).toEqual([IFLA_IFNAME, IFLA_NET_NS_FD]);
+    expect(findU32(peerOf, IFLA_NET_NS_FD)).toBe(23);
   });
 
   it('validates both names', () => {
@@ -111,23 +142,32 @@ describe('vethRequest', () => {
 });
 
 describe('hairpinRequest', () => {
-  it('sets IFLA_BRPORT_MODE as bridge slave data of the port', () => {
-    const built = hairpinRequest(7, true);
-    expect(built.data).toEqual({ index: 7 });
-    const linkinfo = attrsOf(built.attrs.linkinfo);
-    expect(decodeString(findAttribute(linkinfo, 4)!)).toBe('bridge');
-    const slaveData = attrsOf(findAttribute(linkinfo, 5));
-    expect([...findAttribute(slaveData, 4)!]).toEqual([1]);
-    expect([...findAttribute(attrsOf(findAttribute(attrsOf(hairpinRequest(7, false).attrs.linkinfo), 5)), 4)!]).toEqual([0]);
+  it('sets IFLA_BRPORT_MODE as bridge slave data of the port, without CREATE', () => {
+    const request = hairpinRequest(7, true);
+    expect(request).toMatchObject({ type: RTM_NEWLINK, flags: 0 });
+    const { header, attributes } = decodeLink(request.body);
+    expect(header.index).toBe(7);
+    const linkinfo = nested(attributes, IFLA_LINKINFO);
+    expect(findString(linkinfo, 4)).toBe('bridge');
+    expect([...findAttribute(nested(linkinfo, 5), 4)!]).toEqual([1]);
+    expect([...findAttribute(nested(decodeLink(hairpinRequest(7, false).body).attributes, IFLA_LINKINFO, 5), 4)!]).toEqual([0]);
+  });
+});
+
+describe('getLinkRequest', () => {
+  it('asks by name or index, without statistics', () => {
+    const byName = decodeLink(getLinkRequest('eth0').body);
+    expect(byName.header.index).toBe(0);
+    expect(findString(byName.attributes, IFLA_IFNAME)).toBe('eth0');
+    expect(findU32(byName.attributes, IFLA_EXT_MASK)).toBe(8); // RTEXT_FILTER_SKIP_STATS
+    const byIndex = decodeLink(getLinkRequest(9).body);
+    expect(byIndex.header.index).toBe(9);
+    expect(byIndex.attributes.map((a) => a.type)).toEqual([IFLA_EXT_MASK]);
   });
 });
 
 describe('parseLinkInfo / parseLink', () => {
-  const portInfo = Buffer.concat([
-    stringAttribute(1, 'veth'),
-    stringAttribute(4, 'bridge'),
-    nestedAttribute(5, [u8Attribute(1, 3), u8Attribute(4, 1)]),
-  ]);
+  const portInfo = Buffer.concat([stringAttribute(1, 'veth'), stringAttribute(4, 'bridge'), nestedAttribute(5, [u8Attribute(1, 3), u8Attribute(4, 1)])]);
 
   it('reads kind, port kind and hairpin', () => {
     expect(parseLinkInfo(portInfo)).toEqual({ kind: 'veth', portKind: 'bridge', hairpin: true });
@@ -139,10 +179,17 @@ describe('parseLinkInfo / parseLink', () => {
     const message = linkMessage(
       5,
       'vh0',
-      { mtu: 1400, address: parseMac('02:00:00:00:00:01'), master: 3, linkinfo: portInfo, linkNetnsid: 0 },
-      { up: true },
+      [
+        u32Attribute(IFLA_MTU, 1400),
+        attribute(IFLA_ADDRESS, parseMac('02:00:00:00:00:01')),
+        u32Attribute(IFLA_MASTER, 3),
+        nestedAttribute(IFLA_LINKINFO, [portInfo]),
+        u32Attribute(IFLA_LINK_NETNSID, 0),
+        stringAttribute(IFLA_IFALIAS, 'cni-zones/c1'),
+      ],
+      { flags: 0x1 | 0x1000 },
     );
-    expect(parseLink(message as never)).toEqual({
+    expect(parseLink(message.body)).toEqual({
       index: 5,
       name: 'vh0',
       kind: 'veth',
@@ -153,61 +200,76 @@ describe('parseLinkInfo / parseLink', () => {
       portKind: 'bridge',
       hairpin: true,
       peerNetnsId: 0,
+      alias: 'cni-zones/c1',
     });
   });
 
   it('leaves out what a plain link does not have', () => {
-    const link = parseLink(linkMessage(1, 'lo', { address: Buffer.alloc(0), master: 0 }) as never);
-    expect(link).toMatchObject({ index: 1, name: 'lo', up: false, kind: undefined, mac: undefined, master: undefined, hairpin: undefined });
+    const link = parseLink(linkMessage(1, 'lo', [u32Attribute(IFLA_MASTER, 0), stringAttribute(IFLA_IFALIAS, '')]).body);
+    expect(link).toMatchObject({ index: 1, name: 'lo', up: false, kind: undefined, mac: undefined, master: undefined });
+    expect(link).toMatchObject({ hairpin: undefined, alias: undefined, peerNetnsId: undefined });
+    expect(parseLink(Buffer.alloc(8))).toBeUndefined();
   });
 });
 
 describe('link operations', () => {
   it('getLink asks by name and answers undefined for ENODEV', async () => {
     const fake = fakeSocket();
-    fake.answer('getLink', [linkMessage(4, 'eth0')], kernelRejects('ENODEV'));
+    fake.answer('getLink', [linkMessage(4, 'eth0')], kernelRejects(ENODEV));
     expect((await getLink(fake.socket, 'eth0'))?.index).toBe(4);
     expect(await getLink(fake.socket, 'eth9')).toBeUndefined();
-    expect(fake.sent[0]).toMatchObject({ method: 'getLink', data: {}, attrs: { ifname: 'eth0' } });
+    expect(fake.sent[0]).toMatchObject({ method: 'getLink', operation: 'get link eth0' });
+    expect(findString(decodeLink(fake.sent[0]!.body).attributes, IFLA_IFNAME)).toBe('eth0');
   });
 
   it('getLink passes other failures on', async () => {
     const fake = fakeSocket();
-    fake.answer('getLink', kernelRejects('EPERM'));
+    fake.answer('getLink', kernelRejects(EPERM));
     const error = await getLink(fake.socket, 'eth0').catch((e: unknown) => e);
     expect(isRtnlError(error) && error.errno).toBe('EPERM');
   });
 
-  it('getLinkByIndex and listLinks', async () => {
+  it('getLinkByIndex and listLinks (a dump)', async () => {
     const fake = fakeSocket();
-    fake.answer('getLink', kernelRejects('ENODEV'));
+    fake.answer('getLink', kernelRejects(ENODEV));
     fake.answer('getLinks', [linkMessage(1, 'lo'), linkMessage(2, 'br0')]);
     expect(await getLinkByIndex(fake.socket, 99)).toBeUndefined();
-    expect(fake.sent[0]?.data).toEqual({ index: 99 });
+    expect(decodeLink(fake.sent[0]!.body).header.index).toBe(99);
     expect((await listLinks(fake.socket)).map((l) => l.name)).toEqual(['lo', 'br0']);
+    expect(fake.sent[1]?.flags).toBe(NLM_F_DUMP);
   });
 
-  it('creates with CREATE|EXCL and returns the link read back', async () => {
+  it('creates, then returns the link read back', async () => {
     const fake = fakeSocket();
-    fake.answer('getLink', [linkMessage(9, 'br0', { linkinfo: stringAttribute(1, 'bridge') })]);
+    fake.answer('getLink', [linkMessage(9, 'br0', [nestedAttribute(IFLA_LINKINFO, [stringAttribute(1, 'bridge')])])]);
     const link = await createBridge(fake.socket, 'br0', { mtu: 1400 });
     expect(link).toMatchObject({ index: 9, name: 'br0', kind: 'bridge' });
-    expect(fake.sent[0]?.method).toBe('newLink');
-    expect(fake.sent[0]?.options?.flags).toBe(NLM_F_CREATE | NLM_F_EXCL);
-    expect(fake.sent[0]?.options?.timeout).toBeGreaterThan(0);
+    expect(fake.sent.map((s) => s.method)).toEqual(['newLink', 'getLink']);
+    expect(fake.sent[0]?.operation).toBe('create bridge br0');
   });
 
   it('reports a taken name as isExists', async () => {
     const fake = fakeSocket();
-    fake.answer('newLink', kernelRejects('EEXIST'));
+    fake.answer('newLink', kernelRejects(EEXIST));
     const error = await createVeth(fake.socket, { name: 'vh0', peerName: 'eth0' }).catch((e: unknown) => e);
     expect(isExists(error)).toBe(true);
     expect((error as Error).message).toBe('create veth vh0: EEXIST');
   });
 
+  it('sets the alias of a new veth with a change, since creation ignores it', async () => {
+    const fake = fakeSocket();
+    fake.answer('getLink', [linkMessage(6, 'vh0')]);
+    const link = await createVeth(fake.socket, { name: 'vh0', peerName: 'eth0', alias: 'cni-zones/c1' });
+    expect(link.alias).toBe('cni-zones/c1');
+    expect(fake.sent.map((s) => s.method)).toEqual(['newLink', 'getLink', 'setLink']);
+    const change = decodeLink(fake.sent[2]!.body);
+    expect(change.header.index).toBe(6);
+    expect(findString(change.attributes, IFLA_IFALIAS)).toBe('cni-zones/c1');
+  });
+
   it('resolves names to indexes, and a missing name is isNotFound', async () => {
     const fake = fakeSocket();
-    fake.answer('getLink', [linkMessage(4, 'eth0')], kernelRejects('ENODEV'));
+    fake.answer('getLink', [linkMessage(4, 'eth0')], kernelRejects(ENODEV));
     expect(await resolveIndex(fake.socket, 'eth0')).toBe(4);
     expect(await resolveIndex(fake.socket, 7)).toBe(7);
     expect(isNotFound(await resolveIndex(fake.socket, 'eth9').catch((e: unknown) => e))).toBe(true);
@@ -223,35 +285,37 @@ describe('link operations', () => {
     await setMaster(fake.socket, 3, 9);
     await setMaster(fake.socket, 3, undefined);
     expect(fake.sent.map((s) => s.method)).toEqual(Array(6).fill('setLink'));
-    expect(fake.sent[0]).toMatchObject({ data: { index: 3, flags: { up: true }, change: { up: true } }, attrs: {} });
-    expect(fake.sent[1]).toMatchObject({ data: { index: 3, flags: {}, change: { up: true } } });
-    expect(fake.sent[2]?.attrs).toEqual({ mtu: 9000 });
-    expect(formatMac(fake.sent[3]?.attrs.address as Buffer)).toBe('02:00:00:00:00:07');
-    expect(fake.sent[4]?.attrs).toEqual({ master: 9 });
-    expect(fake.sent[5]?.attrs).toEqual({ master: 0 });
+    const sent = fake.sent.map((s) => decodeLink(s.body));
+    expect(sent[0]).toEqual({ header: { family: 0, type: 0, index: 3, flags: 1, change: 1 }, attributes: [] });
+    expect(sent[1]).toEqual({ header: { family: 0, type: 0, index: 3, flags: 0, change: 1 }, attributes: [] });
+    expect(sent[2]?.attributes.map((a) => [a.type, readU32(a.data)])).toEqual([[IFLA_MTU, 9000]]);
+    expect(formatMac(findAttribute(sent[3]!.attributes, IFLA_ADDRESS)!)).toBe('02:00:00:00:00:07');
+    expect(findU32(sent[4]!.attributes, IFLA_MASTER)).toBe(9);
+    expect(findU32(sent[5]!.attributes, IFLA_MASTER)).toBe(0);
+    expect(sent.slice(2).every((s) => s.header.change === 0)).toBe(true);
   });
 
-  it('sets hairpin through RTM_NEWLINK without CREATE', async () => {
+  it('sets hairpin through RTM_NEWLINK on the port index', async () => {
     const fake = fakeSocket();
     await setHairpin(fake.socket, { index: 5 } as never, true);
-    expect(fake.sent[0]?.method).toBe('newLink');
-    expect(fake.sent[0]?.data).toEqual({ index: 5 });
-    expect(fake.sent[0]?.options?.flags).toBeUndefined();
+    expect(fake.sent[0]).toMatchObject({ method: 'newLink', flags: 0 });
+    expect(decodeLink(fake.sent[0]!.body).header.index).toBe(5);
   });
 
   it('deletes by name in one request, by index, and tolerates absence when asked', async () => {
     const fake = fakeSocket();
-    fake.answer('delLink', [], kernelRejects('ENODEV'));
+    fake.answer('delLink', [], kernelRejects(ENODEV));
     await deleteLink(fake.socket, 'vh0');
-    expect(fake.sent[0]).toMatchObject({ method: 'delLink', data: {}, attrs: { ifname: 'vh0' } });
+    expect(fake.sent[0]?.method).toBe('delLink');
+    expect(findString(decodeLink(fake.sent[0]!.body).attributes, IFLA_IFNAME)).toBe('vh0');
     expect(await deleteLinkIfExists(fake.socket, 12)).toBe(false);
-    expect(fake.sent[1]?.data).toEqual({ index: 12 });
+    expect(decodeLink(fake.sent[1]!.body)).toMatchObject({ header: { index: 12 }, attributes: [] });
     expect(isNotFound(await deleteLink(fake.socket, 'vh0').catch((e: unknown) => e))).toBe(true);
   });
 
   it('deleteLinkIfExists passes other failures on', async () => {
     const fake = fakeSocket();
-    fake.answer('delLink', kernelRejects('EPERM'));
+    fake.answer('delLink', kernelRejects(EPERM));
     expect(isRtnlError(await deleteLinkIfExists(fake.socket, 'vh0').catch((e: unknown) => e))).toBe(true);
   });
 });

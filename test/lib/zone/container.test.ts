@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NetnsHandle } from '../../../lib/netns/open.js';
 import type { Rtnl } from '../../../lib/rtnl/client.js';
-import { toRtnlError } from '../../../lib/rtnl/errors.js';
+import { refused } from '../../../lib/rtnl/errors.js';
 import type { RouteSpec } from '../../../lib/rtnl/routes.js';
 import { configureContainer, effectiveRoutes } from '../../../lib/zone/container.js';
 import { gatewaysOf } from '../../../lib/zone/gateways.js';
@@ -64,7 +64,7 @@ describe('configureContainer', () => {
         calls.push(`up ${ref}`);
       },
       async addRoute(spec: RouteSpec & { dev: string }) {
-        if (taken.includes(spec.dst)) throw toRtnlError(new Error('Request rejected: EEXIST'), `add route ${spec.dst}`);
+        if (taken.includes(spec.dst)) throw refused(`add route ${spec.dst}`, 17); // EEXIST
         calls.push(`route ${spec.dst} via ${spec.gw} dev ${spec.dev}`);
       },
     };
@@ -102,7 +102,7 @@ describe('configureContainer', () => {
   it('fails on any other refusal', async () => {
     const { rt } = fakeRtnl();
     (rt as unknown as { addRoute: () => Promise<void> }).addRoute = async () => {
-      throw toRtnlError(new Error('Request rejected: ENETUNREACH'), 'add route');
+      throw refused('add route', 101); // ENETUNREACH
     };
     await expect(configureContainer(rt, netns, setup)).rejects.toThrow(/ENETUNREACH/);
   });

@@ -30,14 +30,14 @@ test-unit: $(NPM_STAMP) build
 	npx vitest run --project unit
 
 demo: deps build
-	dist/bin/zonectl demo
+	dist/native/zonectl demo
 
 bench: deps build
 	node scripts/bench.mjs
 
-# The CNI conformance cases against our plugins (root: private namespaces); fails on any MUST failure.
+# The CNI conformance cases against our compiled plugins (root: private namespaces); fails on any MUST failure.
 conformance: deps build
-	node dist/conformance.cjs --config conformance/profiles/cni-zones.json --plugin-dir dist/bin $(CONFORMANCE_ARGS)
+	node dist/conformance.cjs --config conformance/profiles/cni-zones.json --plugin-dir dist/native $(CONFORMANCE_ARGS)
 
 clean:
 	rm -rf dist .test-tmp

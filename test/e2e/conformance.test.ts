@@ -1,12 +1,13 @@
 // The conformance harness on the real plugin sets: ours (zone + zone-ipam + zone-ports, the
-// bundles of scripts/build.mjs) passes every case, MUST and SHOULD; the reference set shows
+// compiled executable of scripts/build.mjs) passes every case, MUST and SHOULD; the reference set shows
 // the gaps docs/conformance.md explains; and the bundled command works as CI runs it.
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { loadProfile } from '../../conformance/profile.js';
 import { runProfile, type ProfileReport } from '../../conformance/runner.js';
+import { bundleCopies } from '../support/bundles.js';
 import { makeTestTempDir, repoRoot } from '../support/paths.js';
 import { privileged } from '../support/privileges.js';
 
@@ -16,27 +17,8 @@ const profiles = join(repoRoot, 'conformance/profiles');
 let root: string;
 let bin: string;
 
-/**
- * Build, then copy our bundles into a private directory, so another engineer's build cannot
- * swap a file under the run. The copies resolve their native addons through the repository's
- * node_modules, as dist/bin does.
- */
-async function bundleOurPlugins(): Promise<void> {
-  const startedMs = Date.now();
-  const build = await execa('node', ['scripts/build.mjs'], { cwd: repoRoot, reject: false });
-  for (const name of [...OUR_PLUGINS.map((p) => `bin/${p}`), 'conformance.cjs']) {
-    if (statSync(join(repoRoot, 'dist', name)).mtimeMs < startedMs - 1000) {
-      throw new Error(`scripts/build.mjs did not rebuild dist/${name}:\n${build.stderr}`);
-    }
-  }
-  bin = join(root, 'bin');
-  mkdirSync(bin);
-  writeFileSync(join(root, 'package.json'), '{ "type": "commonjs" }\n');
-  for (const name of OUR_PLUGINS) {
-    copyFileSync(join(repoRoot, 'dist/bin', name), join(bin, name));
-    chmodSync(join(bin, name), 0o755);
-  }
-}
+// The compiled executable, as `make conformance` runs it; built and copied by test/support.
+const ourPlugins = bundleCopies('conformance', OUR_PLUGINS, 'compiled');
 
 function notPassing(report: ProfileReport): string[] {
   return report.results.filter((r) => r.status !== 'pass' && r.status !== 'n/a').map((r) => `${r.id}: ${r.status}: ${r.reason}`);
@@ -47,9 +29,12 @@ const priv = privileged(['ip', 'nsenter', 'nft']);
 priv.describe('conformance harness on the real plugin sets', () => {
   beforeAll(async () => {
     root = makeTestTempDir('conformance');
-    await bundleOurPlugins();
+    bin = await ourPlugins.dir();
   }, 180_000);
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(root, { recursive: true, force: true });
+    ourPlugins.remove();
+  });
 
   priv.it(
     'cni-zones passes every case, MUST and SHOULD',

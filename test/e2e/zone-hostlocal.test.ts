@@ -1,7 +1,7 @@
 // The `zone` plugin with the reference host-local (/usr/lib/cni/host-local) as its IPAM:
 // delegated through CNI_PATH for ADD, CHECK and DEL (not run in-process), and a store that
 // host-local wrote read and cleaned up by zone-ipam when the network switches IPAM types.
-// The bundled dist/bin/zone runs inside a systemd-networkd sandbox (networkd backend), the
+// The Node bundle dist/bin/zone (the compiled form is what the other zone tests run) runs inside a systemd-networkd sandbox (networkd backend), the
 // way a runtime on a networkd host runs it.
 
 import { execa } from 'execa';
@@ -20,8 +20,8 @@ import { bundleZone, useZoneBundle } from '../support/zone-world.js';
 const HOST_LOCAL = '/usr/lib/cni/host-local';
 const tools = ['ip', 'nsenter', 'unshare', 'setpriv', 'systemd-networkd', 'networkctl', 'dbus-daemon', 'busybox', 'ss', HOST_LOCAL];
 const suite = privileged(tools);
-useZoneBundle();
-/** A private copy of dist/bin/zone, freshly built (test/support/bundles.ts). */
+useZoneBundle('node');
+/** A private copy of the Node bundle dist/bin/zone, freshly built (test/support/bundles.ts). */
 let ZONE: string;
 // host-local 1.1.1 (Debian 12) speaks up to CNI 1.0.0.
 const CNI_VERSION = '1.0.0';
@@ -33,7 +33,7 @@ let counter = 0;
 
 beforeAll(async () => {
   if (!suite.canRun) return;
-  ZONE = await bundleZone();
+  ZONE = await bundleZone('node');
   tempRoot = makeTestTempDir('zone-hostlocal-e2e');
   spyDir = join(tempRoot, 'cni-bin');
   await execa('mkdir', ['-p', spyDir]);

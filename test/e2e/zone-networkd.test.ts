@@ -1,4 +1,4 @@
-// The `zone` plugin with the networkd backend, as a runtime runs it: the bundled dist/bin/zone,
+// The `zone` plugin with the networkd backend, as a runtime runs it: the compiled zone,
 // one process per command, inside a systemd-networkd sandbox (its own net, mount and pid
 // namespaces, private /run and D-Bus, the vendor 80-container-*.network files in place).
 // networkd must build the zone bridge from our files and say so itself (networkctl, its log,
@@ -21,7 +21,7 @@ import { bundleZone, useZoneBundle } from '../support/zone-world.js';
 const tools = ['ip', 'nsenter', 'unshare', 'setpriv', 'systemd-networkd', 'networkctl', 'dbus-daemon', 'nft', 'busybox', 'ss'];
 const suite = privileged(tools);
 useZoneBundle();
-/** A private copy of dist/bin/zone, freshly built (test/support/bundles.ts). */
+/** A private copy of the compiled zone, freshly built (test/support/bundles.ts). */
 let ZONE: string;
 const runtimeDir = '/run/systemd/network';
 const etcDir = '/etc/systemd/network';

@@ -1,5 +1,5 @@
 // A mixed zone: a real systemd-nspawn machine (`--network-zone=`) and a CNI container attached
-// by the bundled dist/bin/zone share one vz-<zone> bridge inside a systemd-networkd sandbox
+// by the compiled zone share one vz-<zone> bridge inside a systemd-networkd sandbox
 // (vendor 80-container-*.network files in place, as on a real host). The machine gets its
 // address from the DHCP pool networkd serves from our files (IPAM's range lies below the pool),
 // and the two talk TCP both ways. Both orders: the machine first (nspawn makes the bridge and
@@ -24,7 +24,7 @@ import { bundleZone, useZoneBundle } from '../support/zone-world.js';
 const tools = ['ip', 'nsenter', 'unshare', 'setpriv', 'systemd-networkd', 'networkctl', 'dbus-daemon', 'systemd-nspawn', 'busybox', 'ss', 'python3'];
 const suite = privileged(tools);
 useZoneBundle();
-/** A private copy of dist/bin/zone, freshly built (test/support/bundles.ts). */
+/** A private copy of the compiled zone, freshly built (test/support/bundles.ts). */
 let ZONE: string;
 const CONTAINER_PORT = 8080;
 const machinePage = 'hello from a cni-zones test machine';

@@ -1,5 +1,5 @@
-// `zonectl demo`, as `make demo` runs it (dist/bin/zonectl, built first): it passes, says what it
-// showed, and leaves nothing behind — no namespace, no process, no change to the root network
+// `zonectl demo`, as `make demo` runs it (dist/native/zonectl, the compiled executable, built
+// first): it passes, says what it showed, and leaves nothing behind — no namespace, no process, no change to the root network
 // namespace (the e2e global teardown compares snapshots), no file in the host's /run. Once with
 // what this machine has (networkd, nspawn), once on the fallbacks (netlink backend, plain namespaces).
 
@@ -13,7 +13,7 @@ import { listProcesses } from '../support/processes.js';
 import { privileged } from '../support/privileges.js';
 
 const suite = privileged(['ip', 'nsenter', 'unshare', 'setpriv', 'mount', 'nft', 'busybox']);
-const zonectl = join(repoRoot, 'dist/bin/zonectl');
+const zonectl = join(repoRoot, 'dist/native/zonectl');
 const PAGE = 'hello from demo-web, a machine in zone demo';
 
 beforeAll(async () => {

@@ -1,8 +1,8 @@
-// `zonectl install` into temporary directories, then the installed copy at work: the links in
-// the plugin directory lead into the bundle directory, the plugins answer VERSION from there,
-// and the installed zonectl attaches and detaches a machine with the installed plugins (the
-// native modules come from the bundle directory's own node_modules). Installing again changes
-// nothing; a file with other content stops the install unless --force.
+// `zonectl install` (the compiled zonectl) into temporary directories, then the installed copy
+// at work: the links in the plugin directory lead to the role links beside the one compiled
+// executable, the plugins answer VERSION from there, and the installed zonectl attaches and
+// detaches a machine with the installed plugins, needing nothing from the source tree.
+// Installing again changes nothing; a file with other content stops the install unless --force.
 
 import { existsSync, lstatSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -36,10 +36,7 @@ function installArgs(layout: Layout): string[] {
   return ['install', '--lib-dir', layout.lib, '--bin-dir', layout.bin, '--sbin-dir', layout.sbin, '--conf-dir', layout.conf];
 }
 
-/**
- * A directory outside the repository: .test-tmp would let Node find the repository's
- * node_modules upward and hide a bundle directory that lacks its own.
- */
+/** A directory outside the repository, so nothing of the source tree can stand in for the installed copy. */
 function outsideTheRepository(): string {
   const dir = mkdtempSync(join(tmpdir(), 'czt-zonectl-install-'));
   const cancel = cleanupOnExit(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,7 +48,7 @@ function outsideTheRepository(): string {
 }
 
 suite.describe('zonectl install', () => {
-  it('installs a self-contained bundle directory whose copy runs a real ADD and DEL', async () => {
+  it('installs the self-contained executable, whose installed copy runs a real ADD and DEL', async () => {
     const world = await createZonectlWorld();
     const layout = layoutIn(outsideTheRepository());
     const install = await execa(join(world.bin, 'zonectl'), installArgs(layout), { reject: false });
@@ -63,8 +60,9 @@ suite.describe('zonectl install', () => {
       expect(readlinkSync(join(layout.bin, name))).toBe(join(layout.lib, 'bin', name));
     }
     expect(readlinkSync(join(layout.sbin, 'zonectl'))).toBe(join(layout.lib, 'bin/zonectl'));
-    for (const pkg of ['koffi', 'netlink', 'node-gyp-build']) expect(existsSync(join(layout.lib, 'node_modules', pkg, 'package.json'))).toBe(true);
-    expect(JSON.parse(await readFile(join(layout.lib, 'package.json'), 'utf8'))).toMatchObject({ type: 'commonjs' });
+    expect(lstatSync(join(layout.lib, 'bin/cni-zones')).isFile()).toBe(true);
+    for (const role of [...PLUGINS, 'zonectl']) expect(readlinkSync(join(layout.lib, 'bin', role))).toBe('cni-zones');
+    expect(existsSync(join(layout.lib, 'node_modules'))).toBe(false);
     const example = JSON.parse(await readFile(join(layout.conf, 'cni-zones.conflist'), 'utf8'));
     expect(example).toMatchObject({ cniVersion: '1.0.0', cniVersions: ['1.0.0', '1.1.0'], name: 'cni-zones' });
 

@@ -1,18 +1,43 @@
-// The bundled executables, run as a runtime runs them (env + stdin → exit code + stdout JSON):
-// the protocol answers every plugin gives whatever its features.
-import { existsSync, statSync } from 'node:fs';
+// The built executables, in both forms, run as a runtime runs them (env + stdin → exit code +
+// stdout JSON): the protocol answers every plugin gives whatever its features.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runPlugin } from '../support/plugin-process.js';
 
 const PLUGINS = ['zone', 'zone-ipam', 'zone-ports'] as const;
-const bin = (name: string) => `dist/bin/${name}`;
+const FORMS = [
+  ['compiled', (name: string) => `dist/native/${name}`],
+  ['node', (name: string) => `dist/bin/${name}`],
+] as const;
 const SUPPORTED = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'];
 
-describe.each(PLUGINS)('%s (bundled)', (name) => {
-  it('is built as one executable file with a node shebang', () => {
+describe.each(FORMS.flatMap(([form, bin]) => PLUGINS.map((name) => [name, form, bin] as const)))('%s (%s)', (name, form, bin) => {
+  it('is built as one executable file', () => {
     expect(existsSync(bin(name)), `${bin(name)} missing: run make build`).toBe(true);
     expect(statSync(bin(name)).mode & 0o111).not.toBe(0);
+    const start = readFileSync(bin(name)).subarray(0, 4);
+    // The compiled form is an ELF executable; a bundle starts with its node shebang.
+    expect(start.toString('latin1')).toBe(form === 'compiled' ? '\x7fELF' : '#!/u');
   });
+
+  if (form === 'compiled') {
+    // A runtime may start plugins with almost no environment; the compiled form needs no node on the PATH.
+    it.each([['PATH=/opt/cni/bin:/usr/sbin:/sbin'], ['PATH=/opt/cni/bin'], []])('answers with env -i %s', (...path: string[]) => {
+      const run = (command: string, input: string) =>
+        spawnSync('/usr/bin/env', ['-i', ...path, `CNI_COMMAND=${command}`, 'CNI_CONTAINERID=c1', 'CNI_IFNAME=eth0', 'CNI_NETNS=/nonexistent', 'CNI_PATH=/x', bin(name)], {
+          input,
+          encoding: 'utf8',
+          timeout: 10_000,
+        });
+      const version = run('VERSION', '{"cniVersion":"1.0.0"}');
+      expect(version.status).toBe(0);
+      expect(JSON.parse(version.stdout)).toEqual({ cniVersion: '1.0.0', supportedVersions: SUPPORTED });
+      const junk = run('ADD', '{');
+      expect(junk.status).toBe(1);
+      expect(JSON.parse(junk.stdout)).toMatchObject({ code: 6 });
+    });
+  }
 
   it('answers VERSION with junk in every other variable, as podman probes', async () => {
     const r = await runPlugin(bin(name), {

@@ -6,24 +6,24 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, onTestFinished } from 'vitest';
-import { bundleCopies } from './bundles.js';
+import { type BundleForm, bundleCopies } from './bundles.js';
 import { createSandbox, ipIn, type Netns, nsExec, type Sandbox } from './netns.js';
 import { makeTestTempDir } from './paths.js';
 import { type PluginOutcome, type PluginRun, runPlugin } from './plugin-process.js';
 
 export const zoneTools = ['ip', 'nsenter', 'nft', 'bridge'];
 
-const bundles = bundleCopies('zone', ['zone']);
+const bundles = { compiled: bundleCopies('zone', ['zone'], 'compiled'), node: bundleCopies('zone', ['zone'], 'node') };
 
-/** dist/bin/zone, freshly built and copied once per test process (bundles.ts). */
-export async function bundleZone(): Promise<string> {
-  return join(await bundles.dir(), 'zone');
+/** The zone plugin (by default the compiled executable), freshly built and copied once per test process (bundles.ts). */
+export async function bundleZone(form: BundleForm = 'compiled'): Promise<string> {
+  return join(await bundles[form].dir(), 'zone');
 }
 
-/** The bundle for a test file: made before its tests, removed after them. */
-export function useZoneBundle(): void {
-  beforeAll(() => bundleZone(), 120_000);
-  afterAll(() => bundles.remove());
+/** The plugin for a test file: made before its tests, removed after them. */
+export function useZoneBundle(form: BundleForm = 'compiled'): void {
+  beforeAll(() => bundleZone(form), 120_000);
+  afterAll(() => bundles[form].remove());
 }
 
 export const DUAL_STACK = [[{ subnet: '10.89.0.0/24' }], [{ subnet: 'fd89:0::/64' }]];

@@ -20,7 +20,7 @@ export function useZonectlBundles(): void {
   afterAll(() => bundles.remove());
 }
 
-/** The directory of dist/bin's BUNDLES, freshly built and copied (bundles.ts). */
+/** The directory of the compiled executable linked as BUNDLES, freshly built (bundles.ts). */
 export function bundleDir(): Promise<string> {
   return bundles.dir();
 }

@@ -8,7 +8,7 @@ import { CONFLIST_FILE, DEFAULT_NETWORK } from '../example.js';
 import { applyInstall, type ItemOutcome } from '../install/apply.js';
 import { DEFAULT_BIN_DIR, DEFAULT_LIB_DIR, DEFAULT_SBIN_DIR, planInstall, type InstallDirs, type InstallPlan } from '../install/plan.js';
 import { lines } from '../io.js';
-import { bundleDir } from '../self.js';
+import { bundleDir, selfForm } from '../self.js';
 
 function describe(outcome: ItemOutcome): string {
   const { item } = outcome;
@@ -20,7 +20,7 @@ export function renderInstall(dirs: InstallDirs, plan: InstallPlan, outcomes: re
   const changed = library.filter((o) => o.action !== 'unchanged').length;
   const shown = outcomes.filter((o) => plan.visible.has(o.item.target)).map((o): [string, string] => [describe(o), o.action]);
   return lines(
-    `${dirs.libDir}: ${library.length} file${library.length === 1 ? '' : 's'} (bundles and ${plan.packages.join(', ')}), ${changed ? `${changed} written` : 'all unchanged'}`,
+    `${dirs.libDir}: ${library.length} file${library.length === 1 ? '' : 's'} (${plan.packages.length ? `bundles and ${plan.packages.join(', ')}` : 'the compiled executable and its role links'}), ${changed ? `${changed} written` : 'all unchanged'}`,
     ...twoColumns(shown),
     `next: zonectl up MACHINE --network ${DEFAULT_NETWORK}   (or: zonectl nspawn enable MACHINE)`,
   );
@@ -31,15 +31,16 @@ export const installCommand: Command = {
     name: 'install',
     summary: 'Install the plugins, zonectl and the example network.',
     description:
-      'Copies the bundles and the native modules they load (koffi, netlink) into LIB-DIR, links the\n' +
-      'plugins zone, zone-ipam and zone-ports into BIN-DIR and zonectl into SBIN-DIR, and writes the\n' +
+      'Copies the compiled executable cni-zones with its role links (or, run as a Node bundle, the\n' +
+      'bundles and koffi, the native module they load) into LIB-DIR, links the plugins zone,\n' +
+      'zone-ipam and zone-ports into BIN-DIR and zonectl into SBIN-DIR, and writes the\n' +
       `example network "${DEFAULT_NETWORK}" to CONF-DIR/${CONFLIST_FILE}. A file that exists with other content\n` +
       'is never replaced without --force; nothing is written when one is found.',
     positionals: [],
     options: [
       { name: 'bin-dir', kind: 'string', value: 'DIR', description: 'CNI plugin directory for the plugin links', defaultText: DEFAULT_BIN_DIR },
       { name: 'conf-dir', kind: 'string', value: 'DIR', description: 'where the example conflist goes', defaultText: DEFAULT_CONF_DIR },
-      { name: 'lib-dir', kind: 'string', value: 'DIR', description: 'the bundle directory', defaultText: DEFAULT_LIB_DIR },
+      { name: 'lib-dir', kind: 'string', value: 'DIR', description: 'where the executables go', defaultText: DEFAULT_LIB_DIR },
       { name: 'sbin-dir', kind: 'string', value: 'DIR', description: 'where the zonectl link goes', defaultText: DEFAULT_SBIN_DIR },
       { name: 'force', kind: 'boolean', description: 'replace files that exist with other content' },
     ],
@@ -51,7 +52,8 @@ export const installCommand: Command = {
       sbinDir: resolve(args.string('sbin-dir') ?? DEFAULT_SBIN_DIR),
       confDir: resolve(args.string('conf-dir') ?? DEFAULT_CONF_DIR),
     };
-    const plan = await planInstall(dirs, bundleDir());
+    const form = selfForm();
+    const plan = await planInstall(dirs, form, bundleDir(form));
     const outcomes = await applyInstall(plan.items, { force: args.flag('force') });
     io.out(renderInstall(dirs, plan, outcomes));
     return 0;

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { CommandError } from '../errors.js';
 import { findExecutable } from '../../../lib/system/programs.js';
-import { selfScript } from '../self.js';
+import { selfInvocation } from '../self.js';
 
 export const SANDBOX_COMMAND = '__demo-sandbox';
 
@@ -34,8 +34,7 @@ export function runSandboxed(args: readonly string[]): Promise<number> {
     '--propagation',
     'private',
     '--',
-    process.execPath,
-    selfScript(),
+    ...selfInvocation(),
     SANDBOX_COMMAND,
     ...args,
   ];

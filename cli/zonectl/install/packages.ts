@@ -1,11 +1,11 @@
-// The npm packages the bundles load at run time: the native addons esbuild leaves external
-// (koffi, netlink) and what they require in turn (koffi's per-platform prebuild, netlink's
-// node-gyp-build), found the way Node resolves them: node_modules directories upward.
+// The npm packages the Node bundles load at run time: the native addon esbuild leaves external
+// (koffi) and what it requires in turn (its per-platform prebuild), found the way Node resolves
+// them: node_modules directories upward. The compiled executable needs none.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CommandError } from '../errors.js';
 
-export const NATIVE_PACKAGES = ['koffi', 'netlink'] as const;
+export const NATIVE_PACKAGES = ['koffi'] as const;
 
 // Declared as dependencies but only needed to compile an addon or for types.
 const BUILD_ONLY = new Set(['node-addon-api', 'node-gyp', 'prebuildify']);

@@ -1,20 +1,27 @@
-// What `zonectl install` puts where. An installed copy is a bundle directory, self-contained:
+// What `zonectl install` puts where: the form that runs the install is the form installed.
+// The compiled executable (what we ship):
+//   LIB/bin/cni-zones                one self-contained file holding every role
+//   LIB/bin/{zone,zone-ipam,zone-ports,zonectl} -> cni-zones
+// The Node bundles (for machines where a 100 MB file is unwelcome):
 //   LIB/package.json                 {"type": "commonjs"}: the bundles are CJS
 //   LIB/bin/{zone,zone-ipam,zone-ports,zonectl}
-//   LIB/node_modules/<package>/...   the native addons and what they load (packages.ts)
-// and executables pointing into it: BIN/<plugin> -> LIB/bin/<plugin> (the CNI plugin
+//   LIB/node_modules/<package>/...   the native addon and what it loads (packages.ts)
+// Either way, executables pointing into it: BIN/<plugin> -> LIB/bin/<plugin> (the CNI plugin
 // directory), SBIN/zonectl -> LIB/bin/zonectl; plus the example network in CONF.
-// Node resolves a symlinked script by its real path, so the bundles find LIB/node_modules.
+// Node resolves a symlinked script by its real path, so the bundles find LIB/node_modules; the
+// compiled executable picks its role from the name it is started by, whatever the link chain.
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { CommandError } from '../errors.js';
 import { CONFLIST_FILE, exampleConfList, renderConfList } from '../example.js';
+import type { SelfForm } from '../self.js';
 import { VERSION } from '../version.js';
 import { runtimePackages } from './packages.js';
 
 export const PLUGINS = ['zone', 'zone-ipam', 'zone-ports'] as const;
 export const CLI = 'zonectl';
+export const MULTI_CALL = 'cni-zones';
 export const DEFAULT_LIB_DIR = '/opt/cni-zones';
 export const DEFAULT_BIN_DIR = '/opt/cni/bin';
 export const DEFAULT_SBIN_DIR = '/usr/local/sbin';
@@ -60,17 +67,29 @@ function requireBundles(bundleDir: string): void {
 
 export const LIB_PACKAGE_JSON = `${JSON.stringify({ name: 'cni-zones', version: VERSION, private: true, type: 'commonjs' })}\n`;
 
-export async function planInstall(dirs: InstallDirs, bundleDir: string): Promise<InstallPlan> {
+/** The library: the compiled executable and its role links, or the bundles and their packages. */
+async function libraryItems(libDir: string, form: SelfForm, bundleDir: string): Promise<{ items: InstallItem[]; packages: string[] }> {
+  const libBin = join(libDir, 'bin');
+  if (form.kind === 'compiled') {
+    const items: InstallItem[] = [{ kind: 'copy', target: join(libBin, MULTI_CALL), source: form.executable, executable: true }];
+    for (const name of [...PLUGINS, CLI]) items.push({ kind: 'symlink', target: join(libBin, name), linkTo: MULTI_CALL });
+    return { items, packages: [] };
+  }
   requireBundles(bundleDir);
-  const libBin = join(dirs.libDir, 'bin');
-  const items: InstallItem[] = [{ kind: 'write', target: join(dirs.libDir, 'package.json'), content: LIB_PACKAGE_JSON }];
+  const items: InstallItem[] = [{ kind: 'write', target: join(libDir, 'package.json'), content: LIB_PACKAGE_JSON }];
   for (const name of [...PLUGINS, CLI]) items.push({ kind: 'copy', target: join(libBin, name), source: join(bundleDir, name), executable: true });
   const packages = runtimePackages(bundleDir);
   for (const pkg of packages) {
     for (const file of await filesUnder(pkg.dir)) {
-      items.push({ kind: 'copy', target: join(dirs.libDir, 'node_modules', pkg.name, relative(pkg.dir, file)), source: file, executable: false });
+      items.push({ kind: 'copy', target: join(libDir, 'node_modules', pkg.name, relative(pkg.dir, file)), source: file, executable: false });
     }
   }
+  return { items, packages: packages.map((p) => `${p.name}@${p.version}`) };
+}
+
+export async function planInstall(dirs: InstallDirs, form: SelfForm, bundleDir: string): Promise<InstallPlan> {
+  const libBin = join(dirs.libDir, 'bin');
+  const { items, packages } = await libraryItems(dirs.libDir, form, bundleDir);
   const links: InstallItem[] = [
     ...PLUGINS.map((name): InstallItem => ({ kind: 'symlink', target: join(dirs.binDir, name), linkTo: join(libBin, name) })),
     { kind: 'symlink', target: join(dirs.sbinDir, CLI), linkTo: join(libBin, CLI) },
@@ -80,6 +99,6 @@ export async function planInstall(dirs: InstallDirs, bundleDir: string): Promise
   return {
     items,
     visible: new Set([...links.map((l) => l.target), conflist.target]),
-    packages: packages.map((p) => `${p.name}@${p.version}`),
+    packages,
   };
 }

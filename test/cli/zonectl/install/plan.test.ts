@@ -13,7 +13,7 @@ beforeEach(() => {
   bundle = join(dir, 'dist', 'bin');
   mkdirSync(bundle, { recursive: true });
   for (const name of ['zone', 'zone-ipam', 'zone-ports', 'zonectl']) writeFileSync(join(bundle, name), `#!/usr/bin/env node\n// ${name}\n`);
-  for (const name of ['koffi', 'netlink']) {
+  for (const name of ['koffi']) {
     mkdirSync(join(dir, 'node_modules', name, 'lib', 'node_modules', 'junk'), { recursive: true });
     writeFileSync(join(dir, 'node_modules', name, 'package.json'), JSON.stringify({ name, version: '2.0.0' }));
     writeFileSync(join(dir, 'node_modules', name, 'lib', 'x.node'), 'native');
@@ -23,7 +23,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('planInstall', () => {
   it('lays out the bundle directory, the links into it, and the example network', async () => {
-    const plan = await planInstall(dirs, bundle);
+    const plan = await planInstall(dirs, { kind: 'node', script: join(bundle, 'zonectl') }, bundle);
     const targets = plan.items.map((i) => `${i.kind} ${i.target}${i.kind === 'symlink' ? ` -> ${i.linkTo}` : ''}`);
     expect(targets).toEqual([
       'write /L/package.json',
@@ -33,23 +33,40 @@ describe('planInstall', () => {
       'copy /L/bin/zonectl',
       'copy /L/node_modules/koffi/lib/x.node',
       'copy /L/node_modules/koffi/package.json',
-      'copy /L/node_modules/netlink/lib/x.node',
-      'copy /L/node_modules/netlink/package.json',
       'symlink /B/zone -> /L/bin/zone',
       'symlink /B/zone-ipam -> /L/bin/zone-ipam',
       'symlink /B/zone-ports -> /L/bin/zone-ports',
       'symlink /S/zonectl -> /L/bin/zonectl',
       'write /C/cni-zones.conflist',
     ]);
-    expect(plan.packages).toEqual(['koffi@2.0.0', 'netlink@2.0.0']);
+    expect(plan.packages).toEqual(['koffi@2.0.0']);
     expect([...plan.visible]).toEqual(['/B/zone', '/B/zone-ipam', '/B/zone-ports', '/S/zonectl', '/C/cni-zones.conflist']);
     expect(JSON.parse(LIB_PACKAGE_JSON)).toMatchObject({ type: 'commonjs' });
     const bundles = plan.items.filter((i) => i.kind === 'copy' && i.target.startsWith('/L/bin/'));
     expect(bundles.every((i) => i.kind === 'copy' && i.executable)).toBe(true);
   });
 
+  it('lays out the compiled executable with a link per role when that is what runs', async () => {
+    const plan = await planInstall(dirs, { kind: 'compiled', executable: '/src/dist/native/cni-zones' }, '/src/dist/native');
+    const targets = plan.items.map((i) => `${i.kind} ${i.target}${i.kind === 'symlink' ? ` -> ${i.linkTo}` : ''}`);
+    expect(targets).toEqual([
+      'copy /L/bin/cni-zones',
+      'symlink /L/bin/zone -> cni-zones',
+      'symlink /L/bin/zone-ipam -> cni-zones',
+      'symlink /L/bin/zone-ports -> cni-zones',
+      'symlink /L/bin/zonectl -> cni-zones',
+      'symlink /B/zone -> /L/bin/zone',
+      'symlink /B/zone-ipam -> /L/bin/zone-ipam',
+      'symlink /B/zone-ports -> /L/bin/zone-ports',
+      'symlink /S/zonectl -> /L/bin/zonectl',
+      'write /C/cni-zones.conflist',
+    ]);
+    expect(plan.items[0]).toMatchObject({ source: '/src/dist/native/cni-zones', executable: true });
+    expect(plan.packages).toEqual([]);
+  });
+
   it('asks for a build when a bundle is missing', async () => {
     rmSync(join(bundle, 'zone-ports'));
-    await expect(planInstall(dirs, bundle)).rejects.toThrow(/zone-ports are missing/);
+    await expect(planInstall(dirs, { kind: 'node', script: join(bundle, 'zonectl') }, bundle)).rejects.toThrow(/zone-ports are missing/);
   });
 });

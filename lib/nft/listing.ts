@@ -154,6 +154,11 @@ function parse<T extends z.ZodMiniType>(schema: T, value: unknown, what: string)
   return parseOrThrow(schema, value, ErrorCode.DecodingFailure, `nft listing ${what}`);
 }
 
+// A set can hold more elements than a spread into push() may pass as arguments.
+function appendAll<T>(to: T[], items: readonly T[]): void {
+  for (const item of items) to.push(item);
+}
+
 /** Parse `nft -j list ...` output, keeping only what belongs to table `inet TABLE`. */
 export function parseListing(json: string, table: string): Listing {
   const { nftables } = parse(listingSchema, decodeJson(json, 'nft listing'), 'envelope');
@@ -172,13 +177,13 @@ export function parseListing(json: string, table: string): Listing {
       const entry = parse(setSchema, item.set, 'set');
       if (ours(entry)) {
         listing.sets.push(toSet(entry));
-        listing.elements.push(...elementsOf(entry));
+        appendAll(listing.elements, elementsOf(entry));
       }
     } else if (item.map !== undefined) {
       const entry = parse(mapSchema, item.map, 'map');
       if (ours(entry)) {
         listing.maps.push(toMap(entry));
-        listing.elements.push(...elementsOf(entry, entry.map));
+        appendAll(listing.elements, elementsOf(entry, entry.map));
       }
     } else if (item.rule !== undefined) {
       const entry = parse(ruleSchema, item.rule, 'rule');

@@ -8,6 +8,8 @@ import { checkName } from './tokens.js';
 export type Declarable = Exclude<NftObject, Rule>;
 export type Flushable = Table | Chain | NftSet | NftMap | NamedRef;
 export type Deletable = NftObject | NamedRef;
+/** One object, or a list of them (as long as it likes). */
+export type Many<T> = T | readonly T[];
 
 export class Transaction {
   readonly table: string;
@@ -19,32 +21,32 @@ export class Transaction {
   }
 
   /** Declare objects (idempotent for tables, chains, sets, maps and equal elements); append rules. */
-  add(...objects: NftObject[]): this {
+  add(...objects: Many<NftObject>[]): this {
     return this.#push('add', objects);
   }
 
   /** Declare objects that must not exist yet (fails with "File exists" otherwise). */
-  create(...objects: Declarable[]): this {
+  create(...objects: Many<Declarable>[]): this {
     return this.#push('create', objects);
   }
 
   /** Prepend rules (or insert them before `handle` / at `index`). */
-  insert(...rules: Rule[]): this {
+  insert(...rules: Many<Rule>[]): this {
     return this.#push('insert', rules);
   }
 
   /** Replace the rules with these `handle`s. */
-  replace(...rules: Rule[]): this {
+  replace(...rules: Many<Rule>[]): this {
     return this.#push('replace', rules);
   }
 
   /** Delete objects; elements by key, rules by handle. Missing ones fail the whole transaction. */
-  delete(...objects: Deletable[]): this {
+  delete(...objects: Many<Deletable>[]): this {
     return this.#push('delete', objects);
   }
 
   /** Empty a table (its chains' rules and its sets), a chain, a set or a map. */
-  flush(...objects: Flushable[]): this {
+  flush(...objects: Many<Flushable>[]): this {
     return this.#push('flush', objects);
   }
 
@@ -61,47 +63,54 @@ export class Transaction {
   }
 
   /**
-   * The nft input, one command per line; consecutive element operations with the same
-   * verb and set share one line (`add element ... { a, b }`), which nft parses faster.
+   * The nft input, one command per line. A stretch of element operations with one verb becomes
+   * one line per set (`add element ... s { a, b }`), in the order the sets first appear: nft
+   * parses one long line far faster than many short ones, and operations of one verb on
+   * different sets do not depend on each other's order. Linear in the operations.
    */
   render(): string {
     const lines: string[] = [];
     for (let i = 0; i < this.#operations.length; ) {
-      const run = this.#elementRun(i);
       const operation = this.#operations[i] as Operation;
-      if (run.length > 0) {
-        const first = run[0] as Element;
-        lines.push(renderElements(this.table, operation.verb, first.set, run));
-        i += run.length;
-      } else {
+      if (operation.object.kind !== 'element') {
         lines.push(renderOperation(this.table, operation));
         i += 1;
+        continue;
       }
+      const stretch = this.#elementStretch(i);
+      for (const [set, elements] of stretch.bySet) lines.push(renderElements(this.table, operation.verb, set, elements));
+      i = stretch.end;
     }
     return lines.map((line) => `${line}\n`).join('');
   }
 
-  #elementRun(start: number): Element[] {
-    const first = this.#operations[start];
-    if (first?.object.kind !== 'element') return [];
-    const run: Element[] = [];
-    for (const operation of this.#operations.slice(start)) {
-      const { object } = operation;
-      if (object.kind !== 'element' || operation.verb !== first.verb || object.set !== first.object.set) break;
-      run.push(object);
+  /** The element operations from `start` on that share its verb, grouped by set, and where they end. */
+  #elementStretch(start: number): { bySet: Map<string, Element[]>; end: number } {
+    const verb = (this.#operations[start] as Operation).verb;
+    const bySet = new Map<string, Element[]>();
+    let end = start;
+    for (; end < this.#operations.length; end++) {
+      const { verb: v, object } = this.#operations[end] as Operation;
+      if (object.kind !== 'element' || v !== verb) break;
+      const elements = bySet.get(object.set);
+      if (elements === undefined) bySet.set(object.set, [object]);
+      else elements.push(object);
     }
-    return run;
+    return { bySet, end };
   }
 
   // Every operation is rendered once on the way in, so a bad value throws at the call
-  // that brought it, and a transaction only ever holds operations that render.
-  #push(verb: Verb, objects: readonly Deletable[]): this {
-    const operations = objects.map((object) => ({ verb, object }));
-    for (const operation of operations) {
-      checkVerb(operation.verb, operation.object);
+  // that brought it, and a transaction only ever holds operations that render. Arrays are
+  // taken whole: spreading tens of thousands of elements into a call overflows Node's stack.
+  #push(verb: Verb, items: readonly Many<Deletable>[]): this {
+    const operations: Operation[] = [];
+    for (const object of items.flat()) {
+      const operation = { verb, object };
+      checkVerb(verb, object);
       renderOperation(this.table, operation);
+      operations.push(operation);
     }
-    this.#operations.push(...operations);
+    for (const operation of operations) this.#operations.push(operation);
     return this;
   }
 }

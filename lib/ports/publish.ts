@@ -11,7 +11,7 @@ import type { Transaction } from '../nft/transaction.js';
 import { PortsErrorCode } from './errors.js';
 import { enableRouteLocalnet, routeInterface } from './localnet.js';
 import { describeTag, ownerTag } from './owner.js';
-import { claimLabel, planElements, planOf, sameKey, type PortsPlan } from './plan.js';
+import { claimLabel, elementId, indexById, planElements, planOf, type PortsPlan } from './plan.js';
 import { declarePorts } from './ruleset.js';
 import { worldOf, type PortsDeps, type PortsRequest, type World } from './request.js';
 import { readState, writeState } from './state.js';
@@ -24,20 +24,20 @@ import { containerTargets } from './targets.js';
 function publishTransaction(table: NftTable, plan: PortsPlan, removals: (tx: Transaction) => unknown): Transaction {
   const tx = declarePorts(table.transaction());
   removals(tx);
-  tx.create(...plan.claims);
-  if (plan.shared.length > 0) tx.add(...plan.shared);
-  if (plan.marks.length > 0) tx.add(...plan.marks).delete(...plan.marks).add(...plan.marks);
+  tx.create(plan.claims);
+  if (plan.shared.length > 0) tx.add(plan.shared);
+  if (plan.marks.length > 0) tx.add(plan.marks).delete(plan.marks).add(plan.marks);
   return tx;
 }
 
 /** From the record: removed tolerantly (add, then delete), as they may be gone already. */
 function removeRecorded(earlier: readonly Element[]) {
-  return (tx: Transaction) => earlier.length > 0 && tx.add(...earlier).delete(...earlier);
+  return (tx: Transaction) => earlier.length > 0 && tx.add(earlier).delete(earlier);
 }
 
 /** From a listing: exactly the elements carrying our tag. */
 function removeListed(ours: readonly Element[]) {
-  return (tx: Transaction) => ours.length > 0 && tx.delete(...ours);
+  return (tx: Transaction) => ours.length > 0 && tx.delete(ours);
 }
 
 function conflictError(conflicts: readonly { claim: Element; holder: Element }[]): CniError {
@@ -60,8 +60,9 @@ async function resolveExists(table: NftTable, plan: PortsPlan, tag: string, caus
   let failure = cause;
   for (let attempt = 0; attempt < ATTEMPTS && isExists(failure); attempt++) {
     const listing = await table.list();
+    const listed = indexById(listing?.elements ?? []);
     const conflicts = plan.claims.flatMap((claim) => {
-      const holder = listing?.elements.find((element) => sameKey(element, claim));
+      const holder = listed.get(elementId(claim));
       return holder !== undefined && holder.comment !== tag ? [{ claim, holder }] : [];
     });
     if (conflicts.length > 0) throw conflictError(conflicts);
@@ -101,7 +102,7 @@ export async function publishPorts(request: PortsRequest, deps?: PortsDeps): Pro
   } catch (e) {
     // Without its record a DEL would have to list the table: take the elements back now.
     const written = planElements(plan);
-    await world.table.apply(world.table.transaction().add(...written).delete(...written)).catch(() => undefined);
+    await world.table.apply(world.table.transaction().add(written).delete(written)).catch(() => undefined);
     throw e;
   }
   await enableLocalhost(world, plan, request);

@@ -19,7 +19,7 @@ async function removeTagged(table: NftTable, matches: (comment: string | undefin
     const doomed = (listing?.elements ?? []).filter((element) => PORTS_SETS.has(element.set) && matches(element.comment));
     if (doomed.length === 0) return;
     try {
-      await table.apply(table.transaction().delete(...doomed));
+      await table.apply(table.transaction().delete(doomed));
       return;
     } catch (e) {
       if (!isNotFound(e) || attempt > 0) throw e;
@@ -36,7 +36,7 @@ export async function unpublishPorts(request: PortsRequest, deps?: PortsDeps): P
   let exact = state !== undefined;
   if (state !== undefined && state.elements.length > 0) {
     try {
-      await table.apply(table.transaction().add(...state.elements).delete(...state.elements));
+      await table.apply(table.transaction().add(state.elements).delete(state.elements));
     } catch (e) {
       // "exists": a key now maps elsewhere (not ours any more); "not found": the table or a map is gone.
       if (!isExists(e) && !isNotFound(e)) throw e;

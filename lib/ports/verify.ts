@@ -7,7 +7,7 @@ import { TABLE_NAME } from '../nft/our-table.js';
 import { portsCheckFailed } from './errors.js';
 import { routeInterface, routeLocalnetEnabled } from './localnet.js';
 import { describeTag, ownerTag } from './owner.js';
-import { claimLabel, planElements, planOf, sameKey, sameValue, type PortsPlan } from './plan.js';
+import { claimLabel, elementId, indexById, planElements, planOf, sameValue, type PortsPlan } from './plan.js';
 import { CHAINS, portsRules, SHARED_TAG } from './ruleset.js';
 import { worldOf, type PortsDeps, type PortsRequest, type World } from './request.js';
 import { readState } from './state.js';
@@ -25,8 +25,9 @@ function describeElement(element: Element): string {
 }
 
 function elementProblems(expected: readonly Element[], listing: Listing, tag: string): string[] {
+  const listed = indexById(listing.elements);
   return expected.flatMap((want) => {
-    const have = listing.elements.find((element) => sameKey(element, want));
+    const have = listed.get(elementId(want));
     if (have === undefined) return [`${describeElement(want)} is missing`];
     if (want.comment !== SHARED_TAG && have.comment !== tag) return [`${describeElement(want)} is held by ${describeTag(have.comment)}`];
     if (want.value !== undefined && !sameValue(have, want)) return [`${claimLabel(want)} leads to ${targetLabel(have.value)}, not ${targetLabel(want.value)}`];

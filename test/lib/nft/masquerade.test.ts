@@ -70,9 +70,8 @@ describe('addZoneMasquerade', () => {
     ]);
     const lines = addZoneMasquerade(new Transaction('cni_zones'), { ...web, subnets: ['10.89.0.0/24'] }, current).render().split('\n');
     expect(lines.slice(skeleton.length)).toEqual([
-      'delete element inet cni_zones zone_masq_v4 { 10.88.0.0/24 }',
+      'delete element inet cni_zones zone_masq_v4 { 10.88.0.0/24, 10.89.0.0/24 }',
       'delete element inet cni_zones zone_local_v4 { 10.88.0.0/24 . "vz-web" }',
-      'delete element inet cni_zones zone_masq_v4 { 10.89.0.0/24 }',
       'add element inet cni_zones zone_masq_v4 { 10.89.0.0/24 comment "zone:web" }',
       'add element inet cni_zones zone_local_v4 { 10.89.0.0/24 . "vz-web" comment "zone:web" }',
       '',

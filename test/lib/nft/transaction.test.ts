@@ -45,7 +45,7 @@ describe('Transaction', () => {
     expect(tx.render()).toBe('add table inet t\nadd chain inet t a\nadd chain inet t b\n');
   });
 
-  it('joins consecutive element operations of one verb and set, and only those', () => {
+  it('joins a stretch of element operations of one verb into one line per set, and nothing across verbs or other objects', () => {
     const tx = new Transaction('t')
       .add(element('a', ['1.1.1.1']), element('a', ['1.1.1.2'], 'c'))
       .add(element('a', ['1.1.1.3']))
@@ -66,6 +66,41 @@ describe('Transaction', () => {
       ].join('\n'),
     );
     expect(tx.size).toBe(8);
+  });
+
+  it('groups interleaved sets of one verb by set, in the order the sets first appear', () => {
+    const tx = new Transaction('t')
+      .create(element('v4', ['tcp', '1']), element('v6', ['tcp', '1']), element('v4', ['tcp', '2']), element('v6', ['tcp', '2']))
+      .add(element('v6', ['x']), element('v4', ['y']))
+      .delete(element('v6', ['x']), element('v4', ['y']));
+    expect(tx.render()).toBe(
+      [
+        'create element inet t v4 { tcp . 1, tcp . 2 }',
+        'create element inet t v6 { tcp . 1, tcp . 2 }',
+        'add element inet t v6 { x }',
+        'add element inet t v4 { y }',
+        'delete element inet t v6 { x }',
+        'delete element inet t v4 { y }',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('renders any number of alternating element operations as the same few lines', () => {
+    const lines = (n: number) => {
+      const tx = new Transaction('t');
+      const elements = Array.from({ length: n }, (_, i) => element(i % 2 ? 'v6' : 'v4', ['tcp', String(1 + (i >> 1))]));
+      return tx.add(elements).delete(elements).add(elements).render().split('\n').length;
+    };
+    expect(lines(10)).toBe(7);
+    expect(lines(20_000)).toBe(7);
+  });
+
+  it('takes lists of objects whole, longer than a spread into a call may be', () => {
+    const elements = Array.from({ length: 150_000 }, (_, i) => element('s', [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`]));
+    const tx = new Transaction('t').add({ kind: 'table' }, elements).delete([elements[0] as Element]);
+    expect(tx.size).toBe(150_002);
+    expect(tx.render().split('\n')).toHaveLength(4);
   });
 
   it('is empty until something is added, and renders nothing then', () => {

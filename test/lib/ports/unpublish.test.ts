@@ -70,6 +70,24 @@ describe('unpublishPorts', () => {
     expect(quiet.calls).toEqual([]);
   });
 
+  it('costs one nft run for any number of recorded elements, and one listing more when the record is stale', async () => {
+    const recorded = (n: number) => Array.from({ length: n }, (_, i) => [el('c1', String(1000 + i)), { ...el('c1', String(1000 + i)), set: 'ports_any_v6', value: ['fd89::5', '80'] }]).flat();
+    for (const n of [1, 100, 10_000]) {
+      writeState(stateDir, { owner, elements: [...recorded(n), target('c1')] });
+      const nft = new RecordingExecutor();
+      await unpublishPorts(request(), { executor: nft });
+      expect(nft.calls).toHaveLength(1);
+      expect(nft.inputs[0]?.split('\n')).toHaveLength(7);
+
+      writeState(stateDir, { owner, elements: [...recorded(n), target('c1')] });
+      let applies = 0;
+      const stale = new RecordingExecutor((call) => (isList(call) ? listingJson(recorded(n)) : ++applies === 1 ? exists() : ''));
+      await unpublishPorts(request(), { executor: stale });
+      expect(stale.calls).toHaveLength(3);
+      expect(stale.inputs[1]?.split('\n')).toHaveLength(3);
+    }
+  });
+
   it('passes other failures on', async () => {
     writeState(stateDir, { owner, elements: [el('c1', '8080')] });
     const nft = new RecordingExecutor(() => new Error('boom'));

@@ -1,7 +1,7 @@
 // Running a plugin executable as a runtime does: CNI_* env, config on stdin, result or
 // error JSON on stdout. Shared by delegation (plugin → IPAM) and by lib/runtime.
-// node:child_process, not execa: this sits on every plugin's start-up path.
-import { spawn } from 'node:child_process';
+// node:child_process, not execa, and imported only when a plugin is run: finding one (every
+// ADD of zone checks its IPAM plugin exists) must not load the module.
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CniError, ErrorCode } from './errors.js';
@@ -40,8 +40,9 @@ export function findPlugin(type: string, dirs: readonly string[]): string {
 }
 
 /** Run a plugin; resolves with its stdout, rejects with the CniError it printed (or one describing its crash). */
-export function execPlugin(req: ExecRequest): Promise<string> {
+export async function execPlugin(req: ExecRequest): Promise<string> {
   const timeoutMs = req.timeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS;
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     // Own process group, so a timeout also ends what the plugin started (nft, a delegate...),
     // which would otherwise hold our pipes open.

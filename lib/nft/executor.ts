@@ -1,8 +1,7 @@
 // Running the nft binary: one process per call, input on stdin, optionally inside a
 // network namespace through an `nsenter --net=PATH --` prefix (tests; a plugin already
-// runs in the namespace it manages). node:child_process, not execa: this is on every
-// plugin start's path.
-import { spawn } from 'node:child_process';
+// runs in the namespace it manages). The fallback when libnftables cannot be loaded
+// (lib/nft/default-executor.ts); node:child_process, not execa, for a plugin's start-up.
 import { findExecutable, SYSTEM_DIRECTORIES } from '../system/programs.js';
 import { isAbsolute } from 'node:path';
 import { NftError, nftFailure } from './errors.js';
@@ -59,7 +58,9 @@ export class ProcessExecutor implements NftExecutor {
   }
 }
 
-function runProcess(file: string, args: string[], stdin: string, timeoutMs: number, what: string): Promise<string> {
+async function runProcess(file: string, args: string[], stdin: string, timeoutMs: number, what: string): Promise<string> {
+  // Imported here: the fallback executor is on no plugin's start-up path when libnftables loads.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];

@@ -2,7 +2,7 @@
 // comment of every element it owns, so DEL, GC and conflict messages find and name exactly
 // one attachment's entries. A comment holds at most 128 characters of a small alphabet: a
 // part that does not fit is replaced by `=` and a hash of it, the same way every time.
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../hash/sha256.js';
 import type { Attachment } from '../cni/types.js';
 
 export interface Owner {
@@ -19,7 +19,7 @@ const IFNAME_LIMIT = 15;
 const plainPart = /^[A-Za-z0-9_.:@+,()-][A-Za-z0-9_.:@+=,()-]*$/;
 
 function hashed(value: string): string {
-  return `=${createHash('sha256').update(value).digest('hex').slice(0, 16)}`;
+  return `=${sha256Hex(value).slice(0, 16)}`;
 }
 
 function part(value: string, limit: number): string {
@@ -67,6 +67,6 @@ export function validTags(network: string, attachments: readonly Attachment[]): 
 
 /** The file name of an owner's state record: a hash, so no name can escape the directory. */
 export function stateFileName(owner: Owner): string {
-  const digest = createHash('sha256').update(`${owner.network}\0${owner.containerId}\0${owner.ifname}`).digest('hex');
+  const digest = sha256Hex(`${owner.network}\0${owner.containerId}\0${owner.ifname}`);
   return `${digest.slice(0, 32)}.json`;
 }

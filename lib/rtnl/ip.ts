@@ -1,7 +1,7 @@
 // IP addresses and prefixes as the bytes rtnetlink carries, and back to text (RFC 5952 form
 // for IPv6, as `ip` prints them), so results compare equal to what a CNI result holds.
 
-import { isIP } from 'node:net';
+import { parseAddress } from '../ipam/address.js';
 import { invalidArgument } from './errors.js';
 
 export type IpFamily = 4 | 6;
@@ -32,26 +32,10 @@ export function ipFamilyOf(af: number | undefined): IpFamily | undefined {
   return undefined;
 }
 
-function ipv4Bytes(text: string): Buffer {
-  return Buffer.from(text.split('.').map(Number));
-}
-
-function groupsOf(part: string): number[] {
-  if (part === '') return [];
-  return part.split(':').flatMap((group) => {
-    if (!group.includes('.')) return [parseInt(group, 16)];
-    const v4 = ipv4Bytes(group);
-    return [v4.readUInt16BE(0), v4.readUInt16BE(2)];
-  });
-}
-
-function ipv6Bytes(text: string): Buffer {
-  const [head = '', tail] = text.split('::');
-  const front = groupsOf(head);
-  const back = tail === undefined ? [] : groupsOf(tail);
-  const groups = [...front, ...Array<number>(8 - front.length - back.length).fill(0), ...back];
-  const out = Buffer.alloc(16);
-  groups.forEach((group, i) => out.writeUInt16BE(group, i * 2));
+/** The address's bytes, network order, from its numeric value. */
+function bytesOf(value: bigint, length: number): Buffer {
+  const out = Buffer.alloc(length);
+  for (let i = length - 1; i >= 0; i -= 1, value >>= 8n) out[i] = Number(value & 0xffn);
   return out;
 }
 
@@ -79,10 +63,10 @@ export function formatIp(bytes: Uint8Array): string {
 }
 
 export function parseIp(text: string): IpAddress {
-  const family = isIP(text);
-  if (family === 0 || text.includes('%')) throw invalidArgument('parse address', `"${text}" is not an IP address`);
-  const bytes = family === 4 ? ipv4Bytes(text) : ipv6Bytes(text);
-  return { family: family === 4 ? 4 : 6, bytes, text: formatIp(bytes) };
+  const address = parseAddress(text);
+  if (!address) throw invalidArgument('parse address', `"${text}" is not an IP address`);
+  const bytes = bytesOf(address.value, address.family === 4 ? 4 : 16);
+  return { family: address.family, bytes, text: formatIp(bytes) };
 }
 
 /** `address/prefix`; the address keeps its host bits (10.0.0.5/24 stays 10.0.0.5). */

@@ -1,6 +1,7 @@
 // Names the zone plugin derives: the host end of a container's veth, the alias that tags it,
 // and the MAC of a zone bridge it creates.
-import { createHash } from 'node:crypto';
+import { sha256, sha256Hex } from '../hash/sha256.js';
+import { MAX_CONTAINER_ID_LENGTH } from '../cni/env.js';
 
 /**
  * Host veth name from (container ID, ifname): deterministic, so DEL finds it without a
@@ -8,11 +9,17 @@ import { createHash } from 'node:crypto';
  * 80-container-ve.network would give it an address pool and a DHCP server).
  */
 export function hostVethName(containerId: string, ifname: string): string {
-  const digest = createHash('sha256').update(`${containerId}\0${ifname}`).digest('hex');
+  const digest = sha256Hex(`${containerId}\0${ifname}`);
   return `vz${digest.slice(0, 13)}`;
 }
 
 const ALIAS_PREFIX = 'cni-zones';
+
+const IFALIAS_MAX = 255;
+const IFNAME_MAX = 15;
+
+/** The longest network name whose alias fits IFLA_IFALIAS with any valid container ID and ifname. */
+export const MAX_NETWORK_NAME_LENGTH = IFALIAS_MAX - ALIAS_PREFIX.length - 3 - MAX_CONTAINER_ID_LENGTH - IFNAME_MAX;
 
 /** Kept in the host veth's IFLA_IFALIAS, so GC can tell whose link it is from the kernel alone. */
 export function attachmentAlias(network: string, containerId: string, ifname: string): string {
@@ -33,7 +40,7 @@ export function parseAttachmentAlias(alias: string | undefined): { network: stri
  * stale; locally administered, unicast.
  */
 export function bridgeMac(bridge: string, machineId: string): string {
-  const bytes = createHash('sha256').update(`cni-zones\0${machineId}\0${bridge}`).digest().subarray(0, 6);
+  const bytes = sha256(`cni-zones\0${machineId}\0${bridge}`).subarray(0, 6);
   bytes[0] = (bytes[0]! & 0xfe) | 0x02;
   return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }

@@ -4,9 +4,10 @@ import type { GcRequest, Request } from '../cni/dispatch.js';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import type { Result } from '../cni/types.js';
 import { nftAvailable } from '../nft/available.js';
-import { loadPortsConfig } from './config.js';
-import { requestedMappings } from './mappings.js';
+import { loadPortsConfig, loadPortsConfigForDel } from './config.js';
+import { type PortMapping, requestedMappings } from './mappings.js';
 import { publishPorts } from './publish.js';
+import type { Owner } from './owner.js';
 import type { PortsDeps, PortsRequest } from './request.js';
 import { collectPorts, unpublishPorts } from './unpublish.js';
 import { checkPorts } from './verify.js';
@@ -17,9 +18,13 @@ export function wantsPorts(req: Request): boolean {
   return runtime?.portMappings !== undefined || req.conf.capabilities?.portMappings === true;
 }
 
+export function portsOwner(req: Request): Owner {
+  return { network: req.conf.name, containerId: req.env.containerId, ifname: req.env.ifname };
+}
+
 export function portsRequest(req: Request, result?: Result): PortsRequest {
   return {
-    owner: { network: req.conf.name, containerId: req.env.containerId, ifname: req.env.ifname },
+    owner: portsOwner(req),
     mappings: requestedMappings(req.conf),
     config: loadPortsConfig(req.conf),
     ...(result !== undefined && { result }),
@@ -39,8 +44,15 @@ export async function portsAdd(req: Request, result: Result, deps?: PortsDeps): 
   return result;
 }
 
+/** DEL works from the attachment's record and tag: mappings it cannot parse do not stop it. */
 export async function portsDel(req: Request, deps?: PortsDeps): Promise<void> {
-  await unpublishPorts(portsRequest(req, req.prevResult), deps);
+  let mappings: PortMapping[] | undefined;
+  try {
+    mappings = requestedMappings(req.conf);
+  } catch {
+    mappings = undefined;
+  }
+  await unpublishPorts({ owner: portsOwner(req), mappings, config: loadPortsConfigForDel(req.conf), ...(req.prevResult && { result: req.prevResult }) }, deps);
 }
 
 export async function portsCheck(req: Request, result: Result, deps?: PortsDeps): Promise<void> {

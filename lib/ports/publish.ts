@@ -10,11 +10,11 @@ import type { NftTable } from '../nft/table.js';
 import type { Transaction } from '../nft/transaction.js';
 import { PortsErrorCode } from './errors.js';
 import { enableRouteLocalnet, routeInterface } from './localnet.js';
-import { describeTag, ownerTag } from './owner.js';
+import { describeTag, type Owner, ownerTag } from './owner.js';
 import { claimLabel, elementId, indexById, planElements, planOf, type PortsPlan } from './plan.js';
 import { declarePorts } from './ruleset.js';
 import { worldOf, type PortsDeps, type PortsRequest, type World } from './request.js';
-import { readState, writeState } from './state.js';
+import { readState, removeState, writeState } from './state.js';
 import { containerTargets } from './targets.js';
 
 /**
@@ -83,27 +83,64 @@ async function enableLocalhost(world: World, plan: PortsPlan, request: PortsRequ
   if (ifname !== undefined) await enableRouteLocalnet(ifname, world.sysctl);
 }
 
-/** Publish the request's mappings; nothing at all happens (no nft process) when there are none. */
+/** Both lists, each element once (the later list's version of a key wins). */
+function union(earlier: readonly Element[], later: readonly Element[]): Element[] {
+  return [...new Map([...earlier, ...later].map((element) => [elementId(element), element])).values()];
+}
+
+/** After a failed ADD the record says what is still there: the earlier ADD's elements, or nothing. */
+function restoreRecord(dir: string, owner: Owner, earlier: readonly Element[]): void {
+  try {
+    if (earlier.length > 0) writeState(dir, { owner, elements: [...earlier] });
+    else removeState(dir, owner);
+  } catch {
+    // the wider record stays: it names more than is there, which DEL tolerates
+  }
+}
+
+async function applyPlan(table: NftTable, plan: PortsPlan, tag: string, earlier: readonly Element[]): Promise<void> {
+  try {
+    await table.apply(publishTransaction(table, plan, removeRecorded(earlier)));
+  } catch (e) {
+    if (!isExists(e)) throw e;
+    await resolveExists(table, plan, tag, e);
+  }
+}
+
+/** Undo a published plan after a later step failed; the record goes only once the elements have. */
+async function takeBack(world: World, dir: string, owner: Owner, written: readonly Element[]): Promise<void> {
+  try {
+    await world.table.apply(world.table.transaction().add(written).delete(written));
+    removeState(dir, owner);
+  } catch {
+    // the record stays, and with it what a DEL needs to finish the job
+  }
+}
+
+/**
+ * Publish the request's mappings; nothing at all happens (no nft process) when there are none.
+ * The record is written first, holding the earlier ADD's elements and the new ones together,
+ * so a kill at any later point leaves a record that covers whatever nftables holds.
+ */
 export async function publishPorts(request: PortsRequest, deps?: PortsDeps): Promise<void> {
   const plan = planOf(request);
   if (plan.claims.length === 0) return;
   const world = worldOf(deps);
   const { owner, config } = request;
-  const tag = ownerTag(owner);
   const earlier = readState(config.stateDir, owner)?.elements ?? [];
+  const written = planElements(plan);
+  writeState(config.stateDir, { owner, elements: union(earlier, written) });
   try {
-    await world.table.apply(publishTransaction(world.table, plan, removeRecorded(earlier)));
+    await applyPlan(world.table, plan, ownerTag(owner), earlier);
   } catch (e) {
-    if (!isExists(e)) throw e;
-    await resolveExists(world.table, plan, tag, e);
-  }
-  try {
-    writeState(config.stateDir, { owner, elements: planElements(plan) });
-  } catch (e) {
-    // Without its record a DEL would have to list the table: take the elements back now.
-    const written = planElements(plan);
-    await world.table.apply(world.table.transaction().add(written).delete(written)).catch(() => undefined);
+    restoreRecord(config.stateDir, owner, earlier);
     throw e;
   }
-  await enableLocalhost(world, plan, request);
+  try {
+    writeState(config.stateDir, { owner, elements: written });
+    await enableLocalhost(world, plan, request);
+  } catch (e) {
+    await takeBack(world, config.stateDir, owner, written);
+    throw e;
+  }
 }

@@ -2,9 +2,11 @@
 // attachment's record and removes exactly those elements in one transaction, tolerant of
 // absence (add, then delete: nft 1.0.6 has no `destroy`); without a record, or when the
 // record no longer matches the table, it lists the table and removes what carries its tag.
+// What the request's config asks for plays no part: a DEL may come with other or no mappings.
 // The fixed ruleset stays: other attachments use it, and it costs nothing when empty.
 import type { Attachment } from '../cni/types.js';
 import { isExists, isNotFound } from '../nft/errors.js';
+import type { Element } from '../nft/objects.js';
 import type { NftTable } from '../nft/table.js';
 import type { PortsConfig } from './config.js';
 import { networkPart, ownerTag, parseOwnerTag, validTags } from './owner.js';
@@ -12,41 +14,42 @@ import { PORTS_SETS } from './ruleset.js';
 import { worldOf, type PortsDeps, type PortsRequest } from './request.js';
 import { listStates, readState, removeState } from './state.js';
 
-async function removeTagged(table: NftTable, matches: (comment: string | undefined) => boolean): Promise<void> {
+/** Remove every element of ours whose comment `matches`; what was removed. */
+async function removeTagged(table: NftTable, matches: (comment: string | undefined) => boolean): Promise<Element[]> {
   // A concurrent DEL or GC may remove some of them first: list again and retry once.
   for (let attempt = 0; ; attempt++) {
     const listing = await table.list();
     const doomed = (listing?.elements ?? []).filter((element) => PORTS_SETS.has(element.set) && matches(element.comment));
-    if (doomed.length === 0) return;
+    if (doomed.length === 0) return [];
     try {
       await table.apply(table.transaction().delete(doomed));
-      return;
+      return doomed;
     } catch (e) {
       if (!isNotFound(e) || attempt > 0) throw e;
     }
   }
 }
 
+/** The recorded elements in one tolerant transaction; by the tag when the record no longer matches the table. */
+async function removeRecorded(table: NftTable, recorded: readonly Element[], tag: string): Promise<Element[]> {
+  try {
+    await table.apply(table.transaction().add(recorded).delete(recorded));
+    return [...recorded];
+  } catch (e) {
+    // "exists": a key now maps elsewhere (not ours any more); "not found": the table or a map is gone.
+    if (!isExists(e) && !isNotFound(e)) throw e;
+  }
+  return removeTagged(table, (comment) => comment === tag);
+}
+
 /** Remove the attachment's mappings; succeeds when they are already gone. */
 export async function unpublishPorts(request: PortsRequest, deps?: PortsDeps): Promise<void> {
   const { owner, config } = request;
   const { table } = worldOf(deps);
+  const tag = ownerTag(owner);
   const state = readState(config.stateDir, owner);
-  if (state === undefined && request.mappings?.length === 0) return;
-  let exact = state !== undefined;
-  if (state !== undefined && state.elements.length > 0) {
-    try {
-      await table.apply(table.transaction().add(state.elements).delete(state.elements));
-    } catch (e) {
-      // "exists": a key now maps elsewhere (not ours any more); "not found": the table or a map is gone.
-      if (!isExists(e) && !isNotFound(e)) throw e;
-      exact = false;
-    }
-  }
-  if (!exact) {
-    const tag = ownerTag(owner);
-    await removeTagged(table, (comment) => comment === tag);
-  }
+  if (state === undefined || state.elements.length === 0) await removeTagged(table, (comment) => comment === tag);
+  else await removeRecorded(table, state.elements, tag);
   removeState(config.stateDir, owner);
 }
 

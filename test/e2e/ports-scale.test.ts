@@ -1,7 +1,9 @@
 // zone-ports with thousands of mappings, as podman makes from a port range: ADD publishes every
-// one, DEL takes every one away again. How long
+// one, DEL takes every one away again, by the record or, without it, by the owner tag. How long
 // that takes is for `make bench` and the reports to say, not for a test to assert.
 
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { elementsOf, filesIn } from '../support/ports-census.js';
 import { privileged } from '../support/privileges.js';
@@ -49,5 +51,15 @@ describe('zone-ports at scale', () => {
     await world.portsOk('DEL', { containerId: 'scale-1', mappings: manyMappings });
     expect(await elementsOf(world.host, 'scale-1')).toBe(0);
     expect(filesIn(world.stateDir)).toEqual([]);
+  });
+
+  priv.it(`without its record, DEL with no mappings still finds all ${2 * PORTS} by their tag`, async () => {
+    await world.portsOk('ADD', { containerId: 'scale-2', prevResult: dualStack(2), mappings: manyMappings });
+    await world.portsOk('ADD', { containerId: 'scale-3', prevResult: dualStack(3), mappings: [{ hostPort: 19_999, containerPort: 80 }] });
+    for (const name of filesIn(world.stateDir)) rmSync(join(world.stateDir, name));
+
+    await world.portsOk('DEL', { containerId: 'scale-2', mappings: [] });
+    expect(await elementsOf(world.host, 'scale-2')).toBe(0);
+    expect(await elementsOf(world.host, 'scale-3')).toBe(4); // tcp/19999 in both families, and both targets
   });
 });

@@ -4,9 +4,9 @@ import { parseCniArgs } from '../../../lib/cni/args.js';
 import type { Request } from '../../../lib/cni/dispatch.js';
 import type { NetConf } from '../../../lib/cni/config.js';
 import type { Result } from '../../../lib/cni/types.js';
-import { portsAdd, portsRequest, portsStatus, wantsPorts, zonePortsHandlers } from '../../../lib/ports/commands.js';
+import { portsAdd, portsDel, portsRequest, portsStatus, wantsPorts, zonePortsHandlers } from '../../../lib/ports/commands.js';
 import { makeTestTempDir } from '../../support/paths.js';
-import { memorySysctl, RecordingExecutor, routeTable } from './helpers.js';
+import { isList, memorySysctl, notFound, RecordingExecutor, routeTable } from './helpers.js';
 
 const prevResult: Result = { cniVersion: '1.0.0', interfaces: [{ name: 'eth0', sandbox: '/run/netns/x' }], ips: [{ address: '10.89.0.5/24', interface: 0 }] };
 
@@ -53,6 +53,12 @@ describe('ports commands', () => {
     await expect(zonePortsHandlers.add(req({}, false))).rejects.toMatchObject({ code: 7, message: 'zone-ports ADD needs a prevResult' });
     await expect(zonePortsHandlers.check(req({}, false))).rejects.toMatchObject({ code: 7 });
     await expect(zonePortsHandlers.add(req({ runtimeConfig: { portMappings: [{ hostPort: 0, containerPort: 80 }] } }))).rejects.toMatchObject({ code: 7 });
+  });
+
+  it('DEL neither reads nor validates the mappings it is sent', async () => {
+    const nft = new RecordingExecutor((call) => (isList(call) ? notFound() : ''));
+    const del = req({ runtimeConfig: { portMappings: [{ hostPort: 0, containerPort: 80 }] } });
+    await expect(portsDel(del, { executor: nft })).resolves.toBeUndefined();
   });
 
   it('STATUS is code 50 when nft cannot run, and passes when it can', async () => {

@@ -109,13 +109,43 @@ describe('publishPorts', () => {
     expect(readState(stateDir, owner)).toBeDefined();
   });
 
-  it('takes the elements back when the record cannot be written', async () => {
+  it('records before touching nft: when the record cannot be written, nothing is published', async () => {
     const blocked = join(stateDir, 'file');
     writeFileSync(blocked, '');
     chmodSync(blocked, 0o400);
     const nft = new RecordingExecutor();
     await expect(publishPorts(request([{ hostPort: 8080, containerPort: 80 }], { config: { localhost: true, stateDir: join(blocked, 'x') } }), deps(nft))).rejects.toMatchObject({ code: 5 });
+    expect(nft.calls).toEqual([]);
+  });
+
+  it('while nft runs, the record holds the earlier ADD\'s elements and the new ones; afterwards only the new', async () => {
+    const earlier = planOf(request([{ hostPort: 9090, containerPort: 90 }]));
+    writeState(stateDir, { owner, elements: earlier.claims });
+    const seen: string[][] = [];
+    const nft = new RecordingExecutor(() => {
+      seen.push(readState(stateDir, owner)!.elements.map((e) => `${e.set} ${e.key.join(' . ')}`));
+      return '';
+    });
+    await publishPorts(request([{ hostPort: 8080, containerPort: 80 }]), deps(nft));
+    expect(seen).toEqual([['ports_any_v4 tcp . 9090', 'ports_any_v4 tcp . 8080', 'ports_targets_v4 10.89.0.5']]);
+    expect(readState(stateDir, owner)?.elements.map((e) => e.key.join(' . '))).toEqual(['tcp . 8080', '10.89.0.5']);
+  });
+
+  it('after a refused ADD the record is the earlier one again', async () => {
+    const earlier = planOf(request([{ hostPort: 9090, containerPort: 90 }]));
+    writeState(stateDir, { owner, elements: earlier.claims });
+    const holder = { kind: 'element' as const, set: 'ports_any_v4', key: ['tcp', '8080'], value: ['10.89.0.9', '80'], comment: 'ports web other eth0' };
+    const nft = new RecordingExecutor((call) => (isList(call) ? listingJson([holder]) : exists()));
+    await expect(publishPorts(request([{ hostPort: 8080, containerPort: 80 }]), deps(nft))).rejects.toMatchObject({ code: 130 });
+    expect(readState(stateDir, owner)?.elements).toEqual(earlier.claims);
+  });
+
+  it('takes the elements and the record back when route_localnet cannot be switched on', async () => {
+    const nft = new RecordingExecutor();
+    const sysctl = { read: async () => '0', write: async () => Promise.reject(new Error('read-only /proc/sys')) };
+    await expect(publishPorts(request([{ hostPort: 8080, containerPort: 80 }]), deps(nft, sysctl as never))).rejects.toThrow('read-only');
     expect(nft.inputs).toHaveLength(2);
     expect(nft.inputs[1]).toContain('delete element inet cni_zones ports_any_v4 { tcp . 8080 }');
+    expect(existsSync(statePath(stateDir, owner))).toBe(false);
   });
 });

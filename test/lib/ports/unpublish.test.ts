@@ -60,14 +60,26 @@ describe('unpublishPorts', () => {
     expect(existsSync(statePath(stateDir, owner))).toBe(false);
   });
 
-  it('succeeds when everything is already gone: no table, or nothing asked for', async () => {
+  it('succeeds when everything is already gone: no table, with or without a record', async () => {
     const nft = new RecordingExecutor(() => notFound());
     await unpublishPorts(request(), { executor: nft });
     writeState(stateDir, { owner, elements: [el('c1', '8080')] });
     await unpublishPorts(request(), { executor: nft });
-    const quiet = new RecordingExecutor();
-    await unpublishPorts(request([]), { executor: quiet });
-    expect(quiet.calls).toEqual([]);
+    expect(existsSync(statePath(stateDir, owner))).toBe(false);
+  });
+
+  it('with no mappings asked for and no record, still removes everything carrying its tag', async () => {
+    const local: Element = { kind: 'element', set: 'ports_addr_v4', key: ['tcp', '127.0.0.1', '8081'], value: ['10.89.0.5', '80'], comment: 'ports web c1 eth0' };
+    const nft = new RecordingExecutor((call) => (isList(call) ? listingJson([el('c1', '8080'), local, el('c2', '8082'), target('c1')]) : ''));
+    await unpublishPorts(request([]), { executor: nft });
+    expect(nft.inputs).toEqual([
+      [
+        'delete element inet cni_zones ports_any_v4 { tcp . 8080 }',
+        'delete element inet cni_zones ports_addr_v4 { tcp . 127.0.0.1 . 8081 }',
+        'delete element inet cni_zones ports_targets_v4 { 10.89.0.5 }',
+        '',
+      ].join('\n'),
+    ]);
   });
 
   it('costs one nft run for any number of recorded elements, and one listing more when the record is stale', async () => {

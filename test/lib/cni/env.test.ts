@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEnv, interfaceNameProblem, validateContainerId, type Command } from '../../../lib/cni/env.js';
+import { containerIdProblem, parseEnv, interfaceNameProblem, validateContainerId, type Command } from '../../../lib/cni/env.js';
 import { CniError } from '../../../lib/cni/errors.js';
 
 const full = {
@@ -63,22 +63,48 @@ describe('container IDs', () => {
   it.each(['a', 'abc-123_x.y', 'cnitool-0123456789abcdef0123', 'A9'])('accepts %s', (id) => {
     expect(() => validateContainerId(id)).not.toThrow();
   });
-  it.each(['', '_a', '.a', 'a b', 'a/b', 'a;b', 'ä'])('rejects "%s"', (id) => {
+  it.each(['', '_a', '.a', 'a b', 'a/b', 'a;b', 'ä', 'a\x01', 'a\n'])('rejects %j', (id) => {
     expect(errorOf(() => validateContainerId(id)).code).toBe(4);
+  });
+  it('takes up to 128 characters: 64 hex digits as runtimes use, and room beyond', () => {
+    expect(containerIdProblem('f'.repeat(64))).toBeUndefined();
+    expect(containerIdProblem('a'.repeat(128))).toBeUndefined();
+    expect(containerIdProblem('a'.repeat(129))).toMatch(/longer than 128/);
+  });
+  it('quotes a hostile ID in the message, shortened', () => {
+    const e = errorOf(() => validateContainerId(`a"${'x'.repeat(500)}`));
+    expect(e.message).toContain('CNI_CONTAINERID "a\\"xxx');
+    expect(e.message.length).toBeLessThan(120);
   });
 });
 
 describe('interface names', () => {
-  it.each(['eth0', 'a', 'x'.repeat(15), 'net-1.2_x'])('accepts %s', (n) => expect(interfaceNameProblem(n)).toBeUndefined());
+  it.each(['eth0', 'a', 'x'.repeat(15), 'net-1.2_x', 'eth0.100', '_x', '.x'])('accepts %s', (n) => expect(interfaceNameProblem(n)).toBeUndefined());
+  const onlyAscii = /only letters A-Z a-z, digits/;
   it.each([
     ['', /empty/],
     ['x'.repeat(16), /15 bytes/],
-    ['éééééééé', /15 bytes/],
     ['.', /"\."/],
     ['..', /"\.\."/],
-    ['a/b', /"\/"/],
-    ['a:b', /":"/],
-    ['a b', /whitespace/],
-    ['a\tb', /whitespace/],
+    // what the kernel takes but no name of ours needs: non-ASCII, control characters, symbols
+    ['ethé', onlyAscii],
+    ['éééééééé', onlyAscii],
+    ['e\x01', onlyAscii],
+    ['e\x7f', onlyAscii],
+    ['eth@0', onlyAscii],
+    ['eth+', onlyAscii],
+    ['-eth0', onlyAscii],
+    // what the kernel refuses too
+    ['a/b', onlyAscii],
+    ['a:b', onlyAscii],
+    ['a b', onlyAscii],
+    ['a\tb', onlyAscii],
+    ['a\nb', onlyAscii],
   ])('rejects %j', (n, why) => expect(interfaceNameProblem(n)).toMatch(why));
+
+  it('refuses a bad CNI_IFNAME with code 4, naming the variable', () => {
+    const e = errorOf(() => parseEnv({ ...full, CNI_IFNAME: 'ethé' }, 'ADD'));
+    expect(e.code).toBe(4);
+    expect(e.message).toContain('CNI_IFNAME');
+  });
 });

@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import type { CniArgs } from '../cni/args.js';
 import type { NetConf } from '../cni/config.js';
 import { CniError, ErrorCode } from '../cni/errors.js';
+import { configPathProblem } from '../cni/paths.js';
 import { parseOrThrow } from '../cni/schema.js';
 import type { Route } from '../cni/types.js';
 import { type Address, formatAddress, parseAddress, parseAddressOrCidr, parseCidr, sameAddress } from './address.js';
@@ -65,7 +66,8 @@ function buildSchemas() {
     ips: optional(z.array(z.string())),
     ipRanges: optional(rangeSets),
   });
-  return { ipam, runtimeConfig };
+  const store = z.looseObject({ dataDir: optional(z.string()) });
+  return { ipam, runtimeConfig, store };
 }
 
 type Schemas = ReturnType<typeof buildSchemas>;
@@ -78,7 +80,8 @@ type RouteSection = NonNullable<IpamSection['routes']>[number];
 
 /** The store location only: DEL, GC and STATUS work even when the ranges no longer parse. */
 export function loadStoreConfig(conf: NetConf): IpamStoreConfig {
-  return storeConfigOf(conf, readIpamSection(conf));
+  if (!conf.ipam) throw invalidConfig('IPAM config missing "ipam" key');
+  return storeConfigOf(conf, parseOrThrow(schemas().store, conf.ipam, ErrorCode.InvalidNetworkConfig, 'ipam configuration'));
 }
 
 export function loadIpamConfig(conf: NetConf, args?: CniArgs): IpamConfig {
@@ -88,18 +91,25 @@ export function loadIpamConfig(conf: NetConf, args?: CniArgs): IpamConfig {
   const rangeSets = collectRangeSets(ipam, runtime.ipRanges ?? []);
   const requested = assignRequested(rangeSets, collectRequested(conf, runtime.ips ?? [], args));
   const config: IpamConfig = { ...store, rangeSets, requested, routes: (ipam.routes ?? []).map(toRoute) };
-  if (ipam.resolvConf) config.resolvConf = ipam.resolvConf;
+  if (ipam.resolvConf) config.resolvConf = checkedPath('ipam.resolvConf', ipam.resolvConf);
   return config;
 }
 
-function storeConfigOf(conf: NetConf, ipam: IpamSection): IpamStoreConfig {
+/** An empty value means the default, as in host-local; any other must follow the path rule. */
+function checkedPath(field: string, path: string): string {
+  const problem = configPathProblem(path);
+  if (problem) throw invalidConfig(`${field} ${JSON.stringify(path)} is not usable`, problem);
+  return path;
+}
+
+function storeConfigOf(conf: NetConf, ipam: { dataDir?: string | null | undefined }): IpamStoreConfig {
   if (!NETWORK_NAME.test(conf.name)) {
     throw invalidConfig(
       `network name "${conf.name}" cannot name a store directory`,
       'it must start with a letter or digit and hold only letters, digits, "_", "." and "-"',
     );
   }
-  return { network: conf.name, dir: storeDir(ipam.dataDir || DEFAULT_DATA_DIR, conf.name) };
+  return { network: conf.name, dir: storeDir(checkedPath('ipam.dataDir', ipam.dataDir || DEFAULT_DATA_DIR), conf.name) };
 }
 
 function readIpamSection(conf: NetConf): IpamSection {

@@ -5,6 +5,7 @@
 import * as z from 'zod/mini';
 import type { NetConf } from '../cni/config.js';
 import { ErrorCode } from '../cni/errors.js';
+import { configPath } from '../cni/paths.js';
 import { parseOrThrow } from '../cni/schema.js';
 
 export const DEFAULT_STATE_DIR = '/run/cni-zones/ports';
@@ -14,17 +15,25 @@ export interface PortsConfig {
   stateDir: string;
 }
 
-let schema: ReturnType<typeof buildSchema> | undefined;
+let schemas: ReturnType<typeof buildSchemas> | undefined;
 
-function buildSchema() {
-  return z.looseObject({
-    localhost: z.optional(z.boolean()),
-    portsStateDir: z.optional(z.string().check(z.regex(/^\/[^\0]*$/, 'expected an absolute path'))),
-  });
+function buildSchemas() {
+  const stateDir = { portsStateDir: z.optional(configPath()) };
+  return {
+    full: z.looseObject({ localhost: z.optional(z.boolean()), ...stateDir }),
+    stateDir: z.looseObject(stateDir),
+  };
 }
 
 export function loadPortsConfig(conf: NetConf): PortsConfig {
-  schema ??= buildSchema();
-  const raw = parseOrThrow(schema, conf, ErrorCode.InvalidNetworkConfig, 'port publishing configuration');
+  schemas ??= buildSchemas();
+  const raw = parseOrThrow(schemas.full, conf, ErrorCode.InvalidNetworkConfig, 'port publishing configuration');
   return { localhost: raw.localhost ?? true, stateDir: raw.portsStateDir ?? DEFAULT_STATE_DIR };
+}
+
+/** DEL only needs to know where the records are: a `localhost` it cannot read does not stop it. */
+export function loadPortsConfigForDel(conf: NetConf): PortsConfig {
+  schemas ??= buildSchemas();
+  const raw = parseOrThrow(schemas.stateDir, conf, ErrorCode.InvalidNetworkConfig, 'port publishing configuration');
+  return { localhost: true, stateDir: raw.portsStateDir ?? DEFAULT_STATE_DIR };
 }

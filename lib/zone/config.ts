@@ -7,9 +7,11 @@
 import * as z from 'zod/mini';
 import type { NetConf } from '../cni/config.js';
 import { CniError, ErrorCode } from '../cni/errors.js';
+import { configPath } from '../cni/paths.js';
 import { parseOrThrow } from '../cni/schema.js';
 import { defaultNetworkDir } from '../networkd/files.js';
 import { bridgeName, isValidZoneName } from '../networkd/zone-files.js';
+import { MAX_NETWORK_NAME_LENGTH } from './names.js';
 
 export type Backend = 'auto' | 'networkd' | 'netlink';
 
@@ -35,7 +37,7 @@ function buildSchema() {
   return z.looseObject({
     zone: z.optional(z.string()),
     backend: z.optional(z.enum(['auto', 'networkd', 'netlink'])),
-    networkDir: z.optional(z.string().check(z.regex(/^\/[^\0]*$/, 'expected an absolute path'))),
+    networkDir: z.optional(configPath()),
     ipMasq: z.optional(z.boolean()),
     hairpin: z.optional(z.boolean()),
     mtu: z.optional(z.number().check(z.int(), z.gte(68), z.lte(65535))),
@@ -57,6 +59,13 @@ export function loadZoneConfig(conf: NetConf): ZoneConfig {
       raw.zone === undefined
         ? 'the network name is used as the zone name when "zone" is not set: set "zone" to at most 12 characters of A-Z a-z 0-9 _ . -, starting with a letter or digit'
         : 'a zone name is 1-12 characters of A-Z a-z 0-9 _ . -, starting with a letter or digit (vz-<zone> must fit an interface name)',
+    );
+  }
+  if (conf.name.length > MAX_NETWORK_NAME_LENGTH) {
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      `network name "${conf.name.slice(0, 32)}..." is too long for the zone plugin`,
+      `at most ${MAX_NETWORK_NAME_LENGTH} characters: it is part of the label each host veth carries`,
     );
   }
   if (!conf.ipam) {

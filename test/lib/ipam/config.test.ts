@@ -37,6 +37,23 @@ describe('loadStoreConfig', () => {
   it('refuses a dataDir of the wrong type', async () => {
     expect((await failure(() => loadStoreConfig(conf({}, { type: 'x', dataDir: 5 })))).code).toBe(7);
   });
+
+  it('needs no parseable ranges, routes or resolvConf either: DEL reads only dataDir', () => {
+    const changed = { type: 'x', ranges: 'x', subnet: 5, routes: [{ dst: 'nope' }], resolvConf: 7, dataDir: '/tmp/ipam' };
+    expect(loadStoreConfig(conf({}, changed)).dir).toBe('/tmp/ipam/web');
+  });
+
+  it.each(['relative/dir', './dir', '/var/lib/cni/../../etc', '/var/lib//cni', '/var/./lib'])(
+    'refuses the dataDir %j: it must be absolute and normal (code 7)',
+    async (dataDir) => {
+      const error = await failure(() => loadStoreConfig(conf({}, { type: 'x', dataDir })));
+      expect(error).toMatchObject({ code: 7, message: expect.stringContaining('ipam.dataDir') });
+    },
+  );
+
+  it('takes an empty dataDir as the default, as host-local does', () => {
+    expect(loadStoreConfig(conf({}, { type: 'x', dataDir: '' })).dir).toBe('/var/lib/cni/networks/web');
+  });
 });
 
 describe('loadIpamConfig: range sets', () => {

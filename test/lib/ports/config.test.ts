@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NetConf } from '../../../lib/cni/config.js';
-import { DEFAULT_STATE_DIR, loadPortsConfig } from '../../../lib/ports/config.js';
+import { DEFAULT_STATE_DIR, loadPortsConfig, loadPortsConfigForDel } from '../../../lib/ports/config.js';
 
 const conf = (extra: object = {}) => ({ cniVersion: '1.0.0', name: 'web', type: 'zone-ports', ...extra }) as NetConf;
 
@@ -17,5 +17,20 @@ describe('loadPortsConfig', () => {
   it('refuses wrong types and relative directories with code 7', () => {
     expect(() => loadPortsConfig(conf({ localhost: 'no' }))).toThrow(expect.objectContaining({ code: 7 }));
     expect(() => loadPortsConfig(conf({ portsStateDir: 'state' }))).toThrow(expect.objectContaining({ code: 7, details: expect.stringMatching(/absolute/) }));
+  });
+
+  it.each(['/run/cni-zones/../../etc', '/run/./x', '/run//x'])('refuses the portsStateDir %j, which is not normal', (portsStateDir) => {
+    expect(() => loadPortsConfig(conf({ portsStateDir }))).toThrow(expect.objectContaining({ code: 7 }));
+  });
+});
+
+describe('loadPortsConfigForDel', () => {
+  it('reads only where the records are: a broken localhost does not stop a DEL', () => {
+    expect(loadPortsConfigForDel(conf({ localhost: 'no', portsStateDir: '/tmp/x' }))).toEqual({ localhost: true, stateDir: '/tmp/x' });
+    expect(loadPortsConfigForDel(conf()).stateDir).toBe(DEFAULT_STATE_DIR);
+  });
+
+  it('still refuses a portsStateDir it cannot trust', () => {
+    expect(() => loadPortsConfigForDel(conf({ portsStateDir: 'state' }))).toThrow(expect.objectContaining({ code: 7 }));
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseNetConf } from '../../../lib/cni/config.js';
 import { CniError } from '../../../lib/cni/errors.js';
+import { MAX_CONTAINER_ID_LENGTH } from '../../../lib/cni/env.js';
 import { loadZoneConfig } from '../../../lib/zone/config.js';
+import { attachmentAlias, MAX_NETWORK_NAME_LENGTH } from '../../../lib/zone/names.js';
 
 const ipam = { type: 'zone-ipam', ranges: [[{ subnet: '10.89.0.0/24' }]] };
 
@@ -85,6 +87,8 @@ describe('loadZoneConfig', () => {
   it.each([
     ['an unknown backend', { backend: 'systemd' }],
     ['a relative networkDir', { networkDir: 'run/systemd/network' }],
+    ['a networkDir with ".."', { networkDir: '/run/systemd/network/../../etc/systemd/network' }],
+    ['a networkDir with "."', { networkDir: '/run/./systemd/network' }],
     ['an MTU below 68', { mtu: 67 }],
     ['an MTU above 65535', { mtu: 65536 }],
     ['a fractional MTU', { mtu: 1500.5 }],
@@ -94,5 +98,18 @@ describe('loadZoneConfig', () => {
     ['a zone that is not a string', { zone: 7 }],
   ])('refuses %s with code 7', (_, fields) => {
     expect(failure(() => load(fields)).code).toBe(7);
+  });
+
+  it('takes a network name of up to 100 characters: it is part of every host veth alias', () => {
+    expect(MAX_NETWORK_NAME_LENGTH).toBe(100);
+    expect(load({ zone: 'web' }, 'n'.repeat(100)).zone).toBe('web');
+    const error = failure(() => load({ zone: 'web' }, 'n'.repeat(101)));
+    expect(error.code).toBe(7);
+    expect(error.details).toMatch(/at most 100/);
+  });
+
+  it('leaves room in the alias for the longest container ID and ifname', () => {
+    const alias = attachmentAlias('n'.repeat(MAX_NETWORK_NAME_LENGTH), 'c'.repeat(MAX_CONTAINER_ID_LENGTH), 'i'.repeat(15));
+    expect(alias).toHaveLength(255);
   });
 });

@@ -78,18 +78,20 @@ export async function dispatch(info: PluginInfo, handlers: Handlers, io: PluginI
       io.stderr(`${info.about}\nCNI protocol versions supported: ${SUPPORTED_VERSIONS.join(', ')}\n`);
       return 0;
     }
-    if (!isCommand(command)) {
-      throw new CniError(ErrorCode.InvalidEnvironment, `unknown CNI_COMMAND "${command}"`, `expected one of ${COMMANDS.join(', ')}`);
-    }
     const stdin = await io.readStdin();
     if (command === 'VERSION') {
       io.stdout(JSON.stringify(versionInfo(stdin)) + '\n');
       return 0;
     }
-    const env = parseEnv(io.env, command);
     // The schemas are built on import: VERSION, answered above, never pays for them.
-    const { parseNetConf } = await import('./config.js');
-    const parsed = parseNetConf(stdin);
+    const { parseNetConf, requestedVersion } = await import('./config.js');
+    // Errors found before the config is parsed still answer in the version it asked for.
+    version = requestedVersion(stdin) ?? version;
+    if (!isCommand(command)) {
+      throw new CniError(ErrorCode.InvalidEnvironment, `unknown CNI_COMMAND ${JSON.stringify(command)}`, `expected one of ${COMMANDS.join(', ')}`);
+    }
+    const env = parseEnv(io.env, command);
+    const parsed = parseNetConf(stdin, command);
     version = parsed.conf.cniVersion;
     checkKnownArgs(env.args, info.knownArgs ?? []);
     const req: Request = { env, conf: parsed.conf, parsed, prevResult: parsed.prevResult };

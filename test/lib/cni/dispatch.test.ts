@@ -117,6 +117,28 @@ describe('dispatch', () => {
       expect(r.json).toMatchObject({ code: 4 });
     });
 
+    it('answers errors found before the config is parsed in the version stdin asked for', async () => {
+      const missingEnv = await run({ CNI_COMMAND: 'ADD' }, conf('1.0.0'), addOnly);
+      expect(missingEnv.json).toMatchObject({ code: 4, cniVersion: '1.0.0' });
+      const badIfname = await run({ ...envFor('ADD'), CNI_IFNAME: 'ethé' }, conf('0.4.0'), addOnly);
+      expect(badIfname.json).toMatchObject({ code: 4, cniVersion: '0.4.0' });
+      const unknownCommand = await run({ CNI_COMMAND: 'FROB' }, conf('0.3.1'));
+      expect(unknownCommand.json).toMatchObject({ code: 4, cniVersion: '0.3.1' });
+      const badArgs = await run({ ...envFor('DEL'), CNI_ARGS: 'junk' }, conf('1.0.0'), addOnly);
+      expect(badArgs.json).toMatchObject({ code: 4, cniVersion: '1.0.0' });
+    });
+
+    it('answers in the current version when stdin asked for none we speak', async () => {
+      expect((await run({ CNI_COMMAND: 'ADD' }, conf('9.9.9'), addOnly)).json).toMatchObject({ code: 4, cniVersion: '1.1.0' });
+      expect((await run({ CNI_COMMAND: 'ADD' }, '{junk', addOnly)).json).toMatchObject({ code: 4, cniVersion: '1.1.0' });
+    });
+
+    it('a missing or junk cniVersion is code 1, as in libcni', async () => {
+      const { cniVersion: _none, ...noVersion } = conf();
+      expect((await run(envFor('ADD'), noVersion, addOnly)).json).toMatchObject({ code: 1 });
+      expect((await run(envFor('ADD'), conf('latest'), addOnly)).json).toMatchObject({ code: 1 });
+    });
+
     it('bad JSON on stdin is code 6', async () => {
       expect((await run(envFor('ADD'), '{', addOnly)).json).toMatchObject({ code: 6 });
     });
@@ -125,6 +147,17 @@ describe('dispatch', () => {
       const r = await run(envFor('ADD'), conf('0.2.0'), addOnly);
       expect(r.json).toMatchObject({ code: 1 });
       expect(r.json?.details).toContain('1.1.0');
+    });
+
+    it('DEL runs past a broken prevResult and runtimeConfig, which it does not need', async () => {
+      let seen: unknown;
+      const del: Handlers = { del: async (req) => void (seen = req) };
+      const r = await run(envFor('DEL'), conf('1.0.0', { prevResult: 'x', runtimeConfig: { portMappings: [{ hostPort: 0 }] } }), del);
+      expect(r).toMatchObject({ code: 0, stdout: '' });
+      expect(seen).toMatchObject({ prevResult: undefined });
+      expect((await run(envFor('DEL'), conf('1.0.0', { runtimeConfig: 'x' }), del)).code).toBe(0);
+      // ADD is strict about the same input
+      expect((await run(envFor('ADD'), conf('1.0.0', { prevResult: 'x' }), addOnly)).json).toMatchObject({ code: 6 });
     });
 
     it('unknown CNI_ARGS keys are code 4 unless IgnoreUnknown', async () => {

@@ -7,6 +7,7 @@ import { CniError, ErrorCode, type ErrorCodeValue } from '../cni/errors.js';
 export type NetnsProblem =
   | 'not-found' // the path does not exist
   | 'not-netns' // it exists but is not a network namespace
+  | 'host-netns' // it is the host's own namespace, where no container lives
   | 'enter-failed' // setns(2) into the target refused
   | 'invalid-name' // a namespace name or sysctl key that fails validation
   | 'exists' // a named namespace that is already there
@@ -17,6 +18,7 @@ export type NetnsProblem =
 const codeByProblem: Record<NetnsProblem, ErrorCodeValue> = {
   'not-found': ErrorCode.InvalidEnvironment,
   'not-netns': ErrorCode.InvalidEnvironment,
+  'host-netns': ErrorCode.InvalidEnvironment,
   'enter-failed': ErrorCode.IoFailure,
   'invalid-name': ErrorCode.InvalidNetworkConfig,
   exists: ErrorCode.Internal,

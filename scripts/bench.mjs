@@ -1,300 +1,131 @@
-// Benchmark: what a plugin start costs, beside bare node and the reference plugins.
-// Quoted in issue notes; never asserted by a test (a slow day must not fail CI).
-//   node scripts/bench.mjs [--runs N]
-import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+// Benchmark: our plugins beside Debian's reference plugins, in one run, as markdown tables.
+//   node scripts/bench.mjs [--runs N] [--quick] [--driver cnitool|runtime] [--only 1,2,...]
+//
+// Every comparison is interleaved (A B, B A, ... within the same rounds), and every ratio is the
+// median of the ratios taken round by round, so a shared, noisy machine slows both sides alike.
+// Sections: 1 VERSION start-up, 2 zone + zone-ipam ADD/DEL vs bridge + host-local, 3 zone-ports
+// vs portmap, 4 the full chain through a runtime (cnitool), 5 scale (attachments, mappings),
+// 6 peak RSS per plugin and form, 7 the targets, met or not. The full run takes 4-9 minutes on
+// 2 cores (the scale section's 1000 ADDs are most of it); --quick about 2.
+//
+// It is a measurement, not a test: a missed target never fails it. It exits non-zero only when
+// something could not be measured. Root: everything but VERSION happens in network namespaces
+// it makes (`czt-<pid>-*`, so the test suite's global setup recognises them as orphans should
+// this process be killed) and removes at the end, on failure and on SIGINT/SIGTERM/SIGHUP too;
+// nothing touches the root namespace. Progress goes to stderr, the tables to stdout.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { cpus as cpuList, loadavg } from 'node:os';
+import { attachSection } from './bench/attach.mjs';
+import { chainSection } from './bench/chain.mjs';
+import { BenchError, hasCommand, installCleanupHandlers, progress, ROOT, runCleanups, say } from './bench/core.mjs';
+import { portsSection } from './bench/ports.mjs';
+import { rssSection } from './bench/rss.mjs';
+import { scaleSection } from './bench/scale.mjs';
+import { targetsSection } from './bench/targets.mjs';
+import { versionSection } from './bench/version.mjs';
 
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 20;
-const REFERENCE_DIR = '/usr/lib/cni';
-// A runtime does not set NODE_EXTRA_CA_CERTS; here it would add 40-70 ms to every node start.
-const env = { ...process.env };
-delete env.NODE_EXTRA_CA_CERTS;
+function usage(message) {
+  if (message) process.stderr.write(`bench: ${message}\n`);
+  process.stderr.write(
+    'usage: node scripts/bench.mjs [--runs N] [--quick] [--driver cnitool|runtime] [--only 1,2,...]\n' +
+      '  --runs N   rounds per comparison (default 15, 5 with --quick; at most 10 per scale level)\n' +
+      '  --quick    smaller scale levels (0/20/100 attachments, 0/200/1000 mappings) for a smoke run\n' +
+      '  --driver   the full chain\'s runtime: cnitool (default; lib/runtime when it cannot be built) or runtime\n' +
+      '  --only     run only these of sections 1-5 (6 and 7 summarise what ran)\n',
+  );
+  process.exit(message ? 2 : 0);
+}
 
-function measure(label, command, args, { stdin = '', extraEnv = {} } = {}) {
-  const times = [];
-  let peakKiB = 0;
-  const useTime = existsSync('/usr/bin/time');
-  for (let i = 0; i < runs; i++) {
-    const argv = useTime ? ['/usr/bin/time', ['-f', '%M', command, ...args]] : [command, args];
-    const started = process.hrtime.bigint();
-    const r = spawnSync(argv[0], argv[1], { input: stdin, env: { ...env, ...extraEnv }, encoding: 'utf8' });
-    times.push(Number(process.hrtime.bigint() - started) / 1e6);
-    if (r.status !== 0) throw new Error(`${label}: exit ${r.status}: ${r.stdout}${r.stderr}`);
-    if (useTime) peakKiB = Math.max(peakKiB, Number(r.stderr.trim().split('\n').pop()) || 0);
+function parseOptions(argv) {
+  const options = { runs: undefined, quick: false, driver: 'cnitool', only: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--quick') options.quick = true;
+    else if (arg === '--runs') {
+      options.runs = Number(argv[++i]);
+      if (!Number.isInteger(options.runs) || options.runs < 1) usage('--runs wants a positive integer');
+    } else if (arg === '--driver') {
+      options.driver = argv[++i];
+      if (!['cnitool', 'runtime'].includes(options.driver)) usage('--driver is cnitool or runtime');
+    } else if (arg === '--only') {
+      options.only = new Set(String(argv[++i]).split(',').map(Number));
+      if ([...options.only].some((n) => !Number.isInteger(n) || n < 1 || n > 5)) usage('--only wants section numbers 1-5, comma-separated');
+    } else if (arg === '--help' || arg === '-h') usage();
+    else usage(`unknown argument ${arg}`);
   }
-  times.sort((a, b) => a - b);
-  const pick = (q) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
-  return { label, median: pick(0.5), p90: pick(0.9), peakMiB: peakKiB / 1024 };
+  options.runs ??= options.quick ? 5 : 15;
+  return options;
 }
 
-function print(rows, baseline) {
-  console.log(`| what | median ms | p90 ms | × bare node | peak RSS MiB |`);
-  console.log(`|---|---:|---:|---:|---:|`);
-  for (const r of rows) {
-    const ratio = baseline ? (r.median / baseline.median).toFixed(2) : '';
-    const rss = r.peakMiB ? r.peakMiB.toFixed(1) : 'n/a';
-    console.log(`| ${r.label} | ${r.median.toFixed(1)} | ${r.p90.toFixed(1)} | ${ratio} | ${rss} |`);
-  }
+/** Why the privileged sections cannot run at all, or undefined. */
+function privilegedBlocker() {
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
+  const missing = ['ip', 'nsenter', 'nft', 'iptables', 'sysctl'].filter((tool) => !hasCommand(tool));
+  return missing.length ? `missing: ${missing.join(', ')}` : undefined;
 }
 
-console.log(`# cni-zones benchmark (${runs} runs each, NODE_EXTRA_CA_CERTS unset, node ${process.version})\n`);
-console.log('## Bundles\n');
-for (const name of ['zone', 'zone-ipam', 'zone-ports', 'zonectl']) {
-  const file = `dist/bin/${name}`;
-  if (existsSync(file)) console.log(`- ${file}: ${(statSync(file).size / 1024).toFixed(1)} KiB`);
+function sizeOf(path) {
+  if (!existsSync(path)) return 'missing';
+  const bytes = statSync(path).size;
+  return bytes > 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-console.log('\n## Start-up: VERSION\n');
-const version = { stdin: '{"cniVersion":"1.0.0"}', extraEnv: { CNI_COMMAND: 'VERSION' } };
-const bare = measure('node -e 0', process.execPath, ['-e', '0']);
-const rows = [bare];
-for (const name of ['zone', 'zone-ipam', 'zone-ports']) rows.push(measure(`${name} VERSION`, `dist/bin/${name}`, [], version));
-for (const name of ['bridge', 'host-local', 'portmap']) {
-  const file = `${REFERENCE_DIR}/${name}`;
-  if (existsSync(file)) rows.push(measure(`reference ${name} VERSION`, file, [], version));
-}
-print(rows, bare);
+const options = parseOptions(process.argv.slice(2));
+installCleanupHandlers();
+process.chdir(ROOT);
 
-// ---- ports: zone-ports beside the reference portmap, and ADD with mappings already installed ----
-// Privileged: everything happens in network namespaces made here (`czt-<pid>-*`, so the test
-// suite's global setup recognises them as orphans should this process die) and removed at the
-// end; nothing touches the root namespace. portmap needs iptables (Debian package `iptables`).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+const ctx = {
+  runs: options.runs,
+  quick: options.quick,
+  driver: options.driver,
+  results: { version: {}, attach: { add: {}, del: {} }, chain: {}, scale: {}, rss: {} },
+  failures: [],
+  fail(message) {
+    this.failures.push(message);
+    say(`\n**not measured:** ${message}\n`);
+  },
+};
 
-function sh(file, args, options = {}) {
-  return execFileSync(file, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...options });
-}
+const started = Date.now();
+const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+say(`# cni-zones benchmark${options.quick ? ' (--quick)' : ''}\n`);
+say(`${options.runs} rounds per comparison; node ${process.version}; kernel ${kernel}; ${cpuList().length} CPUs; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}; NODE_EXTRA_CA_CERTS unset for every process started.`);
+say(`Executables: \`dist/native/cni-zones\` ${sizeOf('dist/native/cni-zones')} (compiled, every role); \`dist/bin/\` zone ${sizeOf('dist/bin/zone')}, zone-ipam ${sizeOf('dist/bin/zone-ipam')}, zone-ports ${sizeOf('dist/bin/zone-ports')} (Node bundles); reference plugins from /usr/lib/cni.\n`);
 
-function portsBenchBlocker() {
-  if (process.getuid?.() !== 0) return 'needs root';
-  if (!existsSync('dist/bin/zone-ports')) return 'dist/bin/zone-ports missing (run node scripts/build.mjs)';
-  for (const tool of ['ip', 'nft', 'nsenter']) {
+const blocker = privilegedBlocker();
+const sections = [
+  ['VERSION', versionSection, false],
+  ['zone + zone-ipam ADD/DEL', attachSection, true],
+  ['zone-ports ADD/DEL', portsSection, true],
+  ['full chain', chainSection, true],
+  ['scale', scaleSection, true],
+];
+try {
+  for (const [index, [name, section, privileged]] of sections.entries()) {
+    if (options.only && !options.only.has(index + 1)) continue;
+    if (privileged && blocker) {
+      say(`## ${name}\n`);
+      ctx.fail(`${name}: ${blocker}`);
+      continue;
+    }
+    progress(`section: ${name}`);
     try {
-      sh('sh', ['-c', `command -v ${tool}`]);
-    } catch {
-      return `${tool} missing`;
+      await section(ctx);
+    } catch (e) {
+      if (!(e instanceof BenchError)) progress(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      ctx.fail(`${name}: ${e instanceof Error ? e.message : e}`);
     }
+    say('');
   }
-  return undefined;
+  rssSection(ctx);
+  targetsSection(ctx);
+} finally {
+  runCleanups();
 }
 
-function portmapBlocker() {
-  if (!existsSync(`${REFERENCE_DIR}/portmap`)) return `${REFERENCE_DIR}/portmap missing`;
-  try {
-    sh('iptables', ['-V']);
-    return undefined;
-  } catch {
-    return 'iptables missing (apt-get install iptables)';
-  }
+const minutes = ((Date.now() - started) / 60000).toFixed(1);
+say(`\nBench time ${minutes} min; load average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}.`);
+if (ctx.failures.length > 0) {
+  say(`\n${ctx.failures.length} thing(s) could not be measured:\n${ctx.failures.map((f) => `- ${f}`).join('\n')}`);
+  process.exitCode = 1;
 }
-
-async function portsSection() {
-  console.log('\n## Ports: ADD and DEL wall time\n');
-  const blocker = portsBenchBlocker();
-  if (blocker) {
-    console.log(`skipped: ${blocker}`);
-    return;
-  }
-  const tag = `czt-${process.pid}`;
-  const namespaces = [`${tag}-1-bhost`, `${tag}-2-bct`];
-  const [hostNs, ctNs] = namespaces;
-  const stateDir = mkdtempSync(join(tmpdir(), 'cni-zones-bench-'));
-  const removeAll = () => {
-    for (const ns of namespaces) spawnSync('ip', ['netns', 'delete', ns]);
-    rmSync(stateDir, { recursive: true, force: true });
-  };
-  const onSignal = () => {
-    removeAll();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    for (const ns of namespaces) {
-      sh('ip', ['netns', 'add', ns]);
-      sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    }
-    const inHost = (...args) => sh('ip', ['-n', hostNs, ...args]);
-    inHost('link', 'add', 'vz-bench', 'type', 'bridge');
-    inHost('addr', 'add', '10.88.0.1/16', 'dev', 'vz-bench');
-    inHost('link', 'set', 'vz-bench', 'up');
-    inHost('link', 'add', 'vzbench0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ctNs);
-    inHost('link', 'set', 'vzbench0', 'master', 'vz-bench');
-    inHost('link', 'set', 'vzbench0', 'up');
-    sh('ip', ['-n', ctNs, 'addr', 'add', '10.88.0.2/16', 'dev', 'eth0']);
-    sh('ip', ['-n', ctNs, 'link', 'set', 'eth0', 'up']);
-    sh('nsenter', [`--net=/run/netns/${hostNs}`, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-    runPortsBenchmarks(hostNs, ctNs, stateDir);
-  } finally {
-    removeAll();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-}
-
-function prevResultFor(ctNs) {
-  return {
-    cniVersion: '1.0.0',
-    interfaces: [{ name: 'vz-bench' }, { name: 'vzbench0' }, { name: 'eth0', sandbox: `/run/netns/${ctNs}` }],
-    ips: [{ address: '10.88.0.2/16', gateway: '10.88.0.1', interface: 2 }],
-  };
-}
-
-function runPortsBenchmarks(hostNs, ctNs, stateDir) {
-  const netns = `/run/netns/${ctNs}`;
-  const prevResult = prevResultFor(ctNs);
-  const pluginEnv = (command, id) => ({ CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: REFERENCE_DIR });
-  const conf = (type, port) =>
-    JSON.stringify({ cniVersion: '1.0.0', name: 'bench', type, portsStateDir: stateDir, runtimeConfig: { portMappings: [{ hostPort: port, containerPort: 80, protocol: 'tcp' }] }, prevResult });
-  const timed = (label, executable, command, id, stdin) => timedIn(hostNs, label, executable, { ...pluginEnv(command, id) }, stdin);
-  const stats = summarize;
-  const zonePorts = 'dist/bin/zone-ports';
-  const portmap = `${REFERENCE_DIR}/portmap`;
-  const whyNoPortmap = portmapBlocker();
-
-  // zone-ports and portmap alternate, so both see the same machine load.
-  const times = { bare: [], zAdd: [], zDel: [], pAdd: [], pDel: [] };
-  for (let i = 0; i < runs; i++) {
-    times.bare.push(timed('node', process.execPath, 'VERSION', 'bench-n', ''));
-    times.zAdd.push(timed('zone-ports', zonePorts, 'ADD', 'bench-z', conf('zone-ports', 8080)));
-    times.zDel.push(timed('zone-ports', zonePorts, 'DEL', 'bench-z', conf('zone-ports', 8080)));
-    if (whyNoPortmap) continue;
-    times.pAdd.push(timed('portmap', portmap, 'ADD', 'bench-p', conf('portmap', 8081)));
-    times.pDel.push(timed('portmap', portmap, 'DEL', 'bench-p', conf('portmap', 8081)));
-  }
-  const rows = [stats('node -e 0 (bare start, for scale)', times.bare), stats('zone-ports ADD (1 mapping)', times.zAdd), stats('zone-ports DEL', times.zDel)];
-  if (!whyNoPortmap) rows.push(stats('reference portmap ADD (1 mapping)', times.pAdd), stats('reference portmap DEL', times.pDel));
-  printPorts(rows);
-  if (whyNoPortmap) console.log(`\nportmap not measured: ${whyNoPortmap}`);
-
-  console.log('\n## Ports: zone-ports with mappings already installed\n');
-  const scaling = [];
-  let installed = 0;
-  for (const target of [0, 10, 100, 1000]) {
-    fillMappings(hostNs, installed, target);
-    installed = target;
-    const bare = [];
-    const add = [];
-    const del = [];
-    for (let i = 0; i < runs; i++) {
-      bare.push(timed('node', process.execPath, 'VERSION', 'bench-n', ''));
-      add.push(timed('zone-ports', zonePorts, 'ADD', 'bench-z', conf('zone-ports', 8080)));
-      del.push(timed('zone-ports', zonePorts, 'DEL', 'bench-z', conf('zone-ports', 8080)));
-    }
-    // DEL without its record: the listing fallback, to show what the record saves.
-    const listed = [];
-    for (let i = 0; i < Math.min(runs, 10); i++) {
-      timed('zone-ports', zonePorts, 'ADD', 'bench-z', conf('zone-ports', 8080));
-      rmSync(stateDir, { recursive: true, force: true });
-      listed.push(timed('zone-ports', zonePorts, 'DEL', 'bench-z', conf('zone-ports', 8080)));
-    }
-    scaling.push(stats(`node -e 0 (for scale) at ${target}`, bare), stats(`ADD with ${target} installed`, add), stats(`DEL with ${target} installed`, del), stats(`DEL without record (listing) with ${target} installed`, listed));
-  }
-  printPorts(scaling);
-}
-
-// Mappings of other attachments, written straight into our table the way ADD writes them:
-// one container per mapping (the worst case), each with its map entry and its target entry.
-function fillMappings(hostNs, from, to) {
-  if (to <= from) return;
-  const lines = [];
-  for (let i = from; i < to; i++) {
-    const address = `10.88.${4 + Math.floor(i / 250)}.${(i % 250) + 1}`;
-    const comment = `comment "ports bench fill-${i} eth0"`;
-    lines.push(`add element inet cni_zones ports_any_v4 { tcp . ${20000 + i} ${comment} : ${address} . 80 }`);
-    lines.push(`add element inet cni_zones ports_targets_v4 { ${address} ${comment} }`);
-  }
-  sh('nsenter', [`--net=/run/netns/${hostNs}`, 'nft', '-f', '-'], { input: `${lines.join('\n')}\n` });
-}
-
-// One plugin run inside a bench host namespace, as a runtime would start it there: wall time,
-// CPU time (user + system, the plugin and what it waits for, e.g. nft) and peak RSS from
-// /usr/bin/time. A busy machine inflates CPU time far less than wall time.
-function timedIn(hostNs, label, executable, pluginEnv, stdin) {
-  const started = process.hrtime.bigint();
-  const r = spawnSync('nsenter', [`--net=/run/netns/${hostNs}`, '/usr/bin/time', '-f', '%U %S %M', executable], { input: stdin, env: { ...env, ...pluginEnv }, encoding: 'utf8' });
-  const wall = Number(process.hrtime.bigint() - started) / 1e6;
-  if (r.status !== 0) throw new Error(`${label} ${pluginEnv.CNI_COMMAND}: exit ${r.status}: ${r.stdout}${r.stderr}`);
-  const [user, system, rssKiB] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
-  return { wall, cpu: (user + system) * 1000, rssKiB };
-}
-
-function summarize(label, samples) {
-  const sorted = (values) => [...values].sort((a, b) => a - b);
-  const walls = sorted(samples.map((s) => s.wall));
-  return {
-    label,
-    median: walls[Math.floor((walls.length - 1) / 2)],
-    p90: walls[Math.min(walls.length - 1, Math.floor(0.9 * walls.length))],
-    cpu: sorted(samples.map((s) => s.cpu))[Math.floor((samples.length - 1) / 2)],
-    peakMiB: Math.max(...samples.map((s) => s.rssKiB ?? 0)) / 1024,
-  };
-}
-
-// ---- zone: one ADD/DEL of zone + zone-ipam beside the reference bridge + host-local ----
-async function zoneSection() {
-  console.log('\n## zone + zone-ipam beside bridge + host-local: ADD and DEL\n');
-  const blocker = portsBenchBlocker();
-  if (blocker) return void console.log(`skipped: ${blocker}`);
-  if (!existsSync(`${REFERENCE_DIR}/bridge`)) return void console.log(`skipped: ${REFERENCE_DIR}/bridge missing`);
-  const tag = `czt-${process.pid}`;
-  const namespaces = [`${tag}-3-zhost`, `${tag}-4-zct`, `${tag}-5-bct`];
-  const [hostNs, zoneCt, bridgeCt] = namespaces;
-  const dataDir = mkdtempSync(join(tmpdir(), 'cni-zones-bench-ipam-'));
-  const removeAll = () => {
-    for (const ns of namespaces) spawnSync('ip', ['netns', 'delete', ns]);
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  process.once('exit', removeAll);
-  try {
-    for (const ns of namespaces) {
-      sh('ip', ['netns', 'add', ns]);
-      sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    }
-    const ipam = (type, subnet) => ({ type, dataDir, ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }] });
-    const zoneConf = JSON.stringify({ cniVersion: '1.0.0', name: 'benchz', type: 'zone', zone: 'benchz', backend: 'netlink', ipam: ipam('zone-ipam', '10.87.0.0/16') });
-    const bridgeConf = JSON.stringify({ cniVersion: '1.0.0', name: 'benchb', type: 'bridge', bridge: 'vz-benchb', isGateway: true, ipMasq: true, ipam: ipam('host-local', '10.86.0.0/16') });
-    const zone = (command, id) =>
-      timedIn(hostNs, 'zone', 'dist/bin/zone', { CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: `/run/netns/${zoneCt}`, CNI_IFNAME: 'eth0', CNI_PATH: REFERENCE_DIR }, zoneConf);
-    const bridge = (command, id) =>
-      timedIn(hostNs, 'bridge', `${REFERENCE_DIR}/bridge`, { CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: `/run/netns/${bridgeCt}`, CNI_IFNAME: 'eth0', CNI_PATH: REFERENCE_DIR }, bridgeConf);
-    // A first ADD creates each bridge; the runs measure what every later container costs.
-    for (const plugin of [zone, bridge]) {
-      plugin('ADD', 'warm');
-      plugin('DEL', 'warm');
-    }
-    const times = { zAdd: [], zDel: [], bAdd: [], bDel: [] };
-    for (let i = 0; i < runs; i++) {
-      times.zAdd.push(zone('ADD', `z${i}`));
-      times.zDel.push(zone('DEL', `z${i}`));
-      times.bAdd.push(bridge('ADD', `b${i}`));
-      times.bDel.push(bridge('DEL', `b${i}`));
-    }
-    console.log('| what | median wall ms | p90 wall ms | median CPU ms | peak RSS MiB |');
-    console.log('|---|---:|---:|---:|---:|');
-    for (const [label, samples] of [
-      ['zone + zone-ipam ADD (one process)', times.zAdd],
-      ['zone + zone-ipam DEL', times.zDel],
-      ['reference bridge + host-local ADD', times.bAdd],
-      ['reference bridge + host-local DEL', times.bDel],
-    ]) {
-      const r = summarize(label, samples);
-      console.log(`| ${r.label} | ${r.median.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.cpu.toFixed(0)} | ${r.peakMiB.toFixed(1)} |`);
-    }
-  } finally {
-    removeAll();
-    process.off('exit', removeAll);
-  }
-}
-
-function printPorts(rows) {
-  console.log('| what | median wall ms | p90 wall ms | median CPU ms |');
-  console.log('|---|---:|---:|---:|');
-  for (const r of rows) console.log(`| ${r.label} | ${r.median.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.cpu.toFixed(0)} |`);
-}
-
-await zoneSection();
-await portsSection();

@@ -1,65 +1,84 @@
-// ADD: put a container on its zone. IPAM first (the bridge's addresses come from its
-// gateways), then the bridge, the veth pair straight into the container's namespace, the
-// container side, forwarding. Every step that made something registers its undo; any error
-// runs them in reverse, so a failed ADD leaves nothing behind.
+// ADD: put a container on its zone. First everything that can be checked without changing
+// anything (config, MAC, IPAM config, port mappings, CNI_NETNS); then IPAM (the bridge's
+// addresses come from its gateways), the bridge, the veth pair straight into the container's
+// namespace, the container side, ports, masquerade, forwarding. Every step that made something
+// registers its undo; any error runs them in reverse, so a failed ADD leaves nothing behind.
+// nft and sysctls come last: the steps that fail most often fail before our table or
+// ip_forward were ever touched.
 import type { Request } from '../cni/dispatch.js';
 import { asCniError, CniError } from '../cni/errors.js';
 import type { Interface, Result } from '../cni/types.js';
-import { openNetns, type NetnsHandle } from '../netns/open.js';
+import type { NetnsHandle } from '../netns/open.js';
 import { Rtnl } from '../rtnl/client.js';
 import { removeZoneFiles } from '../networkd/files.js';
 import { resolveBackend } from './backend.js';
-import { ensureBridge, removeBridgeIfUnused } from './bridge.js';
+import { ensureBridge, removeBridgeIfUnused, withZoneLock } from './bridge.js';
 import { loadZoneConfig, type ZoneConfig } from './config.js';
-import { configureContainer, effectiveRoutes } from './container.js';
+import { configureContainer, effectiveRoutes, openContainerNamespace } from './container.js';
 import { ZoneErrorCode } from './errors.js';
 import { enableForwarding } from './forwarding.js';
-import { checkMtuFits, gatewaysOf } from './gateways.js';
-import { runIpamAdd, runIpamDel } from './ipam.js';
-import { portsAdd, portsDel, wantsPorts } from '../ports/commands.js';
+import { checkIpamAddresses, checkMtuFits, checkRouteGateways, gatewaysOf, subnetOf } from './gateways.js';
+import { prepareIpamAdd, runIpamDel } from './ipam.js';
+import { ensureMasquerade } from './masquerade.js';
+import { portsAdd, portsDel, portsRequest, wantsPorts } from '../ports/commands.js';
 import { requestedMac } from './mac.js';
 import { attachmentAlias, hostVethName } from './names.js';
 
 type Undo = () => Promise<unknown>;
 
-export async function attach(req: Request): Promise<Result> {
+/** What an ADD works from, every part of it checked before the first change. */
+interface AttachPlan {
+  config: ZoneConfig;
+  mac: string | undefined;
+  ipamAdd: () => Promise<Result>;
+  ports: boolean;
+}
+
+function planAttach(req: Request): AttachPlan {
   const config = loadZoneConfig(req.conf);
   const mac = requestedMac(req);
-  const netns = openNetns(req.env.netns);
-  const host = await Rtnl.open();
-  const container = await Rtnl.open(netns);
+  const ipamAdd = prepareIpamAdd(req);
+  const ports = wantsPorts(req);
+  // Parsed here for its errors only: the mappings and the ports configuration are used at the end.
+  if (ports) portsRequest(req);
+  return { config, mac, ipamAdd, ports };
+}
+
+export async function attach(req: Request): Promise<Result> {
+  const plan = planAttach(req);
+  const netns = openContainerNamespace(req.env.netns);
   const undo: Undo[] = [];
+  let host: Rtnl | undefined;
+  let container: Rtnl | undefined;
   try {
-    return await attachSteps(req, config, mac, netns, host, container, undo);
+    host = await Rtnl.open();
+    container = await Rtnl.open(netns);
+    return await attachSteps(req, plan, netns, host, container, undo);
   } catch (e) {
     const failures = await rollBack(undo);
     throw failures.length ? withRollbackFailures(asCniError(e), failures) : e;
   } finally {
-    container.close();
-    host.close();
+    container?.close();
+    host?.close();
     netns.close();
   }
 }
 
-async function attachSteps(
-  req: Request,
-  config: ZoneConfig,
-  mac: string | undefined,
-  netns: NetnsHandle,
-  host: Rtnl,
-  container: Rtnl,
-  undo: Undo[],
-): Promise<Result> {
+async function attachSteps(req: Request, plan: AttachPlan, netns: NetnsHandle, host: Rtnl, container: Rtnl, undo: Undo[]): Promise<Result> {
   const { ifname, containerId } = req.env;
+  const { config, mac } = plan;
   if (await container.getLink(ifname)) {
     throw new CniError(ZoneErrorCode.InterfaceExists, `interface ${ifname} already exists in ${req.env.netns}`, 'choose another CNI_IFNAME or DEL the earlier attachment');
   }
   const backend = await resolveBackend(config.backend);
 
-  const ipam = await runIpamAdd(req);
+  const ipam = await plan.ipamAdd();
   undo.push(() => runIpamDel(req));
   const ips = ipam.ips ?? [];
   const gateways = gatewaysOf(ips);
+  const routes = effectiveRoutes(ipam.routes, gateways);
+  checkIpamAddresses(ips);
+  checkRouteGateways(routes, ips);
   checkMtuFits(config.mtu, gateways);
 
   const bridge = await ensureBridge(host, config, backend, gateways);
@@ -86,8 +105,7 @@ async function attachSteps(
   if (config.hairpin) await host.setHairpin(hostEnd, true);
   await host.setUp(hostEnd);
 
-  const routes = await configureContainer(container, netns, { ifname, ips, routes: effectiveRoutes(ipam.routes, gateways), ipv6Dad: config.ipv6Dad });
-  await enableForwarding(gateways.map((g) => g.family));
+  const installed = await configureContainer(container, netns, { ifname, ips, routes, ipv6Dad: config.ipv6Dad });
 
   const containerLink = await container.getLink(ifname);
   // An adopted bridge without a fixed MAC takes its lowest port's: read it after the join.
@@ -101,15 +119,18 @@ async function attachSteps(
     cniVersion: req.conf.cniVersion,
     interfaces,
     ips: ips.map((ip) => ({ ...ip, interface: 2 })),
-    routes,
+    routes: installed,
   };
   const dns = ipam.dns ?? (req.conf.dns as Result['dns']);
   if (dns && Object.keys(dns).length > 0) result.dns = dns;
   // capability portMappings: published in-process, the same engine as the zone-ports plugin
-  if (wantsPorts(req)) {
+  if (plan.ports) {
     undo.push(() => portsDel(req));
     await portsAdd(req, result);
   }
+  // networkd masquerades by itself (IPMasquerade=); a bridge this ADD made takes it along when undone
+  if (backend === 'netlink' && config.ipMasq) await withZoneLock(() => ensureMasquerade(config, gateways.map(subnetOf)));
+  await enableForwarding(gateways.map((g) => g.family));
   return result;
 }
 

@@ -8,13 +8,13 @@ import { withFileLock } from '../libc/lock.js';
 import { removeZoneFiles, writeZoneFiles } from '../networkd/files.js';
 import { reloadNetworkd, waitForLink } from '../networkd/networkd.js';
 import { zoneFileNames } from '../networkd/zone-files.js';
-import { isGatewayAddress, subnetOf, type Gateway } from './gateways.js';
+import { isGatewayAddress, type Gateway } from './gateways.js';
 import type { Rtnl } from '../rtnl/client.js';
 import type { Link } from '../rtnl/links.js';
 import type { ResolvedBackend } from './backend.js';
 import type { ZoneConfig } from './config.js';
 import { ZoneErrorCode } from './errors.js';
-import { ensureMasquerade, removeMasquerade } from './masquerade.js';
+import { removeMasquerade } from './masquerade.js';
 import { bridgeMac } from './names.js';
 
 /** The lock systemd-nspawn takes while it creates or removes zone bridges. */
@@ -111,7 +111,6 @@ async function configureWithNetlink(rt: Rtnl, config: ZoneConfig, gateways: read
     await rt.addAddress(bridge, gateway.cidr, { noDad: true, replace: true });
   }
   if (!bridge.up) await rt.setUp(bridge);
-  if (config.ipMasq) await ensureMasquerade(config, gateways.map(subnetOf));
 }
 
 function machineId(): string {

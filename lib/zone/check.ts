@@ -3,9 +3,10 @@
 import type { Request } from '../cni/dispatch.js';
 import type { Result } from '../cni/types.js';
 import { formatSubnet, networkOf, parseCidr } from '../ipam/address.js';
-import { openNetns } from '../netns/open.js';
+import type { NetnsHandle } from '../netns/open.js';
 import { Rtnl } from '../rtnl/client.js';
 import { loadZoneConfig, type ZoneConfig } from './config.js';
+import { openContainerNamespace } from './container.js';
 import { checkFailed } from './errors.js';
 import { runIpamCheck } from './ipam.js';
 import { hostVethName } from './names.js';
@@ -17,8 +18,13 @@ export async function check(req: Request): Promise<void> {
   const { ifname, netns: netnsPath } = req.env;
   const index = prev.interfaces?.findIndex((i) => i.name === ifname && i.sandbox === netnsPath) ?? -1;
   if (index < 0) throw checkFailed(`prevResult has no interface ${ifname} in ${netnsPath}`);
-  await checkHostSide(config, hostVethName(req.env.containerId, ifname));
-  await checkContainerSide(netnsPath, ifname, prev, index);
+  const netns = openContainerNamespace(netnsPath);
+  try {
+    await checkHostSide(config, hostVethName(req.env.containerId, ifname));
+    await checkContainerSide(netns, ifname, prev, index);
+  } finally {
+    netns.close();
+  }
   await runIpamCheck(req);
   if (wantsPorts(req)) await portsCheck(req, prev);
 }
@@ -37,8 +43,8 @@ async function checkHostSide(config: ZoneConfig, hostName: string): Promise<void
   }
 }
 
-async function checkContainerSide(netnsPath: string, ifname: string, prev: Result, index: number): Promise<void> {
-  const netns = openNetns(netnsPath);
+async function checkContainerSide(netns: NetnsHandle, ifname: string, prev: Result, index: number): Promise<void> {
+  const netnsPath = netns.path;
   const rt = await Rtnl.open(netns);
   try {
     const link = await rt.getLink(ifname);
@@ -53,7 +59,6 @@ async function checkContainerSide(netnsPath: string, ifname: string, prev: Resul
     if (missingRoutes.length) throw checkFailed(`route to ${missingRoutes.map((r) => r.dst).join(', ')} is missing in ${netnsPath}`);
   } finally {
     rt.close();
-    netns.close();
   }
 }
 

@@ -2,7 +2,8 @@
 // the link comes up, addresses, link and lo up, routes.
 import type { IPConfig, Route } from '../cni/types.js';
 import { interfaceSysctl, writeSysctls, type SysctlKey } from '../netns/sysctl.js';
-import type { NetnsHandle } from '../netns/open.js';
+import { isNetnsError, NetnsError } from '../netns/errors.js';
+import { openContainerNetns, type NetnsHandle } from '../netns/open.js';
 import type { Rtnl } from '../rtnl/client.js';
 import { isExists } from '../rtnl/errors.js';
 import type { Gateway } from './gateways.js';
@@ -15,6 +16,16 @@ export interface ContainerSetup {
 }
 
 const isV6 = (cidr: string) => cidr.includes(':');
+
+/** CNI_NETNS as the container's namespace; a refusal names the variable, as SPEC asks of code 4. */
+export function openContainerNamespace(path: string): NetnsHandle {
+  try {
+    return openContainerNetns(path);
+  } catch (e) {
+    if (isNetnsError(e)) throw new NetnsError(e.problem, `CNI_NETNS: ${e.message}`, e.details);
+    throw e;
+  }
+}
 
 /**
  * Routes to install: IPAM's, with the gateway of the matching family filled in where IPAM

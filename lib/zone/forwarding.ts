@@ -4,8 +4,17 @@ import { readSysctl, writeSysctl } from '../netns/sysctl.js';
 
 const KEYS = { 4: 'net.ipv4.ip_forward', 6: 'net.ipv6.conf.all.forwarding' } as const;
 
+/** All or nothing: when one family cannot be switched on, the ones this call switched go off again. */
 export async function enableForwarding(families: Iterable<4 | 6>): Promise<void> {
-  for (const family of new Set(families)) {
-    if ((await readSysctl(KEYS[family])) !== '1') await writeSysctl(KEYS[family], 1);
+  const switched: string[] = [];
+  try {
+    for (const family of new Set(families)) {
+      if ((await readSysctl(KEYS[family])) === '1') continue;
+      await writeSysctl(KEYS[family], 1);
+      switched.push(KEYS[family]);
+    }
+  } catch (e) {
+    for (const key of switched) await writeSysctl(key, 0).catch(() => undefined);
+    throw e;
   }
 }

@@ -1,8 +1,8 @@
 // The bridge's own addresses, derived from what IPAM handed out: each range's gateway with
 // the prefix length of its subnet (10.89.0.1/24). Containers route through them.
 import { CniError, ErrorCode } from '../cni/errors.js';
-import type { IPConfig } from '../cni/types.js';
-import { formatSubnet, networkOf, parseAddress, parseCidr } from '../ipam/address.js';
+import type { IPConfig, Route } from '../cni/types.js';
+import { type Address, formatSubnet, networkOf, parseAddress, parseCidr, sameAddress, type Subnet, subnetContains } from '../ipam/address.js';
 import type { Address as LinkAddress } from '../rtnl/addresses.js';
 
 export interface Gateway {
@@ -24,6 +24,51 @@ export function gatewaysOf(ips: readonly IPConfig[]): Gateway[] {
     gateways.push({ cidr, address: ip.gateway, prefix, family: parseAddress(ip.gateway)?.family === 6 ? 6 : 4 });
   }
   return gateways;
+}
+
+function subnetOfAddress(cidr: string): Subnet | undefined {
+  const parsed = parseCidr(cidr);
+  return parsed && { network: networkOf(parsed.address, parsed.prefix), prefix: parsed.prefix };
+}
+
+function unusableResult(msg: string, details: string): CniError {
+  return new CniError(ErrorCode.InvalidNetworkConfig, msg, details);
+}
+
+/**
+ * What IPAM handed out (a delegated one may hand out anything), checked before a bridge or a
+ * veth is built on it: a subnet of the whole address space would route all the host's traffic
+ * into the zone, an address that is its own gateway would give the host's bridge address to
+ * the container, a gateway outside the subnet cannot be reached.
+ */
+export function checkIpamAddresses(ips: readonly IPConfig[]): void {
+  const hint = 'check the IPAM configuration (subnet, gateway, rangeStart)';
+  for (const ip of ips) {
+    const parsed = parseCidr(ip.address);
+    const subnet = subnetOfAddress(ip.address);
+    if (!parsed || !subnet) throw unusableResult(`IPAM returned ${JSON.stringify(ip.address)}, which is not an address with a prefix`, hint);
+    if (parsed.prefix === 0) throw unusableResult(`IPAM returned ${ip.address}: a /0 subnet spans every address`, hint);
+    if (ip.gateway === undefined) continue;
+    const gateway = parseAddress(ip.gateway);
+    if (sameAddress(parsed.address, gateway)) throw unusableResult(`IPAM returned ${ip.address} with the same address as its gateway`, hint);
+    if (!gateway || !subnetContains(subnet, gateway)) throw unusableResult(`IPAM returned gateway ${ip.gateway} outside ${formatSubnet(subnet)}`, hint);
+  }
+}
+
+const isLinkLocalV6 = (a: Address) => a.family === 6 && a.value >> 118n === 0x3fan;
+
+/** Each route's gateway must be on the container's link: in one of its subnets (or IPv6 link-local). */
+export function checkRouteGateways(routes: readonly Route[], ips: readonly IPConfig[]): void {
+  const subnets = ips.flatMap((ip) => subnetOfAddress(ip.address) ?? []);
+  for (const route of routes) {
+    if (route.gw === undefined) continue;
+    const gateway = parseAddress(route.gw);
+    if (gateway && (isLinkLocalV6(gateway) || subnets.some((s) => subnetContains(s, gateway)))) continue;
+    throw unusableResult(
+      `route to ${route.dst} via ${route.gw}: the gateway is in none of the container's subnets`,
+      `the container's subnets: ${subnets.map(formatSubnet).join(', ') || 'none'}; fix the route in the IPAM configuration`,
+    );
+  }
 }
 
 /** The smallest MTU IPv6 runs on (RFC 8200); below it the kernel drops IPv6 from a link. */

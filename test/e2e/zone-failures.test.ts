@@ -4,8 +4,11 @@
 // the IPAM store holds no allocation of the failed ADD. Also ADDs that fail late, after the
 // bridge and the veth were made: the rollback takes them away again.
 
-import { expect } from 'vitest';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, onTestFinished } from 'vitest';
 import { type Netns, ipIn } from '../support/netns.js';
+import { makeTestTempDir } from '../support/paths.js';
 import type { PluginOutcome } from '../support/plugin-process.js';
 import { privileged } from '../support/privileges.js';
 import { diffSnapshots, snapshotNamespace } from '../support/root-namespace.js';
@@ -14,8 +17,10 @@ import {
   type Attach,
   createZoneWorld,
   expectCniError,
+  hostVeths,
   nftRuleset,
   settle,
+  sysctl,
   type ZoneWorld,
   useZoneBundle,
   zoneTools,
@@ -25,6 +30,7 @@ const priv = privileged(zoneTools);
 
 const INVALID_CONFIG = 7;
 const INVALID_ENVIRONMENT = 4;
+const IO_FAILURE = 5;
 const RANGE_EXHAUSTED = 110;
 const BRIDGE_CONFLICT = 120;
 const INTERFACE_EXISTS = 121;
@@ -144,20 +150,23 @@ priv.describe('zone plugin, netlink backend: bad input', () => {
 });
 
 priv.describe('zone plugin, netlink backend: late failures roll back', () => {
-  priv.it('takes away bridge, veth, masquerade and address when a route cannot be installed', async () => {
+  priv.it('refuses a route through a gateway the container cannot reach before building anything (7)', async () => {
     const { world, ct } = await freshWorld();
-    // a gateway that is not on the zone's link: the kernel refuses the route (ENETUNREACH)
+    // a gateway that is not on the zone's link: the kernel would refuse the route (ENETUNREACH)
+    // after bridge, veth and masquerade were made; it is refused before them
     const conf = world.conf({}, { routes: [{ dst: '192.0.2.0/24', gw: '10.99.0.1' }] });
-    const hostBefore = await snapshotNamespace(world.host);
-    const outcome = await world.run('ADD', { container: ct, containerId: 'ctr-route', conf });
-    expect(outcome.exitCode, outcome.stdout).toBe(1);
-    expect((outcome.json as { msg: string }).msg).toMatch(/route/);
-    const changes = diffSnapshots(hostBefore, await snapshotNamespace(world.host));
-    // links, addresses, routes and sysctls as before; nft keeps at most our empty table
-    expect(changes.filter((c) => !c.startsWith('nft table added: inet cni_zones'))).toEqual([]);
-    expect(await nftRuleset(world.host)).not.toContain('zone:web');
-    expect(await ipIn(ct, 'link', 'show', 'eth0').catch(() => 'gone')).toBe('gone');
-    expect(allocations(world.store)).toEqual([]);
+    await expectCleanFailure(world, ct, { containerId: 'ctr-route', conf }, INVALID_CONFIG, /route to 192\.0\.2\.0\/24 via 10\.99\.0\.1/);
+    expect(await nftRuleset(world.host)).not.toContain('cni_zones');
+  });
+
+  priv.it('takes away bridge, veth and address when publishing ports fails, and leaves no nft table and no forwarding', async () => {
+    const { world, ct } = await freshWorld();
+    // the last step fails: ports cannot be recorded. Masquerade and forwarding come after it,
+    // so not even an empty table or ip_forward=1 is left behind
+    await expectCleanFailure(world, ct, { containerId: 'ctr-ports', conf: portsConf(world, unusableStateDir()) }, IO_FAILURE, /port|record|state/i);
+    expect(await nftRuleset(world.host)).not.toContain('cni_zones');
+    expect(await sysctl(world.host, 'net.ipv4.ip_forward')).toBe('0');
+    expect(await hostVeths(world.host)).toEqual([]);
   });
 
   priv.it('keeps a bridge it did not make when a later step fails', async () => {
@@ -165,10 +174,21 @@ priv.describe('zone plugin, netlink backend: late failures roll back', () => {
     await world.add({ container: await world.container('first'), containerId: 'ctr-first' });
     await settle(world.host);
     const hostBefore = await snapshotNamespace(world.host);
-    const conf = world.conf({}, { routes: [{ dst: '192.0.2.0/24', gw: '10.99.0.1' }] });
-    const outcome = await world.run('ADD', { container: ct, containerId: 'ctr-late', conf });
+    const outcome = await world.run('ADD', { container: ct, containerId: 'ctr-late', conf: portsConf(world, unusableStateDir()) });
     expect(outcome.exitCode, outcome.stdout).toBe(1);
     expect(diffSnapshots(hostBefore, await snapshotNamespace(world.host))).toEqual([]);
     expect(allocations(world.store).sort()).toEqual(['10.89.0.2', 'fd89::2']);
   });
 });
+
+/** A portsStateDir below a regular file: valid as a path, impossible to create. */
+function unusableStateDir(): string {
+  const dir = makeTestTempDir('ports-blocked');
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'file'), '');
+  return join(dir, 'file', 'ports');
+}
+
+function portsConf(world: ZoneWorld, portsStateDir: string): Record<string, unknown> {
+  return world.conf({ capabilities: { portMappings: true }, portsStateDir, runtimeConfig: { portMappings: [{ hostPort: 18090, containerPort: 80 }] } });
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Address } from '../../../lib/rtnl/addresses.js';
-import { checkMtuFits, gatewaysOf, isGatewayAddress, subnetOf } from '../../../lib/zone/gateways.js';
+import { checkIpamAddresses, checkMtuFits, checkRouteGateways, gatewaysOf, isGatewayAddress, subnetOf } from '../../../lib/zone/gateways.js';
 
 describe('gatewaysOf', () => {
   it('gives one gateway per family with the prefix length of its subnet', () => {
@@ -98,5 +98,55 @@ describe('checkMtuFits', () => {
     }
     expect(error.code).toBe(7);
     expect(error.message).toMatch(/mtu 1279 is below 1280.*fd89::\/64/);
+  });
+});
+
+describe('checkIpamAddresses', () => {
+  const refused = (ips: Parameters<typeof checkIpamAddresses>[0]) => {
+    try {
+      checkIpamAddresses(ips);
+    } catch (e) {
+      return e as { code: number; message: string };
+    }
+    return undefined;
+  };
+
+  it('takes what zone-ipam and host-local hand out', () => {
+    expect(refused([{ address: '10.89.0.2/24', gateway: '10.89.0.1' }, { address: 'fd89::2/64', gateway: 'fd89::1' }])).toBeUndefined();
+    expect(refused([{ address: '10.89.0.2/24' }])).toBeUndefined();
+  });
+
+  it.each([
+    ['an address that is its own gateway', { address: '10.89.0.1/24', gateway: '10.89.0.1' }, /same address as its gateway/],
+    ['the same in IPv6, written differently', { address: 'fd89:0::1/64', gateway: 'fd89::1' }, /same address as its gateway/],
+    ['a /0 subnet', { address: '10.89.0.2/0', gateway: '10.89.0.1' }, /\/0 subnet/],
+    ['::/0', { address: 'fd89::2/0' }, /\/0 subnet/],
+    ['a gateway outside the subnet', { address: '10.89.0.2/24', gateway: '10.90.0.1' }, /outside 10\.89\.0\.0\/24/],
+    ['a gateway of the other family', { address: '10.89.0.2/24', gateway: 'fd89::1' }, /outside/],
+    ['a /32 with a gateway', { address: '10.89.0.2/32', gateway: '10.89.0.1' }, /outside/],
+  ])('refuses %s (code 7)', (_, ip, why) => {
+    const error = refused([{ address: '10.88.0.2/24', gateway: '10.88.0.1' }, ip]);
+    expect(error?.code).toBe(7);
+    expect(error?.message).toMatch(why);
+  });
+});
+
+describe('checkRouteGateways', () => {
+  const ips = [{ address: '10.89.0.2/24', gateway: '10.89.0.1' }, { address: 'fd89::2/64', gateway: 'fd89::1' }];
+
+  it('takes gateways in the container subnets, IPv6 link-local ones, and routes without a gateway', () => {
+    const routes = [
+      { dst: '0.0.0.0/0', gw: '10.89.0.1' },
+      { dst: '192.0.2.0/24', gw: '10.89.0.200' },
+      { dst: '2001:db8::/32', gw: 'fe80::1' },
+      { dst: '198.51.100.0/24' },
+    ];
+    expect(() => checkRouteGateways(routes, ips)).not.toThrow();
+  });
+
+  it('refuses a gateway the container cannot reach (code 7), naming the route', () => {
+    expect(() => checkRouteGateways([{ dst: '192.0.2.0/24', gw: '10.99.0.1' }], ips)).toThrow(
+      expect.objectContaining({ code: 7, message: expect.stringMatching(/route to 192\.0\.2\.0\/24 via 10\.99\.0\.1/) }),
+    );
   });
 });

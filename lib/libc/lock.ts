@@ -49,15 +49,24 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T> | T, op
   }
 }
 
+// A lock file is only ever a regular file we open ourselves: a symlink planted at its path
+// (O_NOFOLLOW: ELOOP) must not lead us to create or lock its target, and a FIFO must not
+// block the open (O_NONBLOCK, which means nothing to a regular file or to either lock).
 function openLockFile(path: string, kind: LockKind): number {
-  // An OFD write lock needs a descriptor open for writing; nspawn's file sits in /run, where
-  // a symlink planted in its place must not redirect us.
-  const flags = kind === 'ofd' ? constants.O_RDWR | constants.O_NOFOLLOW : constants.O_RDONLY;
+  // An OFD write lock needs a descriptor open for writing.
+  const access = kind === 'ofd' ? constants.O_RDWR : constants.O_RDONLY;
+  let fd: number;
   try {
-    return openSync(path, flags | constants.O_CREAT, 0o600);
+    fd = openSync(path, access | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
   } catch (e) {
-    throw new CniError(ErrorCode.IoFailure, `cannot open lock file ${path}`, (e as Error).message);
+    const reason = (e as NodeJS.ErrnoException).code === 'ELOOP' ? 'it is a symbolic link' : (e as Error).message;
+    throw new CniError(ErrorCode.IoFailure, `refusing lock file ${path}`, reason);
   }
+  if (!fstatSync(fd).isFile()) {
+    closeQuietly(fd);
+    throw new CniError(ErrorCode.IoFailure, `refusing lock file ${path}`, 'it is not a regular file');
+  }
+  return fd;
 }
 
 /** True when locked, false when someone else holds the lock. */

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -105,6 +105,33 @@ describe.each(['flock', 'ofd'] as const)('withFileLock (%s)', (kind) => {
   it('fails with code 5 when the lock file cannot be created', async () => {
     const path = join(tempLockPath(), 'missing', 'lock');
     expect(await failure(() => lock(path, () => undefined))).toMatchObject({ code: 5 });
+  });
+
+  it('refuses a symlink planted at the path, without creating, locking or changing its target', async () => {
+    const path = tempLockPath();
+    const victim = `${path}-victim`;
+    writeFileSync(victim, 'precious');
+    symlinkSync(victim, path);
+    let ran = false;
+    const error = await failure(() => lock(path, () => (ran = true)));
+    expect(error).toMatchObject({ code: 5, message: `refusing lock file ${path}`, details: 'it is a symbolic link' });
+    expect(ran).toBe(false);
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+    expect(isFree(victim)).toBe(true);
+
+    const dangling = `${path}-dangling`;
+    symlinkSync(`${path}-nowhere`, dangling);
+    expect(await failure(() => lock(dangling, () => undefined))).toMatchObject({ code: 5 });
+    expect(existsSync(`${path}-nowhere`)).toBe(false);
+  });
+
+  it('refuses a FIFO or a directory at the path at once, instead of blocking or locking it', async () => {
+    const path = tempLockPath();
+    spawnSync('mkfifo', [path]);
+    expect(await failure(() => lock(path, () => undefined))).toMatchObject({ code: 5, details: 'it is not a regular file' });
+    const dir = `${path}.d`;
+    mkdirSync(dir);
+    expect(await failure(() => lock(dir, () => undefined))).toMatchObject({ code: 5 });
   });
 
   it('ends up locking the file at the path when the holder unlinks it on release (systemd does)', async () => {

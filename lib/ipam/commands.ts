@@ -16,6 +16,7 @@ import { allocatableCount, formatRangeSet, isAllocatable, rangeFor, type RangeSe
 import {
   type Allocation,
   allocationsOf,
+  collectStaleTempFiles,
   ensureStoreDir,
   lockPath,
   probeWritable,
@@ -32,7 +33,10 @@ function ownerOf(req: Request): Attachment {
 export async function ipamAdd(req: Request, config: IpamConfig = loadIpamConfig(req.conf, req.env.args)): Promise<Result> {
   const dns = config.resolvConf ? readResolvConf(config.resolvConf) : undefined;
   ensureStoreDir(config.dir);
-  const ips = await withStoreLock(config.dir, () => allocateAll(config, ownerOf(req)));
+  const ips = await withStoreLock(config.dir, () => {
+    collectStaleTempFiles(config.dir);
+    return allocateAll(config, ownerOf(req));
+  });
   const result: Result = { cniVersion: CURRENT_VERSION, ips };
   if (config.routes.length > 0) result.routes = config.routes.map((r) => ({ ...r }));
   if (dns && Object.keys(dns).length > 0) result.dns = dns;
@@ -49,15 +53,15 @@ function allocateAll(config: IpamConfig, owner: Attachment): IPConfig[] {
     }
   } catch (e) {
     // Undo only this call's reservations: earlier ones of the same owner are not ours to drop.
-    for (const address of reserved) releaseQuietly(config.dir, address);
+    releaseQuietly(config.dir, reserved);
     throw e;
   }
   return reserved.map((address, index) => ipConfigFor(config.rangeSets[index]!, address));
 }
 
-function releaseQuietly(dir: string, address: Address): void {
+function releaseQuietly(dir: string, addresses: Address[]): void {
   try {
-    release(dir, address);
+    release(dir, addresses);
   } catch {
     // the original failure is what the runtime needs to see
   }
@@ -67,7 +71,8 @@ function releaseQuietly(dir: string, address: Address): void {
 export async function ipamDel(req: Request, store: IpamStoreConfig = loadStoreConfig(req.conf)): Promise<void> {
   const owner = ownerOf(req);
   await withStoreIfPresent(store, () => {
-    for (const a of allocationsOf(readAllocations(store.dir), owner)) release(store.dir, a.address);
+    collectStaleTempFiles(store.dir);
+    release(store.dir, allocationsOf(readAllocations(store.dir), owner).map((a) => a.address));
   });
 }
 
@@ -77,7 +82,8 @@ export async function ipamGc(req: GcRequest, store: IpamStoreConfig = loadStoreC
   // Without a list the runtime said nothing about what to keep; dropping everything would be a guess.
   if (!valid) return;
   await withStoreIfPresent(store, () => {
-    for (const a of readAllocations(store.dir)) if (!isValid(a, valid)) release(store.dir, a.address);
+    collectStaleTempFiles(store.dir);
+    release(store.dir, readAllocations(store.dir).flatMap((a) => (isValid(a, valid) ? [] : [a.address])));
   });
 }
 

@@ -5,12 +5,16 @@
 //   <dataDir>/<network>/last_reserved_ip.<i>   the address last reserved in range set i
 //   <dataDir>/<network>/lock                   flock(2)ed around every change (see lock.ts)
 // <ip> is Go's text form of the address (formatAddress). Callers hold the lock.
+// Every file is written whole before its name appears, and both reach the disk before a call
+// returns (lib/files/durable.ts); a reservation whose last_reserved_ip cannot be written is
+// taken back, so a failed ADD holds no address.
 // The file calls are synchronous on purpose: each is a few microseconds on small files, and a
 // plugin process that awaits a thread-pool round trip for each of them starts measurably slower.
-import { accessSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, linkSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Attachment } from '../cni/types.js';
 import { type Address, formatAddress, parseAddress } from './address.js';
+import { collectStaleTemps, createFile, removeQuietly, replaceFile, syncDirectory } from '../files/durable.js';
 import { storeFailure } from './errors.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
@@ -87,55 +91,81 @@ function readOptional(path: string): string | undefined {
 /**
  * Claim `address` for `owner`; false when the address file exists already. The content is
  * written to a temp file and hard-linked into place, so the claim is exclusive (like
- * host-local's O_EXCL) and no reader ever sees a half-written file.
+ * host-local's O_EXCL) and no reader ever sees a half-written file. Either the address file
+ * and last_reserved_ip.<set> are both written, or neither claim is left.
  */
 export function reserve(dir: string, address: Address, owner: Attachment, rangeSetIndex: number): boolean {
-  const name = formatAddress(address);
-  const target = join(dir, name);
-  const temp = tempPath(dir);
+  const target = join(dir, formatAddress(address));
+  if (!claim(dir, target, allocationKey(owner))) return false;
   try {
-    writeFileSync(temp, allocationKey(owner), { mode: FILE_MODE, flag: 'wx' });
+    writeLastReserved(dir, rangeSetIndex, address);
+  } catch (e) {
+    unclaim(dir, target);
+    throw e;
+  }
+  return true;
+}
+
+function claim(dir: string, target: string, content: string): boolean {
+  const temp = tempPath(dir);
+  let linked = false;
+  try {
+    createFile(temp, content, FILE_MODE);
     try {
       linkSync(temp, target);
+      linked = true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw e;
     }
+    unlinkSync(temp);
+    syncDirectory(dir);
+    return true;
   } catch (e) {
+    if (linked) removeQuietly(target);
     throw storeFailure('write', target, e);
   } finally {
     removeQuietly(temp);
   }
-  writeLastReserved(dir, rangeSetIndex, address);
-  return true;
+}
+
+function unclaim(dir: string, target: string): void {
+  removeQuietly(target);
+  try {
+    syncDirectory(dir);
+  } catch {
+    // the name is gone for every reader; the failure being reported is the one that matters
+  }
 }
 
 function writeLastReserved(dir: string, rangeSetIndex: number, address: Address): void {
   const path = join(dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`);
-  const temp = tempPath(dir);
   try {
-    writeFileSync(temp, formatAddress(address), { mode: FILE_MODE, flag: 'wx' });
-    renameSync(temp, path);
+    replaceFile(path, tempPath(dir), formatAddress(address), FILE_MODE);
   } catch (e) {
-    removeQuietly(temp);
     throw storeFailure('write', path, e);
   }
 }
 
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone, or never made
-  }
-}
-
 let tempCounter = 0;
+const TEMP_NAME = /^\.tmp-(\d+)-/;
 
 /** A private temp name in the store; not an address, so no reader takes it for an allocation. */
 function tempPath(dir: string): string {
   // Uniqueness only needs pid + counter; the random part guards against a reused pid's debris.
   return join(dir, `.tmp-${process.pid}-${++tempCounter}-${Math.random().toString(36).slice(2, 8)}`);
+}
+
+/** Remove temp files whose writer died before it could (a SIGKILL mid-write). Callers hold the lock. */
+export function collectStaleTempFiles(dir: string): string[] {
+  try {
+    return collectStaleTemps(dir, (name) => {
+      const pid = TEMP_NAME.exec(name)?.[1];
+      return pid === undefined ? undefined : Number(pid);
+    });
+  } catch (e) {
+    throw storeFailure('read', dir, e);
+  }
 }
 
 /** Where round-robin continues for a range set; undefined when unknown or unreadable. */
@@ -148,13 +178,21 @@ export function readLastReserved(dir: string, rangeSetIndex: number): Address | 
   }
 }
 
-/** Remove one allocation; one that is already gone is fine. */
-export function release(dir: string, address: Address): void {
-  const path = join(dir, formatAddress(address));
+/** Remove allocations, on disk before returning; ones that are already gone are fine. */
+export function release(dir: string, addresses: readonly Address[]): void {
+  for (const address of addresses) {
+    const path = join(dir, formatAddress(address));
+    try {
+      unlinkSync(path);
+    } catch (e) {
+      if (!isNotFound(e)) throw storeFailure('remove', path, e);
+    }
+  }
+  if (addresses.length === 0) return;
   try {
-    unlinkSync(path);
+    syncDirectory(dir);
   } catch (e) {
-    if (!isNotFound(e)) throw storeFailure('remove', path, e);
+    throw storeFailure('sync', dir, e);
   }
 }
 
@@ -178,7 +216,7 @@ export function probeWritable(dir: string): void {
   ensureStoreDir(dir);
   const temp = tempPath(dir);
   try {
-    writeFileSync(temp, '', { mode: FILE_MODE, flag: 'wx' });
+    createFile(temp, '', FILE_MODE);
   } catch (e) {
     throw storeFailure('write in', dir, e);
   } finally {

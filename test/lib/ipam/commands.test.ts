@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus } from '../../../lib/ipam/commands.js';
@@ -81,6 +82,34 @@ describe('ipamAdd', () => {
     await add(conf, 'c1', 'eth0', 'IP=fd89::9');
     expect(await failure(() => add(conf, 'c2', 'eth0', 'IP=fd89::9'))).toMatchObject({ code: 111 });
     expect(addressFiles(dataDir)).toEqual(['10.89.0.2', 'fd89::9']);
+  });
+
+  it('is all or nothing when the store cannot be written: no address file stays, and the retry works once it can', async () => {
+    const dataDir = tempDataDir();
+    const blocker = join(storeOf(dataDir), 'last_reserved_ip.0');
+    mkdirSync(blocker, { recursive: true });
+    expect(await failure(() => add(ipamConf(dataDir), 'c1'))).toMatchObject({ code: 5 });
+    expect(addressFiles(dataDir)).toEqual([]);
+    expect(await failure(() => add(ipamConf(dataDir), 'c1'))).toMatchObject({ code: 5 });
+    rmdirSync(blocker);
+    expect((await add(ipamConf(dataDir), 'c1')).ips?.[0]?.address).toBe('10.89.0.2/24');
+  });
+
+  it('collects temp files a killed writer left, under the lock, on ADD, DEL and GC', async () => {
+    const dataDir = tempDataDir();
+    const conf = ipamConf(dataDir);
+    await add(conf, 'c1');
+    const plant = () => writeFileSync(join(storeOf(dataDir), `.tmp-${spawnSync('true').pid}-3-abcdef`), 'c9\r\neth0');
+    const temps = () => readdirSync(storeOf(dataDir)).filter((n) => n.startsWith('.tmp-'));
+    plant();
+    await add(conf, 'c2');
+    expect(temps()).toEqual([]);
+    plant();
+    await ipamDel(makeRequest(conf, { command: 'DEL', containerId: 'c2' }));
+    expect(temps()).toEqual([]);
+    plant();
+    await ipamGc(makeGcRequest(conf, [{ containerID: 'c1', ifname: 'eth0' }]));
+    expect(temps()).toEqual([]);
   });
 
   it('fails with code 110 when the range is exhausted', async () => {

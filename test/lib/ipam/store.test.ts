@@ -1,10 +1,12 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatAddress, parseAddress } from '../../../lib/ipam/address.js';
 import {
   allocationKey,
   allocationsOf,
+  collectStaleTempFiles,
   ensureStoreDir,
   parseAllocationKey,
   probeWritable,
@@ -112,9 +114,28 @@ describe('store files in host-local format', () => {
   it('releases an address, and one that is gone already', () => {
     const dir = newStore();
     reserve(dir, addr('10.89.0.2'), owner('c1'), 0);
-    release(dir, addr('10.89.0.2'));
-    release(dir, addr('10.89.0.2'));
+    release(dir, [addr('10.89.0.2')]);
+    release(dir, [addr('10.89.0.2')]);
     expect(readdirSync(dir)).toEqual(['last_reserved_ip.0']);
+  });
+
+  it('takes the address back when last_reserved_ip cannot be written: no half reservation', async () => {
+    const dir = newStore();
+    mkdirSync(join(dir, 'last_reserved_ip.0')); // a rename over a directory fails, as a full disk would
+    expect(await failure(() => reserve(dir, addr('10.89.0.2'), owner('c1'), 0))).toMatchObject({ code: 5, message: expect.stringMatching(/last_reserved_ip\.0/) });
+    expect(readdirSync(dir)).toEqual(['last_reserved_ip.0']);
+    rmdirSync(join(dir, 'last_reserved_ip.0'));
+    expect(reserve(dir, addr('10.89.0.2'), owner('c1'), 0)).toBe(true);
+  });
+
+  it('collects temp files of writers that are gone, and only those', () => {
+    const dir = newStore();
+    const dead = spawnSync('true').pid!;
+    const names = [`.tmp-${dead}-1-abcdef`, `.tmp-${process.pid}-1-abcdef`, `.tmp-${process.ppid}-7-zzzzzz`, '.tmp-x-1', '10.89.0.2', 'lock'];
+    for (const name of names) writeFileSync(join(dir, name), '');
+    expect(collectStaleTempFiles(dir)).toEqual([`.tmp-${dead}-1-abcdef`]);
+    expect(readdirSync(dir).sort()).toEqual(names.slice(1).sort());
+    expect(collectStaleTempFiles(join(dir, 'missing'))).toEqual([]);
   });
 
   it('reports a store it cannot create with code 5', async () => {

@@ -1,12 +1,15 @@
 // One small file per attachment recording the exact elements its ADD wrote, so DEL removes
 // them in one transaction without prevResult and without listing the table (a listing grows
-// with every mapping on the host). Written atomically (temp + rename); names are hashes
-// (owner.ts), so nothing from a request becomes a path. A file that cannot be read as ours
-// counts as absent: DEL then falls back to the listing.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// with every mapping on the host). Written atomically and durably (lib/files/durable.ts: a temp
+// file created O_EXCL|O_NOFOLLOW, fsynced, renamed); names are hashes (owner.ts), so nothing
+// from a request becomes a path. A file that cannot be read as ours (a symlink included)
+// counts as absent: DEL then falls back to the listing. Temp files of killed writers are
+// collected by DEL (the owner's) and GC (all).
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
 import { CniError, ErrorCode } from '../cni/errors.js';
+import { collectStaleTemps, readFileNoFollow, removeQuietly, replaceFile } from '../files/durable.js';
 import type { Element } from '../nft/objects.js';
 import { stateFileName, type Owner } from './owner.js';
 import { PORTS_SETS } from './ruleset.js';
@@ -61,10 +64,10 @@ function parseState(text: string): PortsState | undefined {
 function readStateFile(path: string): PortsState | undefined {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileNoFollow(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return undefined;
     throw ioError(`cannot read ${path}`, e);
   }
   return parseState(text);
@@ -77,25 +80,43 @@ export function readState(dir: string, owner: Owner): PortsState | undefined {
   return same ? state : undefined;
 }
 
+const RECORD_NAME = /^[0-9a-f]{32}\.json$/;
+const TEMP_NAME = /^([0-9a-f]{32}\.json)\.(\d+)\.tmp$/;
+
+function tempPathOf(path: string): string {
+  return `${path}.${process.pid}.tmp`;
+}
+
 export function writeState(dir: string, state: PortsState): void {
   const path = statePath(dir, state.owner);
-  const temp = `${path}.${process.pid}.tmp`;
+  const temp = tempPathOf(path);
   const elements = state.elements.map(({ set, key, value, comment }) => ({ set, key, ...(value && { value }), ...(comment && { comment }) }));
+  const content = `${JSON.stringify({ version: VERSION, owner: state.owner, elements })}\n`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(temp, `${JSON.stringify({ version: VERSION, owner: state.owner, elements })}\n`, { mode: 0o600 });
-    renameSync(temp, path);
+    try {
+      replaceFile(path, temp, content, 0o600);
+    } catch (e) {
+      // A temp file with our pid can only be a dead namesake's: ours are never left behind.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      removeQuietly(temp);
+      replaceFile(path, temp, content, 0o600);
+    }
   } catch (e) {
-    removeQuietly(temp);
     throw ioError(`cannot write ${path}`, e);
   }
 }
 
-function removeQuietly(path: string): void {
+/** Remove temp files whose writer died mid-write: the owner's, or every one when no owner is given. */
+export function collectStateTemps(dir: string, owner?: Owner): void {
+  const record = owner === undefined ? undefined : stateFileName(owner);
   try {
-    rmSync(path, { force: true });
-  } catch {
-    // the directory itself is unusable: nothing was left there
+    collectStaleTemps(dir, (name) => {
+      const match = TEMP_NAME.exec(name);
+      return match === null || (record !== undefined && match[1] !== record) ? undefined : Number(match[2]);
+    });
+  } catch (e) {
+    throw ioError(`cannot list ${dir}`, e);
   }
 }
 
@@ -117,7 +138,7 @@ export function listStates(dir: string): PortsState[] {
     throw ioError(`cannot list ${dir}`, e);
   }
   return names
-    .filter((name) => /^[0-9a-f]{32}\.json$/.test(name))
+    .filter((name) => RECORD_NAME.test(name))
     .map((name) => readStateFile(join(dir, name)))
     .filter((state): state is PortsState => state !== undefined);
 }

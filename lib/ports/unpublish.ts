@@ -12,7 +12,7 @@ import type { PortsConfig } from './config.js';
 import { networkPart, ownerTag, parseOwnerTag, validTags } from './owner.js';
 import { PORTS_SETS } from './ruleset.js';
 import { worldOf, type PortsDeps, type PortsRequest } from './request.js';
-import { listStates, readState, removeState } from './state.js';
+import { collectStateTemps, listStates, readState, removeState } from './state.js';
 
 /** Remove every element of ours whose comment `matches`; what was removed. */
 async function removeTagged(table: NftTable, matches: (comment: string | undefined) => boolean): Promise<Element[]> {
@@ -51,6 +51,7 @@ export async function unpublishPorts(request: PortsRequest, deps?: PortsDeps): P
   if (state === undefined || state.elements.length === 0) await removeTagged(table, (comment) => comment === tag);
   else await removeRecorded(table, state.elements, tag);
   removeState(config.stateDir, owner);
+  collectStateTemps(config.stateDir, owner);
 }
 
 /**
@@ -63,6 +64,7 @@ export async function collectPorts(network: string, valid: readonly Attachment[]
   const ourNetwork = networkPart(network);
   const { table } = worldOf(deps);
   await removeTagged(table, (comment) => parseOwnerTag(comment)?.network === ourNetwork && !keep.has(comment as string));
+  collectStateTemps(config.stateDir);
   const isValid = (containerId: string, ifname: string) => valid.some((a) => a.containerID === containerId && a.ifname === ifname);
   for (const state of listStates(config.stateDir)) {
     if (state.owner.network === network && !isValid(state.owner.containerId, state.owner.ifname)) removeState(config.stateDir, state.owner);

@@ -1,9 +1,10 @@
-import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Element } from '../../../lib/nft/objects.js';
 import { makeTestTempDir } from '../../support/paths.js';
-import { listStates, readState, removeState, statePath, writeState } from '../../../lib/ports/state.js';
+import { collectStateTemps, listStates, readState, removeState, statePath, writeState } from '../../../lib/ports/state.js';
 
 const owner = { network: 'web', containerId: 'c1', ifname: 'eth0' };
 const elements: Element[] = [
@@ -44,5 +45,35 @@ describe('state records', () => {
     writeState(dir, { owner: { ...owner, containerId: 'c2' }, elements: [] });
     writeFileSync(join(dir, 'stray.json'), '{}');
     expect(listStates(dir).map((s) => s.owner.containerId).sort()).toEqual(['c1', 'c2']);
+  });
+
+  it('writes through a temp file that is never a planted symlink, and reads no symlink as a record', () => {
+    writeState(dir, { owner, elements });
+    const path = statePath(dir, owner);
+    const victim = join(dir, '..', 'victim');
+    writeFileSync(victim, 'precious');
+    symlinkSync(victim, `${path}.${process.pid}.tmp`);
+    writeState(dir, { owner, elements: elements.slice(1) });
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+    expect(readState(dir, owner)?.elements).toEqual(elements.slice(1));
+    expect(readdirSync(dir)).toEqual([basename(path)]);
+
+    rmSync(path);
+    symlinkSync(victim, path);
+    expect(readState(dir, owner)).toBeUndefined();
+  });
+
+  it('collects temp files of dead writers: the owner\'s on DEL, all on GC; live writers\' stay', () => {
+    writeState(dir, { owner, elements });
+    const other = { ...owner, containerId: 'c2' };
+    const dead = spawnSync('true').pid!;
+    const mine = `${basename(statePath(dir, owner))}.${dead}.tmp`;
+    const theirs = `${basename(statePath(dir, other))}.${dead}.tmp`;
+    const live = `${basename(statePath(dir, owner))}.${process.ppid}.tmp`;
+    for (const name of [mine, theirs, live]) writeFileSync(join(dir, name), '{');
+    collectStateTemps(dir, owner);
+    expect(readdirSync(dir).sort()).toEqual([basename(statePath(dir, owner)), live, theirs].sort());
+    collectStateTemps(dir);
+    expect(readdirSync(dir).sort()).toEqual([basename(statePath(dir, owner)), live].sort());
   });
 });

@@ -32,8 +32,9 @@ test-unit: $(NPM_STAMP) build
 demo: deps build
 	dist/native/zonectl demo
 
+# Our plugins beside the reference plugins, in one run, as ratios (BENCH_ARGS=--quick for a smoke run).
 bench: deps build
-	node scripts/bench.mjs
+	node scripts/bench.mjs $(BENCH_ARGS)
 
 # The CNI conformance cases against our compiled plugins (root: private namespaces); fails on any MUST failure.
 conformance: deps build

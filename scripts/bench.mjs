@@ -1,10 +1,10 @@
 // Benchmark: our plugins beside Debian's reference plugins, in one run, as markdown tables.
-//   node scripts/bench.mjs [--runs N] [--quick] [--driver cnitool|runtime] [--only 1,2,...]
+//   node scripts/bench.mjs [--runs N] [--quick] [--driver libcni|runtime] [--only 1,2,...]
 //
 // Every comparison is interleaved (A B, B A, ... within the same rounds), and every ratio is the
 // median of the ratios taken round by round, so a shared, noisy machine slows both sides alike.
 // Sections: 1 VERSION start-up, 2 zone + zone-ipam ADD/DEL vs bridge + host-local, 3 zone-ports
-// vs portmap, 4 the full chain through a runtime (cnitool), 5 scale (attachments, mappings),
+// vs portmap, 4 the full chain through a runtime (libcni), 5 scale (attachments, mappings),
 // 6 peak RSS per plugin and form, 7 the targets, met or not. The full run takes 4-9 minutes on
 // 2 cores (the scale section's 1000 ADDs are most of it); --quick about 2.
 //
@@ -27,17 +27,17 @@ import { versionSection } from './bench/version.mjs';
 function usage(message) {
   if (message) process.stderr.write(`bench: ${message}\n`);
   process.stderr.write(
-    'usage: node scripts/bench.mjs [--runs N] [--quick] [--driver cnitool|runtime] [--only 1,2,...]\n' +
+    'usage: node scripts/bench.mjs [--runs N] [--quick] [--driver libcni|runtime] [--only 1,2,...]\n' +
       '  --runs N   rounds per comparison (default 15, 5 with --quick; at most 10 per scale level)\n' +
       '  --quick    smaller scale levels (0/20/100 attachments, 0/200/1000 mappings) for a smoke run\n' +
-      '  --driver   the full chain\'s runtime: cnitool (default; lib/runtime when it cannot be built) or runtime\n' +
+      '  --driver   the full chain\'s runtime: libcni (default; lib/runtime when it cannot be built) or runtime\n' +
       '  --only     run only these of sections 1-5 (6 and 7 summarise what ran)\n',
   );
   process.exit(message ? 2 : 0);
 }
 
 function parseOptions(argv) {
-  const options = { runs: undefined, quick: false, driver: 'cnitool', only: undefined };
+  const options = { runs: undefined, quick: false, driver: 'libcni', only: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') options.quick = true;
@@ -46,7 +46,7 @@ function parseOptions(argv) {
       if (!Number.isInteger(options.runs) || options.runs < 1) usage('--runs wants a positive integer');
     } else if (arg === '--driver') {
       options.driver = argv[++i];
-      if (!['cnitool', 'runtime'].includes(options.driver)) usage('--driver is cnitool or runtime');
+      if (!['libcni', 'runtime'].includes(options.driver)) usage('--driver is libcni or runtime');
     } else if (arg === '--only') {
       options.only = new Set(String(argv[++i]).split(',').map(Number));
       if ([...options.only].some((n) => !Number.isInteger(n) || n < 1 || n > 5)) usage('--only wants section numbers 1-5, comma-separated');

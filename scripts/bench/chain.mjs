@@ -1,6 +1,6 @@
 // 4. The full chain through a real runtime: a container joins and leaves with 2 published ports.
 // Ours: one `zone` plugin (zone-ipam in-process, the portMappings capability, so it publishes
-// the ports itself). Reference: bridge + host-local + portmap. The runtime (cnitool, see
+// the ports itself). Reference: bridge + host-local + portmap. The runtime (libcni, see
 // driver.mjs) runs inside our host namespace, as it would on a host, and each ADD + DEL
 // happens in a fresh container namespace.
 import { writeFileSync } from 'node:fs';
@@ -96,7 +96,7 @@ export async function chainSection(ctx) {
     }
     say(table(['chain', 'form', '>median ms', '>p90 ms', '>median CPU ms', '>× reference chain', '>peak RSS MiB (runtime + plugins)'], rows));
     say(
-      `\n${ctx.runs} rounds of \`${driver.kind === 'cnitool' ? 'cnitool' : 'runtime-driver'} add\` then \`del\` per chain, each in a fresh container namespace, the runtime started by \`nsenter --net=<host namespace>\`;` +
+      `\n${ctx.runs} rounds of \`${driver.kind === 'libcni' ? 'libcni-driver' : 'runtime-driver'} add\` then \`del\` per chain, each in a fresh container namespace, the runtime started by \`nsenter --net=<host namespace>\`;` +
         ` CAP_ARGS = 2 tcp portMappings; the times include the runtime's own start and work, the same for both chains.` +
         ' The first ADD of each chain (bridge, tables) is not counted; after it, the bench checked that the ports were published.',
     );

@@ -1,9 +1,9 @@
-// The runtime that drives the full-chain bench. Preferred: cnitool, libcni's own command-line
-// runtime, built offline from Debian's Go sources in GOPATH mode and cached in dist/bench/.
-// Debian 12's golang-github-appc-cni-dev ships libcni 1.1.2 but not its cnitool/ directory, so
-// when Debian's tree has none, the unchanged upstream v1.1.2 cnitool.go kept beside this file
-// is built against Debian's libcni instead. When no cnitool can be had, the same chain is
-// driven by our lib/runtime (bundled from runtime-driver.ts), and the output says so.
+// The runtime that drives the full-chain bench. Preferred: libcni itself, the library podman 4,
+// containerd and CRI-O chain plugins with. Debian 12's golang-github-appc-cni-dev ships libcni
+// 1.1.2 but not its cnitool, so our own few-line main (libcni-driver/main.go, cnitool's command
+// line) is built against Debian's libcni, offline in GOPATH mode, and cached in dist/bench/.
+// When it cannot be built, the same chain is driven by our lib/runtime (bundled from
+// runtime-driver.ts), and the output says so.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,10 +13,9 @@ import { BenchError, baseEnv, hasCommand, onCleanup, progress, ROOT, tempDir } f
 
 const GOPATH = '/usr/share/gocode';
 const CNI_SRC = `${GOPATH}/src/github.com/containernetworking/cni`;
-const DEBIAN_CNITOOL = `${CNI_SRC}/cnitool`;
-const VENDORED_CNITOOL = `${ROOT}/scripts/bench/cnitool/cnitool.go`;
+const DRIVER_SOURCE = `${ROOT}/scripts/bench/libcni-driver/main.go`;
 const OUT_DIR = `${ROOT}/dist/bench`;
-const CNITOOL = `${OUT_DIR}/cnitool`;
+const DRIVER_BINARY = `${OUT_DIR}/libcni-driver`;
 const PACKAGES = ['golang-go', 'golang-github-appc-cni-dev'];
 
 function isExecutable(path) {
@@ -33,14 +32,8 @@ function goBinary() {
   return isExecutable('/usr/lib/go/bin/go') ? '/usr/lib/go/bin/go' : undefined;
 }
 
-/** Debian's cnitool package directory when it has one, else our copy of upstream's file. */
-function cnitoolSource() {
-  const files = existsSync(DEBIAN_CNITOOL) ? readdirSync(DEBIAN_CNITOOL).filter((f) => f.endsWith('.go') && !f.endsWith('_test.go')) : [];
-  if (files.length > 0) {
-    const text = files.sort().map((f) => readFileSync(join(DEBIAN_CNITOOL, f), 'utf8')).join('\n');
-    return { target: 'github.com/containernetworking/cni/cnitool', text, origin: "source from Debian's golang-github-appc-cni-dev" };
-  }
-  return { target: VENDORED_CNITOOL, text: readFileSync(VENDORED_CNITOOL, 'utf8'), origin: 'upstream v1.1.2 source kept in scripts/bench/cnitool/' };
+function driverSource() {
+  return { target: DRIVER_SOURCE, text: readFileSync(DRIVER_SOURCE, 'utf8'), origin: 'scripts/bench/libcni-driver' };
 }
 
 function libcniVersion() {
@@ -55,7 +48,7 @@ function libcniVersion() {
 
 function installGoPackages() {
   if (process.getuid?.() !== 0 || !hasCommand('apt-get')) return 'go or the libcni sources are missing, and apt-get cannot run here';
-  progress(`chain: installing ${PACKAGES.join(' ')} to build cnitool`);
+  progress(`chain: installing ${PACKAGES.join(' ')} to build the libcni driver`);
   const env = { ...baseEnv, DEBIAN_FRONTEND: 'noninteractive' };
   const install = () => spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...PACKAGES], { env, encoding: 'utf8' });
   let r = install();
@@ -66,39 +59,39 @@ function installGoPackages() {
   return r.status === 0 ? undefined : `apt-get install ${PACKAGES.join(' ')} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`;
 }
 
-/** The cached cnitool, or a fresh build of it; a reason string when there can be none. */
-function cnitool() {
+/** The cached libcni driver, or a fresh build of it; a reason string when there can be none. */
+function libcniDriver() {
   if (!existsSync(`${CNI_SRC}/libcni`) || !goBinary()) {
     // A cached build stays usable without the toolchain.
-    if (isExecutable(CNITOOL) && existsSync(`${CNITOOL}.source`)) return { path: CNITOOL, origin: readFileSync(`${CNITOOL}.source`, 'utf8').split('\n')[1] ?? 'cached' };
+    if (isExecutable(DRIVER_BINARY) && existsSync(`${DRIVER_BINARY}.source`)) return { path: DRIVER_BINARY, origin: readFileSync(`${DRIVER_BINARY}.source`, 'utf8').split('\n')[1] ?? 'cached' };
     const why = installGoPackages();
     if (why) return why;
   }
   const go = goBinary();
   if (!go || !existsSync(`${CNI_SRC}/libcni`)) return `no Go toolchain or no ${CNI_SRC}/libcni after installing ${PACKAGES.join(' ')}`;
-  const source = cnitoolSource();
+  const source = driverSource();
   const stamp = `${createHash('sha256').update(source.text).digest('hex')}\n${source.origin}, built against Debian's ${libcniVersion()}\n`;
-  if (isExecutable(CNITOOL) && existsSync(`${CNITOOL}.source`) && readFileSync(`${CNITOOL}.source`, 'utf8') === stamp) {
-    return { path: CNITOOL, origin: stamp.split('\n')[1] };
+  if (isExecutable(DRIVER_BINARY) && existsSync(`${DRIVER_BINARY}.source`) && readFileSync(`${DRIVER_BINARY}.source`, 'utf8') === stamp) {
+    return { path: DRIVER_BINARY, origin: stamp.split('\n')[1] };
   }
-  progress(`chain: building cnitool (${source.origin}), GOPATH mode, offline`);
+  progress(`chain: building the libcni driver (${source.origin}), GOPATH mode, offline`);
   mkdirSync(OUT_DIR, { recursive: true });
   const cache = tempDir('gocache');
-  const partial = `${CNITOOL}.partial-${process.pid}`;
+  const partial = `${DRIVER_BINARY}.partial-${process.pid}`;
   try {
     const env = { ...baseEnv, GO111MODULE: 'off', GOPATH, GOCACHE: cache.path, GOFLAGS: '', GOPROXY: 'off', GOTOOLCHAIN: 'local', CGO_ENABLED: '0' };
     const r = spawnSync(go, ['build', '-o', partial, source.target], { env, cwd: cache.path, encoding: 'utf8' });
-    if (r.status !== 0) return `go build of cnitool failed: ${(r.stderr || r.stdout).trim().slice(0, 1500)}`;
-    renameSync(partial, CNITOOL);
-    writeFileSync(`${CNITOOL}.source`, stamp);
+    if (r.status !== 0) return `go build of the libcni driver failed: ${(r.stderr || r.stdout).trim().slice(0, 1500)}`;
+    renameSync(partial, DRIVER_BINARY);
+    writeFileSync(`${DRIVER_BINARY}.source`, stamp);
   } finally {
     rmSync(partial, { force: true });
     cache.remove();
   }
-  return { path: CNITOOL, origin: stamp.split('\n')[1] };
+  return { path: DRIVER_BINARY, origin: stamp.split('\n')[1] };
 }
 
-/** Our lib/runtime behind cnitool's interface, bundled fresh (lib/runtime may have changed). */
+/** Our lib/runtime behind the same command line, bundled fresh (lib/runtime may have changed). */
 async function runtimeDriver() {
   const { build } = await import('esbuild');
   const outfile = `${OUT_DIR}/runtime-driver.cjs`;
@@ -119,7 +112,7 @@ async function runtimeDriver() {
 }
 
 /**
- * libcni keeps each attachment's result under /var/lib/cni/results (cnitool cannot move it):
+ * libcni keeps each attachment's result under /var/lib/cni/results (its default cache dir):
  * remove our networks' files there, and the directories when this bench made them.
  */
 function libcniCacheCleanup(networkPrefix) {
@@ -143,19 +136,19 @@ function libcniCacheCleanup(networkPrefix) {
 }
 
 /**
- * The driver for `choice` ('cnitool', falling back to 'runtime'; or 'runtime'): its argv prefix
+ * The driver for `choice` ('libcni', falling back to 'runtime'; or 'runtime'): its argv prefix
  * (then `add|del <network> <netns>`), extra environment, a description, and a cleanup.
  */
 export async function prepareDriver(choice, networkPrefix) {
   let fallbackReason = 'asked for with --driver runtime';
-  if (choice === 'cnitool') {
-    const tool = cnitool();
+  if (choice === 'libcni') {
+    const tool = libcniDriver();
     if (typeof tool !== 'string') {
       const cleanup = libcniCacheCleanup(networkPrefix);
       const cancel = onCleanup(cleanup);
       return {
-        kind: 'cnitool',
-        label: `cnitool, ${tool.origin}`,
+        kind: 'libcni',
+        label: `libcni (AddNetworkList/DelNetworkList) through ${tool.origin}`,
         argv: [tool.path],
         env: {},
         remove() {
@@ -164,7 +157,7 @@ export async function prepareDriver(choice, networkPrefix) {
         },
       };
     }
-    fallbackReason = `cnitool could not be built: ${tool}`;
+    fallbackReason = `the libcni driver could not be built: ${tool}`;
     progress(`chain: ${fallbackReason}; falling back to lib/runtime`);
   }
   let outfile;
@@ -176,7 +169,7 @@ export async function prepareDriver(choice, networkPrefix) {
   const cache = tempDir('cnicache');
   return {
     kind: 'runtime',
-    label: `our lib/runtime (dist/bench/runtime-driver.cjs under Node, cnitool's interface) — ${fallbackReason}`,
+    label: `our lib/runtime (dist/bench/runtime-driver.cjs under Node) — ${fallbackReason}`,
     argv: [process.execPath, outfile],
     env: { BENCH_CNI_CACHE_DIR: cache.path },
     remove: () => cache.remove(),

@@ -1,7 +1,7 @@
-// The chain bench's fallback runtime when cnitool cannot be built: cnitool's interface on our
-// lib/runtime. `runtime-driver add|del <network> <netns>`, with cnitool's environment
-// (NETCONFPATH, CNI_PATH, CAP_ARGS, CNI_IFNAME) and its container ID (`cnitool-` and the first
-// 10 bytes of the SHA-512 of the netns path); BENCH_CNI_CACHE_DIR moves the result cache.
+// The chain bench's fallback runtime when the libcni driver cannot be built: the same command
+// line on our lib/runtime. `runtime-driver add|del <network> <netns>`, with the same environment
+// (NETCONFPATH, CNI_PATH, CAP_ARGS, CNI_IFNAME) and container ID (`bench-` and the first 10
+// bytes of the SHA-256 of the netns path); BENCH_CNI_CACHE_DIR moves the result cache.
 // scripts/bench/driver.mjs bundles it into dist/bench/runtime-driver.cjs.
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const capArgs = process.env.CAP_ARGS;
   const cacheDir = process.env.BENCH_CNI_CACHE_DIR;
   const rt: RuntimeConf = {
-    containerId: `cnitool-${createHash('sha512').update(netns).digest('hex').slice(0, 20)}`,
+    containerId: `bench-${createHash('sha256').update(netns).digest('hex').slice(0, 20)}`,
     netns,
     ifname: process.env.CNI_IFNAME ?? 'eth0',
     pluginDirs: (process.env.CNI_PATH ?? '').split(':').filter((dir) => dir !== ''),

@@ -9,6 +9,7 @@ import type { Element } from '../nft/objects.js';
 import type { NftTable } from '../nft/table.js';
 import type { Transaction } from '../nft/transaction.js';
 import { PortsErrorCode } from './errors.js';
+import { forgetUdpFlows } from './flows.js';
 import { enableRouteLocalnet, routeInterface } from './localnet.js';
 import { describeTag, type Owner, ownerTag } from './owner.js';
 import { claimLabel, elementId, indexById, planElements, planOf, type PortsPlan } from './plan.js';
@@ -119,6 +120,7 @@ async function takeBack(world: World, dir: string, owner: Owner, written: readon
 
 /**
  * Publish the request's mappings; nothing at all happens (no nft process) when there are none.
+ * Flows to its UDP host ports are forgotten last, once the new DNAT is in place.
  * The record is written first, holding the earlier ADD's elements and the new ones together,
  * so a kill at any later point leaves a record that covers whatever nftables holds.
  */
@@ -143,4 +145,5 @@ export async function publishPorts(request: PortsRequest, deps?: PortsDeps): Pro
     await takeBack(world, config.stateDir, owner, written);
     throw e;
   }
+  forgetUdpFlows(world.flows, plan.claims, world.warn);
 }

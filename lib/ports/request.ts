@@ -6,6 +6,7 @@ import type { NftExecutor } from '../nft/executor.js';
 import { ourTable } from '../nft/our-table.js';
 import type { NftTable } from '../nft/table.js';
 import type { PortsConfig } from './config.js';
+import { type FlowAccess, kernelFlows } from './flows.js';
 import { processSysctl, readRouteTable, type SysctlAccess } from './localnet.js';
 import type { PortMapping } from './mappings.js';
 import type { Owner } from './owner.js';
@@ -24,14 +25,30 @@ export interface PortsDeps {
   sysctl?: SysctlAccess;
   /** `/proc/net/route` text. */
   routeTable?: () => string;
+  /** Connection tracking (default: the kernel's, in our namespace). */
+  flows?: FlowAccess;
+  /** What a call says on stderr when something it could do without failed. */
+  warn?: (message: string) => void;
 }
 
 export interface World {
   table: NftTable;
   sysctl: SysctlAccess;
   routeTable: () => string;
+  flows: FlowAccess;
+  warn: (message: string) => void;
+}
+
+function warnOnStderr(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
 }
 
 export function worldOf(deps: PortsDeps = {}): World {
-  return { table: ourTable(deps.executor), sysctl: deps.sysctl ?? processSysctl, routeTable: deps.routeTable ?? readRouteTable };
+  return {
+    table: ourTable(deps.executor),
+    sysctl: deps.sysctl ?? processSysctl,
+    routeTable: deps.routeTable ?? readRouteTable,
+    flows: deps.flows ?? kernelFlows,
+    warn: deps.warn ?? warnOnStderr,
+  };
 }

@@ -3,12 +3,14 @@
 // absence (add, then delete: nft 1.0.6 has no `destroy`); without a record, or when the
 // record no longer matches the table, it lists the table and removes what carries its tag.
 // What the request's config asks for plays no part: a DEL may come with other or no mappings.
+// Then the conntrack entries of UDP flows to the removed host ports go (flows.ts).
 // The fixed ruleset stays: other attachments use it, and it costs nothing when empty.
 import type { Attachment } from '../cni/types.js';
 import { isExists, isNotFound } from '../nft/errors.js';
 import type { Element } from '../nft/objects.js';
 import type { NftTable } from '../nft/table.js';
 import type { PortsConfig } from './config.js';
+import { forgetUdpFlows } from './flows.js';
 import { networkPart, ownerTag, parseOwnerTag, validTags } from './owner.js';
 import { PORTS_SETS } from './ruleset.js';
 import { worldOf, type PortsDeps, type PortsRequest } from './request.js';
@@ -45,11 +47,14 @@ async function removeRecorded(table: NftTable, recorded: readonly Element[], tag
 /** Remove the attachment's mappings; succeeds when they are already gone. */
 export async function unpublishPorts(request: PortsRequest, deps?: PortsDeps): Promise<void> {
   const { owner, config } = request;
-  const { table } = worldOf(deps);
+  const world = worldOf(deps);
   const tag = ownerTag(owner);
   const state = readState(config.stateDir, owner);
-  if (state === undefined || state.elements.length === 0) await removeTagged(table, (comment) => comment === tag);
-  else await removeRecorded(table, state.elements, tag);
+  const removed =
+    state === undefined || state.elements.length === 0
+      ? await removeTagged(world.table, (comment) => comment === tag)
+      : await removeRecorded(world.table, state.elements, tag);
+  forgetUdpFlows(world.flows, removed, world.warn);
   removeState(config.stateDir, owner);
   collectStateTemps(config.stateDir, owner);
 }
@@ -62,8 +67,9 @@ export async function collectPorts(network: string, valid: readonly Attachment[]
   if (valid === undefined) return;
   const keep = validTags(network, valid);
   const ourNetwork = networkPart(network);
-  const { table } = worldOf(deps);
-  await removeTagged(table, (comment) => parseOwnerTag(comment)?.network === ourNetwork && !keep.has(comment as string));
+  const world = worldOf(deps);
+  const removed = await removeTagged(world.table, (comment) => parseOwnerTag(comment)?.network === ourNetwork && !keep.has(comment as string));
+  forgetUdpFlows(world.flows, removed, world.warn);
   collectStateTemps(config.stateDir);
   const isValid = (containerId: string, ifname: string) => valid.some((a) => a.containerID === containerId && a.ifname === ifname);
   for (const state of listStates(config.stateDir)) {

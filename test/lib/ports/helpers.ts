@@ -5,6 +5,8 @@ import { RecordingExecutor, type NftCall } from '../../../lib/nft/fake.js';
 import type { Element, NftMap, NftSet } from '../../../lib/nft/objects.js';
 import { portsObjects, portsRules } from '../../../lib/ports/ruleset.js';
 import type { SysctlAccess } from '../../../lib/ports/localnet.js';
+import type { FlowDestination } from '../../../lib/conntrack/flush.js';
+import type { FlowAccess } from '../../../lib/ports/flows.js';
 
 function jsonLiteral(literal: string): unknown {
   if (/^\d+$/.test(literal)) return Number(literal);
@@ -74,3 +76,9 @@ export const routeTable = [
 ].join('\n');
 
 export { RecordingExecutor };
+
+/** Connection tracking that records what it was asked to forget. */
+export function recordingFlows(): FlowAccess & { asked: FlowDestination[][] } {
+  const asked: FlowDestination[][] = [];
+  return { asked, forget: (destinations) => (asked.push([...destinations]), 0) };
+}

@@ -8,7 +8,8 @@ import { publishPorts } from '../../../lib/ports/publish.js';
 import type { PortsRequest } from '../../../lib/ports/request.js';
 import { readState, statePath, writeState } from '../../../lib/ports/state.js';
 import { makeTestTempDir } from '../../support/paths.js';
-import { exists, isApply, isList, listingJson, memorySysctl, RecordingExecutor, routeTable } from './helpers.js';
+import { exists, isApply, isList, listingJson, memorySysctl, RecordingExecutor, recordingFlows, routeTable } from './helpers.js';
+import { IPPROTO_UDP } from '../../../lib/conntrack/messages.js';
 
 const result: Result = {
   cniVersion: '1.1.0',
@@ -28,8 +29,8 @@ function request(entries: object[], extra: Partial<PortsRequest> = {}): PortsReq
   return { owner, mappings: parsePortMappings(entries), config: { localhost: true, stateDir }, result, ...extra };
 }
 
-function deps(executor: RecordingExecutor, sysctl = memorySysctl()) {
-  return { executor, sysctl, routeTable: () => routeTable };
+function deps(executor: RecordingExecutor, sysctl = memorySysctl(), flows = recordingFlows()) {
+  return { executor, sysctl, routeTable: () => routeTable, flows };
 }
 
 const claim = 'create element inet cni_zones ports_any_v4 { tcp . 8080 comment "ports web c1 eth0" : 10.89.0.5 . 80 }';
@@ -147,5 +148,25 @@ describe('publishPorts', () => {
     expect(nft.inputs).toHaveLength(2);
     expect(nft.inputs[1]).toContain('delete element inet cni_zones ports_any_v4 { tcp . 8080 }');
     expect(existsSync(statePath(stateDir, owner))).toBe(false);
+  });
+
+  it('forgets the flows to its UDP host ports once they are published, and none when refused', async () => {
+    const flows = recordingFlows();
+    const mappings = [{ hostPort: 53, containerPort: 53, protocol: 'udp' }, { hostPort: 80, containerPort: 80 }, { hostPort: 5353, containerPort: 53, protocol: 'udp', hostIP: '127.0.0.1' }];
+    const nft = new RecordingExecutor(() => {
+      expect(flows.asked).toEqual([]);
+      return '';
+    });
+    await publishPorts(request(mappings), deps(nft, memorySysctl(), flows));
+    expect(flows.asked).toEqual([[
+      { family: 4, protocol: IPPROTO_UDP, port: 53 },
+      { family: 4, protocol: IPPROTO_UDP, port: 5353, address: { family: 4, value: 0x7f000001n } },
+    ]]);
+
+    const refused = recordingFlows();
+    const holder = { kind: 'element' as const, set: 'ports_any_v4', key: ['udp', '53'], value: ['10.89.0.9', '53'], comment: 'ports web other eth0' };
+    const conflict = new RecordingExecutor((call) => (isList(call) ? listingJson([holder]) : exists()));
+    await expect(publishPorts(request(mappings), deps(conflict, memorySysctl(), refused))).rejects.toMatchObject({ code: 130 });
+    expect(refused.asked).toEqual([]);
   });
 });

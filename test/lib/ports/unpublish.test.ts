@@ -5,7 +5,7 @@ import type { PortsRequest } from '../../../lib/ports/request.js';
 import { listStates, statePath, writeState } from '../../../lib/ports/state.js';
 import { collectPorts, unpublishPorts } from '../../../lib/ports/unpublish.js';
 import { makeTestTempDir } from '../../support/paths.js';
-import { exists, isList, listingJson, notFound, RecordingExecutor } from './helpers.js';
+import { exists, isList, listingJson, notFound, RecordingExecutor, recordingFlows } from './helpers.js';
 
 const owner = { network: 'web', containerId: 'c1', ifname: 'eth0' };
 const el = (containerId: string, port: string, network = 'web'): Element => ({
@@ -123,3 +123,19 @@ describe('collectPorts', () => {
     expect(nft.calls).toEqual([]);
   });
 });
+
+describe('flows of removed UDP ports', () => {
+  const udp = (port: string): Element => ({ ...el('c1', port), key: ['udp', port] });
+
+  it('are forgotten after DEL, by the record and by the tag alike, and after GC', async () => {
+    writeState(stateDir, { owner, elements: [udp('53'), el('c1', '80'), target('c1')] });
+    const flows = recordingFlows();
+    await unpublishPorts(request(), { executor: new RecordingExecutor(), flows });
+    const tagged = new RecordingExecutor((call) => (isList(call) ? listingJson([udp('5353'), el('c2', '80')]) : ''));
+    await unpublishPorts(request([]), { executor: tagged, flows });
+    const gc = new RecordingExecutor((call) => (isList(call) ? listingJson([udp('54')]) : ''));
+    await collectPorts('web', [], { localhost: true, stateDir }, { executor: gc, flows });
+    expect(flows.asked.map((d) => d.map((x) => x.port))).toEqual([[53], [5353], [54]]);
+  });
+});
+

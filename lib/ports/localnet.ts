@@ -5,6 +5,7 @@
 // netlink needed). The guard chain (ruleset.ts) is in place before this is ever switched on.
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { isNetnsError } from '../netns/errors.js';
 import { interfaceSysctl, readSysctl, writeSysctl } from '../netns/sysctl.js';
 import { parseAddress } from '../ipam/address.js';
 
@@ -89,4 +90,14 @@ export async function enableRouteLocalnet(ifname: string, sysctl: SysctlAccess =
 
 export async function routeLocalnetEnabled(ifname: string, sysctl: SysctlAccess = processSysctl): Promise<boolean> {
   return (await sysctl.read(interfaceSysctl('ipv4', ifname, 'route_localnet'))) === '1';
+}
+
+/** Turn route_localnet off for `ifname`; an interface that is gone has nothing left to turn off. */
+export async function disableRouteLocalnet(ifname: string, sysctl: SysctlAccess = processSysctl): Promise<void> {
+  if (ifname === 'lo') return;
+  try {
+    await sysctl.write(interfaceSysctl('ipv4', ifname, 'route_localnet'), 0);
+  } catch (e) {
+    if (!isNetnsError(e, 'sysctl-missing')) throw e;
+  }
 }

@@ -10,7 +10,8 @@ import type { NftTable } from '../nft/table.js';
 import type { Transaction } from '../nft/transaction.js';
 import { PortsErrorCode } from './errors.js';
 import { forgetUdpFlows } from './flows.js';
-import { enableRouteLocalnet, routeInterface } from './localnet.js';
+import { routeInterface } from './localnet.js';
+import { openLoopback } from './loopback.js';
 import { describeTag, type Owner, ownerTag } from './owner.js';
 import { claimLabel, elementId, indexById, planElements, planOf, type PortsPlan } from './plan.js';
 import { declarePorts } from './ruleset.js';
@@ -81,7 +82,7 @@ async function enableLocalhost(world: World, plan: PortsPlan, request: PortsRequ
   const v4 = containerTargets(request.result)[4];
   if (!plan.loopback || v4 === undefined) return;
   const ifname = routeInterface(v4.address, world.routeTable());
-  if (ifname !== undefined) await enableRouteLocalnet(ifname, world.sysctl);
+  if (ifname !== undefined) await openLoopback(world, request.config.stateDir, ifname);
 }
 
 /** Both lists, each element once (the later list's version of a key wins). */

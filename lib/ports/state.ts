@@ -39,7 +39,7 @@ function buildSchema() {
   });
 }
 
-function ioError(what: string, e: unknown): CniError {
+export function ioError(what: string, e: unknown): CniError {
   return new CniError(ErrorCode.IoFailure, what, e instanceof Error ? e.message : String(e));
 }
 
@@ -130,15 +130,18 @@ export function removeState(dir: string, owner: Owner): void {
 
 /** Every record in `dir` (for GC); unreadable files are skipped. */
 export function listStates(dir: string): PortsState[] {
-  let names: string[];
+  return listDir(dir)
+    .filter((name) => RECORD_NAME.test(name))
+    .map((name) => readStateFile(join(dir, name)))
+    .filter((state): state is PortsState => state !== undefined);
+}
+
+/** The names in the state directory; none when it does not exist. */
+export function listDir(dir: string): string[] {
   try {
-    names = readdirSync(dir);
+    return readdirSync(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw ioError(`cannot list ${dir}`, e);
   }
-  return names
-    .filter((name) => RECORD_NAME.test(name))
-    .map((name) => readStateFile(join(dir, name)))
-    .filter((state): state is PortsState => state !== undefined);
 }

@@ -3,7 +3,9 @@
 // absence (add, then delete: nft 1.0.6 has no `destroy`); without a record, or when the
 // record no longer matches the table, it lists the table and removes what carries its tag.
 // What the request's config asks for plays no part: a DEL may come with other or no mappings.
-// Then the conntrack entries of UDP flows to the removed host ports go (flows.ts).
+// Then the conntrack entries of UDP flows to the removed host ports go (flows.ts), and
+// route_localnet where no localhost mapping needs it any more (loopback.ts); the record goes
+// last, so a DEL that failed before is repeated whole.
 // The fixed ruleset stays: other attachments use it, and it costs nothing when empty.
 import type { Attachment } from '../cni/types.js';
 import { isExists, isNotFound } from '../nft/errors.js';
@@ -11,6 +13,7 @@ import type { Element } from '../nft/objects.js';
 import type { NftTable } from '../nft/table.js';
 import type { PortsConfig } from './config.js';
 import { forgetUdpFlows } from './flows.js';
+import { releaseLoopback } from './loopback.js';
 import { networkPart, ownerTag, parseOwnerTag, validTags } from './owner.js';
 import { PORTS_SETS } from './ruleset.js';
 import { worldOf, type PortsDeps, type PortsRequest } from './request.js';
@@ -55,6 +58,7 @@ export async function unpublishPorts(request: PortsRequest, deps?: PortsDeps): P
       ? await removeTagged(world.table, (comment) => comment === tag)
       : await removeRecorded(world.table, state.elements, tag);
   forgetUdpFlows(world.flows, removed, world.warn);
+  await releaseLoopback(world, config.stateDir, removed);
   removeState(config.stateDir, owner);
   collectStateTemps(config.stateDir, owner);
 }
@@ -70,6 +74,7 @@ export async function collectPorts(network: string, valid: readonly Attachment[]
   const world = worldOf(deps);
   const removed = await removeTagged(world.table, (comment) => parseOwnerTag(comment)?.network === ourNetwork && !keep.has(comment as string));
   forgetUdpFlows(world.flows, removed, world.warn);
+  await releaseLoopback(world, config.stateDir, removed);
   collectStateTemps(config.stateDir);
   const isValid = (containerId: string, ifname: string) => valid.some((a) => a.containerID === containerId && a.ifname === ifname);
   for (const state of listStates(config.stateDir)) {

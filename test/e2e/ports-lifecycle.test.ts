@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { nsExec, type Netns } from '../support/netns.js';
+import { recordsIn } from '../support/ports-census.js';
 import { privileged } from '../support/privileges.js';
 import { runPlugin } from '../support/plugin-process.js';
 import {
@@ -175,7 +176,7 @@ describe('zone-ports lifecycle', () => {
     const ruleset = await nftRuleset(world.host);
     expect(ruleset).not.toContain('life-1');
     expect(ruleset).toContain('ports web life-2 eth0');
-    expect(readdirSync(world.stateDir)).toHaveLength(1);
+    expect(recordsIn(world.stateDir)).toHaveLength(1);
     expect(await probeMap(world.host, probesOf(['127.0.0.1'], 9000, ['tcp']))).toEqual({ 'tcp 127.0.0.1:9000': 'ECONNREFUSED' });
     expect(await probeMap(world.host, probesOf(['127.0.0.1'], 9300, ['tcp']))).toEqual({ 'tcp 127.0.0.1:9300': `ct2 ${GATEWAY.v4}` });
   });

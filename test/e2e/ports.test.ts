@@ -25,7 +25,7 @@ import {
 } from '../support/ports-world.js';
 import type { Netns } from '../support/netns.js';
 import type { PluginOutcome } from '../support/plugin-process.js';
-import { readdirSync } from 'node:fs';
+import { recordsIn } from '../support/ports-census.js';
 
 const priv = privileged(portsTools);
 
@@ -144,7 +144,7 @@ describe('zone-ports behind zone', () => {
     const ruleset = await nftRuleset(world.host);
     expect(ruleset).not.toContain(id);
     expect(ruleset).not.toContain(containerAddress(zoneResult, 4));
-    expect(readdirSync(world.stateDir)).toEqual([]);
+    expect(recordsIn(world.stateDir)).toEqual([]);
     await world.portsOk('DEL', { containerId: id, container: ct, mappings });
     await world.portsOk('DEL', { containerId: id });
   });

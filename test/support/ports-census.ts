@@ -40,3 +40,8 @@ export function filesIn(dir: string): string[] {
     return [];
   }
 }
+
+/** The attachments' records in a ports state directory (beside them: the localnet lock and markers). */
+export function recordsIn(dir: string): string[] {
+  return filesIn(dir).filter((name) => name.endsWith('.json'));
+}

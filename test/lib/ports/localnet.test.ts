@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { enableRouteLocalnet, routeInterface, routeLocalnetEnabled } from '../../../lib/ports/localnet.js';
+import { NetnsError } from '../../../lib/netns/errors.js';
+import { disableRouteLocalnet, enableRouteLocalnet, routeInterface, routeLocalnetEnabled } from '../../../lib/ports/localnet.js';
 import { memorySysctl, routeTable } from './helpers.js';
 
 describe('routeInterface', () => {
@@ -43,4 +44,16 @@ describe('route_localnet', () => {
     expect(await routeLocalnetEnabled('vz-web', sysctl)).toBe(true);
     expect(await routeLocalnetEnabled('eth0', sysctl)).toBe(false);
   });
+
+  it('is switched off on the given interface, never on lo, and an interface that is gone is fine', async () => {
+    const sysctl = memorySysctl({ 'net.ipv4.conf.vz-web.route_localnet': '1', 'net.ipv4.conf.lo.route_localnet': '1' });
+    await disableRouteLocalnet('vz-web', sysctl);
+    await disableRouteLocalnet('lo', sysctl);
+    expect(sysctl.values).toEqual({ 'net.ipv4.conf.vz-web.route_localnet': '0', 'net.ipv4.conf.lo.route_localnet': '1' });
+    const gone = { read: async () => '0', write: async () => Promise.reject(new NetnsError('sysctl-missing', 'gone')) };
+    await expect(disableRouteLocalnet('vz-old', gone)).resolves.toBeUndefined();
+    const broken = { read: async () => '0', write: async () => Promise.reject(new NetnsError('sysctl-failed', 'EPERM')) };
+    await expect(disableRouteLocalnet('vz-web', broken)).rejects.toThrow('EPERM');
+  });
 });
+

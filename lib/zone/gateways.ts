@@ -63,6 +63,9 @@ export function checkRouteGateways(routes: readonly Route[], ips: readonly IPCon
   for (const route of routes) {
     if (route.gw === undefined) continue;
     const gateway = parseAddress(route.gw);
+    if (gateway && gateway.family !== parseCidr(route.dst)?.address.family) {
+      throw unusableResult(`route to ${route.dst} via ${route.gw}: the gateway is of the other address family`, 'fix the route in the IPAM configuration');
+    }
     if (gateway && (isLinkLocalV6(gateway) || subnets.some((s) => subnetContains(s, gateway)))) continue;
     throw unusableResult(
       `route to ${route.dst} via ${route.gw}: the gateway is in none of the container's subnets`,

@@ -4,17 +4,18 @@
 // the IPAM store holds no allocation of the failed ADD. Also ADDs that fail late, after the
 // bridge and the veth were made: the rollback takes them away again.
 
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, onTestFinished } from 'vitest';
 import { type Netns, ipIn } from '../support/netns.js';
-import { makeTestTempDir } from '../support/paths.js';
-import type { PluginOutcome } from '../support/plugin-process.js';
+import { makeTestTempDir, repoRoot } from '../support/paths.js';
+import { type PluginOutcome, runPlugin } from '../support/plugin-process.js';
 import { privileged } from '../support/privileges.js';
 import { diffSnapshots, snapshotNamespace } from '../support/root-namespace.js';
 import {
   allocations,
   type Attach,
+  bundleZone,
   createZoneWorld,
   expectCniError,
   hostVeths,
@@ -36,6 +37,8 @@ const BRIDGE_CONFLICT = 120;
 const INTERFACE_EXISTS = 121;
 
 useZoneBundle();
+
+const fixturePlugins = join(repoRoot, 'test/fixtures/plugins');
 
 /**
  * Run `call` as an ADD that must fail with `code`; afterwards host and container look as
@@ -147,6 +150,46 @@ priv.describe('zone plugin, netlink backend: bad input', () => {
     await expectCleanFailure(world, ct, { containerId: 'ctr' }, BRIDGE_CONFLICT, /vz-web exists but is a veth link/);
     expect(await nftRuleset(world.host)).not.toContain('cni_zones');
   });
+});
+
+priv.describe('zone plugin, netlink backend: what a delegated IPAM hands out', () => {
+  // The recorder fixture as IPAM: it answers ADD with the given result and records every call.
+  const results: [string, object][] = [
+    ['an address that is its own gateway', { ips: [{ address: '10.89.0.1/24', gateway: '10.89.0.1' }] }],
+    ['a /0 subnet', { ips: [{ address: '10.89.0.2/0', gateway: '10.89.0.1' }] }],
+    ['an IPv6 ::/0 subnet', { ips: [{ address: 'fd89::2/0', gateway: 'fd89::1' }] }],
+    ['a gateway outside the subnet', { ips: [{ address: '10.89.0.2/24', gateway: '10.90.0.1' }] }],
+  ];
+  for (const [what, result] of results) {
+    priv.it(`refuses ${what} before building anything (7), and releases it again`, async () => {
+      const { world, ct } = await freshWorld();
+      const records = makeTestTempDir('ipam-records');
+      onTestFinished(() => rmSync(records, { recursive: true, force: true }));
+      const recordFile = join(records, 'calls');
+      const conf = {
+        ...world.conf(),
+        ipam: { type: 'recorder' },
+        recordFile,
+        rawOutput: { ADD: JSON.stringify({ cniVersion: '1.1.0', ...result }) },
+      };
+      const hostBefore = await snapshotNamespace(world.host);
+      const containerBefore = await snapshotNamespace(ct);
+      const outcome = await runPlugin(await bundleZone(), {
+        command: 'ADD',
+        containerId: 'ctr-delegated',
+        ifname: 'eth0',
+        netns: ct.path,
+        path: fixturePlugins,
+        stdin: conf,
+        inNamespace: world.host,
+      });
+      expectCniError(outcome, INVALID_CONFIG, /IPAM returned/);
+      expect(diffSnapshots(hostBefore, await snapshotNamespace(world.host)), 'host namespace').toEqual([]);
+      expect(diffSnapshots(containerBefore, await snapshotNamespace(ct)), 'container namespace').toEqual([]);
+      const calls = readFileSync(recordFile, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { command: string }).command);
+      expect(calls).toEqual(['ADD', 'DEL']);
+    });
+  }
 });
 
 priv.describe('zone plugin, netlink backend: late failures roll back', () => {

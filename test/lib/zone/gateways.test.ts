@@ -144,6 +144,11 @@ describe('checkRouteGateways', () => {
     expect(() => checkRouteGateways(routes, ips)).not.toThrow();
   });
 
+  it('refuses a gateway of the other family than the destination (code 7)', () => {
+    expect(() => checkRouteGateways([{ dst: '::/0', gw: '10.89.0.1' }], ips)).toThrow(expect.objectContaining({ code: 7, message: expect.stringMatching(/other address family/) }));
+    expect(() => checkRouteGateways([{ dst: '0.0.0.0/0', gw: 'fe80::1' }], ips)).toThrow(expect.objectContaining({ code: 7 }));
+  });
+
   it('refuses a gateway the container cannot reach (code 7), naming the route', () => {
     expect(() => checkRouteGateways([{ dst: '192.0.2.0/24', gw: '10.99.0.1' }], ips)).toThrow(
       expect.objectContaining({ code: 7, message: expect.stringMatching(/route to 192\.0\.2\.0\/24 via 10\.99\.0\.1/) }),

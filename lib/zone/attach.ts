@@ -27,14 +27,14 @@ import { attachmentAlias, hostVethName } from './names.js';
 type Undo = () => Promise<unknown>;
 
 /** What an ADD works from, every part of it checked before the first change. */
-interface AttachPlan {
+export interface AttachPlan {
   config: ZoneConfig;
   mac: string | undefined;
   ipamAdd: () => Promise<Result>;
   ports: boolean;
 }
 
-function planAttach(req: Request): AttachPlan {
+export function planAttach(req: Request): AttachPlan {
   const config = loadZoneConfig(req.conf);
   const mac = requestedMac(req);
   const ipamAdd = prepareIpamAdd(req);

@@ -42,6 +42,9 @@ interface Variant {
   netnsGone?: boolean;
 }
 
+/** The attachments' port records (the directory also holds ports' lock and markers). */
+const records = (dir: string) => readdirSync(dir).filter((name) => name.endsWith('.json'));
+
 const without = (conf: Record<string, unknown>, ...keys: string[]) => Object.fromEntries(Object.entries(conf).filter(([k]) => !keys.includes(k)));
 
 const variants: [string, Variant][] = [
@@ -93,7 +96,7 @@ priv.describe('zone plugin: DEL removes the attachment whatever its config says'
     expect(await hostVeths(world.host)).toHaveLength(1);
     expect(allocations(world.store)).toHaveLength(2);
     expect(await nftRuleset(world.host)).toContain(CONTAINER_ID);
-    expect(readdirSync(portsStateDir)).toHaveLength(1);
+    expect(records(portsStateDir)).toHaveLength(1);
 
     if (variant.netnsGone) await removeNetns(ct);
     const conf = variant.conf?.(world, addConf) ?? addConf;
@@ -108,6 +111,7 @@ priv.describe('zone plugin: DEL removes the attachment whatever its config says'
     const ruleset = await nftRuleset(world.host);
     expect(ruleset).not.toContain(CONTAINER_ID);
     expect(ruleset).not.toMatch(/1808[01]/);
-    expect(readdirSync(portsStateDir)).toEqual([]);
+    expect(records(portsStateDir)).toEqual([]);
+    expect(readdirSync(portsStateDir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -36,7 +36,13 @@ export async function detach(req: Request): Promise<void> {
 
 /** The DEL config may lack the capability ADD had: the record ADD wrote says it too. */
 function hasPorts(req: Request): boolean {
-  return wantsPorts(req) || existsSync(statePath(loadPortsConfigForDel(req.conf).stateDir, portsOwner(req)));
+  if (wantsPorts(req)) return true;
+  try {
+    return existsSync(statePath(loadPortsConfigForDel(req.conf).stateDir, portsOwner(req)));
+  } catch {
+    // A portsStateDir that does not pass the path rule never held a record: ADD refuses it when it publishes.
+    return false;
+  }
 }
 
 async function removeHostVeth(containerId: string, ifname: string): Promise<void> {

@@ -114,4 +114,14 @@ priv.describe('zone plugin: DEL removes the attachment whatever its config says'
     expect(records(portsStateDir)).toEqual([]);
     expect(readdirSync(portsStateDir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
+
+  // Found by fuzzing: ADD without ports never reads portsStateDir, DEL looked for a record there.
+  it('of an attachment without ports, whatever its portsStateDir says', async () => {
+    const world = await createZoneWorld({ plugin: { portsStateDir: 'not/a/path/..' } });
+    const ct = await world.container('ct');
+    await world.add({ container: ct, containerId: CONTAINER_ID });
+    await world.del({ container: ct, containerId: CONTAINER_ID });
+    expect(await hostVeths(world.host)).toEqual([]);
+    expect(allocations(world.store)).toEqual([]);
+  });
 });

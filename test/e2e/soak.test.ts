@@ -7,7 +7,7 @@
 //
 // CNI_ZONES_SOAK_CYCLES sets the number of cycles (50 by default; `make soak` runs 1000).
 
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { type Netns, nsExec } from '../support/netns.js';
@@ -77,7 +77,10 @@ describe('soak', () => {
     };
     timed = { zone: wrap('zone', world.bundles.zone), zonePorts: wrap('zone-ports', world.bundles.zonePorts) };
   }, 120_000);
-  afterAll(() => world?.cleanup());
+  afterAll(async () => {
+    await world?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   const storeDir = () => join((world.zoneConf().ipam as { dataDir: string }).dataDir, world.network);
 

@@ -24,7 +24,7 @@ import { allocations, bundleZone, createZoneWorld, DUAL_STACK, hostVeths, links,
 
 const priv = privileged([...zoneTools, 'mkfifo']);
 
-const RUNS = fuzzRuns(150, 0.2);
+const RUNS = fuzzRuns(120, 0.2);
 /** No answer may take longer: a hang is a failure, not a slow case. */
 const ANSWER_WITHIN_MS = 10_000;
 const ANCHOR = 'anchor-ctr';

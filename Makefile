@@ -2,7 +2,7 @@
 SHELL := /bin/sh
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: all deps system-deps build typecheck test test-unit demo bench conformance clean
+.PHONY: all deps system-deps build typecheck test test-unit demo bench conformance fuzz soak clean
 
 all: build
 
@@ -39,6 +39,18 @@ bench: deps build
 # The CNI conformance cases against our compiled plugins (root: private namespaces); fails on any MUST failure.
 conformance: deps build
 	node dist/conformance.cjs --config conformance/profiles/cni-zones.json --plugin-dir dist/native $(CONFORMANCE_ARGS)
+
+# Property-based fuzzing of config, env, prevResult and runtimeConfig (root): 10k calls, 8k in-process
+# through the dispatcher and the zone plugin's checks, 2k by the built plugin in test namespaces.
+# CNI_ZONES_FUZZ_SEED=<seed> replays a failure.
+FUZZ_RUNS ?= 10000
+fuzz: deps build
+	CI=true CNI_ZONES_FUZZ_RUNS=$(FUZZ_RUNS) npx vitest run test/lib/zone/attach-fuzz.test.ts test/e2e/zone-fuzz.test.ts
+
+# A long soak (root): SOAK_CYCLES ADD/DEL cycles of zone + zone-ports; host state back to baseline, plugin RSS flat.
+SOAK_CYCLES ?= 1000
+soak: deps build
+	CI=true CNI_ZONES_SOAK_CYCLES=$(SOAK_CYCLES) npx vitest run test/e2e/soak.test.ts
 
 clean:
 	rm -rf dist .test-tmp

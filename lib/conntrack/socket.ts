@@ -7,8 +7,7 @@
 import { AF_NETLINK, EAGAIN, getLibc, type Libc, LibcError, SO_RCVTIMEO, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET } from '../libc/index.js';
 import { inNetnsSync } from '../netns/enter.js';
 import { openNetns } from '../netns/open.js';
-import { writeU16 } from '../rtnl/attributes.js';
-import { decodeMessages, decodeStatus, encodeRequest, NLMSG_DONE, NLMSG_ERROR, NLMSG_OVERRUN, type RtMessage, type RtRequest } from '../rtnl/netlink.js';
+import { decodeMessages, decodeStatus, encodeRequest, kernelAssignedAddress, NLMSG_DONE, NLMSG_ERROR, NLMSG_OVERRUN, timeval, type RtMessage, type RtRequest } from '../rtnl/netlink.js';
 import { ConntrackError } from './errors.js';
 
 const NETLINK_NETFILTER = 12;
@@ -84,16 +83,6 @@ export class ConntrackSocket implements CtSocket {
       throw failure(operation, e);
     }
   }
-}
-
-function kernelAssignedAddress(): Buffer {
-  const address = Buffer.alloc(12);
-  writeU16(address, AF_NETLINK, 0);
-  return address;
-}
-
-function timeval(ms: number): Buffer {
-  return Buffer.from(new BigInt64Array([BigInt(Math.floor(ms / 1000)), BigInt((ms % 1000) * 1000)]).buffer);
 }
 
 function newSocket(libc: SocketLibc): number {

@@ -2,6 +2,7 @@
 // request flags, and the kernel's two control answers, NLMSG_ERROR (an ack when its errno is
 // 0) and NLMSG_DONE (the end of a dump). Pure: bytes in, bytes out, in host byte order.
 
+import { AF_NETLINK } from '../libc/index.js';
 import { decodeAttributes, decodeString, findAttribute, readI32, readU16, readU32, writeU16, writeU32 } from './attributes.js';
 
 export const NLMSG_NOOP = 1;
@@ -114,4 +115,16 @@ export function decodeStatus(message: RtMessage): KernelStatus {
   if (!(message.flags & NLM_F_ACK_TLVS)) return { errno, extAck: undefined };
   const offset = message.type === NLMSG_ERROR ? errorAttributesOffset(message) : 4;
   return { errno, extAck: extAckText(message.body.subarray(offset)) };
+}
+
+/** struct sockaddr_nl for bind(2) with port id 0: the kernel picks ours. */
+export function kernelAssignedAddress(): Buffer {
+  const address = Buffer.alloc(12);
+  writeU16(address, AF_NETLINK, 0);
+  return address;
+}
+
+/** struct timeval on 64-bit Linux (tv_sec, tv_usec), in host byte order like every socket option. */
+export function timeval(ms: number): Buffer {
+  return Buffer.from(new BigInt64Array([BigInt(Math.floor(ms / 1000)), BigInt((ms % 1000) * 1000)]).buffer);
 }

@@ -21,13 +21,13 @@ import {
 } from '../libc/index.js';
 import { inNetnsSync, type NetnsTarget } from '../netns/enter.js';
 import { openNetns } from '../netns/open.js';
-import { writeU16 } from './attributes.js';
 import { incompleteAnswer, malformedAnswer, refused, timedOut, toRtnlError } from './errors.js';
 import {
   decodeMessages,
   decodeStatus,
   encodeRequest,
   isDump,
+  kernelAssignedAddress,
   NLM_F_DUMP_INTR,
   NLMSG_DONE,
   NLMSG_ERROR,
@@ -35,6 +35,7 @@ import {
   NLMSG_OVERRUN,
   type RtMessage,
   type RtRequest,
+  timeval,
 } from './netlink.js';
 
 /** The kernel always answers; the timeout only guards against a wedged socket. */
@@ -160,18 +161,6 @@ export class NetlinkSocket implements RtSocket {
       }
     }
   }
-}
-
-/** struct sockaddr_nl for the kernel to pick our port id. */
-function kernelAssignedAddress(): Buffer {
-  const address = Buffer.alloc(12);
-  writeU16(address, AF_NETLINK, 0);
-  return address;
-}
-
-/** struct timeval on 64-bit Linux (tv_sec, tv_usec), in host byte order like every option. */
-function timeval(ms: number): Buffer {
-  return Buffer.from(new BigInt64Array([BigInt(Math.floor(ms / 1000)), BigInt((ms % 1000) * 1000)]).buffer);
 }
 
 function intOption(value: number): Buffer {

@@ -31,6 +31,8 @@ export const netConfSchema = z.looseObject({
     }),
   ),
   runtimeConfig: z.optional(z.looseObject({})),
+  // Our own: the whole call's time budget (lib/system/budget.ts); a runtime waits longer.
+  timeoutSeconds: z.optional(z.number().check(z.positive(), z.lte(3600))),
   prevResult: z.optional(z.unknown()),
   'cni.dev/valid-attachments': z.optional(z.array(attachment)),
   'cni.dev/attachments': z.optional(z.array(attachment)),
@@ -66,7 +68,7 @@ export function decodeJson(text: string, what: string): unknown {
  * Fields DEL can do without. SPEC: DEL cleans up as much as it can, so a malformed one is
  * dropped instead of failing the DEL (and not passed on to a delegated IPAM either).
  */
-const UNNEEDED_BY_DEL = new Set(['prevResult', 'runtimeConfig', 'args', 'dns', 'capabilities', 'cni.dev/valid-attachments', 'cni.dev/attachments']);
+const UNNEEDED_BY_DEL = new Set(['prevResult', 'runtimeConfig', 'timeoutSeconds', 'args', 'dns', 'capabilities', 'cni.dev/valid-attachments', 'cni.dev/attachments']);
 
 /** Only ADD (a chained plugin's input) and CHECK work from prevResult; the others ignore a broken one. */
 const USES_PREV_RESULT: ReadonlySet<Command | undefined> = new Set(['ADD', 'CHECK', undefined]);

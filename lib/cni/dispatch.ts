@@ -5,6 +5,7 @@ import { checkKnownArgs } from './args.js';
 import type { NetConf, ParsedConf } from './config.js';
 import { COMMANDS, isCommand, parseEnv, type CniEnv } from './env.js';
 import { asCniError, CniError, ErrorCode } from './errors.js';
+import { DEFAULT_BUDGET_MS, endBudget, startBudget } from '../system/budget.js';
 import type { Attachment, Result } from './types.js';
 import { CURRENT_VERSION, isSupportedVersion, SUPPORTED_VERSIONS, versionAtLeast } from './version.js';
 
@@ -42,6 +43,8 @@ export interface PluginIO {
   readStdin(): Promise<string>;
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Ends the process after `ms` even when it is stuck in a synchronous call (the budget's backstop). */
+  armBackstop?(ms: number): void;
 }
 
 // Plain file-descriptor calls, not process.stdin/stdout: the stream objects cost a compiled
@@ -51,7 +54,15 @@ export const processIO: PluginIO = {
   readStdin: () => Promise.resolve(readInput()),
   stdout: (text) => writeAll(1, text),
   stderr: (text) => writeAll(2, text),
+  armBackstop: (ms) => {
+    // SIGALRM's default action ends the process, as the runtime's own kill would.
+    void import('../libc/index.js').then(({ getLibc }) => getLibc().alarm(Math.ceil(ms / 1000))).catch(() => undefined);
+  },
 };
+
+// The budget's timer answers while the event loop runs; a synchronous call that hangs (a
+// file on a dead mount) is ended by the alarm this much later.
+const BACKSTOP_GRACE_MS = 3_000;
 
 /** All of stdin; nothing from a terminal (a person typing VERSION by hand). */
 function readInput(): string {
@@ -95,7 +106,7 @@ export async function dispatch(info: PluginInfo, handlers: Handlers, io: PluginI
     version = parsed.conf.cniVersion;
     checkKnownArgs(env.args, info.knownArgs ?? []);
     const req: Request = { env, conf: parsed.conf, parsed, prevResult: parsed.prevResult };
-    const output = await run(info, handlers, req);
+    const output = await withinBudget(budgetOf(parsed.conf), info, command, io, () => run(info, handlers, req));
     if (output) io.stdout(JSON.stringify(output) + '\n');
     return 0;
   } catch (e) {
@@ -104,6 +115,34 @@ export async function dispatch(info: PluginInfo, handlers: Handlers, io: PluginI
     io.stdout(JSON.stringify(error.toJSON(version)) + '\n');
     return 1;
   }
+}
+
+function budgetOf(conf: NetConf): number {
+  return conf.timeoutSeconds === undefined ? DEFAULT_BUDGET_MS : conf.timeoutSeconds * 1000;
+}
+
+/** Run `fn` within the call's time budget: every wait inside is bounded by it, and when it runs out the call fails with 11. */
+async function withinBudget<T>(ms: number, info: PluginInfo, command: string, io: PluginIO, fn: () => Promise<T>): Promise<T> {
+  startBudget(ms);
+  io.armBackstop?.(ms + BACKSTOP_GRACE_MS);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const overrun = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(overrunError(info, command, ms)), ms);
+  });
+  try {
+    return await Promise.race([fn(), overrun]);
+  } finally {
+    clearTimeout(timer);
+    endBudget();
+  }
+}
+
+function overrunError(info: PluginInfo, command: string, ms: number): CniError {
+  return new CniError(
+    ErrorCode.TryAgainLater,
+    `${info.name} did not finish ${command} within its time budget of ${ms / 1000} s`,
+    'something it waited on did not answer in time; a DEL removes what it did; try again, or raise "timeoutSeconds" in the configuration',
+  );
 }
 
 function versionInfo(stdin: string): { cniVersion: string; supportedVersions: string[] } {
@@ -167,9 +206,10 @@ function need<T>(info: PluginInfo, handler: T | undefined, command: string): T {
   return handler;
 }
 
-/** For main.ts: dispatch and set the exit code without cutting stdout short. */
+/**
+ * For main.ts: dispatch, then exit at once. Output is written synchronously, and a call that
+ * ran out of its budget must not wait for the steps still pending.
+ */
 export function main(info: PluginInfo, handlers: Handlers): void {
-  void dispatch(info, handlers).then((code) => {
-    process.exitCode = code;
-  });
+  void dispatch(info, handlers).then((code) => process.exit(code));
 }

@@ -6,6 +6,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CniError, ErrorCode } from './errors.js';
 import { decodeJson } from './config.js';
+import { waitLimit } from '../system/budget.js';
 
 export const DEFAULT_PLUGIN_TIMEOUT_MS = 60_000;
 
@@ -41,7 +42,7 @@ export function findPlugin(type: string, dirs: readonly string[]): string {
 
 /** Run a plugin; resolves with its stdout, rejects with the CniError it printed (or one describing its crash). */
 export async function execPlugin(req: ExecRequest): Promise<string> {
-  const timeoutMs = req.timeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS;
+  const timeoutMs = waitLimit(req.timeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS);
   const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     // Own process group, so a timeout also ends what the plugin started (nft, a delegate...),

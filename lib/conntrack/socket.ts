@@ -9,6 +9,7 @@ import { inNetnsSync } from '../netns/enter.js';
 import { openNetns } from '../netns/open.js';
 import { decodeMessages, decodeStatus, encodeRequest, kernelAssignedAddress, NLMSG_DONE, NLMSG_ERROR, NLMSG_OVERRUN, timeval, type RtMessage, type RtRequest } from '../rtnl/netlink.js';
 import { ConntrackError } from './errors.js';
+import { socketTimeout } from '../system/budget.js';
 
 const NETLINK_NETFILTER = 12;
 const MSG_PEEK = 0x2;
@@ -79,7 +80,7 @@ export class ConntrackSocket implements CtSocket {
       const read = this.libc.recv(this.fd, this.#buffer, 0);
       return Buffer.from(this.#buffer.subarray(0, read));
     } catch (e) {
-      if (e instanceof LibcError && e.errno === EAGAIN) throw new ConntrackError(operation, undefined, `no answer within ${REQUEST_TIMEOUT_MS} ms`);
+      if (e instanceof LibcError && e.errno === EAGAIN) throw new ConntrackError(operation, undefined, "no answer within the socket's receive timeout");
       throw failure(operation, e);
     }
   }
@@ -89,7 +90,7 @@ function newSocket(libc: SocketLibc): number {
   const fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
   try {
     libc.bind(fd, kernelAssignedAddress());
-    libc.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeval(REQUEST_TIMEOUT_MS));
+    libc.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeval(socketTimeout(REQUEST_TIMEOUT_MS)));
   } catch (e) {
     libc.close(fd);
     throw e;

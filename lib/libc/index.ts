@@ -56,6 +56,8 @@ export interface Libc {
   close(fd: number): void;
   /** A new descriptor of an anonymous in-memory file, readable again through /proc/self/fd/N. */
   memfdCreate(name: string, flags: number): number;
+  /** alarm(2): SIGALRM after `seconds` (0 cancels). */
+  alarm(seconds: number): void;
 }
 
 const signatures = {
@@ -70,6 +72,7 @@ const signatures = {
   recv: { args: ['i32', 'buffer', 'usize', 'i32'], returns: 'isize' },
   close: { args: ['i32'], returns: 'i32' },
   memfd_create: { args: ['string', 'u32'], returns: 'i32' },
+  alarm: { args: ['u32'], returns: 'i32' },
 } as const;
 
 /** struct flock for an exclusive lock on the whole file; l_pid must be 0 for OFD locks. */
@@ -109,6 +112,7 @@ export function getLibc(): Libc {
     recv: (fd, buffer, flags = 0) => retrying('recv', () => raw.recv(fd, buffer, buffer.byteLength, flags)),
     close: (fd) => void check('close', raw.close(fd)),
     memfdCreate: (name, flags) => check('memfd_create', raw.memfd_create(name, flags)),
+    alarm: (seconds) => void raw.alarm(seconds),
   };
   return libc;
 }

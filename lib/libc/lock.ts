@@ -14,12 +14,13 @@
 import { closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { EACCES, EAGAIN, EWOULDBLOCK, LibcError, loadLibc, LOCK_EX, LOCK_NB, LOCK_UN, type Libc } from './index.js';
+import { waitLimit } from '../system/budget.js';
 
 export type LockKind = 'flock' | 'ofd';
 
 export interface FileLockOptions {
   kind: LockKind;
-  /** Give up after this long with code 11 (try again later). Default 30 s. */
+  /** Give up after this long with code 11 (try again later). Default 30 s, less when the call's budget has less left. */
   timeoutMs?: number;
 }
 
@@ -29,7 +30,7 @@ const MAX_BACKOFF_MS = 16;
 /** Run `fn` while holding an exclusive lock of `kind` on `path` (created if missing). */
 export async function withFileLock<T>(path: string, fn: () => Promise<T> | T, options: FileLockOptions): Promise<T> {
   const libc = await loadLibc();
-  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const deadline = Date.now() + waitLimit(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   for (let backoff = 1; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
     const fd = openLockFile(path, options.kind);
     let locked = false;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { callMethod, DbusError, DbusErrorName, type DbusMethodCall } from './dbus.js';
 import { defaultStateDir, type LinkState, type LinkStatePaths, readLinkState } from './link-state.js';
+import { waitLimit } from '../system/budget.js';
 
 export const networkdBusName = 'org.freedesktop.network1';
 const networkdObjectPath = '/org/freedesktop/network1';
@@ -39,7 +40,7 @@ export interface Detection {
 }
 
 function busOptions(options: NetworkdOptions) {
-  return { socketPath: options.busSocket, timeoutMs: options.timeoutMs ?? defaultBusTimeoutMs };
+  return { socketPath: options.busSocket, timeoutMs: waitLimit(options.timeoutMs ?? defaultBusTimeoutMs) };
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -132,7 +133,7 @@ function describe(state: LinkState | undefined, ifname: string): string {
 
 /** Poll networkd's state file (2 ms, growing to 25 ms) until the link is configured. */
 export async function waitForLink(ifname: string, options: WaitForLinkOptions = {}): Promise<LinkState> {
-  const timeoutMs = options.timeoutMs ?? defaultLinkTimeoutMs;
+  const timeoutMs = waitLimit(options.timeoutMs ?? defaultLinkTimeoutMs);
   const deadline = performance.now() + timeoutMs;
   let interval = firstPollMs;
   for (;;) {

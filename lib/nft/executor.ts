@@ -6,6 +6,7 @@ import { findExecutable, SYSTEM_DIRECTORIES } from '../system/programs.js';
 import { isAbsolute } from 'node:path';
 import { NftError, nftFailure } from './errors.js';
 import { describeNftRun } from './invocation.js';
+import { waitLimit } from '../system/budget.js';
 
 /** Runs `nft ARGS` with `stdin`; resolves with stdout, rejects with an NftError. */
 export interface NftExecutor {
@@ -54,7 +55,7 @@ export class ProcessExecutor implements NftExecutor {
       return Promise.reject(e);
     }
     const [file, ...prefixArgs] = command as [string, ...string[]];
-    return runProcess(file, [...prefixArgs, ...args], stdin, this.#options.timeoutMs ?? DEFAULT_NFT_TIMEOUT_MS, describeNftRun(args));
+    return runProcess(file, [...prefixArgs, ...args], stdin, waitLimit(this.#options.timeoutMs ?? DEFAULT_NFT_TIMEOUT_MS), describeNftRun(args));
   }
 }
 

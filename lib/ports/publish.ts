@@ -18,6 +18,7 @@ import { declarePorts } from './ruleset.js';
 import { worldOf, type PortsDeps, type PortsRequest, type World } from './request.js';
 import { readState, removeState, writeState } from './state.js';
 import { containerTargets } from './targets.js';
+import { spendReserve } from '../system/budget.js';
 
 /**
  * The fixed ruleset, then `removals` (what an earlier ADD of this attachment left), then the
@@ -111,6 +112,7 @@ async function applyPlan(table: NftTable, plan: PortsPlan, tag: string, earlier:
 
 /** Undo a published plan after a later step failed; the record goes only once the elements have. */
 async function takeBack(world: World, dir: string, owner: Owner, written: readonly Element[]): Promise<void> {
+  spendReserve();
   try {
     await world.table.apply(world.table.transaction().add(written).delete(written));
     removeState(dir, owner);

@@ -37,6 +37,7 @@ import {
   type RtRequest,
   timeval,
 } from './netlink.js';
+import { socketTimeout } from '../system/budget.js';
 
 /** The kernel always answers; the timeout only guards against a wedged socket. */
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -201,7 +202,7 @@ function socketFdIn(libc: SocketLibc & Pick<Libc, 'setns'>, netns: NetnsTarget |
 }
 
 /** A socket in `netns` (a path, fd or handle), or in the thread's own namespace when undefined. */
-export function openRtSocket(netns?: NetnsTarget, timeoutMs = REQUEST_TIMEOUT_MS): NetlinkSocket {
+export function openRtSocket(netns?: NetnsTarget, timeoutMs = socketTimeout(REQUEST_TIMEOUT_MS)): NetlinkSocket {
   const libc = getLibc();
   const fd = socketFdIn(libc, netns);
   try {

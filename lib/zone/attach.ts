@@ -11,6 +11,7 @@ import type { Interface, Result } from '../cni/types.js';
 import type { NetnsHandle } from '../netns/open.js';
 import { Rtnl } from '../rtnl/client.js';
 import { removeZoneFiles } from '../networkd/files.js';
+import { spendReserve } from '../system/budget.js';
 import { resolveBackend } from './backend.js';
 import { ensureBridge, removeBridgeIfUnused, withZoneLock } from './bridge.js';
 import { loadZoneConfig, type ZoneConfig } from './config.js';
@@ -72,8 +73,9 @@ async function attachSteps(req: Request, plan: AttachPlan, netns: NetnsHandle, h
   }
   const backend = await resolveBackend(config.backend);
 
-  const ipam = await plan.ipamAdd();
+  // Before the call: an IPAM that failed or ran out of time may still have taken an address.
   undo.push(() => runIpamDel(req));
+  const ipam = await plan.ipamAdd();
   const ips = ipam.ips ?? [];
   const gateways = gatewaysOf(ips);
   const routes = effectiveRoutes(ipam.routes, gateways);
@@ -140,6 +142,7 @@ function linkInterface(name: string, mac: string | undefined): Interface {
 
 /** Run every undo in reverse, past failures; returns what failed. */
 async function rollBack(undo: Undo[]): Promise<string[]> {
+  spendReserve();
   const failures: string[] = [];
   for (const step of undo.reverse()) {
     try {

@@ -16,6 +16,7 @@ import type { ZoneConfig } from './config.js';
 import { ZoneErrorCode } from './errors.js';
 import { removeMasquerade } from './masquerade.js';
 import { bridgeMac } from './names.js';
+import { waitLimit } from '../system/budget.js';
 
 /** The lock systemd-nspawn takes while it creates or removes zone bridges. */
 export const ZONE_LOCK = '/run/systemd/nspawn-network-zone';
@@ -86,7 +87,7 @@ async function configureWithNetworkd(rt: Rtnl, config: ZoneConfig, gateways: rea
 const GATEWAY_WAIT_MS = 5_000;
 
 async function waitForGateways(rt: Rtnl, bridge: string, gateways: readonly Gateway[]): Promise<void> {
-  const deadline = Date.now() + GATEWAY_WAIT_MS;
+  const deadline = Date.now() + waitLimit(GATEWAY_WAIT_MS);
   for (let interval = 2; ; interval = Math.min(interval * 2, 50)) {
     const present = await rt.listAddresses(bridge);
     const missing = gateways.filter((g) => !present.some((a) => isGatewayAddress(a, g)));

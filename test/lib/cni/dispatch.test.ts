@@ -215,3 +215,54 @@ describe('dispatch', () => {
     });
   });
 });
+
+describe('dispatch: the call time budget', () => {
+  const hangs: Handlers = { add: () => new Promise<Result>(() => undefined), del: () => new Promise<void>(() => undefined) };
+
+  it('answers 11 when the handler outlives "timeoutSeconds", in about that time', async () => {
+    const started = performance.now();
+    const r = await run(envFor('ADD'), conf('1.0.0', { timeoutSeconds: 0.3 }), hangs);
+    const took = performance.now() - started;
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ cniVersion: '1.0.0', code: 11 });
+    expect(String(r.json?.msg)).toContain('0.3 s');
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(2_000);
+  });
+
+  it('hands every wait inside the call what is left of the budget, less the reserve for undoing', async () => {
+    const { waitLimit, spendReserve } = await import('../../../lib/system/budget.js');
+    let seen: number[] = [];
+    const handlers: Handlers = {
+      add: async () => {
+        seen = [waitLimit(30_000)];
+        spendReserve();
+        seen.push(waitLimit(30_000));
+        return result;
+      },
+    };
+    const r = await run(envFor('ADD'), conf('1.1.0', { timeoutSeconds: 10 }), handlers);
+    expect(r.code).toBe(0);
+    // 10 s, less 0.5 s to answer in, with a fifth held back for undoing; the undo may use all of it
+    expect(seen[0]).toBeGreaterThan(7_000);
+    expect(seen[0]).toBeLessThanOrEqual(7_500);
+    expect(seen[1]).toBeGreaterThan(9_000);
+    expect(seen[1]).toBeLessThanOrEqual(9_500);
+    // after the call, waits are bounded by their own caps again
+    expect(waitLimit(30_000)).toBe(30_000);
+  });
+
+  it('refuses a "timeoutSeconds" that is not a positive number of seconds up to an hour (7)', async () => {
+    for (const timeoutSeconds of [0, -1, 3601, '55']) {
+      const r = await run(envFor('ADD'), conf('1.1.0', { timeoutSeconds }), addOnly);
+      expect(r.json, JSON.stringify(timeoutSeconds)).toMatchObject({ code: 7 });
+    }
+  });
+
+  it('lets DEL run with the default budget when "timeoutSeconds" is invalid', async () => {
+    let ran = false;
+    const r = await run(envFor('DEL'), conf('1.1.0', { timeoutSeconds: 'soon' }), { del: async () => void (ran = true) });
+    expect(r.code).toBe(0);
+    expect(ran).toBe(true);
+  });
+});

@@ -34,7 +34,7 @@ const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const optional = <T extends z.ZodMiniType>(schema: T) => z.optional(z.nullable(schema));
 
 // Built on first use: a plugin start that only answers VERSION does not pay for them.
-function buildSchemas() {
+export function buildSchemas() {
   const uint = z.number().check(z.int(), z.nonnegative());
   const range = z.looseObject({
     subnet: z.string(),

@@ -17,7 +17,7 @@ export interface PortsConfig {
 
 let schemas: ReturnType<typeof buildSchemas> | undefined;
 
-function buildSchemas() {
+export function buildSchemas() {
   const stateDir = { portsStateDir: z.optional(configPath()) };
   return {
     full: z.looseObject({ localhost: z.optional(z.boolean()), ...stateDir }),

@@ -80,8 +80,11 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
+/** A plugin's handler table, or how to load it: VERSION never loads a plugin's code. */
+export type HandlerSource = Handlers | (() => Promise<Handlers>);
+
 /** Run one CNI command; resolves with the exit code (0 or 1). */
-export async function dispatch(info: PluginInfo, handlers: Handlers, io: PluginIO = processIO): Promise<number> {
+export async function dispatch(info: PluginInfo, source: HandlerSource, io: PluginIO = processIO): Promise<number> {
   let version: string = CURRENT_VERSION;
   try {
     const command = io.env.CNI_COMMAND ?? '';
@@ -106,6 +109,7 @@ export async function dispatch(info: PluginInfo, handlers: Handlers, io: PluginI
     version = parsed.conf.cniVersion;
     checkKnownArgs(env.args, info.knownArgs ?? []);
     const req: Request = { env, conf: parsed.conf, parsed, prevResult: parsed.prevResult };
+    const handlers = typeof source === 'function' ? await source() : source;
     const output = await withinBudget(budgetOf(parsed.conf), info, command, io, () => run(info, handlers, req));
     if (output) io.stdout(JSON.stringify(output) + '\n');
     return 0;
@@ -210,6 +214,6 @@ function need<T>(info: PluginInfo, handler: T | undefined, command: string): T {
  * For main.ts: dispatch, then exit at once. Output is written synchronously, and a call that
  * ran out of its budget must not wait for the steps still pending.
  */
-export function main(info: PluginInfo, handlers: Handlers): void {
-  void dispatch(info, handlers).then((code) => process.exit(code));
+export function main(info: PluginInfo, source: HandlerSource): void {
+  void dispatch(info, source).then((code) => process.exit(code));
 }

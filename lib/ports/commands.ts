@@ -31,13 +31,6 @@ export function portsRequest(req: Request, result?: Result): PortsRequest {
   };
 }
 
-function requireResult(req: Request, command: string): Result {
-  if (req.prevResult === undefined) {
-    throw new CniError(ErrorCode.InvalidNetworkConfig, `zone-ports ${command} needs a prevResult`, 'zone-ports is a chained plugin: put it after the plugin that creates the interface (zone, bridge, ptp...)');
-  }
-  return req.prevResult;
-}
-
 /** ADD: publish toward the addresses in `result` (zone-ports: prevResult, returned unchanged). */
 export async function portsAdd(req: Request, result: Result, deps?: PortsDeps): Promise<Result> {
   await publishPorts(portsRequest(req, result), deps);
@@ -71,12 +64,3 @@ export async function portsStatus(req: Request, deps?: PortsDeps): Promise<void>
     throw new CniError(ErrorCode.PluginNotAvailable, 'nftables is not available: ports cannot be published', availability.reason);
   }
 }
-
-/** The handlers of the chained plugin. */
-export const zonePortsHandlers = {
-  add: async (req: Request) => portsAdd(req, requireResult(req, 'ADD')),
-  del: (req: Request) => portsDel(req),
-  check: async (req: Request) => portsCheck(req, requireResult(req, 'CHECK')),
-  status: (req: Request) => portsStatus(req),
-  gc: (req: GcRequest) => portsGc(req),
-};

@@ -8,24 +8,15 @@
 import type { Request } from '../cni/dispatch.js';
 import { asCniError, CniError } from '../cni/errors.js';
 import type { Interface, Result } from '../cni/types.js';
-import type { NetnsHandle } from '../netns/open.js';
-import { Rtnl } from '../rtnl/client.js';
-import { removeZoneFiles } from '../networkd/files.js';
 import { spendReserve } from '../system/budget.js';
-import { resolveBackend } from './backend.js';
-import { ensureBridge, removeBridgeIfUnused, withZoneLock } from './bridge.js';
-import { loadZoneConfig, type ZoneConfig } from './config.js';
-import { configureContainer, effectiveRoutes, openContainerNamespace } from './container.js';
+import { ensureBridge, ensureMasquerade, removeBridgeIfUnused } from './bridge.js';
+import { loadZoneConfig, requestedMac, type ZoneConfig } from './config.js';
+import { configureContainer, effectiveRoutes } from './container.js';
 import { ZoneErrorCode } from './errors.js';
-import { enableForwarding } from './forwarding.js';
 import { checkIpamAddresses, checkMtuFits, checkRouteGateways, gatewaysOf, subnetOf } from './gateways.js';
-import { prepareIpamAdd, runIpamDel } from './ipam.js';
-import { ensureMasquerade } from './masquerade.js';
-import { portsAdd, portsDel, portsRequest, wantsPorts } from '../ports/commands.js';
-import { requestedMac } from './mac.js';
 import { attachmentAlias, hostVethName } from './names.js';
-
-type Undo = () => Promise<unknown>;
+import { runAll, type Step, withUndoFailures } from './steps.js';
+import type { ContainerNamespace, Links, ZoneWorld } from './world.js';
 
 /** What an ADD works from, every part of it checked before the first change. */
 export interface AttachPlan {
@@ -35,46 +26,56 @@ export interface AttachPlan {
   ports: boolean;
 }
 
-export function planAttach(req: Request): AttachPlan {
+export function planAttach(world: ZoneWorld, req: Request): AttachPlan {
   const config = loadZoneConfig(req.conf);
   const mac = requestedMac(req);
-  const ipamAdd = prepareIpamAdd(req);
-  const ports = wantsPorts(req);
-  // Parsed here for its errors only: the mappings and the ports configuration are used at the end.
-  if (ports) portsRequest(req);
+  const ipamAdd = world.ipam.prepareAdd(req);
+  const ports = world.ports.prepare(req);
   return { config, mac, ipamAdd, ports };
 }
 
-export async function attach(req: Request): Promise<Result> {
-  const plan = planAttach(req);
-  const netns = openContainerNamespace(req.env.netns);
-  const undo: Undo[] = [];
-  let host: Rtnl | undefined;
-  let container: Rtnl | undefined;
+/** One ADD in progress: where it works, and the undo of each step done so far. */
+interface Attaching {
+  world: ZoneWorld;
+  req: Request;
+  plan: AttachPlan;
+  ns: ContainerNamespace;
+  host: Links;
+  container: Links;
+  undo: Step[];
+}
+
+export async function attach(world: ZoneWorld, req: Request): Promise<Result> {
+  const plan = planAttach(world, req);
+  const ns = world.openContainer(req.env.netns);
+  const undo: Step[] = [];
+  let host: Links | undefined;
+  let container: Links | undefined;
   try {
-    host = await Rtnl.open();
-    container = await Rtnl.open(netns);
-    return await attachSteps(req, plan, netns, host, container, undo);
+    host = await world.hostLinks();
+    container = await ns.links();
+    return await attachSteps({ world, req, plan, ns, host, container, undo });
   } catch (e) {
-    const failures = await rollBack(undo);
-    throw failures.length ? withRollbackFailures(asCniError(e), failures) : e;
+    spendReserve();
+    throw withUndoFailures(asCniError(e), await runAll(undo.reverse()));
   } finally {
     container?.close();
     host?.close();
-    netns.close();
+    ns.close();
   }
 }
 
-async function attachSteps(req: Request, plan: AttachPlan, netns: NetnsHandle, host: Rtnl, container: Rtnl, undo: Undo[]): Promise<Result> {
-  const { ifname, containerId } = req.env;
-  const { config, mac } = plan;
+async function attachSteps(a: Attaching): Promise<Result> {
+  const { world, req, plan, host, container, undo } = a;
+  const { ifname } = req.env;
+  const { config } = plan;
   if (await container.getLink(ifname)) {
     throw new CniError(ZoneErrorCode.InterfaceExists, `interface ${ifname} already exists in ${req.env.netns}`, 'choose another CNI_IFNAME or DEL the earlier attachment');
   }
-  const backend = await resolveBackend(config.backend);
+  const backend = await world.backend(config.backend);
 
   // Before the call: an IPAM that failed or ran out of time may still have taken an address.
-  undo.push(() => runIpamDel(req));
+  undo.push(() => world.ipam.del(req));
   const ipam = await plan.ipamAdd();
   const ips = ipam.ips ?? [];
   const gateways = gatewaysOf(ips);
@@ -83,31 +84,16 @@ async function attachSteps(req: Request, plan: AttachPlan, netns: NetnsHandle, h
   checkRouteGateways(routes, ips);
   checkMtuFits(config.mtu, gateways);
 
-  const bridge = await ensureBridge(host, config, backend, gateways);
+  const bridge = await ensureBridge(world, host, config, backend, gateways);
   if (bridge.created) {
     undo.push(async () => {
-      await removeBridgeIfUnused(host, config);
-      if (backend === 'networkd') await removeZoneFiles(config.zone, config.networkDir);
+      await removeBridgeIfUnused(world, host, config);
+      if (backend === 'networkd') await world.networkd.removeFiles(config.zone, config.networkDir);
     });
   }
 
-  const hostName = hostVethName(containerId, ifname);
-  // The name is ours for this (container, ifname): one left by a killed ADD is stale.
-  await host.deleteLinkIfExists(hostName);
-  const hostEnd = await host.createVeth({
-    name: hostName,
-    peerName: ifname,
-    peerNetns: netns,
-    alias: attachmentAlias(req.conf.name, containerId, ifname),
-    ...(config.mtu !== undefined && { mtu: config.mtu }),
-    ...(mac !== undefined && { peerMac: mac }),
-  });
-  undo.push(() => host.deleteLinkIfExists(hostName));
-  await host.setMaster(hostEnd, bridge.link);
-  if (config.hairpin) await host.setHairpin(hostEnd, true);
-  await host.setUp(hostEnd);
-
-  const installed = await configureContainer(container, netns, { ifname, ips, routes, ipv6Dad: config.ipv6Dad });
+  const hostEnd = await createVeth(a, bridge.link.index);
+  const installed = await configureContainer(a.ns, container, { ifname, ips, routes, ipv6Dad: config.ipv6Dad });
 
   const containerLink = await container.getLink(ifname);
   // An adopted bridge without a fixed MAC takes its lowest port's: read it after the join.
@@ -127,34 +113,59 @@ async function attachSteps(req: Request, plan: AttachPlan, netns: NetnsHandle, h
   if (dns && Object.keys(dns).length > 0) result.dns = dns;
   // capability portMappings: published in-process, the same engine as the zone-ports plugin
   if (plan.ports) {
-    undo.push(() => portsDel(req));
-    await portsAdd(req, result);
+    undo.push(() => world.ports.del(req));
+    await world.ports.add(req, result);
   }
   // networkd masquerades by itself (IPMasquerade=); a bridge this ADD made takes it along when undone
-  if (backend === 'netlink' && config.ipMasq) await withZoneLock(() => ensureMasquerade(config, gateways.map(subnetOf)));
-  await enableForwarding(gateways.map((g) => g.family));
+  if (backend === 'netlink' && config.ipMasq) await ensureMasquerade(world, config, gateways.map(subnetOf));
+  await enableForwarding(world, gateways.map((g) => g.family));
   return result;
+}
+
+/** The veth pair, its container end made straight in the container's namespace, its host end on the bridge. */
+async function createVeth(a: Attaching, bridgeIndex: number) {
+  const { req, plan, host, undo } = a;
+  const { ifname, containerId } = req.env;
+  const hostName = hostVethName(containerId, ifname);
+  // The name is ours for this (container, ifname): one left by a killed ADD is stale.
+  await host.deleteLinkIfExists(hostName);
+  const hostEnd = await host.createVeth({
+    name: hostName,
+    peerName: ifname,
+    peerNetns: a.ns.target,
+    alias: attachmentAlias(req.conf.name, containerId, ifname),
+    ...(plan.config.mtu !== undefined && { mtu: plan.config.mtu }),
+    ...(plan.mac !== undefined && { peerMac: plan.mac }),
+  });
+  undo.push(() => host.deleteLinkIfExists(hostName));
+  await host.setMaster(hostEnd, bridgeIndex);
+  if (plan.config.hairpin) await host.setHairpin(hostEnd, true);
+  await host.setUp(hostEnd);
+  return hostEnd;
+}
+
+const FORWARDING = { 4: 'net.ipv4.ip_forward', 6: 'net.ipv6.conf.all.forwarding' } as const;
+
+/**
+ * Forwarding on the host side, only for the families a zone uses and only when it is off:
+ * writing a sysctl that already holds the value would still be a change to audit for nothing.
+ * All or nothing: when one family cannot be switched on, the ones this call switched go off again.
+ */
+export async function enableForwarding(world: ZoneWorld, families: Iterable<4 | 6>): Promise<void> {
+  const switched: string[] = [];
+  try {
+    for (const family of new Set(families)) {
+      const key = FORWARDING[family];
+      if ((await world.readSysctl(key)) === '1') continue;
+      await world.writeSysctl(key, 1);
+      switched.push(key);
+    }
+  } catch (e) {
+    for (const key of switched) await world.writeSysctl(key, 0).catch(() => undefined);
+    throw e;
+  }
 }
 
 function linkInterface(name: string, mac: string | undefined): Interface {
   return mac ? { name, mac } : { name };
-}
-
-/** Run every undo in reverse, past failures; returns what failed. */
-async function rollBack(undo: Undo[]): Promise<string[]> {
-  spendReserve();
-  const failures: string[] = [];
-  for (const step of undo.reverse()) {
-    try {
-      await step();
-    } catch (e) {
-      failures.push(`rollback step failed: ${asCniError(e).message}`);
-    }
-  }
-  return failures;
-}
-
-/** The original error is what the runtime must see; failed undos are reported beside it. */
-function withRollbackFailures(error: CniError, failures: string[]): CniError {
-  return new CniError(error.code, error.message, [error.details, ...failures].filter(Boolean).join('; '));
 }

@@ -3,34 +3,30 @@
 import type { Request } from '../cni/dispatch.js';
 import type { Result } from '../cni/types.js';
 import { formatSubnet, networkOf, parseCidr } from '../ipam/address.js';
-import type { NetnsHandle } from '../netns/open.js';
-import { Rtnl } from '../rtnl/client.js';
 import { loadZoneConfig, type ZoneConfig } from './config.js';
-import { openContainerNamespace } from './container.js';
 import { checkFailed } from './errors.js';
-import { runIpamCheck } from './ipam.js';
 import { hostVethName } from './names.js';
-import { portsCheck, wantsPorts } from '../ports/commands.js';
+import type { ContainerNamespace, ZoneWorld } from './world.js';
 
-export async function check(req: Request): Promise<void> {
+export async function check(world: ZoneWorld, req: Request): Promise<void> {
   const config = loadZoneConfig(req.conf);
   const prev = req.prevResult as Result;
   const { ifname, netns: netnsPath } = req.env;
   const index = prev.interfaces?.findIndex((i) => i.name === ifname && i.sandbox === netnsPath) ?? -1;
   if (index < 0) throw checkFailed(`prevResult has no interface ${ifname} in ${netnsPath}`);
-  const netns = openContainerNamespace(netnsPath);
+  const ns = world.openContainer(netnsPath);
   try {
-    await checkHostSide(config, hostVethName(req.env.containerId, ifname));
-    await checkContainerSide(netns, ifname, prev, index);
+    await checkHostSide(world, config, hostVethName(req.env.containerId, ifname));
+    await checkContainerSide(ns, ifname, prev, index);
   } finally {
-    netns.close();
+    ns.close();
   }
-  await runIpamCheck(req);
-  if (wantsPorts(req)) await portsCheck(req, prev);
+  await world.ipam.check(req);
+  if (world.ports.prepare(req)) await world.ports.check(req, prev);
 }
 
-async function checkHostSide(config: ZoneConfig, hostName: string): Promise<void> {
-  const host = await Rtnl.open();
+async function checkHostSide(world: ZoneWorld, config: ZoneConfig, hostName: string): Promise<void> {
+  const host = await world.hostLinks();
   try {
     const bridge = await host.getLink(config.bridge);
     if (!bridge || bridge.kind !== 'bridge') throw checkFailed(`zone bridge ${config.bridge} is missing`);
@@ -43,9 +39,9 @@ async function checkHostSide(config: ZoneConfig, hostName: string): Promise<void
   }
 }
 
-async function checkContainerSide(netns: NetnsHandle, ifname: string, prev: Result, index: number): Promise<void> {
-  const netnsPath = netns.path;
-  const rt = await Rtnl.open(netns);
+async function checkContainerSide(ns: ContainerNamespace, ifname: string, prev: Result, index: number): Promise<void> {
+  const netnsPath = ns.path;
+  const rt = await ns.links();
   try {
     const link = await rt.getLink(ifname);
     if (!link) throw checkFailed(`interface ${ifname} is missing in ${netnsPath}`);

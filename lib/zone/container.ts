@@ -1,12 +1,10 @@
 // The container's side of an attachment, inside its network namespace: IPv6 settings before
 // the link comes up, addresses, link and lo up, routes.
 import type { IPConfig, Route } from '../cni/types.js';
-import { interfaceSysctl, writeSysctls, type SysctlKey } from '../netns/sysctl.js';
-import { isNetnsError, NetnsError } from '../netns/errors.js';
-import { openContainerNetns, type NetnsHandle } from '../netns/open.js';
-import type { Rtnl } from '../rtnl/client.js';
+import { interfaceSysctl, type SysctlKey } from '../netns/sysctl.js';
 import { isExists } from '../rtnl/errors.js';
 import type { Gateway } from './gateways.js';
+import type { ContainerNamespace, Links } from './world.js';
 
 export interface ContainerSetup {
   ifname: string;
@@ -16,16 +14,6 @@ export interface ContainerSetup {
 }
 
 const isV6 = (cidr: string) => cidr.includes(':');
-
-/** CNI_NETNS as the container's namespace; a refusal names the variable, as SPEC asks of code 4. */
-export function openContainerNamespace(path: string): NetnsHandle {
-  try {
-    return openContainerNetns(path);
-  } catch (e) {
-    if (isNetnsError(e)) throw new NetnsError(e.problem, `CNI_NETNS: ${e.message}`, e.details);
-    throw e;
-  }
-}
 
 /**
  * Routes to install: IPAM's, with the gateway of the matching family filled in where IPAM
@@ -56,9 +44,9 @@ function ipv6Sysctls(ifname: string, dad: boolean): [SysctlKey, number][] {
 }
 
 /** Configure the interface; returns the routes it installed (the result lists no others, or CHECK would miss them). */
-export async function configureContainer(rt: Rtnl, netns: NetnsHandle, setup: ContainerSetup): Promise<Route[]> {
+export async function configureContainer(ns: ContainerNamespace, rt: Links, setup: ContainerSetup): Promise<Route[]> {
   const { ifname } = setup;
-  if (setup.ips.some((ip) => isV6(ip.address))) await writeSysctls(ipv6Sysctls(ifname, setup.ipv6Dad), { netns });
+  if (setup.ips.some((ip) => isV6(ip.address))) await ns.writeSysctls(ipv6Sysctls(ifname, setup.ipv6Dad));
   for (const ip of setup.ips) {
     await rt.addAddress(ifname, ip.address, { noDad: isV6(ip.address) && !setup.ipv6Dad });
   }
@@ -74,7 +62,7 @@ export async function configureContainer(rt: Rtnl, netns: NetnsHandle, setup: Co
  * default route again: the one already there stays, as the container's first path. (A route
  * through the interface just made cannot exist before it, so EEXIST means another's.)
  */
-async function addRouteUnlessPresent(rt: Rtnl, ifname: string, route: Route): Promise<boolean> {
+async function addRouteUnlessPresent(rt: Links, ifname: string, route: Route): Promise<boolean> {
   try {
     await rt.addRoute({
       dst: route.dst,

@@ -69,7 +69,7 @@ export function checkRouteGateways(routes: readonly Route[], ips: readonly IPCon
     if (gateway && (isLinkLocalV6(gateway) || subnets.some((s) => subnetContains(s, gateway)))) continue;
     throw unusableResult(
       `route to ${route.dst} via ${route.gw}: the gateway is in none of the container's subnets`,
-      `the container's subnets: ${subnets.map(formatSubnet).join(', ') || 'none'}; fix the route in the IPAM configuration`,
+      `the container's subnets: ${subnets.map((s) => formatSubnet(s)).join(', ') || 'none'}; fix the route in the IPAM configuration`,
     );
   }
 }

@@ -3,15 +3,22 @@
 // but the kernel's own list of links is needed.
 import type { GcRequest } from '../cni/dispatch.js';
 import type { Attachment } from '../cni/types.js';
-import { Rtnl } from '../rtnl/client.js';
 import { loadZoneConfig } from './config.js';
-import { runIpamGc } from './ipam.js';
 import { parseAttachmentAlias } from './names.js';
-import { portsGc, wantsPorts } from '../ports/commands.js';
+import type { ZoneWorld } from './world.js';
 
-async function removeStaleVeths(network: string, valid: readonly Attachment[]): Promise<void> {
+export async function gc(world: ZoneWorld, req: GcRequest): Promise<void> {
+  loadZoneConfig(req.conf);
+  // Without a list the runtime said nothing about what to keep: removing every attachment of
+  // the network would be a guess (IPAM's GC keeps its allocations then too).
+  if (req.validAttachments) await removeStaleVeths(world, req.conf.name, req.validAttachments);
+  await world.ipam.gc(req);
+  await world.ports.gc(req);
+}
+
+async function removeStaleVeths(world: ZoneWorld, network: string, valid: readonly Attachment[]): Promise<void> {
   const isValid = (containerId: string, ifname: string) => valid.some((a) => a.containerID === containerId && a.ifname === ifname);
-  const host = await Rtnl.open();
+  const host = await world.hostLinks();
   try {
     for (const link of await host.listLinks()) {
       const owner = parseAttachmentAlias(link.alias);
@@ -20,13 +27,4 @@ async function removeStaleVeths(network: string, valid: readonly Attachment[]): 
   } finally {
     host.close();
   }
-}
-
-export async function gc(req: GcRequest): Promise<void> {
-  loadZoneConfig(req.conf);
-  // Without a list the runtime said nothing about what to keep: removing every attachment of
-  // the network would be a guess (IPAM's GC keeps its allocations then too).
-  if (req.validAttachments) await removeStaleVeths(req.conf.name, req.validAttachments);
-  await runIpamGc(req);
-  if (wantsPorts(req)) await portsGc(req);
 }

@@ -4,7 +4,8 @@ import { parseCniArgs } from '../../../lib/cni/args.js';
 import type { Request } from '../../../lib/cni/dispatch.js';
 import type { NetConf } from '../../../lib/cni/config.js';
 import type { Result } from '../../../lib/cni/types.js';
-import { portsAdd, portsDel, portsRequest, portsStatus, wantsPorts, zonePortsHandlers } from '../../../lib/ports/commands.js';
+import { portsAdd, portsDel, portsRequest, portsStatus, wantsPorts } from '../../../lib/ports/commands.js';
+import { handlers as zonePortsHandlers } from '../../../lib/ports/handlers.js';
 import { makeTestTempDir } from '../../support/paths.js';
 import { isList, memorySysctl, notFound, RecordingExecutor, routeTable } from './helpers.js';
 
@@ -50,9 +51,9 @@ describe('ports commands', () => {
   });
 
   it('needs a prevResult for ADD and CHECK (code 7) and rejects bad mappings before touching nft', async () => {
-    await expect(zonePortsHandlers.add(req({}, false))).rejects.toMatchObject({ code: 7, message: 'zone-ports ADD needs a prevResult' });
-    await expect(zonePortsHandlers.check(req({}, false))).rejects.toMatchObject({ code: 7 });
-    await expect(zonePortsHandlers.add(req({ runtimeConfig: { portMappings: [{ hostPort: 0, containerPort: 80 }] } }))).rejects.toMatchObject({ code: 7 });
+    await expect(zonePortsHandlers.add!(req({}, false))).rejects.toMatchObject({ code: 7, message: 'zone-ports ADD needs a prevResult' });
+    await expect(zonePortsHandlers.check!(req({}, false))).rejects.toMatchObject({ code: 7 });
+    await expect(zonePortsHandlers.add!(req({ runtimeConfig: { portMappings: [{ hostPort: 0, containerPort: 80 }] } }))).rejects.toMatchObject({ code: 7 });
   });
 
   it('DEL neither reads nor validates the mappings it is sent', async () => {

@@ -15,7 +15,7 @@ import { dispatch, type Handlers, type PluginIO } from '../../../lib/cni/dispatc
 import { ErrorCode } from '../../../lib/cni/errors.js';
 import { planAttach } from '../../../lib/zone/attach.js';
 import { loadZoneConfig } from '../../../lib/zone/config.js';
-import { openContainerNamespace } from '../../../lib/zone/container.js';
+import { systemWorld } from '../../../lib/zone/world.js';
 import { IPAM_ARGS } from '../../../lib/ipam/args.js';
 import { KNOWN_CODES } from '../../support/hostile-inputs.js';
 import { expectedErrorVersion, type FuzzCall, fuzzCall, fuzzRuns, fuzzSeed, type FuzzTargets } from '../../support/fuzz-inputs.js';
@@ -24,15 +24,16 @@ import { makeTestTempDir } from '../../support/paths.js';
 const RUNS = fuzzRuns(1000, 0.8);
 
 /** The zone plugin's handlers up to the first change: plan, open the container's namespace, stop. */
+const world = systemWorld();
 const checksOnly: Handlers = {
   add: async (req) => {
-    planAttach(req);
-    openContainerNamespace(req.env.netns).close();
+    planAttach(world, req);
+    world.openContainer(req.env.netns).close();
     return { cniVersion: req.conf.cniVersion };
   },
   check: async (req) => {
     loadZoneConfig(req.conf);
-    openContainerNamespace(req.env.netns).close();
+    world.openContainer(req.env.netns).close();
   },
   del: async () => undefined,
   status: async (req) => void loadZoneConfig(req.conf),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { NetnsHandle } from '../../../lib/netns/open.js';
+import type { ContainerNamespace } from '../../../lib/zone/world.js';
 import type { Rtnl } from '../../../lib/rtnl/client.js';
 import { refused } from '../../../lib/rtnl/errors.js';
 import type { RouteSpec } from '../../../lib/rtnl/routes.js';
@@ -70,7 +70,7 @@ describe('configureContainer', () => {
     };
     return { rt: rt as unknown as Rtnl, calls };
   }
-  const netns = {} as NetnsHandle;
+  const netns = { writeSysctls: async () => undefined } as unknown as ContainerNamespace;
   const setup = {
     ifname: 'eth1',
     ips: [{ address: '10.90.0.2/24', gateway: '10.90.0.1' }],
@@ -83,7 +83,7 @@ describe('configureContainer', () => {
 
   it('adds addresses, brings the interface and lo up, then adds the routes, and returns them', async () => {
     const { rt, calls } = fakeRtnl();
-    expect(await configureContainer(rt, netns, setup)).toEqual(setup.routes);
+    expect(await configureContainer(netns, rt, setup)).toEqual(setup.routes);
     expect(calls).toEqual([
       'address eth1 10.90.0.2/24',
       'up eth1',
@@ -95,7 +95,7 @@ describe('configureContainer', () => {
 
   it('leaves out of its answer a route another interface holds already', async () => {
     const { rt, calls } = fakeRtnl(['0.0.0.0/0']);
-    expect(await configureContainer(rt, netns, setup)).toEqual([{ dst: '192.0.2.0/24', gw: '10.90.0.1' }]);
+    expect(await configureContainer(netns, rt, setup)).toEqual([{ dst: '192.0.2.0/24', gw: '10.90.0.1' }]);
     expect(calls).not.toContain('route 0.0.0.0/0 via 10.90.0.1 dev eth1');
   });
 
@@ -104,6 +104,6 @@ describe('configureContainer', () => {
     (rt as unknown as { addRoute: () => Promise<void> }).addRoute = async () => {
       throw refused('add route', 101); // ENETUNREACH
     };
-    await expect(configureContainer(rt, netns, setup)).rejects.toThrow(/ENETUNREACH/);
+    await expect(configureContainer(netns, rt, setup)).rejects.toThrow(/ENETUNREACH/);
   });
 });

@@ -1,0 +1,213 @@
+// The zone core (attach, detach, check, gc) against the stateful fake world: the end state of
+// every command, the undo of an ADD that fails at any of its effects, a DEL that keeps going
+// past failures, CHECK's findings and GC's choices — without root. The e2e tests prove the
+// same against the kernel, networkd and nft.
+import { describe, expect, it } from 'vitest';
+import type { GcRequest, Request } from '../../../lib/cni/dispatch.js';
+import type { Command } from '../../../lib/cni/env.js';
+import type { Result } from '../../../lib/cni/types.js';
+import { attach, enableForwarding } from '../../../lib/zone/attach.js';
+import { check } from '../../../lib/zone/check.js';
+import { detach } from '../../../lib/zone/detach.js';
+import { gc } from '../../../lib/zone/gc.js';
+import { hostVethName } from '../../../lib/zone/names.js';
+import { FakeWorld } from './fake-world.js';
+
+const conf = (extra: Record<string, unknown> = {}) => ({
+  cniVersion: '1.1.0',
+  name: 'web',
+  type: 'zone',
+  ipam: { type: 'zone-ipam', ranges: [[{ subnet: '10.89.0.0/24' }]] },
+  ...extra,
+});
+
+function request(command: Command, containerId = 'c1', extra: Record<string, unknown> = {}, prevResult?: Result): Request {
+  const c = conf(extra);
+  return {
+    env: { command, containerId, netns: `/run/netns/${containerId}`, ifname: 'eth0', args: { pairs: [], values: new Map(), ignoreUnknown: false }, path: ['/opt/cni/bin'] },
+    conf: c,
+    parsed: { conf: c, text: JSON.stringify(c) },
+    ...(prevResult && { prevResult }),
+  };
+}
+
+const veth = (id: string) => hostVethName(id, 'eth0');
+
+describe('zone core: ADD', () => {
+  it('builds the bridge, the veth pair, the container side, masquerade and forwarding', async () => {
+    const fake = new FakeWorld();
+    const result = await attach(fake.world(), request('ADD'));
+    expect(result.ips).toEqual([{ address: '10.89.0.2/24', gateway: '10.89.0.1', interface: 2 }]);
+    expect(result.interfaces?.map((i) => i.name)).toEqual(['vz-web', veth('c1'), 'eth0']);
+    expect(fake.snapshot()).toEqual(
+      [
+        'host: link vz-web bridge up',
+        'host: address vz-web 10.89.0.1/24',
+        `host: link ${veth('c1')} veth up master vz-web`,
+        'host: sysctl net.ipv4.ip_forward=1',
+        'c1: link eth0 veth up',
+        'c1: address eth0 10.89.0.2/24',
+        'c1: route 0.0.0.0/0 via 10.89.0.1 dev eth0',
+        'ipam: c1/eth0 10.89.0.2/24',
+      ].sort(),
+    );
+    expect(fake.nftDump()).toMatch(/10\.89\.0\.0\/24.*zone:web/);
+  });
+
+  it('lets a second container join the bridge the first one made', async () => {
+    const fake = new FakeWorld();
+    await attach(fake.world(), request('ADD', 'c1'));
+    await attach(fake.world(), request('ADD', 'c2'));
+    expect(fake.log.filter((line) => line.includes('create bridge'))).toHaveLength(1);
+    expect(fake.snapshot()).toContain(`host: link ${veth('c2')} veth up master vz-web`);
+  });
+
+  it('publishes ports only when the runtime asks, and takes them back when a later step fails', async () => {
+    const fake = new FakeWorld().failOn(/sysctl net\.ipv4\.ip_forward/);
+    const req = request('ADD', 'c1', { runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }] } });
+    await expect(attach(fake.world(), req)).rejects.toThrow(/injected failure/);
+    expect(fake.log).toContain('ports: add c1/eth0');
+    expect(fake.log).toContain('ports: del c1/eth0');
+    expect(fake.portRecords.size).toBe(0);
+  });
+
+  // Every effect of a whole ADD, failed in turn: afterwards the machine is as before.
+  const fullAdd = async () => {
+    const fake = new FakeWorld();
+    await attach(fake.world(), request('ADD', 'c1', { runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }] } }));
+    return fake.log;
+  };
+
+  it('undoes everything, in reverse, whichever effect fails', async () => {
+    const effects = await fullAdd();
+    expect(effects.length).toBeGreaterThan(8);
+    for (const effect of effects) {
+      const fake = new FakeWorld();
+      const before = fake.snapshot();
+      const pattern = new RegExp(`^${effect.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
+      fake.failOn(pattern);
+      const req = request('ADD', 'c1', { runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }] } });
+      await expect(attach(fake.world(), req), effect).rejects.toThrow(/injected failure/);
+      expect(fake.snapshot(), `after a failure at "${effect}"`).toEqual(before);
+      expect(fake.nftDump(), `after a failure at "${effect}"`).not.toMatch(/zone:web/);
+    }
+  });
+
+  it('undoes in the reverse order of doing', async () => {
+    const fake = new FakeWorld().failOn(/sysctl net\.ipv4\.ip_forward=1/);
+    const req = request('ADD', 'c1', { runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }] } });
+    await expect(attach(fake.world(), req)).rejects.toThrow();
+    const undo = fake.log.slice(fake.log.indexOf('host: sysctl net.ipv4.ip_forward=1') + 1);
+    expect(undo).toEqual(['ports: del c1/eth0', `host: delete ${veth('c1')}`, 'host: delete vz-web', 'ipam: del c1/eth0']);
+  });
+
+  it('keeps a bridge it did not make when a later step fails', async () => {
+    const fake = new FakeWorld();
+    await attach(fake.world(), request('ADD', 'c1'));
+    fake.failOn(/c2: up eth0/);
+    await expect(attach(fake.world(), request('ADD', 'c2'))).rejects.toThrow();
+    expect(fake.snapshot()).toContain('host: link vz-web bridge up');
+    expect(fake.snapshot().filter((line) => line.includes('c2'))).toEqual([]);
+  });
+
+  it('reports the failed undo steps beside the error that started the undo', async () => {
+    const fake = new FakeWorld().failOn(/c1: route/).failOn(/ipam: del/);
+    const error = await attach(fake.world(), request('ADD')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ message: 'injected failure: c1: route 0.0.0.0/0' });
+    expect((error as { details: string }).details).toMatch(/rollback step failed: injected failure: ipam: del c1\/eth0/);
+  });
+
+  it('refuses an ifname the container already has, before IPAM takes anything', async () => {
+    const fake = new FakeWorld();
+    await fake.links('c1').createVeth({ name: 'x', peerName: 'eth0' });
+    fake.log.length = 0;
+    await expect(attach(fake.world(), request('ADD'))).rejects.toMatchObject({ code: 121 });
+    expect(fake.log).toEqual([]);
+  });
+});
+
+describe('zone core: DEL', () => {
+  it('takes away the veth pair, the addresses and the ports; the bridge stays', async () => {
+    const fake = new FakeWorld();
+    const ports = { runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }] } };
+    await attach(fake.world(), request('ADD', 'c1', ports));
+    await detach(fake.world(), request('DEL', 'c1', ports));
+    const left = fake.snapshot();
+    expect(left.filter((line) => line.includes('c1:') && !line.includes(' lo '))).toEqual([]);
+    expect(left).toContain('host: link vz-web bridge up');
+    expect(left.some((line) => line.startsWith('ipam:') || line.startsWith('ports:'))).toBe(false);
+  });
+
+  it('goes on past a failed step and reports every failure together', async () => {
+    const fake = new FakeWorld();
+    const ports = { runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }] } };
+    await attach(fake.world(), request('ADD', 'c1', ports));
+    fake.failOn(/ports: del/).failOn(/host: delete/);
+    const error = await detach(fake.world(), request('DEL', 'c1', ports)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ message: expect.stringMatching(/^2 steps of DEL failed/) });
+    // the step after both failures still ran
+    expect(fake.allocations.size).toBe(0);
+  });
+
+  it('succeeds when everything is already gone, and finds ports by their record alone', async () => {
+    const fake = new FakeWorld();
+    await detach(fake.world(), request('DEL', 'never-added'));
+    await attach(fake.world(), request('ADD', 'c1', { runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }] } }));
+    await detach(fake.world(), request('DEL', 'c1'));
+    expect(fake.portRecords.size).toBe(0);
+  });
+});
+
+describe('zone core: CHECK', () => {
+  it('passes on what ADD made and names what went missing', async () => {
+    const fake = new FakeWorld();
+    const result = await attach(fake.world(), request('ADD'));
+    await check(fake.world(), request('CHECK', 'c1', {}, result));
+    await fake.links('c1').deleteLinkIfExists('eth0');
+    await expect(check(fake.world(), request('CHECK', 'c1', {}, result))).rejects.toMatchObject({ code: 122, message: expect.stringMatching(/missing/) });
+  });
+
+  it('finds a host veth taken off its bridge', async () => {
+    const fake = new FakeWorld();
+    const result = await attach(fake.world(), request('ADD'));
+    await fake.links('host').setMaster(veth('c1'), undefined);
+    await expect(check(fake.world(), request('CHECK', 'c1', {}, result))).rejects.toMatchObject({ code: 122, message: expect.stringMatching(/not attached to vz-web/) });
+  });
+});
+
+describe('zone core: GC', () => {
+  it('removes the veths and allocations of attachments the runtime no longer lists', async () => {
+    const fake = new FakeWorld();
+    await attach(fake.world(), request('ADD', 'c1'));
+    await attach(fake.world(), request('ADD', 'c2'));
+    const req: GcRequest = { ...request('GC', 'c1'), validAttachments: [{ containerID: 'c2', ifname: 'eth0' }] };
+    await gc(fake.world(), req);
+    const left = fake.snapshot();
+    expect(left.some((line) => line.includes(veth('c1')))).toBe(false);
+    expect(left).toContain(`host: link ${veth('c2')} veth up master vz-web`);
+    expect([...fake.allocations.keys()]).toEqual(['c2/eth0']);
+  });
+
+  it('keeps everything when the runtime sent no list', async () => {
+    const fake = new FakeWorld();
+    await attach(fake.world(), request('ADD', 'c1'));
+    const before = fake.snapshot();
+    await gc(fake.world(), request('GC', 'c1'));
+    expect(fake.snapshot()).toEqual(before);
+  });
+});
+
+describe('zone core: forwarding', () => {
+  it('switches on what a zone uses, once, and nothing already on', async () => {
+    const fake = new FakeWorld();
+    await enableForwarding(fake.world(), [4, 6, 4]);
+    await enableForwarding(fake.world(), [4]);
+    expect(fake.log).toEqual(['host: sysctl net.ipv4.ip_forward=1', 'host: sysctl net.ipv6.conf.all.forwarding=1']);
+  });
+
+  it('switches back off what it switched when another family fails', async () => {
+    const fake = new FakeWorld().failOn(/forwarding=1/);
+    await expect(enableForwarding(fake.world(), [4, 6])).rejects.toThrow(/injected/);
+    expect(fake.snapshot().filter((line) => line.includes('sysctl'))).toEqual([]);
+  });
+});

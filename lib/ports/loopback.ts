@@ -14,7 +14,7 @@ import { createFile, removeQuietly } from '../files/durable.js';
 import { withFileLock } from '../libc/lock.js';
 import type { Listing } from '../nft/listing.js';
 import type { Element } from '../nft/objects.js';
-import { disableRouteLocalnet, enableRouteLocalnet, routeInterface } from './localnet.js';
+import { disableRouteLocalnet, enableRouteLocalnet, routeInterface, routeLocalnetEnabled } from './localnet.js';
 import { ioError, listDir } from './state.js';
 import { dnatMapName, NOLOCAL_SET } from './ruleset.js';
 import type { World } from './request.js';
@@ -51,10 +51,21 @@ function mark(stateDir: string, ifname: string): void {
   }
 }
 
-/** ADD: route_localnet on for `ifname`, remembering it when it was off. */
+/**
+ * ADD: route_localnet on for `ifname`, remembering it when it was off. The marker comes first:
+ * a kill between the two steps must leave a marker without the switch (a DEL turns off what is
+ * off already), never the switch without a marker (nothing would ever turn it off again).
+ */
 export async function openLoopback(world: World, stateDir: string, ifname: string): Promise<void> {
   await withLocalnetLock(stateDir, async () => {
-    if (await enableRouteLocalnet(ifname, world.sysctl)) mark(stateDir, ifname);
+    if (ifname === 'lo' || (await routeLocalnetEnabled(ifname, world.sysctl))) return;
+    mark(stateDir, ifname);
+    try {
+      await enableRouteLocalnet(ifname, world.sysctl);
+    } catch (e) {
+      removeQuietly(join(stateDir, `${MARKER_PREFIX}${ifname}`));
+      throw e;
+    }
   });
 }
 

@@ -1,12 +1,14 @@
 // Running a plugin executable as a runtime does: CNI_* env, config on stdin, result or
-// error JSON on stdout. Shared by delegation (plugin → IPAM) and by lib/runtime.
-// node:child_process, not execa, and imported only when a plugin is run: finding one (every
-// ADD of zone checks its IPAM plugin exists) must not load the module.
+// error JSON on stdout. Shared by delegation (plugin → IPAM) and by lib/runtime. The process
+// itself is lib/system/process.ts's (which loads node:child_process only when a plugin runs:
+// finding one, as every ADD of zone does for its IPAM plugin, must not); here its outcome
+// becomes the CNI answer: the plugin's own error, 50 when it cannot start, 101 on timeout.
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CniError, ErrorCode } from './errors.js';
 import { decodeJson } from './config.js';
 import { waitLimit } from '../system/budget.js';
+import { isProcessError, type ProcessResult, runProcess } from '../system/process.js';
 
 export const DEFAULT_PLUGIN_TIMEOUT_MS = 60_000;
 
@@ -43,53 +45,21 @@ export function findPlugin(type: string, dirs: readonly string[]): string {
 /** Run a plugin; resolves with its stdout, rejects with the CniError it printed (or one describing its crash). */
 export async function execPlugin(req: ExecRequest): Promise<string> {
   const timeoutMs = waitLimit(req.timeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS);
-  const { spawn } = await import('node:child_process');
-  return new Promise((resolve, reject) => {
+  let run: ProcessResult;
+  try {
     // Own process group, so a timeout also ends what the plugin started (nft, a delegate...),
     // which would otherwise hold our pipes open.
-    const child = spawn(req.executable, [], { env: req.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child.pid);
-      child.stdout.destroy();
-      child.stderr.destroy();
-    }, timeoutMs);
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.stdin.on('error', () => {}); // a plugin may exit before reading stdin
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new CniError(ErrorCode.PluginNotAvailable, `cannot run plugin ${req.executable}`, e.message));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const stdout = Buffer.concat(out).toString('utf8');
-      const stderr = Buffer.concat(err).toString('utf8').trim();
-      if (timedOut) {
-        reject(new CniError(ErrorCode.PluginTimeout, `plugin ${req.executable} timed out after ${timeoutMs} ms`, stderr.slice(-2000)));
-      } else if (code === 0) {
-        resolve(stdout);
-      } else {
-        reject(pluginFailure(req.executable, stdout, stderr, code, signal));
-      }
-    });
-    child.stdin.end(req.stdin);
-  });
-}
-
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // already gone
+    run = await runProcess(req.executable, [], { env: req.env, stdin: req.stdin, timeoutMs, processGroup: true });
+  } catch (e) {
+    throw new CniError(ErrorCode.PluginNotAvailable, `cannot run plugin ${req.executable}`, isProcessError(e) ? e.details : String(e));
   }
+  const stderr = run.stderr.trim();
+  if (run.timedOut) throw new CniError(ErrorCode.PluginTimeout, `plugin ${req.executable} timed out after ${timeoutMs} ms`, stderr.slice(-2000));
+  if (run.exitCode === 0) return run.stdout;
+  throw pluginFailure(req.executable, run.stdout, stderr, run.exitCode, run.signal);
 }
 
-function pluginFailure(executable: string, stdout: string, stderr: string, code: number | null, signal: NodeJS.Signals | null): CniError {
+function pluginFailure(executable: string, stdout: string, stderr: string, code: number | undefined, signal: NodeJS.Signals | undefined): CniError {
   try {
     const json = decodeJson(stdout, 'plugin error') as { code?: unknown; msg?: unknown; details?: unknown };
     if (typeof json.code === 'number' && typeof json.msg === 'string') {

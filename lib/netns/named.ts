@@ -3,8 +3,8 @@
 // unshare + bind mount + making /run/netns a shared mount, which `ip netns add` already does
 // right; it is not on a plugin's hot path, so we run `ip` instead of redoing it.
 
-import { execFile } from 'node:child_process';
 import { findExecutable } from '../system/programs.js';
+import { isProcessError, runChecked } from '../system/process.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { errnoCode, NetnsError } from './errors.js';
 
@@ -49,14 +49,13 @@ function ipCommand(): string {
   return findExecutable('ip') ?? 'ip';
 }
 
-function runIp(args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(ipCommand(), args, { timeout: 10_000 }, (error, _stdout, stderr) => {
-      if (!error) return resolve();
-      const details = String(stderr).trim() || error.message;
-      reject(new NetnsError('command-failed', `ip ${args.join(' ')} failed`, details));
-    });
-  });
+async function runIp(args: readonly string[]): Promise<void> {
+  try {
+    await runChecked(ipCommand(), args, { timeoutMs: 10_000 });
+  } catch (e) {
+    const details = (isProcessError(e) && e.details) || (e as Error).message;
+    throw new NetnsError('command-failed', `ip ${args.join(' ')} failed`, details);
+  }
 }
 
 /** Create /run/netns/NAME holding a new network namespace; returns its path. */

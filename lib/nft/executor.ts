@@ -1,12 +1,14 @@
 // Running the nft binary: one process per call, input on stdin, optionally inside a
 // network namespace through an `nsenter --net=PATH --` prefix (tests; a plugin already
 // runs in the namespace it manages). The fallback when libnftables cannot be loaded
-// (lib/nft/default-executor.ts); node:child_process, not execa, for a plugin's start-up.
+// (lib/nft/default-executor.ts). The process is lib/system/process.ts's; here its outcome
+// becomes an NftError: unavailable, timeout, or what nft said on stderr.
 import { findExecutable, SYSTEM_DIRECTORIES } from '../system/programs.js';
 import { isAbsolute } from 'node:path';
 import { NftError, nftFailure } from './errors.js';
 import { describeNftRun } from './invocation.js';
 import { waitLimit } from '../system/budget.js';
+import { type ProcessResult, runProcess } from '../system/process.js';
 
 /** Runs `nft ARGS` with `stdin`; resolves with stdout, rejects with an NftError. */
 export interface NftExecutor {
@@ -55,36 +57,19 @@ export class ProcessExecutor implements NftExecutor {
       return Promise.reject(e);
     }
     const [file, ...prefixArgs] = command as [string, ...string[]];
-    return runProcess(file, [...prefixArgs, ...args], stdin, waitLimit(this.#options.timeoutMs ?? DEFAULT_NFT_TIMEOUT_MS), describeNftRun(args));
+    return runNft(file, [...prefixArgs, ...args], stdin, waitLimit(this.#options.timeoutMs ?? DEFAULT_NFT_TIMEOUT_MS), describeNftRun(args));
   }
 }
 
-async function runProcess(file: string, args: string[], stdin: string, timeoutMs: number, what: string): Promise<string> {
-  // Imported here: the fallback executor is on no plugin's start-up path when libnftables loads.
-  const { spawn } = await import('node:child_process');
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.stdin.on('error', () => {}); // nft may exit before reading all of its input
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new NftError('unavailable', `cannot run ${file}: ${e.message}`));
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const stderr = Buffer.concat(err).toString('utf8');
-      if (timedOut) reject(new NftError('timeout', `nft ${what} timed out after ${timeoutMs} ms`, stderr, code));
-      else if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(nftFailure(what, stderr, code));
-    });
-    child.stdin.end(stdin);
-  });
+async function runNft(file: string, args: string[], stdin: string, timeoutMs: number, what: string): Promise<string> {
+  let run: ProcessResult;
+  try {
+    run = await runProcess(file, args, { stdin, timeoutMs });
+  } catch (e) {
+    throw new NftError('unavailable', (e as Error).message);
+  }
+  const exitCode = run.exitCode ?? null;
+  if (run.timedOut) throw new NftError('timeout', `nft ${what} timed out after ${timeoutMs} ms`, run.stderr, exitCode);
+  if (exitCode === 0) return run.stdout;
+  throw nftFailure(what, run.stderr, exitCode);
 }

@@ -12,7 +12,7 @@ import { delNetworkList } from '../lib/runtime/del.js';
 import { attachmentStdin, networkStdin } from '../lib/runtime/inject.js';
 import type { ExecOptions, RuntimeConf } from '../lib/runtime/runtime-conf.js';
 import type { Namespace } from './netns.js';
-import { runProcess, type ProcessOutcome } from './process.js';
+import { runOutcome, type ProcessOutcome } from './process.js';
 import { defaultVersion, substituteStateDir, type CapabilityArgs, type Profile } from './profile.js';
 import type { Sandbox } from './sandbox.js';
 import { settledSnapshot, takeSnapshot, type Snapshot } from './snapshot.js';
@@ -147,7 +147,7 @@ export class CaseContext {
       else env[name] = value;
     }
     const shim = join(this.sandbox.pluginDirs[0] as string, type);
-    return runProcess(shim, [], { env, stdin: options.stdin ?? '', timeoutMs: this.options.timeoutMs });
+    return runOutcome(shim, [], { env, stdin: options.stdin ?? '', timeoutMs: this.options.timeoutMs });
   }
 
   /** The stdin a runtime sends `target` for an attachment command. */

@@ -10,7 +10,16 @@ import { formatMarkdown } from './report/markdown.js';
 import { formatColumns, formatTable, STATUS_LABEL } from './report/table.js';
 import { runProfile, unknownFilters, type ProfileReport } from './runner.js';
 import { abandonAllSandboxes } from './sandbox.js';
-import { preflightProblem } from './tools.js';
+import { findExecutable } from '../lib/system/programs.js';
+
+/** Why the harness cannot run here (not root, ip or nsenter missing), or undefined. */
+function preflightProblem(): string | undefined {
+  const problems: string[] = [];
+  if (process.getuid?.() !== 0) problems.push('the harness creates network namespaces and must run as root');
+  const missing = ['ip', 'nsenter'].filter((name) => !findExecutable(name));
+  if (missing.length) problems.push(`missing tools: ${missing.join(', ')}`);
+  return problems.length ? problems.join('; ') : undefined;
+}
 
 function listCases(): string {
   return formatColumns([['CASE', 'LEVEL', 'CLAUSE', 'CHECKS'], ...ALL_CASES.map((c) => [c.id, c.level, c.clause, c.title])]);

@@ -5,8 +5,8 @@
 import { statSync } from 'node:fs';
 import { createNamedNetns, removeNamedNetns } from '../lib/netns/named.js';
 import { HarnessError } from './case.js';
-import { runProcess, type ProcessOptions, type ProcessOutcome } from './process.js';
-import { tool } from './tools.js';
+import { runOutcome, type ProcessOptions, type ProcessOutcome } from './process.js';
+import { requireExecutable } from '../lib/system/programs.js';
 
 export const NETNS_PREFIX = 'czt-';
 
@@ -57,10 +57,10 @@ export function nsenterPrefix(path: string): string[] {
   return [`--net=${path}`, '--'];
 }
 
-/** Run a tool (by name, found by tools.ts) inside `ns`. */
+/** Run a program (by name, found by lib/system/programs.ts) inside `ns`. */
 export function nsRun(ns: Namespace, command: string, args: readonly string[], options: ProcessOptions = {}): Promise<ProcessOutcome> {
-  const file = command.startsWith('/') ? command : tool(command);
-  return runProcess(tool('nsenter'), [...nsenterPrefix(ns.path), file, ...args], options);
+  const file = command.startsWith('/') ? command : requireExecutable(command);
+  return runOutcome(requireExecutable('nsenter'), [...nsenterPrefix(ns.path), file, ...args], options);
 }
 
 /** nsRun that resolves with stdout; a failure of the harness's own command is a HarnessError. */

@@ -3,8 +3,8 @@
 // address and port. Both are small Node programs run with `nsenter --net=`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { nsenterPrefix, type Namespace } from './netns.js';
-import { runProcess } from './process.js';
-import { tool } from './tools.js';
+import { runOutcome } from './process.js';
+import { requireExecutable } from '../lib/system/programs.js';
 
 const SERVER = `
 const [port, token] = process.argv.slice(1);
@@ -28,7 +28,7 @@ export interface TokenServer {
 
 /** A server in `ns` on `port` answering `token`; resolves once it listens. */
 export function startTokenServer(ns: Namespace, port: number, token: string, timeoutMs = 10_000): Promise<TokenServer> {
-  const child: ChildProcess = spawn(tool('nsenter'), [...nsenterPrefix(ns.path), process.execPath, '-e', SERVER, String(port), token], {
+  const child: ChildProcess = spawn(requireExecutable('nsenter'), [...nsenterPrefix(ns.path), process.execPath, '-e', SERVER, String(port), token], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -61,7 +61,7 @@ export function startTokenServer(ns: Namespace, port: number, token: string, tim
 
 /** Connect from `ns` to host:port; resolves with what the server said, or why there was no answer. */
 export async function fetchToken(ns: Namespace, host: string, port: number, timeoutMs = 3_000): Promise<{ token?: string; error?: string }> {
-  const outcome = await runProcess(tool('nsenter'), [...nsenterPrefix(ns.path), process.execPath, '-e', CLIENT, host, String(port), String(timeoutMs)], {
+  const outcome = await runOutcome(requireExecutable('nsenter'), [...nsenterPrefix(ns.path), process.execPath, '-e', CLIENT, host, String(port), String(timeoutMs)], {
     timeoutMs: timeoutMs + 5_000,
     env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS')),
   });

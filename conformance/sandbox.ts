@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNamespace, namespaceName, removeNamespace, type Namespace } from './netns.js';
 import { writeShims } from './shim.js';
-import { findTool } from './tools.js';
+import { findExecutable } from '../lib/system/programs.js';
 
 export interface Sandbox {
   readonly host: Namespace;
@@ -44,7 +44,7 @@ const live = new Set<CaseSandbox>();
 
 function deleteNamespaceSync(name: string): void {
   try {
-    execFileSync(findTool('ip') ?? 'ip', ['netns', 'delete', name], { stdio: 'ignore' });
+    execFileSync(findExecutable('ip') ?? 'ip', ['netns', 'delete', name], { stdio: 'ignore' });
   } catch {
     // already gone
   }

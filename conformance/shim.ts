@@ -6,7 +6,7 @@ import { readdir, stat, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { accessSync, constants } from 'node:fs';
 import { nsenterPrefix } from './netns.js';
-import { tool } from './tools.js';
+import { requireExecutable } from '../lib/system/programs.js';
 
 const PLUGIN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -50,7 +50,7 @@ export async function listPlugins(pluginDirs: readonly string[]): Promise<Map<st
 
 /** Write one shim per plugin into `binDir`; returns the plugin names. */
 export async function writeShims(binDir: string, plugins: ReadonlyMap<string, string>, netnsPath: string): Promise<string[]> {
-  const nsenter = tool('nsenter');
+  const nsenter = requireExecutable('nsenter');
   for (const [name, executable] of plugins) {
     const shim = join(binDir, name);
     await writeFile(shim, shimScript(nsenter, netnsPath, executable), { mode: 0o755 });

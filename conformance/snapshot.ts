@@ -6,7 +6,7 @@
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { nsRun, nsRunOk, type Namespace } from './netns.js';
-import { findTool } from './tools.js';
+import { findExecutable } from '../lib/system/programs.js';
 
 export interface Snapshot {
   links: string[];
@@ -83,7 +83,7 @@ export function normalizeRuleset(text: string): string[] {
 }
 
 async function readRuleset(ns: Namespace): Promise<string[] | undefined> {
-  if (!findTool('nft')) return undefined;
+  if (!findExecutable('nft')) return undefined;
   const outcome = await nsRun(ns, 'nft', ['-s', 'list', 'ruleset']);
   if (outcome.exitCode !== 0) throw new Error(`nft list ruleset in ${ns.name}: ${outcome.stderr.trim()}`);
   return normalizeRuleset(outcome.stdout);

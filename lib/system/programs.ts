@@ -3,6 +3,7 @@
 // come first; then PATH's absolute entries; then where systemd keeps its daemons.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { ProcessError } from './process.js';
 
 export const SYSTEM_DIRECTORIES = ['/usr/sbin', '/sbin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
 const SYSTEMD_DIRECTORIES = ['/lib/systemd', '/usr/lib/systemd'];
@@ -21,4 +22,12 @@ export function findExecutable(name: string, path = process.env.PATH ?? ''): str
   if (isAbsolute(name)) return isExecutable(name) ? name : undefined;
   const fromPath = path.split(delimiter).filter(isAbsolute);
   return [...SYSTEM_DIRECTORIES, ...fromPath, ...SYSTEMD_DIRECTORIES].map((dir) => join(dir, name)).find(isExecutable);
+}
+
+/** findExecutable for a program that must be there: a missing one is a ProcessError naming where it was looked for. */
+export function requireExecutable(name: string): string {
+  const found = findExecutable(name);
+  if (found !== undefined) return found;
+  const where = `${SYSTEM_DIRECTORIES.join(', ')}, PATH, ${SYSTEMD_DIRECTORIES.join(', ')}`;
+  throw new ProcessError('not-found', `required program "${name}" not found (${where})`, `looked in ${where}`);
 }

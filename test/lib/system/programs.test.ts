@@ -2,7 +2,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findExecutable } from '../../../lib/system/programs.js';
+import { ProcessError } from '../../../lib/system/process.js';
+import { findExecutable, requireExecutable } from '../../../lib/system/programs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'programs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,5 +29,13 @@ describe('findExecutable', () => {
     expect(findExecutable('/bin/sh')).toBe('/bin/sh');
     expect(findExecutable('/nonexistent/x')).toBeUndefined();
     expect(findExecutable('no-such-program-anywhere')).toBeUndefined();
+  });
+});
+
+describe('requireExecutable', () => {
+  it('finds what findExecutable finds, and fails naming a program that is not there', () => {
+    expect(requireExecutable('sh')).toBe(findExecutable('sh'));
+    expect(() => requireExecutable('no-such-program-anywhere')).toThrow(ProcessError);
+    expect(() => requireExecutable('no-such-program-anywhere')).toThrow(/^required program "no-such-program-anywhere" not found \(\/usr\/sbin, .*PATH/);
   });
 });

@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommandError } from '../errors.js';
 import { findExecutable } from '../../../lib/system/programs.js';
-import { runChecked } from '../process.js';
+import { runChecked } from '../../../lib/system/process.js';
 
 const PT_INTERP = 3;
 
@@ -50,10 +50,10 @@ export function installedStaticBusybox(): string | undefined {
 /** busybox from Debian's busybox-static package, extracted into `workDir` (needs the network and apt). */
 export async function downloadStaticBusybox(workDir: string): Promise<string> {
   try {
-    await runChecked('apt-get', ['download', 'busybox-static'], { cwd: workDir, timeoutMs: 120_000 });
+    await runChecked('apt-get', ['download', 'busybox-static'], { cwd: workDir, timeoutMs: 120_000, processGroup: true });
     const deb = (await readdir(workDir)).find((f) => f.startsWith('busybox-static_') && f.endsWith('.deb'));
     if (!deb) throw new Error('apt-get download left no busybox-static package');
-    await runChecked('dpkg-deb', ['-x', join(workDir, deb), join(workDir, 'pkg')], { timeoutMs: 60_000 });
+    await runChecked('dpkg-deb', ['-x', join(workDir, deb), join(workDir, 'pkg')], { timeoutMs: 60_000, processGroup: true });
   } catch (e) {
     throw new CommandError('no statically linked busybox for the demo machines', 'install it: apt-get install busybox-static (make deps does)', (e as Error).message);
   }

@@ -11,13 +11,14 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { detectNetworkd } from '../../../lib/networkd/networkd.js';
 import { findExecutable } from '../../../lib/system/programs.js';
-import { type Background, runChecked, startBackground } from '../process.js';
+import { runChecked } from '../../../lib/system/process.js';
+import { type Background, startBackground } from '../process.js';
 
 const NETWORKD = ['/lib/systemd/systemd-networkd', '/usr/lib/systemd/systemd-networkd'];
 const READY_TIMEOUT_MS = 10_000;
 
 async function mount(...args: string[]): Promise<void> {
-  await runChecked('mount', args, { timeoutMs: 10_000 });
+  await runChecked('mount', args, { timeoutMs: 10_000, processGroup: true });
 }
 
 export async function isolateFileSystems(workDir: string): Promise<void> {
@@ -30,7 +31,7 @@ export async function isolateFileSystems(workDir: string): Promise<void> {
   await mount('--move', cgroup, '/sys/fs/cgroup');
   if (existsSync('/etc/systemd/network')) await mount('-t', 'tmpfs', '-o', 'mode=0755', 'tmpfs', '/etc/systemd/network');
   for (const dir of ['/run/systemd', '/run/dbus', '/run/netns', workDir]) await mkdir(dir, { recursive: true });
-  await runChecked('ip', ['link', 'set', 'lo', 'up']);
+  await runChecked('ip', ['link', 'set', 'lo', 'up'], { processGroup: true });
 }
 
 export interface Networkd {

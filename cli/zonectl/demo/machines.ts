@@ -5,7 +5,8 @@
 import type { StdioOptions } from 'node:child_process';
 import { join } from 'node:path';
 import { findExecutable } from '../../../lib/system/programs.js';
-import { type Background, runProgram, type RunResult, startBackground } from '../process.js';
+import { type ProcessResult, runProcess } from '../../../lib/system/process.js';
+import { type Background, startBackground } from '../process.js';
 
 export interface Machine {
   name: string;
@@ -25,7 +26,7 @@ export interface MachineDriver {
   path(machine: Machine, inside: string): string;
   /** A long-running busybox applet, e.g. ['httpd', '-f', ...]; `output` pipes its stdout. */
   start(machine: Machine, applet: readonly string[], output?: boolean): Background;
-  run(machine: Machine, applet: readonly string[], timeoutMs: number): Promise<RunResult>;
+  run(machine: Machine, applet: readonly string[], timeoutMs: number): Promise<ProcessResult>;
 }
 
 function nspawnArgs(machine: Machine, applet: readonly string[]): string[] {
@@ -56,7 +57,7 @@ function nspawnDriver(nspawn: string): MachineDriver {
     noun: 'a systemd-nspawn machine',
     path: (_machine, inside) => inside,
     start: (machine, applet, output) => startBackground(nspawn, nspawnArgs(machine, applet), stdioFor(output)),
-    run: (machine, applet, timeoutMs) => runProgram(nspawn, nspawnArgs(machine, applet), { timeoutMs }),
+    run: (machine, applet, timeoutMs) => runProcess(nspawn, nspawnArgs(machine, applet), { timeoutMs, processGroup: true }),
   };
 }
 
@@ -70,7 +71,7 @@ function namespaceDriver(nsenter: string): MachineDriver {
     noun: 'busybox in its network namespace',
     path: (machine, inside) => join(machine.root, inside),
     start: (machine, applet, output) => startBackground(nsenter, argv(machine, applet), stdioFor(output)),
-    run: (machine, applet, timeoutMs) => runProgram(nsenter, argv(machine, applet), { timeoutMs }),
+    run: (machine, applet, timeoutMs) => runProcess(nsenter, argv(machine, applet), { timeoutMs, processGroup: true }),
   };
 }
 

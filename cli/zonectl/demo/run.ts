@@ -146,7 +146,7 @@ class Demo {
     const client = await this.progress.step(`zonectl up ${CLIENT} --network ${DEMO_ZONE}`, () => this.attachMachine(CLIENT, `hello from ${CLIENT}`, []), (s) => s.addresses.join(', '));
     return this.progress.step(`${CLIENT} fetches ${url} across the zone`, async () => {
       const result = await driver.run(client.machine, ['wget', '-q', '-O', '-', url], 30_000);
-      if (result.code !== 0) throw new Error(`wget exited with ${result.code}: ${(result.stderr || result.stdout).trim()}`);
+      if (result.exitCode !== 0) throw new Error(`wget exited with ${result.exitCode ?? result.signal}: ${(result.stderr || result.stdout).trim()}`);
       return result.stdout.trim();
     }, (body) => `"${body}"`);
   }

@@ -1,28 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProgramError, readUntil, runChecked, runProgram, startBackground } from '../../../cli/zonectl/process.js';
-
-describe('runProgram', () => {
-  it('collects output and the exit code, with stdin', async () => {
-    expect(await runProgram('sh', ['-c', 'cat; echo err >&2; exit 3'], { input: 'in' })).toEqual({ code: 3, stdout: 'in', stderr: 'err\n' });
-  });
-
-  it('kills what outlives its timeout', async () => {
-    const result = await runProgram('sh', ['-c', 'sleep 10 & wait'], { timeoutMs: 100 });
-    expect(result.code).toBeUndefined();
-  });
-
-  it('rejects a program that cannot start', async () => {
-    await expect(runProgram('/nonexistent/x', [])).rejects.toThrow(/cannot run/);
-  });
-});
-
-describe('runChecked', () => {
-  it('resolves with stdout, or throws naming the command and its error output', async () => {
-    expect(await runChecked('echo', ['ok'])).toBe('ok\n');
-    await expect(runChecked('sh', ['-c', 'echo bad >&2; exit 2'])).rejects.toThrow(ProgramError);
-    await expect(runChecked('sh', ['-c', 'echo bad >&2; exit 2'])).rejects.toThrow('sh -c echo bad >&2; exit 2 exited with code 2: bad');
-  });
-});
+import { readUntil, startBackground } from '../../../cli/zonectl/process.js';
 
 describe('startBackground', () => {
   it('stops the whole process group', async () => {

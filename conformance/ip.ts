@@ -1,5 +1,6 @@
 // What the cases look at and break inside namespaces, through iproute2's JSON output:
 // links, their MAC and addresses; and the damage CHECK is expected to notice.
+import { canonicalAddress, stripPrefix } from '../lib/ip/index.js';
 import { nsRunOk, type Namespace } from './netns.js';
 
 export interface LinkInfo {
@@ -40,9 +41,10 @@ export async function link(ns: Namespace, name: string): Promise<LinkInfo | unde
   return (await links(ns)).find((l) => l.name === name);
 }
 
-/** The address without its prefix length, lower case (so IPv6 compares as text). */
+/** The address without its prefix length, canonical (so IPv6 compares as text). */
 export function bareAddress(cidr: string): string {
-  return cidr.split('/')[0]?.toLowerCase() ?? '';
+  const text = stripPrefix(cidr);
+  return canonicalAddress(text) ?? text.toLowerCase();
 }
 
 /** Whether `cidr` (or a bare address) is configured on the link; with a prefix, the prefix must match too. */

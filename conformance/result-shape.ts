@@ -2,8 +2,7 @@
 // 0.3.x/0.4.0 shape with `ips[].version`). lib/cni/result.ts reads results leniently, as a
 // runtime must; this module says everything that is off. Also a version-independent
 // signature of a result, to compare what one plugin set answers at different versions.
-import { isIP } from 'node:net';
-import { isCidr } from '../lib/cni/result.js';
+import { familyOf, isCidr, parseAddress } from '../lib/ip/index.js';
 import { isLegacyResultVersion } from '../lib/cni/version.js';
 
 type Json = Record<string, unknown>;
@@ -18,9 +17,10 @@ function isUint(v: unknown): boolean {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0;
 }
 
-function familyOf(cidr: string): '4' | '6' | undefined {
-  const family = isIP(cidr.split('/')[0] ?? '');
-  return family === 4 ? '4' : family === 6 ? '6' : undefined;
+/** `ips[].version` for an address in CIDR notation. */
+function versionOf(cidr: string): '4' | '6' | undefined {
+  const family = familyOf(cidr);
+  return family === undefined ? undefined : `${family}`;
 }
 
 function checkArrayOf(value: unknown, where: string, problems: string[], each: (item: Json, where: string) => void): void {
@@ -41,7 +41,7 @@ function checkOptional(item: Json, key: string, where: string, ok: (v: unknown) 
 
 const isString = (v: unknown) => typeof v === 'string';
 const isStringArray = (v: unknown) => Array.isArray(v) && v.every(isString);
-const isAddress = (v: unknown) => typeof v === 'string' && isIP(v) !== 0;
+const isAddress = (v: unknown) => typeof v === 'string' && parseAddress(v) !== undefined;
 
 function checkInterfaces(result: Json, problems: string[]): void {
   checkArrayOf(result.interfaces, 'interfaces', problems, (item, where) => {
@@ -64,15 +64,15 @@ function checkIps(result: Json, version: string, problems: string[]): void {
       return;
     }
     checkOptional(item, 'gateway', where, isAddress, 'an IP address', problems);
-    if (item.gateway !== undefined && isAddress(item.gateway) && isIP(item.gateway as string) !== isIP(address.split('/')[0] ?? '')) {
+    if (item.gateway !== undefined && isAddress(item.gateway) && familyOf(item.gateway as string) !== familyOf(address)) {
       problems.push(`${where}.gateway ${String(item.gateway)} is not of the family of ${address}`);
     }
     if (item.interface !== undefined) {
       if (!isUint(item.interface)) problems.push(`${where}.interface is not an unsigned integer`);
       else if ((item.interface as number) >= interfaceCount) problems.push(`${where}.interface ${String(item.interface)} is out of range (${interfaceCount} interfaces)`);
     }
-    if (legacy && item.version !== familyOf(address)) {
-      problems.push(`${where}.version must be "${familyOf(address)}" in a ${version} result, found ${JSON.stringify(item.version)}`);
+    if (legacy && item.version !== versionOf(address)) {
+      problems.push(`${where}.version must be "${versionOf(address)}" in a ${version} result, found ${JSON.stringify(item.version)}`);
     }
   });
 }

@@ -4,7 +4,7 @@
 // of the network (tagged with their owner), and IPAM allocations.
 import { asCniError } from '../../lib/cni/errors.js';
 import type { Attachment } from '../../lib/cni/types.js';
-import { formatAddress } from '../../lib/ipam/address.js';
+import { formatAddress } from '../../lib/ip/index.js';
 import { DEFAULT_DATA_DIR, readAllocations, storeDir } from '../../lib/ipam/store.js';
 import type { RuntimePaths } from '../../lib/nspawn/runtime-paths.js';
 import { Rtnl } from '../../lib/rtnl/client.js';

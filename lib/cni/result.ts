@@ -1,9 +1,9 @@
 // Results on the wire, in every supported version, converted both ways like libcni:
 // 0.3.x/0.4.0 carry `ips[].version`; 1.1.0 adds route mtu/advmss/priority/table/scope and
 // interface mtu/socketPath/pciID, which older versions cannot express and so drop.
-import { CniError, ErrorCode } from './errors.js';
 import * as z from 'zod/mini';
-import { parseAddress } from '../ipam/address.js';
+import { familyOf, isCidr, parseAddress } from '../ip/index.js';
+import { CniError, ErrorCode } from './errors.js';
 import { parseOrThrow } from './schema.js';
 import type { Interface, IPConfig, Result, Route } from './types.js';
 import { compareVersions, isLegacyResultVersion, isSupportedVersion, SUPPORTED_VERSIONS } from './version.js';
@@ -11,15 +11,6 @@ import { compareVersions, isLegacyResultVersion, isSupportedVersion, SUPPORTED_V
 const cidr = z.string().check(z.refine(isCidr, 'expected an address in CIDR notation'));
 const ip = z.string().check(z.refine((s) => parseAddress(s) !== undefined, 'expected an IP address'));
 const uint = z.number().check(z.int(), z.nonnegative());
-
-export function isCidr(value: string): boolean {
-  const slash = value.indexOf('/');
-  if (slash < 0) return false;
-  const family = parseAddress(value.slice(0, slash))?.family;
-  const prefixText = value.slice(slash + 1);
-  if (!family || !/^\d{1,3}$/.test(prefixText)) return false;
-  return Number(prefixText) <= (family === 4 ? 32 : 128);
-}
 
 const wireInterface = z.looseObject({
   name: z.string(),
@@ -67,8 +58,9 @@ function compact<T extends object>(o: T): T {
   return o;
 }
 
-function familyOf(address: string): '4' | '6' {
-  return parseAddress(address.slice(0, address.indexOf('/')))?.family === 6 ? '6' : '4';
+/** `ips[].version` of a 0.3.x/0.4.0 result. */
+function versionOf(address: string): '4' | '6' {
+  return familyOf(address) === 6 ? '6' : '4';
 }
 
 /**
@@ -93,7 +85,7 @@ export function parseResult(value: unknown, fallbackVersion?: string): Result {
   if (wire.interfaces) result.interfaces = wire.interfaces.map(toInterface);
   if (wire.ips) {
     result.ips = wire.ips.map((w, i) => {
-      if (w.version && w.version !== familyOf(w.address)) {
+      if (w.version && w.version !== versionOf(w.address)) {
         throw new CniError(ErrorCode.DecodingFailure, `ips[${i}]: version ${w.version} does not match address ${w.address}`);
       }
       if (w.interface !== undefined && w.interface >= interfaceCount) {
@@ -157,7 +149,7 @@ export function convertResult(result: Result, version: string): Record<string, u
   if (result.ips) {
     out.ips = result.ips.map((i) =>
       compact({
-        version: legacy ? familyOf(i.address) : undefined,
+        version: legacy ? versionOf(i.address) : undefined,
         interface: i.interface,
         address: i.address,
         gateway: i.gateway,

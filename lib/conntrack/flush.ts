@@ -9,13 +9,13 @@
 // kernel (5.8+), and its port too when there are only a few ports to look at, so a host busy
 // with other flows does not send them all over.
 
-import { type Address, type Family, sameAddress } from '../ipam/address.js';
+import { type Address, type IpFamily, sameAddress } from '../ip/index.js';
 import { isGone } from './errors.js';
 import { type ConntrackEntry, decodeEntry, deleteRequest, type DumpSelection, dumpRequest } from './messages.js';
 import { type CtSocket, openConntrackSocket } from './socket.js';
 
 export interface FlowDestination {
-  family: Family;
+  family: IpFamily;
   /** IPPROTO_* (messages.ts). */
   protocol: number;
   port: number;
@@ -33,17 +33,17 @@ export interface FlushOptions {
 /** Up to this many ports of one family and protocol are dumped port by port. */
 const PORT_DUMP_LIMIT = 16;
 
-function groupKey(d: { family: Family; protocol: number }): string {
+function groupKey(d: { family: IpFamily; protocol: number }): string {
   return `${d.family}/${d.protocol}`;
 }
 
-function destinationKey(family: Family, protocol: number, port: number): string {
+function destinationKey(family: IpFamily, protocol: number, port: number): string {
   return `${family}/${protocol}/${port}`;
 }
 
 /** The dumps that cover `destinations`: one per port where there are few, else one per family and protocol. */
 function selections(destinations: readonly FlowDestination[]): DumpSelection[] {
-  const ports = new Map<string, { family: Family; protocol: number; ports: Set<number> }>();
+  const ports = new Map<string, { family: IpFamily; protocol: number; ports: Set<number> }>();
   for (const d of destinations) {
     const group = ports.get(groupKey(d)) ?? { family: d.family, protocol: d.protocol, ports: new Set<number>() };
     group.ports.add(d.port);

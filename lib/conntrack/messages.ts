@@ -5,7 +5,7 @@
 // Attribute payloads inside a tuple are in network byte order; netlink's own integers
 // (the filter flags) are in host order.
 
-import type { Address, Family } from '../ipam/address.js';
+import { type Address, addressFromBytes, afOf, familyOfAf, type IpFamily } from '../ip/index.js';
 import { attribute, decodeAttributes, findAttribute, type RawAttribute, u8Attribute, u32Attribute } from '../rtnl/attributes.js';
 import { NLM_F_DUMP, type RtMessage, type RtRequest } from '../rtnl/netlink.js';
 
@@ -34,20 +34,13 @@ export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_SCTP = 132;
 
-const AF_INET = 2;
-const AF_INET6 = 10;
-
-function addressFamily(family: Family): number {
-  return family === 4 ? AF_INET : AF_INET6;
-}
-
 function messageType(message: number): number {
   return (NFNL_SUBSYS_CTNETLINK << 8) | message;
 }
 
 /** struct nfgenmsg: family, version, resource id (unused by ctnetlink). */
-function nfgenmsg(family: Family): Buffer {
-  return Buffer.from([addressFamily(family), NFNETLINK_V0, 0, 0]);
+function nfgenmsg(family: IpFamily): Buffer {
+  return Buffer.from([afOf(family), NFNETLINK_V0, 0, 0]);
 }
 
 function nested(type: number, children: readonly Buffer[]): Buffer {
@@ -61,7 +54,7 @@ function be16Attribute(type: number, value: number): Buffer {
 }
 
 export interface DumpSelection {
-  family: Family;
+  family: IpFamily;
   protocol: number;
   /** Only entries whose original direction goes to this port. */
   destinationPort?: number;
@@ -88,7 +81,7 @@ export function dumpRequest(selection: DumpSelection): RtRequest {
 
 /** Where an entry's flow was first sent, and what names the entry for its deletion. */
 export interface ConntrackEntry {
-  family: Family;
+  family: IpFamily;
   protocol: number;
   /** The original direction's destination address and port. */
   destination: Address;
@@ -97,13 +90,10 @@ export interface ConntrackEntry {
   identity: Buffer;
 }
 
-function bigintOf(bytes: Buffer): bigint {
-  return bytes.length === 0 ? 0n : BigInt(`0x${bytes.toString('hex')}`);
-}
-
-function destinationOf(family: Family, ip: RawAttribute[]): Address | undefined {
+function destinationOf(family: IpFamily, ip: RawAttribute[]): Address | undefined {
   const bytes = findAttribute(ip, family === 4 ? CTA_IP_V4_DST : CTA_IP_V6_DST);
-  return bytes?.length === (family === 4 ? 4 : 16) ? { family, value: bigintOf(bytes) } : undefined;
+  const address = bytes && addressFromBytes(bytes);
+  return address?.family === family ? address : undefined;
 }
 
 function rawAttribute(type: number, data: Buffer | undefined): Buffer[] {
@@ -113,7 +103,7 @@ function rawAttribute(type: number, data: Buffer | undefined): Buffer[] {
 /** An entry of a dump (IPCTNL_MSG_CT_NEW); undefined for other messages and entries without ports. */
 export function decodeEntry(message: RtMessage): ConntrackEntry | undefined {
   if (message.type !== messageType(IPCTNL_MSG_CT_NEW) || message.body.length < 4) return undefined;
-  const family: Family | undefined = message.body[0] === AF_INET ? 4 : message.body[0] === AF_INET6 ? 6 : undefined;
+  const family = familyOfAf(message.body[0]);
   if (family === undefined) return undefined;
   const attributes = decodeAttributes(message.body.subarray(4));
   const tuple = findAttribute(attributes, CTA_TUPLE_ORIG);

@@ -4,7 +4,7 @@
 // full range costs one pass over a set of numbers, and a full one is known without a pass.
 import { CniError } from '../cni/errors.js';
 import type { Attachment, IPConfig } from '../cni/types.js';
-import { type Address, formatAddress, offset, sameAddress } from './address.js';
+import { type Address, formatAddress, offset, sameAddress } from '../ip/index.js';
 import { IpamErrorCode } from './errors.js';
 import { allocatableCount, formatRangeSet, isAllocatable, rangeContains, rangeFor, type RangeSet } from './range.js';
 import { type Allocation, allocationsOf, readLastReserved, reserve } from './store.js';

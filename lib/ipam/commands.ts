@@ -7,7 +7,7 @@ import { CniError, ErrorCode, isCniError } from '../cni/errors.js';
 import type { Attachment, IPConfig, Result } from '../cni/types.js';
 import { CURRENT_VERSION } from '../cni/version.js';
 import { withFileLock } from '../libc/lock.js';
-import { type Address, formatAddress, parseCidr, sameAddress } from './address.js';
+import { type Address, formatAddress, parseCidr, sameAddress } from '../ip/index.js';
 import { allocate, ipConfigFor } from './allocator.js';
 import { type IpamConfig, type IpamStoreConfig, loadIpamConfig, loadStoreConfig } from './config.js';
 import { readResolvConf } from './dns.js';

@@ -9,7 +9,7 @@ import { CniError, ErrorCode } from '../cni/errors.js';
 import { configPathProblem } from '../cni/paths.js';
 import { parseOrThrow } from '../cni/schema.js';
 import type { Route } from '../cni/types.js';
-import { type Address, formatAddress, parseAddress, parseAddressOrCidr, parseCidr, sameAddress } from './address.js';
+import { type Address, formatAddress, parseAddress, parseAddressOrCidr, parseCidr, sameAddress } from '../ip/index.js';
 import { invalidConfig } from './errors.js';
 import { checkRangeSetsDisjoint, parseRangeSet, rangeFor, type RangeConfig, type RangeSet } from './range.js';
 import { DEFAULT_DATA_DIR, storeDir } from './store.js';

@@ -16,7 +16,7 @@ import {
   sameAddress,
   type Subnet,
   subnetContains,
-} from './address.js';
+} from '../ip/index.js';
 import { invalidConfig } from './errors.js';
 
 /** A range as written in the config (empty strings count as absent, as in host-local). */

@@ -13,7 +13,7 @@
 import { accessSync, linkSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Attachment } from '../cni/types.js';
-import { type Address, formatAddress, parseAddress } from './address.js';
+import { type Address, formatAddress, parseAddress } from '../ip/index.js';
 import { collectStaleTemps, createFile, removeQuietly, replaceFile, syncDirectory } from '../files/durable.js';
 import { storeFailure } from './errors.js';
 

@@ -17,7 +17,7 @@
 //   is left alone.
 
 import { CniError, ErrorCode } from '../cni/errors.js';
-import { type Address, familyBits, formatAddress, formatSubnet, lastAddressOf, networkOf, parseCidr } from '../ipam/address.js';
+import { type Address, familyBits, formatAddress, formatCidr, formatSubnet, isV4Mapped, lastAddressOf, parseCidr, subnetOf } from '../ip/index.js';
 import { renderUnitFile, section, type UnitFile, type UnitSection } from './unit-file.js';
 
 export const bridgePrefix = 'vz-';
@@ -127,7 +127,7 @@ export function zoneUnits(network: ZoneNetwork): { netdev: UnitFile; network: Un
     ),
     ...gateways.map(addressSection),
     ...(network.dhcpPool ? [section('DHCPServer', ['PoolOffset', network.dhcpPool.offset], ['PoolSize', network.dhcpPool.size])] : []),
-    ...v6.filter((g) => g.prefix === 64).map((g) => section('IPv6Prefix', ['Prefix', subnetOf(g)])),
+    ...v6.filter((g) => g.prefix === 64).map((g) => section('IPv6Prefix', ['Prefix', formatSubnet(subnetOf(g))])),
   ];
   return { netdev, network: { comments, sections } };
 }
@@ -141,10 +141,6 @@ function masquerade(enabled: boolean, v4: boolean, v6: boolean): string {
 function addressSection(gateway: Gateway): UnitSection {
   const v6 = gateway.address.family === 6;
   return section('Address', ['Address', gateway.text], ['DuplicateAddressDetection', v6 ? 'none' : undefined]);
-}
-
-function subnetOf(gateway: Gateway): string {
-  return formatSubnet({ network: networkOf(gateway.address, gateway.prefix), prefix: gateway.prefix });
 }
 
 function checkMtu(mtu: number | undefined, ipv6: boolean): void {
@@ -170,16 +166,15 @@ function parseGateway(text: string): Gateway {
   const cidr = parseCidr(text);
   if (!cidr) throw invalid(`invalid gateway ${JSON.stringify(text)}: expected an address in CIDR notation`);
   const { address, prefix } = cidr;
-  const canonical = formatAddress(address);
-  if (address.family === 6 && canonical.includes('.')) throw invalid(`invalid gateway ${text}: IPv4-mapped IPv6 address`);
+  if (isV4Mapped(address)) throw invalid(`invalid gateway ${text}: IPv4-mapped IPv6 address`);
   const bits = familyBits(address.family);
-  const subnet = { network: networkOf(address, prefix), prefix };
+  const subnet = subnetOf(cidr);
   // Point-to-point prefixes (/31, /127) and single addresses have no network/broadcast address.
   if (prefix < bits - 1 && address.value === subnet.network.value) throw invalid(`invalid gateway ${text}: the subnet's network address`);
   if (address.family === 4 && prefix < 31 && address.value === lastAddressOf(subnet).value) {
     throw invalid(`invalid gateway ${text}: the subnet's broadcast address`);
   }
-  return { text: `${canonical}/${prefix}`, address, prefix };
+  return { text: formatCidr(cidr), address, prefix };
 }
 
 function checkDhcpPool(pool: DhcpPool, server: Gateway | undefined): void {
@@ -191,6 +186,6 @@ function checkDhcpPool(pool: DhcpPool, server: Gateway | undefined): void {
   // The last address is the broadcast address, never leased.
   const usableEnd = 2 ** (32 - server.prefix) - 1;
   if (pool.offset + pool.size > usableEnd) {
-    throw invalid(`dhcpPool {offset: ${pool.offset}, size: ${pool.size}} does not fit in ${subnetOf(server)}`);
+    throw invalid(`dhcpPool {offset: ${pool.offset}, size: ${pool.size}} does not fit in ${formatSubnet(subnetOf(server))}`);
   }
 }

@@ -5,7 +5,7 @@
 // subnet . bridge pairs to exempt), so per-packet cost does not grow with zones. A
 // zone's entries are set elements commented `zone:<zone>`: removal finds exactly them.
 import { CniError, ErrorCode } from '../cni/errors.js';
-import { formatSubnet, networkOf, parseCidr, type Family } from '../ipam/address.js';
+import { formatSubnet, type IpFamily, parseCidr, subnetOf } from '../ip/index.js';
 import type { Listing } from './listing.js';
 import type { Chain, Element, NftSet, NftObject, Rule } from './objects.js';
 import { checkComment, quoteIfname } from './tokens.js';
@@ -24,12 +24,12 @@ export const masqueradeChain = 'zone_masquerade';
 const familyNames = { 4: { suffix: 'v4', match: 'ip', type: 'ipv4_addr' }, 6: { suffix: 'v6', match: 'ip6', type: 'ipv6_addr' } } as const;
 
 /** The set of subnets to masquerade, per family. */
-export function subnetSetName(family: Family): string {
+export function subnetSetName(family: IpFamily): string {
   return `zone_masq_${familyNames[family].suffix}`;
 }
 
 /** The set of `subnet . bridge` pairs that are not masqueraded, per family. */
-export function bridgeSetName(family: Family): string {
+export function bridgeSetName(family: IpFamily): string {
   return `zone_local_${familyNames[family].suffix}`;
 }
 
@@ -41,7 +41,7 @@ export function zoneTag(zone: string): string {
   return checkComment(`zone:${zone}`);
 }
 
-const families: readonly Family[] = [4, 6];
+const families: readonly IpFamily[] = [4, 6];
 
 /** Table, sets and chain: declared on every use (`add` is idempotent for them). */
 export function masqueradeObjects(): NftObject[] {
@@ -65,7 +65,7 @@ export function masqueradeRules(): Rule[] {
 }
 
 interface ZoneSubnet {
-  family: Family;
+  family: IpFamily;
   /** As nft lists it: a single address has no `/32` (`/128`). */
   literal: string;
 }
@@ -73,9 +73,7 @@ interface ZoneSubnet {
 function zoneSubnet(text: string): ZoneSubnet {
   const cidr = parseCidr(text);
   if (cidr === undefined) throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid subnet ${JSON.stringify(text)} for masquerade`);
-  const { family } = cidr.address;
-  const literal = formatSubnet({ network: networkOf(cidr.address, cidr.prefix), prefix: cidr.prefix });
-  return { family, literal: cidr.prefix === (family === 4 ? 32 : 128) ? literal.replace(/\/\d+$/, '') : literal };
+  return { family: cidr.address.family, literal: formatSubnet(subnetOf(cidr), { bareHost: true }) };
 }
 
 /** The elements that make a zone masqueraded. */

@@ -10,7 +10,7 @@
 
 import { type FlowDestination, flushFlows } from '../conntrack/flush.js';
 import { IPPROTO_UDP } from '../conntrack/messages.js';
-import { parseAddress, type Family } from '../ipam/address.js';
+import { parseAddress, type IpFamily } from '../ip/index.js';
 import type { Element } from '../nft/objects.js';
 import { dnatMapName, FAMILIES } from './ruleset.js';
 
@@ -30,7 +30,7 @@ function destinationOf(element: Element): FlowDestination | undefined {
   const port = Number(element.key.at(-1));
   const address = map.specific ? parseAddress(element.key[1] ?? '') : undefined;
   if (!Number.isInteger(port) || (map.specific && address === undefined)) return undefined;
-  return { family: map.family as Family, protocol: IPPROTO_UDP, port, ...(address && { address }) };
+  return { family: map.family as IpFamily, protocol: IPPROTO_UDP, port, ...(address && { address }) };
 }
 
 /** Where the UDP claims among `elements` lead flows: protocol, host port and, when restricted, host address. */

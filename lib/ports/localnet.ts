@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { isNetnsError } from '../netns/errors.js';
 import { interfaceSysctl, readSysctl, writeSysctl } from '../netns/sysctl.js';
-import { parseAddress } from '../ipam/address.js';
+import { parseAddress } from '../ip/index.js';
 
 const RTF_UP = 0x1;
 const RTF_REJECT = 0x200;

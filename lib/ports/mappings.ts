@@ -6,7 +6,7 @@ import * as z from 'zod/mini';
 import type { NetConf } from '../cni/config.js';
 import { ErrorCode } from '../cni/errors.js';
 import { parseOrThrow } from '../cni/schema.js';
-import { formatAddress, parseAddress, type Family } from '../ipam/address.js';
+import { formatAddress, formatHostPort, isV4Mapped, type IpFamily, parseAddress } from '../ip/index.js';
 import { invalidMapping } from './errors.js';
 
 export const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
@@ -17,7 +17,7 @@ export interface PortMapping {
   hostPort: number;
   containerPort: number;
   /** Only this family: from hostIP (`0.0.0.0` = every IPv4 address, `::` = every IPv6 one). */
-  family?: Family;
+  family?: IpFamily;
   /** Only this host address (canonical text); undefined = every local address of `family`. */
   hostIP?: string;
 }
@@ -51,7 +51,6 @@ function checkProtocol(value: string | null | undefined, index: number): Protoco
 }
 
 const LOOPBACK_V6 = 1n;
-const V4_MAPPED = 0xffffn;
 
 /** hostIP → the family and address it restricts a mapping to. */
 function checkHostIP(value: string | null | undefined, index: number): Pick<PortMapping, 'family' | 'hostIP'> {
@@ -66,7 +65,7 @@ function checkHostIP(value: string | null | undefined, index: number): Pick<Port
       'Linux has no IPv6 counterpart of route_localnet, so a packet to ::1 never leaves the host; a DNAT rule would only turn a fast refusal into a hang. Use hostIP 127.0.0.1, or a userspace proxy for [::1].',
     );
   }
-  if (address.family === 6 && address.value >> 32n === V4_MAPPED) {
+  if (isV4Mapped(address)) {
     throw invalidMapping(`portMappings[${index}]: hostIP ${value} is an IPv4-mapped IPv6 address`, 'write it as an IPv4 address');
   }
   if (address.value === 0n) return { family: address.family };
@@ -95,5 +94,5 @@ export function requestedMappings(conf: NetConf): PortMapping[] | undefined {
 export function mappingLabel(mapping: Pick<PortMapping, 'protocol' | 'hostPort' | 'hostIP'>): string {
   const { protocol, hostPort, hostIP } = mapping;
   if (hostIP === undefined) return `${protocol}/${hostPort}`;
-  return hostIP.includes(':') ? `${protocol}/[${hostIP}]:${hostPort}` : `${protocol}/${hostIP}:${hostPort}`;
+  return `${protocol}/${formatHostPort(hostIP, hostPort)}`;
 }

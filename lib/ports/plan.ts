@@ -7,7 +7,7 @@
 //   written with `add` (idempotent), never removed (harmless once the subnet is empty).
 // Claims and marks carry the attachment's tag; DEL and GC remove exactly them.
 import type { Element } from '../nft/objects.js';
-import type { Family } from '../ipam/address.js';
+import type { IpFamily } from '../ip/index.js';
 import { invalidMapping } from './errors.js';
 import { mappingLabel, type PortMapping, type Protocol } from './mappings.js';
 import { ownerTag } from './owner.js';
@@ -34,7 +34,7 @@ function isLoopbackV4(address: string | undefined): boolean {
   return address !== undefined && address.startsWith('127.');
 }
 
-function familiesOf(mapping: PortMapping): readonly Family[] {
+function familiesOf(mapping: PortMapping): readonly IpFamily[] {
   return mapping.family === undefined ? FAMILIES : [mapping.family];
 }
 

@@ -18,7 +18,7 @@
 //
 // Each ADD declares all of it again (`add` is idempotent) and rewrites the rules (flush + add,
 // in the same transaction), so a table flushed away comes back whole with the next ADD.
-import type { Family } from '../ipam/address.js';
+import type { IpFamily } from '../ip/index.js';
 import type { Chain, NftMap, NftObject, NftSet, Rule } from '../nft/objects.js';
 import type { Transaction } from '../nft/transaction.js';
 
@@ -27,10 +27,10 @@ const familyWords = {
   6: { suffix: 'v6', match: 'ip6', addr: 'ipv6_addr', nfproto: 'ipv6' },
 } as const;
 
-export const FAMILIES: readonly Family[] = [4, 6];
+export const FAMILIES: readonly IpFamily[] = [4, 6];
 
 /** DNAT map of a family: keyed by proto . port (`specific` false) or proto . hostIP . port. */
-export function dnatMapName(family: Family, specific: boolean): string {
+export function dnatMapName(family: IpFamily, specific: boolean): string {
   return `ports_${specific ? 'addr' : 'any'}_${familyWords[family].suffix}`;
 }
 
@@ -38,12 +38,12 @@ export function dnatMapName(family: Family, specific: boolean): string {
 export const NOLOCAL_SET = 'ports_nolocal_v4';
 
 /** Addresses of containers with published ports (one owned entry per container). */
-export function targetSetName(family: Family): string {
+export function targetSetName(family: IpFamily): string {
   return `ports_targets_${familyWords[family].suffix}`;
 }
 
 /** subnet . subnet pairs: sources that must be masqueraded to reach a target of their own subnet. */
-export function hairpinSetName(family: Family): string {
+export function hairpinSetName(family: IpFamily): string {
   return `ports_hairpin_${familyWords[family].suffix}`;
 }
 

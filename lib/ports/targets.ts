@@ -2,17 +2,17 @@
 // result (on an interface inside the sandbox, or on none named), with the subnet it sits in,
 // whose other members must reach it through the host masqueraded (hairpin).
 import type { Result } from '../cni/types.js';
-import { familyBits, formatAddress, formatSubnet, networkOf, parseCidr, type Family } from '../ipam/address.js';
+import { formatAddress, formatSubnet, type IpFamily, parseCidr, subnetOf } from '../ip/index.js';
 
 export interface Target {
-  family: Family;
+  family: IpFamily;
   /** The container's address, canonical (as nft prints it). */
   address: string;
   /** Its subnet as an nft literal (`10.89.0.0/24`; a lone address without `/32`). */
   subnet: string;
 }
 
-export type Targets = Partial<Record<Family, Target>>;
+export type Targets = Partial<Record<IpFamily, Target>>;
 
 function isContainerSide(result: Result, index: number | undefined): boolean {
   return index === undefined || result.interfaces?.[index]?.sandbox !== undefined;
@@ -25,12 +25,7 @@ export function containerTargets(result: Result | undefined): Targets {
     if (cidr === undefined || !isContainerSide(result as Result, ip.interface)) continue;
     const { family } = cidr.address;
     if (targets[family] !== undefined) continue;
-    const full = cidr.prefix === familyBits(family);
-    targets[family] = {
-      family,
-      address: formatAddress(cidr.address),
-      subnet: full ? formatAddress(cidr.address) : formatSubnet({ network: networkOf(cidr.address, cidr.prefix), prefix: cidr.prefix }),
-    };
+    targets[family] = { family, address: formatAddress(cidr.address), subnet: formatSubnet(subnetOf(cidr), { bareHost: true }) };
   }
   return targets;
 }

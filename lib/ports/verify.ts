@@ -1,6 +1,7 @@
 // CHECK: every mapping the attachment asked for is in the table, keyed as asked, leading to
 // the container and carrying its tag; the fixed chains still hold their rules; localhost
 // exposure still has route_localnet. One listing; every problem is reported, not the first.
+import { formatHostPort } from '../ip/index.js';
 import type { Listing } from '../nft/listing.js';
 import type { Element } from '../nft/objects.js';
 import { TABLE_NAME } from '../nft/our-table.js';
@@ -16,7 +17,7 @@ import { containerTargets } from './targets.js';
 /** `10.89.0.5:80`, `[fd89::5]:80` */
 function targetLabel(value: readonly string[] | undefined): string {
   const [address = '?', port = '?'] = value ?? [];
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  return formatHostPort(address, port);
 }
 
 function describeElement(element: Element): string {

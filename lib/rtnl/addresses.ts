@@ -3,9 +3,9 @@
 // 10.0.0.2/24 is the address 10.0.0.2 on a /24. Requests are laid out as `ip address` lays
 // them out: struct ifaddrmsg, IFA_LOCAL, IFA_ADDRESS, IFA_BROADCAST.
 
-import { attribute, decodeAttributes, findAttribute, findU32, readU32, u32Attribute, writeU32 } from './attributes.js';
-import { invalidArgument } from './errors.js';
-import { addressFamily, formatIp, ipFamilyOf, ipv4Broadcast, parseCidr, type IpFamily } from './ip.js';
+import { type Address as IpAddress, afOf, type Cidr, familyOfAf, type IpFamily, lastAddressOf, subnetOf } from '../ip/index.js';
+import { addressAttribute, decodeAttributes, findAddress, findU32, readU32, u32Attribute, writeU32 } from './attributes.js';
+import { cidrArgument, invalidArgument } from './errors.js';
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, type RtMessage, type RtRequest } from './netlink.js';
 import type { RtSocket } from './socket.js';
 
@@ -94,20 +94,26 @@ function addressFlags(options: AddAddressOptions, family: IpFamily): number {
   return (options.noDad && family === 6 ? IFA_F_NODAD : 0) | (options.noPrefixRoute ? IFA_F_NOPREFIXROUTE : 0);
 }
 
+/** The IPv4 broadcast address of an address's subnet; none for /31 and /32, nor for IPv6. */
+function broadcastOf(cidr: Cidr): IpAddress | undefined {
+  return cidr.address.family === 4 && cidr.prefix < 31 ? lastAddressOf(subnetOf(cidr)) : undefined;
+}
+
 /** The request for one address on link `index`; a deletion carries only what identifies it. */
-function addressRequest(type: number, flags: number, index: number, cidr: string, options: AddAddressOptions = {}): RtRequest {
-  if (!Number.isInteger(index) || index <= 0) throw invalidArgument(`address ${cidr}`, `bad link index ${index}`);
-  const prefix = parseCidr(cidr);
+function addressRequest(type: number, flags: number, index: number, text: string, options: AddAddressOptions = {}): RtRequest {
+  const operation = `address ${text}`;
+  if (!Number.isInteger(index) || index <= 0) throw invalidArgument(operation, `bad link index ${index}`);
+  const cidr = cidrArgument(operation, text);
+  const { address } = cidr;
   const forDelete = type === RTM_DELADDR;
-  const ifaFlags = forDelete ? 0 : addressFlags(options, prefix.family);
-  const broadcast = forDelete || options.broadcast === false ? undefined : ipv4Broadcast(prefix);
+  const ifaFlags = forDelete ? 0 : addressFlags(options, address.family);
+  const broadcast = forDelete || options.broadcast === false ? undefined : broadcastOf(cidr);
   // Flags beyond the 8 bits of ifa_flags need IFA_FLAGS; `ip` uses it only then, and so do we.
-  const family = addressFamily(prefix.family);
-  const header = addressHeader({ family, prefixLength: prefix.prefixLength, flags: ifaFlags <= 0xff ? ifaFlags : 0, scope: 0, index });
+  const header = addressHeader({ family: afOf(address.family), prefixLength: cidr.prefix, flags: ifaFlags <= 0xff ? ifaFlags : 0, scope: 0, index });
   const attributes = [
-    attribute(IFA_LOCAL, prefix.bytes),
-    attribute(IFA_ADDRESS, prefix.bytes),
-    ...(broadcast ? [attribute(IFA_BROADCAST, broadcast)] : []),
+    addressAttribute(IFA_LOCAL, address),
+    addressAttribute(IFA_ADDRESS, address),
+    ...(broadcast ? [addressAttribute(IFA_BROADCAST, broadcast)] : []),
     ...(ifaFlags > 0xff ? [u32Attribute(IFA_FLAGS, ifaFlags)] : []),
   ];
   return { type, flags, body: Buffer.concat([header, ...attributes]) };
@@ -123,21 +129,19 @@ export function deleteAddressRequest(index: number, cidr: string): RtRequest {
 
 /** A dump of every address, or of one family's. */
 export function listAddressesRequest(family?: IpFamily): RtRequest {
-  const header = addressHeader({ family: family === undefined ? 0 : addressFamily(family), prefixLength: 0, flags: 0, scope: 0, index: 0 });
+  const header = addressHeader({ family: family === undefined ? 0 : afOf(family), prefixLength: 0, flags: 0, scope: 0, index: 0 });
   return { type: RTM_GETADDR, flags: NLM_F_DUMP, body: header };
 }
 
 /** An address message (RTM_NEWADDR) as an Address; undefined for families other than IP. */
 export function parseAddress(body: Buffer): Address | undefined {
   const header = decodeAddressHeader(body);
-  const family = ipFamilyOf(header?.family);
+  const family = familyOfAf(header?.family);
   if (header === undefined || family === undefined) return undefined;
   const attributes = decodeAttributes(body.subarray(ADDRESS_HEADER_LENGTH));
   // For point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is always our own address.
-  const bytes = findAttribute(attributes, IFA_LOCAL) ?? findAttribute(attributes, IFA_ADDRESS);
-  if (bytes === undefined) return undefined;
-  const broadcast = findAttribute(attributes, IFA_BROADCAST);
-  const address = formatIp(bytes);
+  const address = findAddress(attributes, IFA_LOCAL) ?? findAddress(attributes, IFA_ADDRESS);
+  if (address === undefined) return undefined;
   const flags = findU32(attributes, IFA_FLAGS) ?? header.flags;
   return {
     index: header.index,
@@ -146,7 +150,7 @@ export function parseAddress(body: Buffer): Address | undefined {
     prefixLength: header.prefixLength,
     cidr: `${address}/${header.prefixLength}`,
     scope: header.scope,
-    broadcast: broadcast && formatIp(broadcast),
+    broadcast: findAddress(attributes, IFA_BROADCAST),
     tentative: (flags & IFA_F_TENTATIVE) !== 0,
     dadFailed: (flags & IFA_F_DADFAILED) !== 0,
     noDad: (flags & IFA_F_NODAD) !== 0,

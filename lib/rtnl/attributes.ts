@@ -3,6 +3,8 @@
 // host byte order, with each attribute padded to 4 bytes.
 
 import { endianness } from 'node:os';
+import { type Address, addressBytes, addressFromBytes, formatAddress } from '../ip/index.js';
+import { malformedAnswer } from './errors.js';
 
 const littleEndian = endianness() === 'LE';
 const headerLength = 4;
@@ -64,6 +66,11 @@ export function u32Attribute(type: number, value: number): Buffer {
   return attribute(type, payload);
 }
 
+/** An address: its 4 or 16 bytes, network order. */
+export function addressAttribute(type: number, address: Address): Buffer {
+  return attribute(type, addressBytes(address));
+}
+
 /** A NUL-terminated string, as the kernel's NLA_STRING/NLA_NUL_STRING policies accept. */
 export function stringAttribute(type: number, value: string): Buffer {
   return attribute(type, Buffer.from(`${value}\0`, 'utf8'));
@@ -99,6 +106,15 @@ export function findString(attributes: readonly RawAttribute[], type: number): s
 export function findU32(attributes: readonly RawAttribute[], type: number): number | undefined {
   const data = findAttribute(attributes, type);
   return data !== undefined && data.length >= 4 ? readU32(data) : undefined;
+}
+
+/** The canonical text of the address attribute `type`; undefined when absent. */
+export function findAddress(attributes: readonly RawAttribute[], type: number): string | undefined {
+  const bytes = findAttribute(attributes, type);
+  if (bytes === undefined) return undefined;
+  const address = addressFromBytes(bytes);
+  if (!address) throw malformedAnswer('read an address', `an address has 4 or 16 bytes, not ${bytes.length}`);
+  return formatAddress(address);
 }
 
 export function findI32(attributes: readonly RawAttribute[], type: number): number | undefined {

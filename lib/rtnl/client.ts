@@ -7,6 +7,7 @@
 // namespace no matter where the thread is. Links can be named by index, name or a Link read
 // before; a name costs one extra lookup. Failures are RtnlErrors (see isExists/isNotFound).
 
+import type { IpFamily } from '../ip/index.js';
 import type { NetnsTarget } from '../netns/enter.js';
 import * as addresses from './addresses.js';
 import type { AddAddressOptions, Address } from './addresses.js';
@@ -14,7 +15,6 @@ import * as links from './links.js';
 import type { BridgeOptions, Link, LinkRef, VethOptions } from './links.js';
 import * as routes from './routes.js';
 import type { Route, RouteFilter, RouteSpec } from './routes.js';
-import type { IpFamily } from './ip.js';
 import { openRtSocket, type RtSocket } from './socket.js';
 
 export type RouteSpecOnLink = Omit<RouteSpec, 'dev'> & { dev?: LinkRef };

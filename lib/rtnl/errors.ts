@@ -4,6 +4,7 @@
 // become names here and nowhere else.
 
 import { CniError, ErrorCode, type ErrorCodeValue } from '../cni/errors.js';
+import { type Address, type Cidr, parseAddress, parseCidr } from '../ip/index.js';
 import { LibcError } from '../libc/index.js';
 
 const notFoundErrnos = new Set(['ENOENT', 'ENODEV', 'ESRCH', 'EADDRNOTAVAIL']);
@@ -129,4 +130,18 @@ export function notFound(operation: string, what: string): RtnlError {
 /** Bad input from the caller, rejected before anything is sent. */
 export function invalidArgument(operation: string, problem: string): RtnlError {
   return new RtnlError(operation, undefined, ErrorCode.InvalidNetworkConfig, `${operation}: ${problem}`);
+}
+
+/** `text` as an address, or an invalidArgument for `operation`. */
+export function addressArgument(operation: string, text: string): Address {
+  const address = parseAddress(text);
+  if (!address) throw invalidArgument(operation, `"${text}" is not an IP address`);
+  return address;
+}
+
+/** `text` as an address with a prefix length (host bits kept), or an invalidArgument for `operation`. */
+export function cidrArgument(operation: string, text: string): Cidr {
+  const cidr = parseCidr(text);
+  if (!cidr) throw invalidArgument(operation, `"${text}" is not an address in CIDR notation`);
+  return cidr;
 }

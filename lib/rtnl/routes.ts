@@ -3,9 +3,9 @@
 // family from the gateway, or from `family` when it has none. Requests are struct rtmsg and
 // RTA_* attributes.
 
-import { attribute, decodeAttributes, findAttribute, findU32, nestedAttribute, readU32, u32Attribute, writeU32 } from './attributes.js';
-import { invalidArgument } from './errors.js';
-import { addressFamily, formatIp, ipFamilyOf, networkOf, parseCidr, parseIp, type IpFamily, type IpPrefix } from './ip.js';
+import { type Address, afOf, familyOfAf, type IpFamily, type Subnet, subnetOf } from '../ip/index.js';
+import { addressAttribute, decodeAttributes, findAddress, findAttribute, findU32, nestedAttribute, readU32, u32Attribute, writeU32 } from './attributes.js';
+import { addressArgument, cidrArgument, invalidArgument } from './errors.js';
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, type RtMessage, type RtRequest } from './netlink.js';
 import type { RtSocket } from './socket.js';
 
@@ -139,20 +139,20 @@ export function decodeRouteHeader(body: Buffer): RouteHeader | undefined {
 
 interface Endpoints {
   family: IpFamily;
-  dst: IpPrefix | undefined;
-  gw: Buffer | undefined;
+  dst: Subnet | undefined;
+  gw: Address | undefined;
 }
 
 function endpoints(spec: RouteSpec, operation: string): Endpoints {
-  const gw = spec.gw === undefined ? undefined : parseIp(spec.gw);
-  const dst = spec.dst === 'default' ? undefined : networkOf(parseCidr(spec.dst));
-  const family = dst?.family ?? gw?.family ?? spec.family;
+  const gw = spec.gw === undefined ? undefined : addressArgument(operation, spec.gw);
+  const dst = spec.dst === 'default' ? undefined : subnetOf(cidrArgument(operation, spec.dst));
+  const family = dst?.network.family ?? gw?.family ?? spec.family;
   if (family === undefined) throw invalidArgument(operation, 'a default route needs a gateway or a family');
-  if ((dst && dst.family !== family) || (gw && gw.family !== family) || (spec.family && spec.family !== family)) {
+  if ((dst && dst.network.family !== family) || (gw && gw.family !== family) || (spec.family && spec.family !== family)) {
     throw invalidArgument(operation, 'destination, gateway and family disagree');
   }
   // `0.0.0.0/0` is the default route too: it is sent without RTA_DST, as `ip` does.
-  return { family, dst: dst && dst.prefixLength > 0 ? dst : undefined, gw: gw?.bytes };
+  return { family, dst: dst && dst.prefix > 0 ? dst : undefined, gw };
 }
 
 function metrics(spec: RouteSpec): Buffer[] {
@@ -172,12 +172,13 @@ export function describeRoute(spec: RouteSpec): string {
 /** A route request, laid out as `ip route` lays it out; for deletion scope/protocol/type match anything. */
 function routeRequest(type: number, flags: number, spec: RouteSpec): RtRequest {
   const forDelete = type === RTM_DELROUTE;
-  const { family, dst, gw } = endpoints(spec, describeRoute(spec));
+  const operation = describeRoute(spec);
+  const { family, dst, gw } = endpoints(spec, operation);
   const table = spec.table ?? RT_TABLE_MAIN;
   const scope = spec.scope ?? (gw === undefined ? 'link' : 'universe');
   const header = routeHeader({
-    family: addressFamily(family),
-    dstLength: dst?.prefixLength ?? 0,
+    family: afOf(family),
+    dstLength: dst?.prefix ?? 0,
     srcLength: 0,
     tos: 0,
     table: table < 256 ? table : RT_TABLE_UNSPEC,
@@ -188,10 +189,10 @@ function routeRequest(type: number, flags: number, spec: RouteSpec): RtRequest {
   });
   const attributes = [
     ...(table < 256 ? [] : [u32Attribute(RTA_TABLE, table)]),
-    ...(dst ? [attribute(RTA_DST, dst.bytes)] : []),
-    ...(gw ? [attribute(RTA_GATEWAY, gw)] : []),
+    ...(dst ? [addressAttribute(RTA_DST, dst.network)] : []),
+    ...(gw ? [addressAttribute(RTA_GATEWAY, gw)] : []),
     ...(spec.metric === undefined ? [] : [u32Attribute(RTA_PRIORITY, spec.metric)]),
-    ...(spec.src === undefined ? [] : [attribute(RTA_PREFSRC, parseIp(spec.src).bytes)]),
+    ...(spec.src === undefined ? [] : [addressAttribute(RTA_PREFSRC, addressArgument(operation, spec.src))]),
     ...(spec.dev === undefined ? [] : [u32Attribute(RTA_OIF, spec.dev)]),
     ...(forDelete ? [] : metrics(spec)),
   ];
@@ -209,7 +210,7 @@ export function deleteRouteRequest(spec: RouteSpec): RtRequest {
 /** A dump of every table's routes, or of one family's. */
 export function listRoutesRequest(family?: IpFamily): RtRequest {
   const anything = { dstLength: 0, srcLength: 0, tos: 0, table: 0, protocol: 0, scope: 0, type: 0, flags: 0 };
-  const header = routeHeader({ ...anything, family: family === undefined ? 0 : addressFamily(family) });
+  const header = routeHeader({ ...anything, family: family === undefined ? 0 : afOf(family) });
   return { type: RTM_GETROUTE, flags: NLM_F_DUMP, body: header };
 }
 
@@ -225,24 +226,21 @@ function routeMtu(metricsData: Buffer | undefined): number | undefined {
 /** A route message (RTM_NEWROUTE) as a Route; undefined for families other than IP. */
 export function parseRoute(body: Buffer): Route | undefined {
   const header = decodeRouteHeader(body);
-  const family = ipFamilyOf(header?.family);
+  const family = familyOfAf(header?.family);
   if (header === undefined || family === undefined) return undefined;
   const attributes = decodeAttributes(body.subarray(ROUTE_HEADER_LENGTH));
-  const dstBytes = findAttribute(attributes, RTA_DST);
-  const gateway = findAttribute(attributes, RTA_GATEWAY);
-  const prefsrc = findAttribute(attributes, RTA_PREFSRC);
-  const dst = dstBytes ? formatIp(dstBytes) : family === 4 ? '0.0.0.0' : '::';
+  const dst = findAddress(attributes, RTA_DST) ?? (family === 4 ? '0.0.0.0' : '::');
   return {
     family,
     dst: `${dst}/${header.dstLength}`,
-    gw: gateway && formatIp(gateway),
+    gw: findAddress(attributes, RTA_GATEWAY),
     dev: findU32(attributes, RTA_OIF),
     table: findU32(attributes, RTA_TABLE) ?? header.table,
     metric: findU32(attributes, RTA_PRIORITY),
     scope: scopeName(header.scope),
     protocol: protocolNames[header.protocol] ?? header.protocol,
     type: typeNames[header.type] ?? header.type,
-    src: prefsrc && formatIp(prefsrc),
+    src: findAddress(attributes, RTA_PREFSRC),
     mtu: routeMtu(findAttribute(attributes, RTA_METRICS)),
   };
 }

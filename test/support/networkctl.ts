@@ -1,7 +1,7 @@
 // What systemd-networkd itself says in a networkd sandbox: `networkctl --json=short` views of
 // links and their addresses, and the complaints its log holds about a file.
 
-import { formatAddress } from '../../lib/ipam/address.js';
+import { formatAddress } from '../../lib/ip/index.js';
 import type { NetworkdSandbox } from './networkd-sandbox.js';
 
 export interface NetworkctlAddress {

@@ -1,4 +1,5 @@
 // zonectl ports: what is published where.
+import { formatHostPort } from '../../../lib/ip/index.js';
 import type { Command } from '../command.js';
 import { runtimeOptions, runtimePathsFrom } from '../runtime-options.js';
 import { collectPorts, type PublishedPort } from '../status/ports.js';
@@ -6,11 +7,11 @@ import { renderTable } from '../table.js';
 
 function hostSide(p: PublishedPort): string {
   if (!p.hostIP) return `*:${p.hostPort} (every address, 127.0.0.1 too)`;
-  return p.hostIP.includes(':') ? `[${p.hostIP}]:${p.hostPort}` : `${p.hostIP}:${p.hostPort}`;
+  return formatHostPort(p.hostIP, p.hostPort);
 }
 
 function containerSide(p: PublishedPort): string {
-  const targets = p.containerAddresses.map((a) => (a.includes(':') ? `[${a}]:${p.containerPort}` : `${a}:${p.containerPort}`));
+  const targets = p.containerAddresses.map((a) => formatHostPort(a, p.containerPort));
   return targets.join('\n') || `?:${p.containerPort}`;
 }
 

@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Result } from '../../../lib/cni/types.js';
+import { familyOf, stripPrefix } from '../../../lib/ip/index.js';
 import { removeZoneFiles } from '../../../lib/networkd/files.js';
 import { reloadNetworkd } from '../../../lib/networkd/networkd.js';
 import { machineDown } from '../../../lib/nspawn/down.js';
@@ -62,12 +63,8 @@ interface Findings {
 
 const DONE_MARKER = '--- done ---';
 
-function hostPart(cidr: string): string {
-  return cidr.split('/')[0] ?? cidr;
-}
-
 function ipv4Of(state: MachineState): string {
-  const v4 = state.addresses.map(hostPart).find((a) => !a.includes(':'));
+  const v4 = state.addresses.map(stripPrefix).find((a) => familyOf(a) === 4);
   if (!v4) throw new Error(`${state.machine.name} got no IPv4 address`);
   return v4;
 }

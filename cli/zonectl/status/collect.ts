@@ -4,7 +4,7 @@
 import { asCniError } from '../../../lib/cni/errors.js';
 import type { NetConf } from '../../../lib/cni/config.js';
 import type { Result } from '../../../lib/cni/types.js';
-import { formatAddress, networkOf, offset, parseCidr } from '../../../lib/ipam/address.js';
+import { formatAddress, networkOf, offset, parseCidr } from '../../../lib/ip/index.js';
 import { detectNetworkd, type Detection } from '../../../lib/networkd/networkd.js';
 import { readLinkState } from '../../../lib/networkd/link-state.js';
 import { portMappingsOf } from '../../../lib/nspawn/port-spec.js';

@@ -1,6 +1,7 @@
 // The published ports of every cached attachment: the `portMappings` each ADD was given, with
 // the container address the host port leads to. Read from the result cache alone.
 import type { Result } from '../../../lib/cni/types.js';
+import { familyOf, stripPrefix } from '../../../lib/ip/index.js';
 import { portMappingsOf, type PortMapping } from '../../../lib/nspawn/port-spec.js';
 import { listCacheEntries } from '../../../lib/runtime/cache.js';
 import type { CacheEntry } from '../../../lib/runtime/cache-format.js';
@@ -13,17 +14,13 @@ export interface PublishedPort extends PortMapping {
   containerAddresses: string[];
 }
 
-function hostPart(cidr: string): string {
-  return cidr.split('/')[0] ?? cidr;
-}
-
 function containerAddresses(entry: CacheEntry, mapping: PortMapping): string[] {
   const result = entry.result as Result | undefined;
   const index = result?.interfaces?.findIndex((i) => i.name === entry.ifname && (i.sandbox ?? '') !== '') ?? -1;
-  const ips = (result?.ips ?? []).filter((ip) => index < 0 || ip.interface === undefined || ip.interface === index).map((ip) => hostPart(ip.address));
+  const ips = (result?.ips ?? []).filter((ip) => index < 0 || ip.interface === undefined || ip.interface === index).map((ip) => stripPrefix(ip.address));
   if (!mapping.hostIP) return ips;
-  const v6 = mapping.hostIP.includes(':');
-  return ips.filter((ip) => ip.includes(':') === v6);
+  const family = familyOf(mapping.hostIP);
+  return ips.filter((ip) => familyOf(ip) === family);
 }
 
 export async function collectPorts(cacheDir: string, network?: string): Promise<PublishedPort[]> {

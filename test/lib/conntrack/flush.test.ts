@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConntrackError } from '../../../lib/conntrack/errors.js';
 import { type FlowDestination, flushFlows, listFlows } from '../../../lib/conntrack/flush.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../../lib/conntrack/messages.js';
-import { parseAddress } from '../../../lib/ipam/address.js';
+import { parseAddress } from '../../../lib/ip/index.js';
 import { FakeConntrack, type FakeFlow } from './fake-kernel.js';
 
 const flow = (id: number, destination: string, destinationPort: number, extra: Partial<FakeFlow> = {}): FakeFlow => ({

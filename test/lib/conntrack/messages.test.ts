@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEntry, deleteRequest, dumpRequest, IPPROTO_UDP } from '../../../lib/conntrack/messages.js';
-import { parseAddress } from '../../../lib/ipam/address.js';
+import { parseAddress } from '../../../lib/ip/index.js';
 import { decodeAttributes, findAttribute } from '../../../lib/rtnl/attributes.js';
 import { NLM_F_DUMP } from '../../../lib/rtnl/netlink.js';
 import { entryMessage } from './fake-kernel.js';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatAddress, parseAddress } from '../../../lib/ipam/address.js';
+import { formatAddress, parseAddress } from '../../../lib/ip/index.js';
 import { allocate, ipConfigFor, roundRobin } from '../../../lib/ipam/allocator.js';
 import { type RangeConfig, parseRangeSet } from '../../../lib/ipam/range.js';
 import { ensureStoreDir, readAllocations, reserve, storeDir } from '../../../lib/ipam/store.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCniArgs } from '../../../lib/cni/args.js';
 import { parseNetConf } from '../../../lib/cni/config.js';
-import { formatAddress } from '../../../lib/ipam/address.js';
+import { formatAddress } from '../../../lib/ip/index.js';
 import { IPAM_ARGS } from '../../../lib/ipam/args.js';
 import { gatewayAddresses, loadIpamConfig, loadStoreConfig } from '../../../lib/ipam/config.js';
 import { formatRangeSet } from '../../../lib/ipam/range.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAddress, parseAddress } from '../../../lib/ipam/address.js';
+import { formatAddress, parseAddress } from '../../../lib/ip/index.js';
 import {
   allocatableCount,
   checkRangeSetsDisjoint,

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatAddress, parseAddress } from '../../../lib/ipam/address.js';
+import { formatAddress, parseAddress } from '../../../lib/ip/index.js';
 import {
   allocationKey,
   allocationsOf,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FlowDestination } from '../../../lib/conntrack/flush.js';
 import { IPPROTO_UDP } from '../../../lib/conntrack/messages.js';
-import { parseAddress } from '../../../lib/ipam/address.js';
+import { parseAddress } from '../../../lib/ip/index.js';
 import type { Element } from '../../../lib/nft/objects.js';
 import { forgetUdpFlows, udpDestinations } from '../../../lib/ports/flows.js';
 

@@ -10,9 +10,8 @@ import {
   parseAddress,
   RTM_NEWADDR,
 } from '../../../lib/rtnl/addresses.js';
-import { attribute, decodeAttributes, findAttribute, findU32, u32Attribute } from '../../../lib/rtnl/attributes.js';
-import { isExists, isNotFound } from '../../../lib/rtnl/errors.js';
-import { formatIp } from '../../../lib/rtnl/ip.js';
+import { attribute, decodeAttributes, findAddress, findAttribute, findU32, u32Attribute } from '../../../lib/rtnl/attributes.js';
+import { isExists, isNotFound, isRtnlError } from '../../../lib/rtnl/errors.js';
 import { encodeRequest, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE } from '../../../lib/rtnl/netlink.js';
 import { addressMessage, EADDRNOTAVAIL, EEXIST, fakeSocket, kernelRejects } from './fake-socket.js';
 import { le, sentByIp } from './ip-captures.js';
@@ -27,7 +26,7 @@ function decodeAddress(body: Buffer) {
   return { header: decodeAddressHeader(body)!, attributes: decodeAttributes(body.subarray(8)) };
 }
 
-const ipIn = (attributes: ReturnType<typeof decodeAttributes>, type: number) => formatIp(findAttribute(attributes, type)!);
+const ipIn = (attributes: ReturnType<typeof decodeAttributes>, type: number) => findAddress(attributes, type);
 
 describe('address requests', () => {
   it.runIf(le)('are byte for byte what `ip address add/del` sends', () => {
@@ -43,6 +42,8 @@ describe('address requests', () => {
     expect(header).toEqual({ family: 2, prefixLength: 24, flags: 0, scope: 0, index: 4 });
     expect(attributes.map((a) => a.type)).toEqual([IFA_LOCAL, IFA_ADDRESS, IFA_BROADCAST]);
     expect(ipIn(attributes, IFA_BROADCAST)).toBe('10.89.0.255');
+    expect(ipIn(decodeAddress(addAddressRequest(4, '172.16.5.9/12').body).attributes, IFA_BROADCAST)).toBe('172.31.255.255');
+    expect(ipIn(decodeAddress(addAddressRequest(4, '10.0.0.1/0').body).attributes, IFA_BROADCAST)).toBe('255.255.255.255');
   });
 
   it('leave the broadcast out when asked, and for /31', () => {
@@ -73,6 +74,15 @@ describe('address requests', () => {
   it('reject bad input before sending', () => {
     expect(() => addAddressRequest(0, '10.0.0.1/8')).toThrow(/bad link index/);
     expect(() => addAddressRequest(4, '10.0.0.1')).toThrow(/CIDR/);
+    for (const bad of ['10.0.0.1/33', 'fd89::1/129', 'fe80::1%eth0/64', '10.0.0/8', '1::2::3/64']) {
+      let error: unknown;
+      try {
+        addAddressRequest(4, bad);
+      } catch (e) {
+        error = e;
+      }
+      expect(isRtnlError(error), bad).toBe(true);
+    }
   });
 });
 

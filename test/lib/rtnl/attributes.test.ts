@@ -1,10 +1,13 @@
 import { endianness } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { parseAddress } from '../../../lib/ip/index.js';
 import {
+  addressAttribute,
   attribute,
   decodeAttributes,
   decodeInterfaceInfoHeader,
   decodeString,
+  findAddress,
   findAttribute,
   findI32,
   findString,
@@ -80,6 +83,17 @@ describe('typed lookups', () => {
     expect(findI32(attrs, 37)).toBe(-1);
     expect(findU32(attrs, 9)).toBeUndefined();
     expect([findString(attrs, 1), findU32(attrs, 1), findI32(attrs, 1)]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('write addresses as their network-order bytes and read them back as canonical text', () => {
+    const addresses = decodeAttributes(
+      Buffer.concat([addressAttribute(1, parseAddress('10.89.0.1')!), addressAttribute(2, parseAddress('FD89:0::1')!), attribute(3, Buffer.alloc(5))]),
+    );
+    expect(findAttribute(addresses, 1)).toEqual(Buffer.from([10, 89, 0, 1]));
+    expect(findAddress(addresses, 1)).toBe('10.89.0.1');
+    expect(findAddress(addresses, 2)).toBe('fd89::1');
+    expect(findAddress(addresses, 4)).toBeUndefined();
+    expect(() => findAddress(addresses, 3)).toThrow(/4 or 16 bytes/);
   });
 });
 

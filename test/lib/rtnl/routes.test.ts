@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { attribute, decodeAttributes, findAttribute, findU32, nestedAttribute, u32Attribute } from '../../../lib/rtnl/attributes.js';
+import { attribute, decodeAttributes, findAddress, findAttribute, findU32, nestedAttribute, u32Attribute } from '../../../lib/rtnl/attributes.js';
 import { isExists, isNotFound } from '../../../lib/rtnl/errors.js';
-import { formatIp } from '../../../lib/rtnl/ip.js';
 import { encodeRequest, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE } from '../../../lib/rtnl/netlink.js';
 import {
   addRoute,
@@ -32,7 +31,7 @@ function decodeRoute(body: Buffer) {
   return { header: decodeRouteHeader(body)!, attributes: decodeAttributes(body.subarray(12)) };
 }
 
-const ipIn = (attributes: ReturnType<typeof decodeAttributes>, type: number) => formatIp(findAttribute(attributes, type)!);
+const ipIn = (attributes: ReturnType<typeof decodeAttributes>, type: number) => findAddress(attributes, type);
 
 describe('route requests', () => {
   it.runIf(le)('are byte for byte what `ip route add/del` sends', () => {

@@ -2,7 +2,7 @@
 // addresses and routes, host end on the zone's bridge — and IPAM agrees.
 import type { Request } from '../cni/dispatch.js';
 import type { Result } from '../cni/types.js';
-import { formatSubnet, networkOf, parseCidr } from '../ipam/address.js';
+import { canonicalAddress, formatSubnet, parseCidr, subnetOf } from '../ip/index.js';
 import { loadZoneConfig, type ZoneConfig } from './config.js';
 import { checkFailed } from './errors.js';
 import { hostVethName } from './names.js';
@@ -58,22 +58,23 @@ async function checkContainerSide(ns: ContainerNamespace, ifname: string, prev: 
   }
 }
 
-function canonical(cidr: string): string {
+/** `10.89.0.0/24` for `10.89.0.7/24`: routes compare by their prefix. */
+function canonicalPrefix(cidr: string): string {
   const parsed = parseCidr(cidr);
-  return parsed ? formatSubnet({ network: networkOf(parsed.address, parsed.prefix), prefix: parsed.prefix }) : cidr;
+  return parsed ? formatSubnet(subnetOf(parsed)) : cidr;
 }
 
 /** `fd89:0::5/64` and `fd89::5/64` are one address. */
 function canonicalHost(cidr: string): string {
-  const [ip, prefix] = cidr.split('/');
-  return `${canonicalAddress(ip)}/${prefix}`;
+  const [ip = '', prefix] = cidr.split('/');
+  return `${canonicalAddress(ip) ?? ip}/${prefix}`;
 }
 
-function canonicalAddress(ip: string | undefined): string | undefined {
-  return ip === undefined ? undefined : canonical(`${ip}/${ip.includes(':') ? 128 : 32}`);
+function sameGateway(have: string | undefined, want: string): boolean {
+  return have !== undefined && (canonicalAddress(have) ?? have) === (canonicalAddress(want) ?? want);
 }
 
 function sameRoute(have: { dst: string; gw?: string | undefined }, want: { dst: string; gw?: string }): boolean {
-  if (canonical(have.dst) !== canonical(want.dst)) return false;
-  return want.gw === undefined || canonicalAddress(have.gw) === canonicalAddress(want.gw);
+  if (canonicalPrefix(have.dst) !== canonicalPrefix(want.dst)) return false;
+  return want.gw === undefined || sameGateway(have.gw, want.gw);
 }

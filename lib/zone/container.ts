@@ -1,6 +1,7 @@
 // The container's side of an attachment, inside its network namespace: IPv6 settings before
 // the link comes up, addresses, link and lo up, routes.
 import type { IPConfig, Route } from '../cni/types.js';
+import { familyOf, stripPrefix } from '../ip/index.js';
 import { interfaceSysctl, type SysctlKey } from '../netns/sysctl.js';
 import { isExists } from '../rtnl/errors.js';
 import type { Gateway } from './gateways.js';
@@ -13,7 +14,7 @@ export interface ContainerSetup {
   ipv6Dad: boolean;
 }
 
-const isV6 = (cidr: string) => cidr.includes(':');
+const isV6 = (cidr: string) => familyOf(stripPrefix(cidr)) === 6;
 
 /**
  * Routes to install: IPAM's, with the gateway of the matching family filled in where IPAM

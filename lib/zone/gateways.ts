@@ -2,7 +2,7 @@
 // the prefix length of its subnet (10.89.0.1/24). Containers route through them.
 import { CniError, ErrorCode } from '../cni/errors.js';
 import type { IPConfig, Route } from '../cni/types.js';
-import { type Address, formatSubnet, networkOf, parseAddress, parseCidr, sameAddress, type Subnet, subnetContains } from '../ipam/address.js';
+import { type Address, canonicalAddress, formatSubnet, parseAddress, parseCidr, sameAddress, type Subnet, subnetContains, subnetOf as subnetOfCidr } from '../ip/index.js';
 import type { Address as LinkAddress } from '../rtnl/addresses.js';
 
 export interface Gateway {
@@ -28,7 +28,7 @@ export function gatewaysOf(ips: readonly IPConfig[]): Gateway[] {
 
 function subnetOfAddress(cidr: string): Subnet | undefined {
   const parsed = parseCidr(cidr);
-  return parsed && { network: networkOf(parsed.address, parsed.prefix), prefix: parsed.prefix };
+  return parsed && subnetOfCidr(parsed);
 }
 
 function unusableResult(msg: string, details: string): CniError {
@@ -95,14 +95,9 @@ export function checkMtuFits(mtu: number | undefined, gateways: readonly Gateway
 export function subnetOf(gateway: Gateway): string {
   const parsed = parseCidr(gateway.cidr);
   if (!parsed) throw new Error(`bad gateway ${gateway.cidr}`);
-  return formatSubnet({ network: networkOf(parsed.address, parsed.prefix), prefix: parsed.prefix });
+  return formatSubnet(subnetOfCidr(parsed));
 }
 
 export function isGatewayAddress(present: LinkAddress, gateway: Gateway): boolean {
-  return present.prefixLength === gateway.prefix && normalize(present.address) === normalize(gateway.address);
-}
-
-function normalize(address: string): string {
-  const parsed = parseCidr(`${address}/${address.includes(':') ? 128 : 32}`);
-  return parsed ? formatSubnet({ network: parsed.address, prefix: parsed.prefix }) : address;
+  return present.prefixLength === gateway.prefix && (canonicalAddress(present.address) ?? present.address) === (canonicalAddress(gateway.address) ?? gateway.address);
 }

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { describeIssues } from '../lib/cni/schema.js';
+import { interfaceNameProblem } from '../lib/names/index.js';
 import { SUPPORTED_VERSIONS, compareVersions, type CniVersion } from '../lib/cni/version.js';
 import { parseConfList } from '../lib/runtime/conf.js';
 
@@ -75,7 +76,7 @@ const profileSchema = z.object({
       mac: z.optional(z.string().check(z.regex(/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/, 'expected a MAC address'))),
     }),
   ),
-  ifname: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,15}$/, 'expected an interface name'))),
+  ifname: z.optional(z.string().check(z.refine((name) => interfaceNameProblem(name) === undefined, 'expected an interface name'))),
   expectedFailures: z.optional(z.record(z.string(), z.string())),
   notes: z.optional(z.array(z.string())),
 });

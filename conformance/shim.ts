@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { accessSync, constants } from 'node:fs';
 import { nsenterPrefix } from './netns.js';
 import { requireExecutable } from '../lib/system/programs.js';
-
-const PLUGIN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+import { pluginTypeProblem } from '../lib/names/index.js';
 
 /** `'text'` for sh, whatever the text holds. */
 export function shellQuote(text: string): string {
@@ -41,7 +40,7 @@ export async function listPlugins(pluginDirs: readonly string[]): Promise<Map<st
     }
     for (const name of names.sort()) {
       const path = join(dir, name);
-      if (plugins.has(name) || !PLUGIN_NAME.test(name)) continue;
+      if (plugins.has(name) || pluginTypeProblem(name) !== undefined) continue;
       if ((await stat(path)).isFile() && isExecutableFile(path)) plugins.set(name, path);
     }
   }

@@ -3,6 +3,7 @@
 import type { Command } from './env.js';
 import { CniError, ErrorCode } from './errors.js';
 import { parseResult } from './result.js';
+import { networkNameProblem } from '../names/index.js';
 import * as z from 'zod/mini';
 import { describeIssues, parseOrThrow } from './schema.js';
 import type { Attachment, Result } from './types.js';
@@ -10,12 +11,15 @@ import { isSupportedVersion, SUPPORTED_VERSIONS } from './version.js';
 
 const attachment = z.looseObject({ containerID: z.string(), ifname: z.string() });
 
-// libcni's rule for network names: they name directories, cache files and nft comments.
-const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export const netConfSchema = z.looseObject({
   cniVersion: z.string(),
-  name: z.string().check(z.regex(NETWORK_NAME, 'a network name starts with a letter or digit and holds only letters, digits, "_", "." and "-"')),
+  name: z.string().check(
+    z.superRefine((name, ctx) => {
+      const problem = networkNameProblem(name);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, input: name });
+    }),
+  ),
   type: z.string().check(z.minLength(1)),
   capabilities: z.optional(z.record(z.string(), z.boolean())),
   ipam: z.optional(z.looseObject({ type: z.string().check(z.minLength(1)) })),

@@ -7,6 +7,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CniError, ErrorCode } from './errors.js';
 import { decodeJson } from './config.js';
+import { pluginTypeProblem } from '../names/index.js';
 import { waitLimit } from '../system/budget.js';
 import { isProcessError, type ProcessResult, runProcess } from '../system/process.js';
 
@@ -21,9 +22,8 @@ export interface ExecRequest {
 
 /** Find `type` as an executable file in the CNI_PATH directories, or fail naming where we looked. */
 export function findPlugin(type: string, dirs: readonly string[]): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(type)) {
-    throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid plugin type "${type}"`, 'a plugin type is a file name');
-  }
+  const problem = pluginTypeProblem(type);
+  if (problem) throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid plugin type "${type}"`, problem);
   for (const dir of dirs) {
     const candidate = join(dir, type);
     try {

@@ -10,6 +10,7 @@ import { configPathProblem } from '../cni/paths.js';
 import { parseOrThrow } from '../cni/schema.js';
 import type { Route } from '../cni/types.js';
 import { type Address, formatAddress, parseAddress, parseAddressOrCidr, parseCidr, sameAddress } from '../ip/index.js';
+import { networkNameProblem } from '../names/index.js';
 import { invalidConfig } from './errors.js';
 import { checkRangeSetsDisjoint, parseRangeSet, rangeFor, type RangeConfig, type RangeSet } from './range.js';
 import { DEFAULT_DATA_DIR, storeDir } from './store.js';
@@ -28,8 +29,6 @@ export interface IpamConfig extends IpamStoreConfig {
   routes: Route[];
   resolvConf?: string;
 }
-
-const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 const optional = <T extends z.ZodMiniType>(schema: T) => z.optional(z.nullable(schema));
 
@@ -103,12 +102,8 @@ function checkedPath(field: string, path: string): string {
 }
 
 function storeConfigOf(conf: NetConf, ipam: { dataDir?: string | null | undefined }): IpamStoreConfig {
-  if (!NETWORK_NAME.test(conf.name)) {
-    throw invalidConfig(
-      `network name "${conf.name}" cannot name a store directory`,
-      'it must start with a letter or digit and hold only letters, digits, "_", "." and "-"',
-    );
-  }
+  const problem = networkNameProblem(conf.name);
+  if (problem) throw invalidConfig(`network name "${conf.name}" cannot name a store directory`, problem);
   return { network: conf.name, dir: storeDir(checkedPath('ipam.dataDir', ipam.dataDir || DEFAULT_DATA_DIR), conf.name) };
 }
 

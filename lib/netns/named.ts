@@ -6,19 +6,10 @@
 import { findExecutable } from '../system/programs.js';
 import { isProcessError, runChecked } from '../system/process.js';
 import { existsSync, readdirSync } from 'node:fs';
+import { netnsNameProblem } from '../names/index.js';
 import { errnoCode, NetnsError } from './errors.js';
 
 export const NETNS_RUN_DIR = '/run/netns';
-
-const namePattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
-
-/** Why `name` cannot be a namespace name, or undefined when it can. */
-export function netnsNameProblem(name: string): string | undefined {
-  if (!namePattern.test(name)) {
-    return 'it must be 1-64 letters, digits, "_", "." or "-", and not start with "." or "-"';
-  }
-  return undefined;
-}
 
 export function validateNetnsName(name: string): void {
   const problem = netnsNameProblem(name);

@@ -5,12 +5,11 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { linkNameProblem } from '../names/index.js';
 
 export const defaultStateDir = '/run/systemd/netif';
 export const defaultSysClassNet = '/sys/class/net';
 
-// Interface names that may become path components: no '/', no whitespace, not '.' or '..'.
-const ifnamePattern = /^(?!\.\.?$)[A-Za-z0-9_.@-]{1,15}$/;
 
 export interface LinkStatePaths {
   /** networkd's state directory (default /run/systemd/netif). */
@@ -30,10 +29,6 @@ export interface LinkState {
   networkFile: string | undefined;
   /** Every KEY=VALUE of the file. */
   fields: Readonly<Record<string, string>>;
-}
-
-export function isValidIfname(name: string): boolean {
-  return ifnamePattern.test(name);
 }
 
 export function parseStateFile(text: string): Record<string, string> {
@@ -57,7 +52,8 @@ async function readOptional(path: string): Promise<string | undefined> {
 
 /** The link's index in the current network namespace, or undefined when there is no such link. */
 export async function readIfindex(ifname: string, sysClassNet: string = defaultSysClassNet): Promise<number | undefined> {
-  if (!isValidIfname(ifname)) throw new TypeError(`invalid interface name ${JSON.stringify(ifname)}`);
+  const problem = linkNameProblem(ifname);
+  if (problem) throw new TypeError(`invalid interface name ${JSON.stringify(ifname)}: ${problem}`);
   const text = await readOptional(join(sysClassNet, ifname, 'ifindex'));
   return text === undefined ? undefined : Number(text.trim());
 }

@@ -18,11 +18,11 @@
 
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { type Address, familyBits, formatAddress, formatCidr, formatSubnet, isV4Mapped, lastAddressOf, parseCidr, subnetOf } from '../ip/index.js';
+import { zoneNameProblem } from '../names/index.js';
 import { renderUnitFile, section, type UnitFile, type UnitSection } from './unit-file.js';
 
 export const bridgePrefix = 'vz-';
 export const zoneFilePrefix = '70-cni-zones-';
-const zoneNamePattern = /^[A-Za-z0-9_.-]{1,12}$/;
 const minMtu = 68;
 const minIpv6Mtu = 1280;
 const maxMtu = 65535;
@@ -34,7 +34,7 @@ export interface DhcpPool {
 }
 
 export interface ZoneNetwork {
-  /** ≤ 12 characters of [A-Za-z0-9_.-], so `vz-<zone>` fits IFNAMSIZ as nspawn requires. */
+  /** A valid zone name (lib/names), so `vz-<zone>` fits IFNAMSIZ as nspawn requires. */
   zone: string;
   /** The bridge's own addresses in CIDR notation, IPv4 and/or IPv6, e.g. `10.89.0.1/24`. */
   gateways: readonly string[];
@@ -65,12 +65,9 @@ function invalid(msg: string): CniError {
   return new CniError(ErrorCode.InvalidNetworkConfig, msg);
 }
 
-export function isValidZoneName(zone: string): boolean {
-  return zoneNamePattern.test(zone);
-}
-
 function checkZoneName(zone: string): void {
-  if (!isValidZoneName(zone)) throw invalid(`invalid zone name ${JSON.stringify(zone)}: 1-12 characters of A-Z a-z 0-9 _ . -`);
+  const problem = zoneNameProblem(zone);
+  if (problem) throw invalid(`invalid zone name ${JSON.stringify(zone)}: ${problem}`);
 }
 
 export function bridgeName(zone: string): string {
@@ -87,7 +84,7 @@ export function zoneFileNames(zone: string): ZoneFileNames {
 /** The zone a file of ours belongs to, or undefined for any other file name. */
 export function zoneOfFileName(name: string): string | undefined {
   const match = /^70-cni-zones-(.+)\.(?:netdev|network)$/.exec(name);
-  return match?.[1] !== undefined && isValidZoneName(match[1]) ? match[1] : undefined;
+  return match?.[1] !== undefined && zoneNameProblem(match[1]) === undefined ? match[1] : undefined;
 }
 
 /** The `.netdev` and `.network` file of a zone, in that order. */

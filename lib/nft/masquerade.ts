@@ -6,6 +6,7 @@
 // zone's entries are set elements commented `zone:<zone>`: removal finds exactly them.
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { formatSubnet, type IpFamily, parseCidr, subnetOf } from '../ip/index.js';
+import { zoneNameProblem } from '../names/index.js';
 import type { Listing } from './listing.js';
 import type { Chain, Element, NftSet, NftObject, Rule } from './objects.js';
 import { checkComment, quoteIfname } from './tokens.js';
@@ -33,11 +34,10 @@ export function bridgeSetName(family: IpFamily): string {
   return `zone_local_${familyNames[family].suffix}`;
 }
 
-const zonePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
-
 /** The comment that marks a zone's elements. */
 export function zoneTag(zone: string): string {
-  if (!zonePattern.test(zone)) throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid zone name ${JSON.stringify(zone)}`);
+  const problem = zoneNameProblem(zone);
+  if (problem) throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid zone name ${JSON.stringify(zone)}: ${problem}`);
   return checkComment(`zone:${zone}`);
 }
 

@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import { createFile, removeQuietly } from '../files/durable.js';
 import { withFileLock } from '../libc/lock.js';
+import { linkNameProblem } from '../names/index.js';
 import type { Listing } from '../nft/listing.js';
 import type { Element } from '../nft/objects.js';
 import { disableRouteLocalnet, enableRouteLocalnet, routeInterface, routeLocalnetEnabled } from './localnet.js';
@@ -32,15 +33,14 @@ function withLocalnetLock<T>(stateDir: string, fn: () => Promise<T>): Promise<T>
   return withFileLock(join(stateDir, LOCK_FILE), fn, { kind: 'flock' });
 }
 
-// What the kernel accepts as an interface name in a sysctl path (lib/netns/sysctl.ts); any
-// other marker is not one of ours.
-const IFNAME = /^(?!\.\.?$)[A-Za-z0-9_@+.-]{1,15}$/;
+// A marker must name a link as the kernel may (a sysctl path segment, lib/netns/sysctl.ts);
+// any other marker is not one of ours.
 
 function markedInterfaces(stateDir: string): string[] {
   return listDir(stateDir)
     .filter((name) => name.startsWith(MARKER_PREFIX))
     .map((name) => name.slice(MARKER_PREFIX.length))
-    .filter((ifname) => IFNAME.test(ifname));
+    .filter((ifname) => linkNameProblem(ifname) === undefined);
 }
 
 function mark(stateDir: string, ifname: string): void {

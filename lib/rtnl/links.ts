@@ -3,7 +3,7 @@
 // bridge-port hairpin). Builders are pure and return the RTM_*LINK request the socket sends
 // (attributes in the order `ip link` sends them); the operations below them run one request each.
 
-import { interfaceNameProblem } from '../cni/env.js';
+import { interfaceNameProblem } from '../names/index.js';
 import type { NetnsHandle } from '../netns/open.js';
 import {
   attribute,

@@ -8,6 +8,7 @@ import { CniError, ErrorCode } from '../cni/errors.js';
 import * as z from 'zod/mini';
 import { describeIssues } from '../cni/schema.js';
 import type { CniVersion } from '../cni/version.js';
+import { networkNameProblem } from '../names/index.js';
 import { selectListVersion } from './conf-version.js';
 import { goJson } from './gojson.js';
 
@@ -36,8 +37,6 @@ export interface NetworkConfigList {
 
 export const CONFLIST_EXTENSIONS = ['.conflist'] as const;
 export const CONF_EXTENSIONS = ['.conf', '.json'] as const;
-
-const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 // libcni accepts these flags as booleans or as the strings "true"/"false" in any case.
 const boolish = z.union([z.boolean(), z.string()]);
@@ -74,13 +73,8 @@ function parseShape<T extends z.ZodMiniType>(schema: T, value: unknown, what: st
 }
 
 export function validateNetworkName(name: string, where: string): void {
-  if (!NETWORK_NAME.test(name)) {
-    throw new CniError(
-      ErrorCode.InvalidNetworkConfig,
-      `${where}: invalid network name "${name}"`,
-      'a network name starts with a letter or digit and holds only letters, digits, "_", "." and "-"',
-    );
-  }
+  const problem = networkNameProblem(name);
+  if (problem) throw new CniError(ErrorCode.InvalidNetworkConfig, `${where}: invalid network name "${name}"`, problem);
 }
 
 function readFlag(value: boolean | string | undefined, key: string, where: string): boolean {

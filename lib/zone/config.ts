@@ -1,5 +1,5 @@
 // The `zone` plugin's own configuration, on top of the common NetConf:
-//   zone       ≤ 12 chars of [A-Za-z0-9_.-], a letter or digit first; the bridge is vz-<zone>
+//   zone       1-12 chars of [A-Za-z0-9_.-], a letter or digit first (lib/names); the bridge is vz-<zone>
 //              (default: the network name)
 //   backend    auto | networkd | netlink
 //   networkDir where networkd files go (default /run/systemd/network)
@@ -11,8 +11,8 @@ import { CniError, ErrorCode } from '../cni/errors.js';
 import { configPath } from '../cni/paths.js';
 import { parseOrThrow } from '../cni/schema.js';
 import { defaultNetworkDir } from '../networkd/files.js';
-import { bridgeName, isValidZoneName } from '../networkd/zone-files.js';
-import { MAX_NETWORK_NAME_LENGTH } from './names.js';
+import { ZONE_NAME_RULE, zoneNameProblem, zoneNetworkNameProblem } from '../names/index.js';
+import { bridgeName } from '../networkd/zone-files.js';
 
 export type Backend = 'auto' | 'networkd' | 'netlink';
 
@@ -51,23 +51,19 @@ export function loadZoneConfig(conf: NetConf): ZoneConfig {
   schema ??= buildSchema();
   const raw = parseOrThrow(schema, conf, ErrorCode.InvalidNetworkConfig, 'zone configuration');
   const zone = raw.zone ?? conf.name;
-  // The zone also tags nft elements (lib/nft/masquerade.ts), which want a letter or digit first:
-  // refused here, before anything is made, instead of by nft once the bridge exists.
-  if (!isValidZoneName(zone) || !/^[A-Za-z0-9]/.test(zone)) {
+  const zoneProblem = zoneNameProblem(zone);
+  if (zoneProblem) {
     throw new CniError(
       ErrorCode.InvalidNetworkConfig,
       `invalid zone name "${zone}"`,
       raw.zone === undefined
-        ? 'the network name is used as the zone name when "zone" is not set: set "zone" to at most 12 characters of A-Z a-z 0-9 _ . -, starting with a letter or digit'
-        : 'a zone name is 1-12 characters of A-Z a-z 0-9 _ . -, starting with a letter or digit (vz-<zone> must fit an interface name)',
+        ? `the network name is used as the zone name when "zone" is not set, and ${zoneProblem}: set "zone" to ${ZONE_NAME_RULE}`
+        : `${zoneProblem}; a zone name is ${ZONE_NAME_RULE} (vz-<zone> must fit an interface name)`,
     );
   }
-  if (conf.name.length > MAX_NETWORK_NAME_LENGTH) {
-    throw new CniError(
-      ErrorCode.InvalidNetworkConfig,
-      `network name "${conf.name.slice(0, 32)}..." is too long for the zone plugin`,
-      `at most ${MAX_NETWORK_NAME_LENGTH} characters: it is part of the label each host veth carries`,
-    );
+  const networkProblem = zoneNetworkNameProblem(conf.name);
+  if (networkProblem) {
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `network name "${conf.name.slice(0, 32)}..." is too long for the zone plugin`, networkProblem);
   }
   if (!conf.ipam) {
     throw new CniError(ErrorCode.InvalidNetworkConfig, 'the zone plugin needs an "ipam" section', 'e.g. "ipam": {"type": "zone-ipam", "ranges": [[{"subnet": "10.89.0.0/24"}]]}');

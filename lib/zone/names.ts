@@ -1,7 +1,7 @@
 // Names the zone plugin derives: the host end of a container's veth, the alias that tags it,
 // and the MAC of a zone bridge it creates.
 import { sha256, sha256Hex } from '../hash/sha256.js';
-import { MAX_CONTAINER_ID_LENGTH } from '../cni/env.js';
+import { ATTACHMENT_ALIAS_PREFIX } from '../names/index.js';
 
 /**
  * Host veth name from (container ID, ifname): deterministic, so DEL finds it without a
@@ -13,22 +13,17 @@ export function hostVethName(containerId: string, ifname: string): string {
   return `vz${digest.slice(0, 13)}`;
 }
 
-const ALIAS_PREFIX = 'cni-zones';
-
-const IFALIAS_MAX = 255;
-const IFNAME_MAX = 15;
-
-/** The longest network name whose alias fits IFLA_IFALIAS with any valid container ID and ifname. */
-export const MAX_NETWORK_NAME_LENGTH = IFALIAS_MAX - ALIAS_PREFIX.length - 3 - MAX_CONTAINER_ID_LENGTH - IFNAME_MAX;
-
-/** Kept in the host veth's IFLA_IFALIAS, so GC can tell whose link it is from the kernel alone. */
+/**
+ * Kept in the host veth's IFLA_IFALIAS, so GC can tell whose link it is from the kernel alone;
+ * lib/names bounds the network name so that it fits.
+ */
 export function attachmentAlias(network: string, containerId: string, ifname: string): string {
-  return `${ALIAS_PREFIX} ${network} ${containerId} ${ifname}`;
+  return `${ATTACHMENT_ALIAS_PREFIX} ${network} ${containerId} ${ifname}`;
 }
 
 export function parseAttachmentAlias(alias: string | undefined): { network: string; containerId: string; ifname: string } | undefined {
   const parts = alias?.split(' ');
-  if (!parts || parts.length !== 4 || parts[0] !== ALIAS_PREFIX) return undefined;
+  if (!parts || parts.length !== 4 || parts[0] !== ATTACHMENT_ALIAS_PREFIX) return undefined;
   const [, network, containerId, ifname] = parts as [string, string, string, string];
   return { network, containerId, ifname };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { containerIdProblem, parseEnv, interfaceNameProblem, validateContainerId, type Command } from '../../../lib/cni/env.js';
+import { parseEnv, validateContainerId, type Command } from '../../../lib/cni/env.js';
+import { containerIdProblem, interfaceNameProblem } from '../../../lib/names/index.js';
 import { CniError } from '../../../lib/cni/errors.js';
 
 const full = {

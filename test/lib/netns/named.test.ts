@@ -6,9 +6,9 @@ import {
   createNamedNetns,
   listNamedNetns,
   namedNetnsPath,
-  netnsNameProblem,
   removeNamedNetns,
 } from '../../../lib/netns/named.js';
+import { netnsNameProblem } from '../../../lib/names/index.js';
 
 describe('netnsNameProblem', () => {
   it.each(['a', 'czt-1-host', 'cni-0123abcd', 'x_y.z', '0'.repeat(64)])('accepts %s', (name) => {

@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isValidIfname, parseStateFile, readIfindex, readLinkState } from '../../../lib/networkd/link-state.js';
+import { linkNameProblem } from '../../../lib/names/index.js';
+import { parseStateFile, readIfindex, readLinkState } from '../../../lib/networkd/link-state.js';
 
 // As networkd 252 writes it for a zone bridge.
 const configuredBridge = `# This is private data. Do not parse.
@@ -68,12 +69,12 @@ describe('readLinkState', () => {
   });
 });
 
-describe('isValidIfname', () => {
+describe('linkNameProblem', () => {
   it.each([['vz-web'], ['eth0'], ['vz-abcdefghijkl'], ['a.b'], ['veth@1']])('accepts %j', (name) => {
-    expect(isValidIfname(name)).toBe(true);
+    expect(linkNameProblem(name)).toBeUndefined();
   });
 
   it.each([[''], ['.'], ['..'], ['a/b'], ['a b'], ['vz-abcdefghijklm'], ['a\n']])('rejects %j', (name) => {
-    expect(isValidIfname(name)).toBe(false);
+    expect(linkNameProblem(name)).toBeDefined();
   });
 });

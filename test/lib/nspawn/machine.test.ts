@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { machineNameProblem, machineNetnsPath, validateMachineName } from '../../../lib/nspawn/machine.js';
+import { machineNameProblem } from '../../../lib/names/index.js';
+import { machineNetnsPath, validateMachineName } from '../../../lib/nspawn/machine.js';
 
 describe('machine names', () => {
   it.each(['web', 'web-1', 'a.b_c', 'x'.repeat(64), '0day'])('accepts %s', (name) => {

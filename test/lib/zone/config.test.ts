@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseNetConf } from '../../../lib/cni/config.js';
 import { CniError } from '../../../lib/cni/errors.js';
-import { MAX_CONTAINER_ID_LENGTH } from '../../../lib/cni/env.js';
+import { MAX_CONTAINER_ID_LENGTH, MAX_ZONE_NETWORK_NAME_LENGTH } from '../../../lib/names/index.js';
 import { loadZoneConfig } from '../../../lib/zone/config.js';
-import { attachmentAlias, MAX_NETWORK_NAME_LENGTH } from '../../../lib/zone/names.js';
+import { attachmentAlias } from '../../../lib/zone/names.js';
 
 const ipam = { type: 'zone-ipam', ranges: [[{ subnet: '10.89.0.0/24' }]] };
 
@@ -101,7 +101,7 @@ describe('loadZoneConfig', () => {
   });
 
   it('takes a network name of up to 100 characters: it is part of every host veth alias', () => {
-    expect(MAX_NETWORK_NAME_LENGTH).toBe(100);
+    expect(MAX_ZONE_NETWORK_NAME_LENGTH).toBe(100);
     expect(load({ zone: 'web' }, 'n'.repeat(100)).zone).toBe('web');
     const error = failure(() => load({ zone: 'web' }, 'n'.repeat(101)));
     expect(error.code).toBe(7);
@@ -109,7 +109,7 @@ describe('loadZoneConfig', () => {
   });
 
   it('leaves room in the alias for the longest container ID and ifname', () => {
-    const alias = attachmentAlias('n'.repeat(MAX_NETWORK_NAME_LENGTH), 'c'.repeat(MAX_CONTAINER_ID_LENGTH), 'i'.repeat(15));
+    const alias = attachmentAlias('n'.repeat(MAX_ZONE_NETWORK_NAME_LENGTH), 'c'.repeat(MAX_CONTAINER_ID_LENGTH), 'i'.repeat(15));
     expect(alias).toHaveLength(255);
   });
 });

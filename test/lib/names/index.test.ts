@@ -1,0 +1,50 @@
+// The name rules themselves; the messages built from them are tested where they are raised
+// (lib/cni/env, lib/zone/config, lib/networkd/zone-files, lib/netns/named, lib/nspawn/machine).
+import { describe, expect, it } from 'vitest';
+import {
+  linkNameProblem,
+  MAX_ZONE_NETWORK_NAME_LENGTH,
+  networkNameProblem,
+  pluginTypeProblem,
+  zoneNameProblem,
+  zoneNetworkNameProblem,
+} from '../../../lib/names/index.js';
+
+describe('zone names', () => {
+  it.each(['web', 'a', '0', 'abcdefghijkl', 'w.e_b-1'])('accepts %j', (zone) => expect(zoneNameProblem(zone)).toBeUndefined());
+
+  it.each([
+    ['', /empty/],
+    ['abcdefghijklm', /longer than 12/],
+    ['-web', /letter or digit/],
+    ['_web', /letter or digit/],
+    ['.hidden', /letter or digit/],
+    ['we b', /letter or digit/],
+    ['wéb', /letter or digit/],
+  ])('refuses %j', (zone, why) => expect(zoneNameProblem(zone)).toMatch(why));
+
+  it('keeps vz-<zone> within IFNAMSIZ', () => {
+    expect(`vz-${'a'.repeat(12)}`).toHaveLength(15);
+  });
+});
+
+describe('network names', () => {
+  it.each(['web', 'cni-zones', 'a.b_c-1'])('accepts %j', (name) => expect(networkNameProblem(name)).toBeUndefined());
+  it.each(['', '-web', 'a/b', 'a b', '../x'])('refuses %j', (name) => expect(networkNameProblem(name)).toMatch(/letter or digit/));
+
+  it('bounds the zone plugin network name by the alias', () => {
+    expect(zoneNetworkNameProblem('n'.repeat(MAX_ZONE_NETWORK_NAME_LENGTH))).toBeUndefined();
+    expect(zoneNetworkNameProblem('n'.repeat(MAX_ZONE_NETWORK_NAME_LENGTH + 1))).toMatch(/at most 100/);
+    expect(zoneNetworkNameProblem('-x')).toBeDefined();
+  });
+});
+
+describe('plugin types', () => {
+  it.each(['zone', 'host-local', 'zone-ipam'])('accepts %j', (type) => expect(pluginTypeProblem(type)).toBeUndefined());
+  it.each(['', '../bin/sh', '/bin/sh', '.hidden', 'a b'])('refuses %j', (type) => expect(pluginTypeProblem(type)).toMatch(/file name/));
+});
+
+describe('existing link names', () => {
+  it.each(['veth@1', 'eth0+', 'vz-web'])('reads %j', (name) => expect(linkNameProblem(name)).toBeUndefined());
+  it.each(['', '.', '..', 'a/b', 'a b', 'x'.repeat(16)])('refuses %j', (name) => expect(linkNameProblem(name)).toBeDefined());
+});

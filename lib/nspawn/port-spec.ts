@@ -1,18 +1,8 @@
 // Published ports as `--port [PROTO:]HOST[:CONTAINER]` (systemd-nspawn's --port syntax) and as
 // the `portMappings` capability argument of the CNI conventions, which runtimes hand to plugins.
+// The mapping itself is lib/ports' PortMapping, the one the plugins publish.
 import { CniError, ErrorCode } from '../cni/errors.js';
-
-export type PortProtocol = 'tcp' | 'udp' | 'sctp';
-
-/** One entry of the `portMappings` capability (CONVENTIONS.md). */
-export interface PortMapping {
-  hostPort: number;
-  containerPort: number;
-  protocol: PortProtocol;
-  hostIP?: string;
-}
-
-const PROTOCOLS: readonly PortProtocol[] = ['tcp', 'udp', 'sctp'];
+import { isProtocol, type PortMapping } from '../ports/mappings.js';
 const SPEC = /^(?:([a-z]+):)?(\d{1,5})(?::(\d{1,5}))?$/;
 
 function invalidSpec(spec: string, why: string): CniError {
@@ -23,10 +13,6 @@ function port(text: string, spec: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1 || value > 65535) throw invalidSpec(spec, `${text} is not a port number (1-65535)`);
   return value;
-}
-
-function isProtocol(text: string): text is PortProtocol {
-  return (PROTOCOLS as readonly string[]).includes(text);
 }
 
 /** `8080:80` → tcp 8080 → 80; `udp:53` → udp 53 → 53. */
@@ -64,7 +50,8 @@ export function portMappingsOf(capabilityArgs: Record<string, unknown> | undefin
     if (entry === null || typeof entry !== 'object') return [];
     const e = entry as Partial<Record<keyof PortMapping, unknown>>;
     if (typeof e.hostPort !== 'number' || typeof e.containerPort !== 'number') return [];
-    const protocol = typeof e.protocol === 'string' && isProtocol(e.protocol.toLowerCase()) ? (e.protocol.toLowerCase() as PortProtocol) : 'tcp';
+    const lower = typeof e.protocol === 'string' ? e.protocol.toLowerCase() : '';
+    const protocol = isProtocol(lower) ? lower : 'tcp';
     const mapping: PortMapping = { hostPort: e.hostPort, containerPort: e.containerPort, protocol };
     if (typeof e.hostIP === 'string' && e.hostIP !== '') mapping.hostIP = e.hostIP;
     return [mapping];

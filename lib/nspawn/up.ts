@@ -14,7 +14,8 @@ import type { NetworkConfigList } from '../runtime/conf.js';
 import { delNetworkList } from '../runtime/del.js';
 import type { RuntimeConf } from '../runtime/runtime-conf.js';
 import { machineNetnsPath } from './machine.js';
-import { checkDistinctHostPorts, type PortMapping } from './port-spec.js';
+import type { PortMapping } from '../ports/mappings.js';
+import { checkDistinctHostPorts } from './port-spec.js';
 import type { RuntimePaths } from './runtime-paths.js';
 
 export const DEFAULT_IFNAME = 'eth0';
@@ -94,7 +95,8 @@ export async function machineUp(req: UpRequest): Promise<UpOutcome> {
   try {
     await bringUpLoopback(netns);
     const rt = runtimeConfOf(req, { containerId: req.machine, netns, ifname });
-    if (portMappings.length) rt.capabilityArgs = { portMappings };
+    // On the wire as CONVENTIONS.md has it: `family` is ours, derived from hostIP.
+    if (portMappings.length) rt.capabilityArgs = { portMappings: portMappings.map(({ family: _family, ...wire }) => wire) };
     const result = await addNetworkList(list, rt);
     return { machine: req.machine, netns, ifname, list, result, removedStale: cached !== undefined, reusedNetns: netnsExisted };
   } catch (e) {

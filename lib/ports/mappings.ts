@@ -12,6 +12,15 @@ import { invalidMapping } from './errors.js';
 export const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
+export function isProtocol(text: string): text is Protocol {
+  return (PROTOCOLS as readonly string[]).includes(text);
+}
+
+/**
+ * One published port: what `portMappings` carries, once validated, and what `zonectl up --port`
+ * and `zonectl status` deal in (lib/nspawn/port-spec.ts). `family` is derived from hostIP here
+ * and never sent back on the wire.
+ */
 export interface PortMapping {
   protocol: Protocol;
   hostPort: number;
@@ -44,10 +53,10 @@ function checkPort(what: string, value: number, index: number): number {
 
 function checkProtocol(value: string | null | undefined, index: number): Protocol {
   const protocol = (value ?? '').toLowerCase() || 'tcp';
-  if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
+  if (!isProtocol(protocol)) {
     throw invalidMapping(`portMappings[${index}]: unknown protocol ${JSON.stringify(value)}`, `allowed: ${PROTOCOLS.join(', ')}`);
   }
-  return protocol as Protocol;
+  return protocol;
 }
 
 const LOOPBACK_V6 = 1n;

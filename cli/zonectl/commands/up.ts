@@ -1,6 +1,7 @@
 // zonectl up MACHINE: the machine's network namespace, attached to a CNI network.
 import type { IPConfig, Result } from '../../../lib/cni/types.js';
-import { formatPortSpec, parsePortSpec, type PortMapping } from '../../../lib/nspawn/port-spec.js';
+import { formatPortSpec, parsePortSpec } from '../../../lib/nspawn/port-spec.js';
+import type { PortMapping } from '../../../lib/ports/mappings.js';
 import { machineUp, type UpOutcome } from '../../../lib/nspawn/up.js';
 import type { Command } from '../command.js';
 import { DEFAULT_NETWORK } from '../example.js';

@@ -10,7 +10,7 @@ import { removeZoneFiles } from '../../../lib/networkd/files.js';
 import { reloadNetworkd } from '../../../lib/networkd/networkd.js';
 import { machineDown } from '../../../lib/nspawn/down.js';
 import { machineNetnsPath } from '../../../lib/nspawn/machine.js';
-import type { PortMapping } from '../../../lib/nspawn/port-spec.js';
+import type { PortMapping } from '../../../lib/ports/mappings.js';
 import type { RuntimePaths } from '../../../lib/nspawn/runtime-paths.js';
 import { machineUp } from '../../../lib/nspawn/up.js';
 import { Rtnl } from '../../../lib/rtnl/client.js';

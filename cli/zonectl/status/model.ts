@@ -1,6 +1,6 @@
 // What `zonectl status` reports, as data: printed as tables or as JSON (--json), so the
 // two views never disagree. Every field is a fact read from the host at that moment.
-import type { PortMapping } from '../../../lib/nspawn/port-spec.js';
+import type { PortMapping } from '../../../lib/ports/mappings.js';
 
 export interface Verdict {
   ok: boolean;

@@ -2,7 +2,8 @@
 // the container address the host port leads to. Read from the result cache alone.
 import type { Result } from '../../../lib/cni/types.js';
 import { familyOf, stripPrefix } from '../../../lib/ip/index.js';
-import { portMappingsOf, type PortMapping } from '../../../lib/nspawn/port-spec.js';
+import { portMappingsOf } from '../../../lib/nspawn/port-spec.js';
+import type { PortMapping } from '../../../lib/ports/mappings.js';
 import { listCacheEntries } from '../../../lib/runtime/cache.js';
 import type { CacheEntry } from '../../../lib/runtime/cache-format.js';
 

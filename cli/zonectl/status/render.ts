@@ -1,6 +1,6 @@
 // `zonectl status` for people: one block per zone in the manner of networkctl status, then
 // its attachments as a table, then what is wrong and how to fix it.
-import type { PortMapping } from '../../../lib/nspawn/port-spec.js';
+import type { PortMapping } from '../../../lib/ports/mappings.js';
 import { twoColumns } from '../args.js';
 import { renderTable } from '../table.js';
 import type { AttachmentView, StatusReport, ZoneView } from './model.js';

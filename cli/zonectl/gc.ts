@@ -75,7 +75,7 @@ function gone<T>(before: Map<string, T>, after: Map<string, T>): [string, T][] {
 }
 
 function attachmentOf(entry: CacheEntry): Attachment {
-  return { containerID: entry.containerId, ifname: entry.ifname };
+  return { network: entry.networkName, containerId: entry.containerId, ifname: entry.ifname };
 }
 
 export async function collectGarbage(list: NetworkConfigList, paths: RuntimePaths): Promise<GcReport> {

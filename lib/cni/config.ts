@@ -148,5 +148,5 @@ export function parseNetConf(text: string, command?: Command): ParsedConf {
 /** GC's list of attachments to keep; libcni sends both the current and the older key. */
 export function validAttachments(conf: NetConf): Attachment[] | undefined {
   const list = conf['cni.dev/valid-attachments'] ?? conf['cni.dev/attachments'];
-  return list?.map((a) => ({ containerID: a.containerID, ifname: a.ifname }));
+  return list?.map((a) => ({ network: conf.name, containerId: a.containerID, ifname: a.ifname }));
 }

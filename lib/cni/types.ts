@@ -43,8 +43,19 @@ export interface Result {
   dns?: DNS;
 }
 
-/** One attachment, as GC's `cni.dev/valid-attachments` names it. */
+/**
+ * One attachment: a container's interface on a network, the key of everything we keep for it
+ * (the host veth's alias, port owners and records, IPAM's store owner, GC's list of what to keep).
+ * CNI's wire spells the ID `containerID` (`cni.dev/valid-attachments`); it is translated where it
+ * is read (lib/cni/config.ts) and written (lib/runtime/gc.ts). libcni's cache spells it `containerId`.
+ */
 export interface Attachment {
-  containerID: string;
+  network: string;
+  containerId: string;
   ifname: string;
+}
+
+/** Whether `list` holds `attachment` (same network, container ID and ifname). */
+export function isListedAttachment(list: readonly Attachment[], attachment: Attachment): boolean {
+  return list.some((a) => a.network === attachment.network && a.containerId === attachment.containerId && a.ifname === attachment.ifname);
 }

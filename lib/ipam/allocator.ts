@@ -32,7 +32,7 @@ function refuseDuplicate({ set, owner, existing }: AllocateRequest): void {
   if (held) {
     throw new CniError(
       IpamErrorCode.AlreadyAllocated,
-      `${formatAddress(held.address)} is already allocated to ${owner.containerID}/${owner.ifname}: duplicate allocation is not allowed`,
+      `${formatAddress(held.address)} is already allocated to ${owner.containerId}/${owner.ifname}: duplicate allocation is not allowed`,
       'DEL the attachment before adding it again',
     );
   }

@@ -26,7 +26,7 @@ import {
 } from './store.js';
 
 function ownerOf(req: Request): Attachment {
-  return { containerID: req.env.containerId, ifname: req.env.ifname };
+  return { network: req.conf.name, containerId: req.env.containerId, ifname: req.env.ifname };
 }
 
 /** ADD: one address from each range set, or none at all. The result has no `interfaces` and no `ips[].interface`. */
@@ -90,7 +90,7 @@ export async function ipamGc(req: GcRequest, store: IpamStoreConfig = loadStoreC
 function isValid(allocation: Allocation, valid: readonly Attachment[]): boolean {
   // Files of old host-local versions name only the container; any of its attachments keeps them.
   return valid.some(
-    (v) => v.containerID.trim() === allocation.containerId && (allocation.ifname === undefined || v.ifname === allocation.ifname),
+    (v) => v.containerId.trim() === allocation.containerId && (allocation.ifname === undefined || v.ifname === allocation.ifname),
   );
 }
 
@@ -111,7 +111,7 @@ export async function ipamCheck(req: Request, config: IpamConfig = loadIpamConfi
   const all = storeExists(config.dir) ? await withStoreLock(config.dir, () => readAllocations(config.dir)) : [];
   const mine = allocationsOf(all, owner);
   if (mine.length === 0) {
-    throw new CniError(IpamErrorCode.NotAllocated, `no address is allocated to ${owner.containerID}/${owner.ifname} in network ${config.network}`);
+    throw new CniError(IpamErrorCode.NotAllocated, `no address is allocated to ${owner.containerId}/${owner.ifname} in network ${config.network}`);
   }
   const previous = (req.prevResult?.ips ?? []).flatMap((ip) => {
     const cidr = parseCidr(ip.address);
@@ -121,7 +121,7 @@ export async function ipamCheck(req: Request, config: IpamConfig = loadIpamConfi
   for (const { address } of previous) {
     const ours = config.rangeSets.some((set) => rangeFor(set, address) !== undefined);
     if (ours && !mine.some((a) => sameAddress(a.address, address))) {
-      throw mismatch(`prevResult lists ${formatAddress(address)}, which the store does not hold for ${owner.containerID}/${owner.ifname}`);
+      throw mismatch(`prevResult lists ${formatAddress(address)}, which the store does not hold for ${owner.containerId}/${owner.ifname}`);
     }
   }
 }
@@ -129,7 +129,7 @@ export async function ipamCheck(req: Request, config: IpamConfig = loadIpamConfi
 function checkListed(address: Address, previous: { address: Address; prefix: number }[], sets: RangeSet[], owner: Attachment): void {
   const listed = previous.find((p) => sameAddress(p.address, address));
   if (!listed) {
-    throw mismatch(`${formatAddress(address)} is allocated to ${owner.containerID}/${owner.ifname} but missing from prevResult`);
+    throw mismatch(`${formatAddress(address)} is allocated to ${owner.containerId}/${owner.ifname} but missing from prevResult`);
   }
   const range = sets.map((set) => rangeFor(set, address)).find((r) => r !== undefined);
   if (range && range.subnet.prefix !== listed.prefix) {

@@ -24,6 +24,9 @@ const LINE_BREAK = '\r\n';
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o755;
 
+/** Whose an address is: one store is one network's, so its files name the container and ifname only. */
+export type StoreOwner = Pick<Attachment, 'containerId' | 'ifname'>;
+
 export interface Allocation {
   address: Address;
   /** The file's content, trimmed: "<id>\r\n<ifname>", or "<id>" in files of old host-local versions. */
@@ -50,8 +53,8 @@ export function ensureStoreDir(dir: string): void {
 }
 
 /** The key host-local writes for an attachment. */
-export function allocationKey(owner: Attachment): string {
-  return `${owner.containerID.trim()}${LINE_BREAK}${owner.ifname}`;
+export function allocationKey(owner: StoreOwner): string {
+  return `${owner.containerId.trim()}${LINE_BREAK}${owner.ifname}`;
 }
 
 export function parseAllocationKey(key: string): { containerId: string; ifname?: string } {
@@ -94,7 +97,7 @@ function readOptional(path: string): string | undefined {
  * host-local's O_EXCL) and no reader ever sees a half-written file. Either the address file
  * and last_reserved_ip.<set> are both written, or neither claim is left.
  */
-export function reserve(dir: string, address: Address, owner: Attachment, rangeSetIndex: number): boolean {
+export function reserve(dir: string, address: Address, owner: StoreOwner, rangeSetIndex: number): boolean {
   const target = join(dir, formatAddress(address));
   if (!claim(dir, target, allocationKey(owner))) return false;
   try {
@@ -200,10 +203,10 @@ export function release(dir: string, addresses: readonly Address[]): void {
  * The allocations of an attachment as host-local's GetByID/ReleaseByID see them: files with
  * its exact key, or else (files of old versions) those holding only its container ID.
  */
-export function allocationsOf(allocations: readonly Allocation[], owner: Attachment): Allocation[] {
+export function allocationsOf(allocations: readonly Allocation[], owner: StoreOwner): Allocation[] {
   const exact = allocations.filter((a) => a.key === allocationKey(owner));
   if (exact.length > 0) return exact;
-  const id = owner.containerID.trim();
+  const id = owner.containerId.trim();
   return allocations.filter((a) => a.key === id);
 }
 

@@ -5,11 +5,8 @@
 import { sha256Hex } from '../hash/sha256.js';
 import type { Attachment } from '../cni/types.js';
 
-export interface Owner {
-  network: string;
-  containerId: string;
-  ifname: string;
-}
+/** The attachment that published a port. */
+export type Owner = Attachment;
 
 const PREFIX = 'ports';
 const COMMENT_LIMIT = 128;
@@ -39,11 +36,8 @@ export function ownerTag(owner: Owner): string {
   return [PREFIX, network, part(owner.containerId, room), ifname].join(' ');
 }
 
-export interface TagParts {
-  network: string;
-  containerId: string;
-  ifname: string;
-}
+/** An owner as its tag spells it: a part too long or odd for a comment stays hashed. */
+export type TagParts = Attachment;
 
 /** The parts of a tag as written (hashed parts stay hashed); undefined for other comments. */
 export function parseOwnerTag(tag: string | undefined): TagParts | undefined {
@@ -62,7 +56,7 @@ export function describeTag(tag: string | undefined): string {
 
 /** Tags of the attachments GC must keep. */
 export function validTags(network: string, attachments: readonly Attachment[]): Set<string> {
-  return new Set(attachments.map((a) => ownerTag({ network, containerId: a.containerID, ifname: a.ifname })));
+  return new Set(attachments.map((a) => ownerTag({ network, containerId: a.containerId, ifname: a.ifname })));
 }
 
 /** The file name of an owner's state record: a hash, so no name can escape the directory. */

@@ -7,7 +7,7 @@
 // route_localnet where no localhost mapping needs it any more (loopback.ts); the record goes
 // last, so a DEL that failed before is repeated whole.
 // The fixed ruleset stays: other attachments use it, and it costs nothing when empty.
-import type { Attachment } from '../cni/types.js';
+import { type Attachment, isListedAttachment } from '../cni/types.js';
 import { isExists, isNotFound } from '../nft/errors.js';
 import type { Element } from '../nft/objects.js';
 import type { NftTable } from '../nft/table.js';
@@ -76,8 +76,7 @@ export async function collectPorts(network: string, valid: readonly Attachment[]
   forgetUdpFlows(world.flows, removed, world.warn);
   await releaseLoopback(world, config.stateDir, removed);
   collectStateTemps(config.stateDir);
-  const isValid = (containerId: string, ifname: string) => valid.some((a) => a.containerID === containerId && a.ifname === ifname);
   for (const state of listStates(config.stateDir)) {
-    if (state.owner.network === network && !isValid(state.owner.containerId, state.owner.ifname)) removeState(config.stateDir, state.owner);
+    if (state.owner.network === network && !isListedAttachment(valid, state.owner)) removeState(config.stateDir, state.owner);
   }
 }

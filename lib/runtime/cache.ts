@@ -133,5 +133,5 @@ export async function listCacheEntries(cacheDir: string, filter: CacheFilter = {
 /** The attachments of one network the cache knows of: the valid attachments a GC should keep. */
 export async function cachedAttachments(cacheDir: string, networkName: string): Promise<Attachment[]> {
   const entries = await listCacheEntries(cacheDir, { networkName });
-  return entries.map((e) => ({ containerID: e.containerId, ifname: e.ifname }));
+  return entries.map((e) => ({ network: e.networkName, containerId: e.containerId, ifname: e.ifname }));
 }

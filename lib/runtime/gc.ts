@@ -2,7 +2,7 @@
 // holds for this network that is not in the valid list, then (1.1.0 or later) run GC on every
 // plugin with the valid attachments. Failures do not stop the sweep; they are reported together.
 import { asCniError, CniError } from '../cni/errors.js';
-import type { Attachment } from '../cni/types.js';
+import { type Attachment, isListedAttachment } from '../cni/types.js';
 import { versionAtLeast } from '../cni/version.js';
 import { listCacheEntries } from './cache.js';
 import type { CacheEntry } from './cache-format.js';
@@ -18,7 +18,7 @@ export interface GcOptions extends ExecOptions {
 }
 
 function isValid(entry: CacheEntry, valid: readonly Attachment[]): boolean {
-  return valid.some((a) => a.containerID === entry.containerId && a.ifname === entry.ifname);
+  return isListedAttachment(valid, { network: entry.networkName, containerId: entry.containerId, ifname: entry.ifname });
 }
 
 async function deleteStaleAttachments(list: NetworkConfigList, valid: readonly Attachment[], options: GcOptions): Promise<CniError[]> {
@@ -44,7 +44,8 @@ async function deleteStaleAttachments(list: NetworkConfigList, valid: readonly A
 }
 
 function gcInjection(valid: readonly Attachment[]): Record<string, unknown> {
-  const attachments = valid.map((a) => ({ containerID: a.containerID, ifname: a.ifname }));
+  // The wire spells the ID as the spec does.
+  const attachments = valid.map((a) => ({ containerID: a.containerId, ifname: a.ifname }));
   // The spec first named the key `cni.dev/attachments` (cni issue 1101); plugins may read either.
   return { 'cni.dev/valid-attachments': attachments, 'cni.dev/attachments': attachments };
 }

@@ -2,7 +2,7 @@
 // (container, ifname) is not valid go away; their alias names the attachment, so nothing
 // but the kernel's own list of links is needed.
 import type { GcRequest } from '../cni/dispatch.js';
-import type { Attachment } from '../cni/types.js';
+import { type Attachment, isListedAttachment } from '../cni/types.js';
 import { loadZoneConfig } from './config.js';
 import { parseAttachmentAlias } from './names.js';
 import type { ZoneWorld } from './world.js';
@@ -17,12 +17,11 @@ export async function gc(world: ZoneWorld, req: GcRequest): Promise<void> {
 }
 
 async function removeStaleVeths(world: ZoneWorld, network: string, valid: readonly Attachment[]): Promise<void> {
-  const isValid = (containerId: string, ifname: string) => valid.some((a) => a.containerID === containerId && a.ifname === ifname);
   const host = await world.hostLinks();
   try {
     for (const link of await host.listLinks()) {
       const owner = parseAttachmentAlias(link.alias);
-      if (owner?.network === network && !isValid(owner.containerId, owner.ifname)) await host.deleteLinkIfExists(link.index);
+      if (owner?.network === network && !isListedAttachment(valid, owner)) await host.deleteLinkIfExists(link.index);
     }
   } finally {
     host.close();

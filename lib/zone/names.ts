@@ -1,6 +1,7 @@
 // Names the zone plugin derives: the host end of a container's veth, the alias that tags it,
 // and the MAC of a zone bridge it creates.
 import { sha256, sha256Hex } from '../hash/sha256.js';
+import type { Attachment } from '../cni/types.js';
 import { ATTACHMENT_ALIAS_PREFIX } from '../names/index.js';
 
 /**
@@ -21,7 +22,7 @@ export function attachmentAlias(network: string, containerId: string, ifname: st
   return `${ATTACHMENT_ALIAS_PREFIX} ${network} ${containerId} ${ifname}`;
 }
 
-export function parseAttachmentAlias(alias: string | undefined): { network: string; containerId: string; ifname: string } | undefined {
+export function parseAttachmentAlias(alias: string | undefined): Attachment | undefined {
   const parts = alias?.split(' ');
   if (!parts || parts.length !== 4 || parts[0] !== ATTACHMENT_ALIAS_PREFIX) return undefined;
   const [, network, containerId, ifname] = parts as [string, string, string, string];

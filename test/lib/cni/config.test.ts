@@ -127,11 +127,12 @@ describe('requestedVersion', () => {
 
 describe('validAttachments', () => {
   const keep = [{ containerID: 'a', ifname: 'eth0' }];
-  it('reads cni.dev/valid-attachments', () => {
-    expect(validAttachments(parseNetConf(JSON.stringify({ ...base, 'cni.dev/valid-attachments': keep })).conf)).toEqual(keep);
+  const kept = [{ network: 'web', containerId: 'a', ifname: 'eth0' }];
+  it('reads cni.dev/valid-attachments into our spelling, with the network', () => {
+    expect(validAttachments(parseNetConf(JSON.stringify({ ...base, 'cni.dev/valid-attachments': keep })).conf)).toEqual(kept);
   });
   it('falls back to the older cni.dev/attachments', () => {
-    expect(validAttachments(parseNetConf(JSON.stringify({ ...base, 'cni.dev/attachments': keep })).conf)).toEqual(keep);
+    expect(validAttachments(parseNetConf(JSON.stringify({ ...base, 'cni.dev/attachments': keep })).conf)).toEqual(kept);
   });
   it('is undefined when the runtime sent neither', () => {
     expect(validAttachments(parseNetConf(JSON.stringify(base)).conf)).toBeUndefined();

@@ -211,7 +211,7 @@ describe('dispatch', () => {
         gc: async (req) => void (kept = req.validAttachments),
       });
       expect(r.code).toBe(0);
-      expect(kept).toEqual(keep);
+      expect(kept).toEqual([{ network: 'net', containerId: 'c1', ifname: 'eth0' }]);
     });
   });
 });

@@ -47,13 +47,13 @@ describe('allocate', () => {
     const dir = storeDir(tempDataDir(), 'net');
     ensureStoreDir(dir);
     const rangeSet = set(...ranges);
-    const take = (containerID: string, requested?: string) =>
+    const take = (containerId: string, requested?: string) =>
       formatAddress(
         allocate({
           dir,
           set: rangeSet,
           index: 0,
-          owner: { containerID, ifname: 'eth0' },
+          owner: { network: 'net', containerId, ifname: 'eth0' },
           existing: readAllocations(dir),
           ...(requested && { requested: addr(requested) }),
         }),
@@ -63,7 +63,7 @@ describe('allocate', () => {
 
   it('hands out addresses in round-robin order, skipping taken ones', () => {
     const { dir, take } = setup();
-    reserve(dir, addr('10.0.0.3'), { containerID: 'other', ifname: 'eth0' }, 5);
+    reserve(dir, addr('10.0.0.3'), { containerId: 'other', ifname: 'eth0' }, 5);
     expect(take('c1')).toBe('10.0.0.2');
     expect(take('c2')).toBe('10.0.0.4');
     expect(take('c3')).toBe('10.0.0.5');

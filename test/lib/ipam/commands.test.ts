@@ -108,7 +108,7 @@ describe('ipamAdd', () => {
     await ipamDel(makeRequest(conf, { command: 'DEL', containerId: 'c2' }));
     expect(temps()).toEqual([]);
     plant();
-    await ipamGc(makeGcRequest(conf, [{ containerID: 'c1', ifname: 'eth0' }]));
+    await ipamGc(makeGcRequest(conf, [{ network: 'testnet', containerId: 'c1', ifname: 'eth0' }]));
     expect(temps()).toEqual([]);
   });
 
@@ -219,7 +219,7 @@ describe('ipamGc', () => {
     await add(conf, 'gone');
     writeFileSync(join(storeOf(dataDir), '10.89.0.50'), 'keep');
     writeFileSync(join(storeOf(dataDir), '10.89.0.51'), 'old-gone');
-    await ipamGc(makeGcRequest(conf, [{ containerID: 'keep', ifname: 'eth0' }]));
+    await ipamGc(makeGcRequest(conf, [{ network: 'testnet', containerId: 'keep', ifname: 'eth0' }]));
     expect(addressFiles(dataDir)).toEqual(['10.89.0.2', '10.89.0.50']);
     expect(existsSync(join(storeOf(dataDir), 'lock'))).toBe(true);
   });

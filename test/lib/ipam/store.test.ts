@@ -20,7 +20,7 @@ import {
 import { failure, tempDataDir } from './helpers.js';
 
 const addr = (text: string) => parseAddress(text)!;
-const owner = (containerID: string, ifname = 'eth0') => ({ containerID, ifname });
+const owner = (containerId: string, ifname = 'eth0') => ({ containerId, ifname });
 
 function newStore(): string {
   const dir = storeDir(tempDataDir(), 'net');
@@ -83,7 +83,7 @@ describe('store files in host-local format', () => {
     writeFileSync(join(dir, '10.89.0.4'), 'c1');
     writeFileSync(join(dir, '10.89.0.5'), 'c2');
     const all = readAllocations(dir);
-    const of = (o: { containerID: string; ifname: string }) => allocationsOf(all, o).map((a) => formatAddress(a.address)).sort();
+    const of = (o: { containerId: string; ifname: string }) => allocationsOf(all, o).map((a) => formatAddress(a.address)).sort();
     expect(of(owner('c1', 'eth0'))).toEqual(['10.89.0.2']);
     expect(of(owner('c1', 'eth9'))).toEqual(['10.89.0.4']);
     expect(of(owner('c2', 'eth0'))).toEqual(['10.89.0.5']);

@@ -138,8 +138,8 @@ describe('cachedAttachments', () => {
     await writeCacheEntry(sandbox.cacheDir, entry('web', 'b', 'net1'));
     await writeCacheEntry(sandbox.cacheDir, entry('db', 'c'));
     expect(await cachedAttachments(sandbox.cacheDir, 'web')).toEqual([
-      { containerID: 'a', ifname: 'eth0' },
-      { containerID: 'b', ifname: 'net1' },
+      { network: 'web', containerId: 'a', ifname: 'eth0' },
+      { network: 'web', containerId: 'b', ifname: 'net1' },
     ]);
   });
 });

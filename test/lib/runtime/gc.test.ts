@@ -23,8 +23,8 @@ afterEach(() => sandbox.remove());
 
 const options = () => ({ pluginDirs: [fixturePluginDir], env: pluginTestEnv(), timeoutMs: 20_000, cacheDir: sandbox.cacheDir });
 const valid = [
-  { containerID: 'c1', ifname: 'eth0' },
-  { containerID: 'c2', ifname: 'net1' },
+  { network: 'testnet', containerId: 'c1', ifname: 'eth0' },
+  { network: 'testnet', containerId: 'c2', ifname: 'net1' },
 ];
 
 describe('gcNetworkList', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
@@ -33,9 +33,11 @@ describe('gcNetworkList', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     await gcNetworkList(list, valid, options());
     const calls = readCalls(sandbox);
     expect(calls.map((c) => `${c.command} ${String(c.stdin.tag)}`)).toEqual(['GC a', 'GC b']);
+    // On the wire as the spec spells it: containerID, no network.
+    const wire = valid.map((a) => ({ containerID: a.containerId, ifname: a.ifname }));
     for (const call of calls) {
-      expect(call.stdin['cni.dev/valid-attachments']).toEqual(valid);
-      expect(call.stdin['cni.dev/attachments']).toEqual(valid);
+      expect(call.stdin['cni.dev/valid-attachments']).toEqual(wire);
+      expect(call.stdin['cni.dev/attachments']).toEqual(wire);
       expect(call.stdin).toMatchObject({ name: 'testnet', cniVersion: '1.1.0' });
       expect(call.env).toMatchObject({
         CNI_COMMAND: 'GC',
@@ -75,13 +77,13 @@ describe('gcNetworkList', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     );
     await addNetworkList(other, runtimeConf(sandbox, { containerId: 'gone' }));
 
-    await gcNetworkList(list, [{ containerID: 'c1', ifname: 'eth0' }], options());
+    await gcNetworkList(list, [{ network: 'testnet', containerId: 'c1', ifname: 'eth0' }], options());
     const calls = readCalls(sandbox).slice(3);
     expect(calls.map((c) => `${c.command} ${String(c.stdin.tag)}`)).toEqual(['DEL a', 'GC a']);
     expect(calls[0]?.env).toMatchObject({ CNI_CONTAINERID: 'gone', CNI_NETNS: '/run/netns/gone', CNI_ARGS: 'K=V', CNI_IFNAME: 'eth0' });
     expect(calls[0]?.stdin.runtimeConfig).toEqual({ mac: 'c2:00:00:00:00:09' });
     expect(calls[0]?.stdin.prevResult).toMatchObject({ interfaces: [{ name: 'eth0', sandbox: '/run/netns/gone' }] });
-    expect(await cachedAttachments(sandbox.cacheDir, 'testnet')).toEqual([{ containerID: 'c1', ifname: 'eth0' }]);
+    expect(await cachedAttachments(sandbox.cacheDir, 'testnet')).toEqual([{ network: 'testnet', containerId: 'c1', ifname: 'eth0' }]);
     expect(existsSync(cacheFilePath(sandbox.cacheDir, { networkName: 'othernet', containerId: 'gone', ifname: 'eth0' }))).toBe(true);
   });
 

@@ -180,7 +180,7 @@ describe('zone core: GC', () => {
     const fake = new FakeWorld();
     await attach(fake.world(), request('ADD', 'c1'));
     await attach(fake.world(), request('ADD', 'c2'));
-    const req: GcRequest = { ...request('GC', 'c1'), validAttachments: [{ containerID: 'c2', ifname: 'eth0' }] };
+    const req: GcRequest = { ...request('GC', 'c1'), validAttachments: [{ network: 'web', containerId: 'c2', ifname: 'eth0' }] };
     await gc(fake.world(), req);
     const left = fake.snapshot();
     expect(left.some((line) => line.includes(veth('c1')))).toBe(false);

@@ -181,7 +181,7 @@ export class FakeWorld {
         status: async () => undefined,
         gc: async (req) => {
           await this.effect('ipam: gc');
-          const valid = new Set(req.validAttachments?.map((a) => `${a.containerID}/${a.ifname}`));
+          const valid = new Set(req.validAttachments?.map((a) => `${a.containerId}/${a.ifname}`));
           if (req.validAttachments) for (const owner of this.allocations.keys()) if (!valid.has(owner)) this.allocations.delete(owner);
         },
       },

@@ -1,15 +1,20 @@
-// The harness's own network namespaces: named `czt-<pid>-<n>-<role>` under /run/netns (the
-// pid tells a live run's namespaces from a crashed run's), created and removed through
-// lib/netns, and commands run inside them with `nsenter --net=`. Nothing here ever runs a
-// command in the namespace the harness itself is in: plugins and probes only see private ones.
-import { statSync } from 'node:fs';
-import { createNamedNetns, removeNamedNetns } from '../lib/netns/named.js';
+// The one namespace sandbox of the conformance harness and the privileged tests (test/support
+// builds on it): network namespaces named `czt-<pid>-<n>-<role>` under /run/netns (the pid
+// tells a live run's namespaces from a crashed run's), created and removed through lib/netns,
+// commands run inside them with `nsenter --net=` (not `ip netns exec`, which remounts /sys),
+// and a NamespaceGroup that removes what one case or test made, also after a failure, also
+// synchronously when the process is being stopped. Nothing here ever runs a command in the
+// namespace the process itself is in: plugins and probes only see private ones.
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { createNamedNetns, NETNS_RUN_DIR, removeNamedNetns } from '../lib/netns/named.js';
+import { findExecutable, requireExecutable } from '../lib/system/programs.js';
 import { HarnessError } from './case.js';
 import { runOutcome, type ProcessOptions, type ProcessOutcome } from './process.js';
-import { requireExecutable } from '../lib/system/programs.js';
 
 export const NETNS_PREFIX = 'czt-';
 
+/** A network namespace; `path` is what nsenter, CNI_NETNS and `ip link ... netns` accept. */
 export interface Namespace {
   readonly name: string;
   readonly path: string;
@@ -18,13 +23,23 @@ export interface Namespace {
 let counter = 0;
 
 function shortRole(role: string): string {
-  return role.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 10) || 'ns';
+  return role.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 8) || 'ns';
 }
 
 /** A fresh name `czt-<pid>-<n>-<role>`. */
 export function namespaceName(role: string): string {
   counter += 1;
   return `${NETNS_PREFIX}${process.pid}-${counter}-${shortRole(role)}`;
+}
+
+/** The pid of the process that named a `czt-` namespace, from its name. */
+export function namespaceOwnerPid(name: string): number | undefined {
+  const match = /^czt-(\d+)-/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+export function namespacePath(name: string): string {
+  return `${NETNS_RUN_DIR}/${name}`;
 }
 
 /** Create a named namespace (default: a fresh name for `role`) with `lo` up, as runtimes make them. */
@@ -45,7 +60,17 @@ export async function removeNamespace(ns: Namespace): Promise<void> {
   await removeNamedNetns(ns.name);
 }
 
-function isOwnNamespace(path: string): boolean {
+/** The same, synchronously and quietly: for a process that is being stopped. */
+export function removeNamespaceSync(name: string): void {
+  try {
+    execFileSync(findExecutable('ip') ?? 'ip', ['netns', 'delete', name], { stdio: 'ignore' });
+  } catch {
+    // already gone
+  }
+}
+
+/** Whether `path` is the network namespace this process runs in. */
+export function isOwnNetworkNamespace(path: string): boolean {
   const target = statSync(path, { throwIfNoEntry: false });
   const own = statSync('/proc/self/ns/net');
   return target !== undefined && target.ino === own.ino && target.dev === own.dev;
@@ -53,7 +78,7 @@ function isOwnNamespace(path: string): boolean {
 
 /** `nsenter --net=PATH --`, refusing the namespace we run in. */
 export function nsenterPrefix(path: string): string[] {
-  if (isOwnNamespace(path)) throw new Error(`refusing to run anything in the harness's own network namespace (${path})`);
+  if (isOwnNetworkNamespace(path)) throw new Error(`refusing to run anything in our own network namespace (${path})`);
   return [`--net=${path}`, '--'];
 }
 
@@ -71,4 +96,82 @@ export async function nsRunOk(ns: Namespace, command: string, args: readonly str
     throw new HarnessError(`${command} ${args.join(' ')} in ${ns.name}: ${why}`);
   }
   return outcome.stdout;
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * The namespaces one case or test made and the steps to run before they go. `cleanup` runs the
+ * steps (last registered first), removes the namespaces and resolves with the problems it met;
+ * it is idempotent. `abandon` does the same synchronously and quietly, for a process being stopped.
+ */
+export class NamespaceGroup {
+  private readonly namespaces: Namespace[] = [];
+  private readonly deferred: (() => unknown)[] = [];
+  private readonly pending = new Set<string>();
+  private cleaned: Promise<string[]> | undefined;
+
+  /** A new namespace with `lo` up, removed with the group. */
+  async create(role: string): Promise<Namespace> {
+    if (this.cleaned) throw new Error('the sandbox is already cleaned up');
+    // Known before it exists, so an interrupted process also removes one being created.
+    const name = namespaceName(role);
+    this.pending.add(name);
+    try {
+      const ns = await createNamespace(role, name);
+      this.namespaces.push(ns);
+      return ns;
+    } finally {
+      this.pending.delete(name);
+    }
+  }
+
+  /** Run at cleanup, before the namespaces go (last registered first). */
+  defer(fn: () => unknown): void {
+    this.deferred.push(fn);
+  }
+
+  cleanup(): Promise<string[]> {
+    this.cleaned ??= this.removeAll();
+    return this.cleaned;
+  }
+
+  abandon(): void {
+    for (const fn of this.deferred.splice(0).reverse()) {
+      try {
+        void fn();
+      } catch {
+        // stopping anyway
+      }
+    }
+    const names = [...this.namespaces.splice(0).reverse().map((ns) => ns.name), ...this.pending];
+    names.forEach(removeNamespaceSync);
+    // An `ip netns add` still running may finish after the first sweep.
+    for (let i = 0; i < 10 && this.pending.size; i++) {
+      sleepSync(100);
+      [...this.pending].filter((name) => existsSync(namespacePath(name))).forEach(removeNamespaceSync);
+    }
+  }
+
+  private async removeAll(): Promise<string[]> {
+    const problems: string[] = [];
+    for (const fn of this.deferred.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (e) {
+        problems.push(`cleanup step failed: ${(e as Error).message}`);
+      }
+    }
+    for (const ns of [...this.namespaces].reverse()) {
+      try {
+        await removeNamespace(ns);
+      } catch (e) {
+        problems.push(`cannot remove namespace ${ns.name}: ${(e as Error).message}`);
+      }
+    }
+    this.namespaces.splice(0);
+    return problems;
+  }
 }

@@ -3,14 +3,12 @@
 // the plugin shims. `cleanup` stops what the case started and removes all of it, also after
 // a failure, and says what it could not remove; `abandonAllSandboxes` does the same
 // synchronously for a harness that is interrupted.
-import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNamespace, namespaceName, removeNamespace, type Namespace } from './netns.js';
+import { type Namespace, NamespaceGroup, removeNamespace } from './netns.js';
 import { writeShims } from './shim.js';
-import { findExecutable } from '../lib/system/programs.js';
 
 export interface Sandbox {
   readonly host: Namespace;
@@ -42,25 +40,11 @@ export type SandboxFactory = (options: SandboxOptions) => Promise<Sandbox>;
 
 const live = new Set<CaseSandbox>();
 
-function deleteNamespaceSync(name: string): void {
-  try {
-    execFileSync(findExecutable('ip') ?? 'ip', ['netns', 'delete', name], { stdio: 'ignore' });
-  } catch {
-    // already gone
-  }
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 class CaseSandbox implements Sandbox {
   readonly stateDir: string;
   readonly cacheDir: string;
   readonly pluginDirs: string[];
-  private readonly namespaces: Namespace[] = [];
-  private readonly deferred: (() => unknown)[] = [];
-  private readonly pending = new Set<string>();
+  private readonly namespaces = new NamespaceGroup();
   private cleaned: Promise<string[]> | undefined;
 
   private hostNamespace: Namespace | undefined;
@@ -84,17 +68,8 @@ class CaseSandbox implements Sandbox {
     await writeShims(this.pluginDirs[0] as string, plugins, this.hostNamespace.path);
   }
 
-  async namespace(role: string): Promise<Namespace> {
-    // Known before it exists, so an interrupted harness also removes one being created.
-    const name = namespaceName(role);
-    this.pending.add(name);
-    try {
-      const ns = await createNamespace(role, name);
-      this.namespaces.push(ns);
-      return ns;
-    } finally {
-      this.pending.delete(name);
-    }
+  namespace(role: string): Promise<Namespace> {
+    return this.namespaces.create(role);
   }
 
   async removeNamespace(ns: Namespace): Promise<void> {
@@ -102,7 +77,7 @@ class CaseSandbox implements Sandbox {
   }
 
   defer(fn: () => unknown): void {
-    this.deferred.push(fn);
+    this.namespaces.defer(fn);
   }
 
   cleanup(): Promise<string[]> {
@@ -112,40 +87,13 @@ class CaseSandbox implements Sandbox {
 
   /** The same as cleanup, synchronously and quietly: for a harness that is being stopped. */
   abandon(): void {
-    for (const fn of [...this.deferred].reverse()) {
-      try {
-        void fn();
-      } catch {
-        // stopping anyway
-      }
-    }
-    const names = [...[...this.namespaces].reverse().map((ns) => ns.name), ...this.pending];
-    names.forEach(deleteNamespaceSync);
-    // An `ip netns add` still running may finish after the first sweep.
-    for (let i = 0; i < 10 && this.pending.size; i++) {
-      sleepSync(100);
-      [...this.pending].filter((name) => existsSync(`/run/netns/${name}`)).forEach(deleteNamespaceSync);
-    }
+    this.namespaces.abandon();
     rmSync(this.dir, { recursive: true, force: true });
     live.delete(this);
   }
 
   private async removeAll(): Promise<string[]> {
-    const problems: string[] = [];
-    for (const fn of [...this.deferred].reverse()) {
-      try {
-        await fn();
-      } catch (e) {
-        problems.push(`cleanup step failed: ${(e as Error).message}`);
-      }
-    }
-    for (const ns of [...this.namespaces].reverse()) {
-      try {
-        await removeNamespace(ns);
-      } catch (e) {
-        problems.push(`cannot remove namespace ${ns.name}: ${(e as Error).message}`);
-      }
-    }
+    const problems = [...(await this.namespaces.cleanup())];
     await rm(this.dir, { recursive: true, force: true }).catch((e: Error) => problems.push(`cannot remove ${this.dir}: ${e.message}`));
     // Only now: an interrupt during the removal still finds it and finishes the job.
     live.delete(this);

@@ -1,4 +1,6 @@
-// Network namespaces for privileged tests, and a Sandbox that owns them.
+// Network namespaces for privileged tests, and a Sandbox that owns them: the conformance
+// harness's namespaces (conformance/netns.ts, shipped in dist/conformance.cjs) with test
+// conveniences on top (execa results, veth pairs, addresses, background commands).
 //
 // Every namespace is named `czt-<pid>-<counter>-<role>` (pid of the test process), so
 // leftovers are recognisable, and the global setup can tell a crashed run's debris
@@ -16,42 +18,35 @@
 // or per file with beforeAll/afterAll. `cleanup()` is idempotent, and whatever a
 // crashed test process left is removed on exit, SIGINT and SIGTERM (synchronously).
 
-import { statSync } from 'node:fs';
-import { execa, execaSync, type Options, type ResultPromise } from 'execa';
+import { execa, type Options, type ResultPromise } from 'execa';
+import {
+  createNamespace,
+  namespaceName,
+  namespaceOwnerPid,
+  namespacePath,
+  NamespaceGroup,
+  NETNS_PREFIX,
+  nsenterPrefix,
+  removeNamespace,
+  removeNamespaceSync,
+  type Namespace,
+} from '../../conformance/netns.js';
+import { listNamedNetns, NETNS_RUN_DIR, removeNamedNetns } from '../../lib/netns/named.js';
 import { cleanupOnExit } from './exit-cleanup.js';
 
-export const testNetnsPrefix = 'czt-';
-const netnsRunDir = '/run/netns';
+export const testNetnsPrefix = NETNS_PREFIX;
 
 /** A network namespace; `path` is what nsenter, CNI_NETNS and `ip link ... netns` accept. */
-export interface Netns {
-  readonly name: string;
-  readonly path: string;
-}
+export type Netns = Namespace;
 
 export type NsExecOptions = Pick<Options, 'input' | 'timeout' | 'reject' | 'env' | 'extendEnv' | 'cwd'>;
 
-let namespaceCounter = 0;
 let vethCounter = 0;
 
-function shortRole(role: string): string {
-  return role.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 8) || 'ns';
-}
-
-export function uniqueNetnsName(role: string): string {
-  namespaceCounter += 1;
-  return `${testNetnsPrefix}${process.pid}-${namespaceCounter}-${shortRole(role)}`;
-}
-
+export const uniqueNetnsName = namespaceName;
 /** The pid of the test process that created a `czt-` namespace, from its name. */
-export function netnsOwnerPid(name: string): number | undefined {
-  const match = /^czt-(\d+)-/.exec(name);
-  return match ? Number(match[1]) : undefined;
-}
-
-export function netnsPath(name: string): string {
-  return `${netnsRunDir}/${name}`;
-}
+export const netnsOwnerPid = namespaceOwnerPid;
+export const netnsPath = namespacePath;
 
 /** The path of a Netns, of a name under /run/netns, or a path as given. */
 export function netnsPathOf(ns: Netns | string): string {
@@ -59,17 +54,9 @@ export function netnsPathOf(ns: Netns | string): string {
   return ns.startsWith('/') ? ns : netnsPath(ns);
 }
 
-function isOwnNetworkNamespace(path: string): boolean {
-  const target = statSync(path, { throwIfNoEntry: false });
-  const own = statSync('/proc/self/ns/net');
-  return target !== undefined && target.ino === own.ino && target.dev === own.dev;
-}
-
 /** The `nsenter` prefix that runs a command in `ns`; refuses the namespace we run in (the root one). */
 export function nsenterArgs(ns: Netns | string): string[] {
-  const path = netnsPathOf(ns);
-  if (isOwnNetworkNamespace(path)) throw new Error(`refusing to run in our own (root) network namespace: ${path}`);
-  return [`--net=${path}`, '--'];
+  return nsenterPrefix(netnsPathOf(ns));
 }
 
 /** Run a command inside `ns` (a Netns, a name under /run/netns, or a path) and wait for it. */
@@ -92,15 +79,11 @@ export function ipIn(ns: Netns | string, ...args: string[]) {
   return nsExec(ns, 'ip', args);
 }
 
-export function deleteNetnsSync(name: string): void {
-  execaSync('ip', ['netns', 'delete', name], { reject: false });
-}
+export const deleteNetnsSync = removeNamespaceSync;
 
+/** Delete a named namespace; a no-op when it is already gone, an error when it stays. */
 export async function deleteNetns(name: string): Promise<void> {
-  const result = await execa('ip', ['netns', 'delete', name], { reject: false });
-  if (result.exitCode !== 0 && (await netnsExists(name))) {
-    throw new Error(`cannot delete network namespace ${name}: ${result.stderr}`);
-  }
+  await removeNamedNetns(name);
 }
 
 export async function netnsExists(name: string): Promise<boolean> {
@@ -109,13 +92,16 @@ export async function netnsExists(name: string): Promise<boolean> {
 
 /** Names of all named namespaces (those in /run/netns). */
 export async function listNetns(): Promise<string[]> {
-  const { stdout } = await execa('ip', ['-j', 'netns', 'list']);
-  const entries = stdout.trim() === '' ? [] : (JSON.parse(stdout) as { name: string }[]);
-  return entries.map((entry) => entry.name);
+  return listNamedNetns();
 }
 
 export async function listTestNetns(): Promise<string[]> {
   return (await listNetns()).filter((name) => name.startsWith(testNetnsPrefix));
+}
+
+/** Remove the namespace if the process exits before the returned function is called. */
+function removeOnExit(name: string): () => void {
+  return cleanupOnExit(() => removeNamespaceSync(name));
 }
 
 const exitCleanupCancels = new Map<string, () => void>();
@@ -125,24 +111,14 @@ const exitCleanupCancels = new Map<string, () => void>();
  * removed before; prefer a Sandbox, which also removes it when a test fails.
  */
 export async function createNetns(role: string): Promise<Netns> {
-  const name = uniqueNetnsName(role);
-  await execa('ip', ['netns', 'add', name]);
-  const ns = { name, path: netnsPath(name) };
-  const cancelExitCleanup = cleanupOnExit(() => deleteNetnsSync(name));
-  exitCleanupCancels.set(name, cancelExitCleanup);
-  try {
-    await ipIn(ns, 'link', 'set', 'lo', 'up');
-  } catch (error) {
-    await removeNetns(ns);
-    throw error;
-  }
+  const ns = await createNamespace(role);
+  exitCleanupCancels.set(ns.name, removeOnExit(ns.name));
   return ns;
 }
 
-
 /** Delete a namespace made by createNetns; a no-op when it is already gone. */
 export async function removeNetns(ns: Netns): Promise<void> {
-  await deleteNetns(ns.name);
+  await removeNamespace(ns);
   exitCleanupCancels.get(ns.name)?.();
   exitCleanupCancels.delete(ns.name);
 }
@@ -152,7 +128,7 @@ export async function removeNetns(ns: Netns): Promise<void> {
  * namespaces added later also appear in other mount namespaces (the networkd sandbox).
  */
 export async function ensureNetnsDirShared(): Promise<void> {
-  const { stdout } = await execa('findmnt', ['-n', '-o', 'PROPAGATION', '--mountpoint', netnsRunDir], { reject: false });
+  const { stdout } = await execa('findmnt', ['-n', '-o', 'PROPAGATION', '--mountpoint', NETNS_RUN_DIR], { reject: false });
   if (stdout.includes('shared')) return;
   await removeNetns(await createNetns('probe'));
 }
@@ -214,45 +190,33 @@ export interface Sandbox {
   cleanup(): Promise<void>;
 }
 
+/** A Sandbox is the harness's NamespaceGroup with test conveniences; the process exiting removes it too. */
 export async function createSandbox(): Promise<Sandbox> {
-  const namespaces: Netns[] = [];
-  const deferred: (() => unknown)[] = [];
+  const group = new NamespaceGroup();
+  const cancelExitCleanup = cleanupOnExit(() => group.abandon());
   let cleanupDone: Promise<void> | undefined;
 
-  const newNetns = async (role: string) => {
-    if (cleanupDone) throw new Error('sandbox already cleaned up');
-    const ns = await createNetns(role);
-    namespaces.push(ns);
-    return ns;
-  };
-
   const runCleanup = async () => {
-    const errors: unknown[] = [];
-    for (const action of deferred.reverse()) {
-      try {
-        await action();
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-    for (const ns of namespaces.reverse()) {
-      try {
-        await removeNetns(ns);
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-    if (errors.length > 0) throw new AggregateError(errors, 'sandbox cleanup failed');
+    const problems = await group.cleanup();
+    cancelExitCleanup();
+    if (problems.length > 0) throw new Error(`sandbox cleanup failed:\n  ${problems.join('\n  ')}`);
   };
 
+  let host: Netns;
+  try {
+    host = await group.create('host');
+  } catch (e) {
+    await runCleanup().catch(() => undefined);
+    throw e;
+  }
   const sandbox: Sandbox = {
-    host: await newNetns('host'),
-    container: newNetns,
+    host,
+    container: (role) => group.create(role),
     connect: createVethPair,
     spawn(ns, command, args = []) {
       const subprocess = nsSpawn(ns, command, args);
       const cancelExitKill = cleanupOnExit(() => subprocess.kill('SIGKILL'));
-      deferred.push(async () => {
+      group.defer(async () => {
         cancelExitKill();
         subprocess.kill('SIGKILL');
         await subprocess;
@@ -260,7 +224,7 @@ export async function createSandbox(): Promise<Sandbox> {
       return subprocess;
     },
     defer(action) {
-      deferred.push(action);
+      group.defer(action);
     },
     cleanup() {
       cleanupDone ??= runCleanup();

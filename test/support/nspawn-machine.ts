@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { rm, rmdir } from 'node:fs/promises';
 import { execa, type ResultPromise } from 'execa';
 import { cleanupOnExit } from './exit-cleanup.js';
-import { type Netns, netnsPathOf, nsenterArgs } from './netns.js';
+import { type Netns, netnsPathOf, nsenterArgs, uniqueNetnsName } from './netns.js';
 import { signalGroup, stopGroup } from './process-group.js';
 
 const nspawnRunDir = '/run/systemd/nspawn';
@@ -36,11 +36,9 @@ export interface NspawnOptions {
   extraArgs?: readonly string[];
 }
 
-let machineCounter = 0;
-
+/** `czt-<pid>-<n>-<role>`, from the same counter as the namespaces: a machine's netns is one of them. */
 export function uniqueMachineName(role = 'm'): string {
-  machineCounter += 1;
-  return `czt-${process.pid}-${machineCounter}-${role}`;
+  return uniqueNetnsName(role);
 }
 
 function enterArgs(options: NspawnOptions): string[] {

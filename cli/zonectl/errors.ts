@@ -1,8 +1,9 @@
 // How zonectl fails: a usage error (exit 2) names the help to read; any other failure says
 // what went wrong, the details, and what to do about it.
-import { type CniError, isCniError } from '../../lib/cni/errors.js';
+import { asCniError, type CniError, ErrorCode, isCniError } from '../../lib/cni/errors.js';
 import { isNetnsError } from '../../lib/netns/errors.js';
 import { NetworkNotFoundError } from '../../lib/runtime/conf-dir.js';
+import { Failure } from '../../lib/system/failure.js';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -29,9 +30,9 @@ export class CommandError extends Error {
 }
 
 // What to do about CNI errors whose cause is usually the same on a machine running zonectl.
-const FIX_BY_CODE: Record<number, string> = {
-  50: 'install the plugins with "zonectl install", or point --cni-path at the directory that holds them',
-  11: 'systemd-networkd is busy or restarting: try again in a moment',
+const FIX_BY_CODE: Readonly<Record<number, string>> = {
+  [ErrorCode.PluginNotAvailable]: 'install the plugins with "zonectl install", or point --cni-path at the directory that holds them',
+  [ErrorCode.TryAgainLater]: 'systemd-networkd is busy or restarting: try again in a moment',
 };
 
 const PERMISSION = /\b(EACCES|EPERM)\b|permission denied|operation not permitted/i;
@@ -40,7 +41,7 @@ const PERMISSION = /\b(EACCES|EPERM)\b|permission denied|operation not permitted
 function fixFor(e: CniError): string | undefined {
   if (e instanceof NetworkNotFoundError) return networkNotFoundFix(e);
   if (PERMISSION.test(`${e.message} ${e.details}`)) return 'this needs root: run zonectl as root (sudo), or point the directory options at writable places';
-  if (isNetnsError(e, 'command-failed')) return 'named network namespaces need root and iproute2: run as root with "ip" installed';
+  if (isNetnsError(e.cause, 'command-failed')) return 'named network namespaces need root and iproute2: run as root with "ip" installed';
   return FIX_BY_CODE[e.code];
 }
 
@@ -58,10 +59,11 @@ export function describeFailure(e: unknown): { lines: string[]; exitCode: number
   if (e instanceof CommandError) {
     return { lines: [`zonectl: ${e.message}`, ...(e.details ? indent(e.details) : []), ...(e.fix ? [`  fix: ${e.fix}`] : [])], exitCode: EXIT_FAILURE };
   }
-  if (isCniError(e)) {
-    const fix = fixFor(e);
+  if (isCniError(e) || e instanceof Failure) {
+    const error = asCniError(e);
+    const fix = fixFor(error);
     return {
-      lines: [`zonectl: ${e.message} (CNI error ${e.code})`, ...(e.details ? indent(e.details) : []), ...(fix ? [`  fix: ${fix}`] : [])],
+      lines: [`zonectl: ${error.message} (CNI error ${error.code})`, ...(error.details ? indent(error.details) : []), ...(fix ? [`  fix: ${fix}`] : [])],
       exitCode: EXIT_FAILURE,
     };
   }

@@ -1,8 +1,15 @@
-// CNI errors: one type that carries the spec's error code, so every failure a
-// runtime sees is `{cniVersion, code, msg, details}` and never a stack trace.
+// CNI errors: one type that carries the spec's error code, so every failure a runtime sees is
+// `{cniVersion, code, msg, details}` and never a stack trace.
+//
+// Low layers (nft, rtnetlink, namespaces, conntrack, D-Bus, programs) do not know these codes:
+// they raise a Failure (lib/system/failure.ts) with a `reason`, and `codeByReason` below says
+// once what each (layer, reason) is to a runtime. `asCniError`, which the dispatcher applies to
+// whatever a handler throws, looks it up there.
+import { Failure, type FailureLayer, type FailureReasons } from '../system/failure.js';
 
 /** Error codes from the CNI spec (SPEC.md "Error"), plus ours from 100 up. */
 export const ErrorCode = {
+  // The CNI specification's.
   IncompatibleVersion: 1,
   UnsupportedField: 2,
   UnknownContainer: 3,
@@ -13,12 +20,74 @@ export const ErrorCode = {
   TryAgainLater: 11,
   PluginNotAvailable: 50,
   PluginLimitedConnectivity: 51,
-  // 100+ are reserved by the spec for plugins.
+  // 100-109: any of our plugins.
   Internal: 100,
   PluginTimeout: 101,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode] | number;
+
+const {
+  InvalidEnvironment,
+  IoFailure,
+  InvalidNetworkConfig,
+  TryAgainLater,
+  PluginNotAvailable,
+  Internal,
+  PluginTimeout,
+} = ErrorCode;
+
+/**
+ * The code of each reason of each low layer. A layer that adds a reason (or a layer that joins
+ * FailureReasons) does not compile until it has a row here.
+ */
+export const codeByReason: { readonly [L in FailureLayer]: Readonly<Record<FailureReasons[L], ErrorCodeValue>> } = {
+  nft: {
+    'not-found': Internal,
+    exists: Internal,
+    syntax: Internal,
+    unavailable: PluginNotAvailable,
+    timeout: Internal,
+    failed: Internal,
+  },
+  rtnl: {
+    exists: Internal,
+    'not-found': Internal,
+    busy: TryAgainLater,
+    timeout: PluginTimeout,
+    incomplete: Internal,
+    malformed: Internal,
+    'invalid-argument': InvalidNetworkConfig,
+    failed: Internal,
+  },
+  netns: {
+    'not-found': InvalidEnvironment,
+    'not-netns': InvalidEnvironment,
+    'host-netns': InvalidEnvironment,
+    'enter-failed': IoFailure,
+    'invalid-name': InvalidNetworkConfig,
+    exists: Internal,
+    'command-failed': Internal,
+    'sysctl-missing': IoFailure,
+    'sysctl-failed': IoFailure,
+  },
+  conntrack: {
+    'not-found': Internal,
+    timeout: Internal,
+    failed: Internal,
+  },
+  dbus: {
+    timeout: TryAgainLater,
+    unreachable: TryAgainLater,
+    failed: Internal,
+  },
+  process: {
+    'not-found': PluginNotAvailable,
+    'spawn-failed': PluginNotAvailable,
+    timeout: PluginTimeout,
+    failed: Internal,
+  },
+};
 
 export interface CniErrorJson {
   cniVersion: string;
@@ -31,8 +100,8 @@ export class CniError extends Error {
   readonly code: number;
   readonly details: string;
 
-  constructor(code: ErrorCodeValue, msg: string, details = '') {
-    super(msg);
+  constructor(code: ErrorCodeValue, msg: string, details = '', options?: ErrorOptions) {
+    super(msg, options);
     this.name = 'CniError';
     this.code = code;
     this.details = details;
@@ -47,9 +116,19 @@ export function isCniError(e: unknown, code?: number): e is CniError {
   return e instanceof CniError && (code === undefined || e.code === code);
 }
 
-/** Any thrown value as a CniError; unknown failures become code 100 with their message only. */
+/** The code a low layer's failure means to a runtime (100 for a reason the table does not know). */
+export function codeOfFailure(failure: Failure): ErrorCodeValue {
+  const codes: Readonly<Record<string, ErrorCodeValue>> | undefined = codeByReason[failure.layer];
+  return codes?.[failure.reason] ?? Internal;
+}
+
+/**
+ * Any thrown value as a CniError: a CniError as it is, a low layer's Failure with the code of
+ * its reason (and itself as the cause), anything else as code 100 with its message only.
+ */
 export function asCniError(e: unknown): CniError {
   if (e instanceof CniError) return e;
+  if (e instanceof Failure) return new CniError(codeOfFailure(e), e.message, e.details, { cause: e });
   const msg = e instanceof Error ? e.message : String(e);
-  return new CniError(ErrorCode.Internal, msg || 'internal error');
+  return new CniError(Internal, msg || 'internal error');
 }

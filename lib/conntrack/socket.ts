@@ -8,7 +8,7 @@ import { AF_NETLINK, EAGAIN, getLibc, type Libc, LibcError, SO_RCVTIMEO, SOCK_CL
 import { inNetnsSync } from '../netns/enter.js';
 import { openNetns } from '../netns/open.js';
 import { decodeMessages, decodeStatus, encodeRequest, kernelAssignedAddress, NLMSG_DONE, NLMSG_ERROR, NLMSG_OVERRUN, timeval, type RtMessage, type RtRequest } from '../rtnl/netlink.js';
-import { ConntrackError } from './errors.js';
+import { ConntrackError, conntrackRefused } from './errors.js';
 import { socketTimeout } from '../system/budget.js';
 
 const NETLINK_NETFILTER = 12;
@@ -28,8 +28,8 @@ export interface CtSocket {
 
 function failure(operation: string, e: unknown): ConntrackError {
   if (e instanceof ConntrackError) return e;
-  if (e instanceof LibcError) return new ConntrackError(operation, undefined, `${e.call} failed with errno ${e.errno}`);
-  return new ConntrackError(operation, undefined, e instanceof Error ? e.message : String(e));
+  if (e instanceof LibcError) return new ConntrackError('failed', operation, undefined, `${e.call} failed with errno ${e.errno}`, { cause: e });
+  return new ConntrackError('failed', operation, undefined, e instanceof Error ? e.message : String(e), { cause: e });
 }
 
 export class ConntrackSocket implements CtSocket {
@@ -53,13 +53,13 @@ export class ConntrackSocket implements CtSocket {
     for (;;) {
       for (const message of decodeMessages(this.#receive(operation))) {
         if (message.seq !== seq) continue;
-        if (message.type === NLMSG_OVERRUN) throw new ConntrackError(operation, undefined, 'the kernel reports lost data');
+        if (message.type === NLMSG_OVERRUN) throw new ConntrackError('failed', operation, undefined, 'the kernel reports lost data');
         if (message.type !== NLMSG_ERROR && message.type !== NLMSG_DONE) {
           messages.push(message);
           continue;
         }
         const { errno, extAck } = decodeStatus(message);
-        if (errno !== 0) throw new ConntrackError(operation, errno, extAck ?? `the kernel answered errno ${errno}`);
+        if (errno !== 0) throw conntrackRefused(operation, errno, extAck ?? `the kernel answered errno ${errno}`);
         return messages;
       }
     }
@@ -80,7 +80,7 @@ export class ConntrackSocket implements CtSocket {
       const read = this.libc.recv(this.fd, this.#buffer, 0);
       return Buffer.from(this.#buffer.subarray(0, read));
     } catch (e) {
-      if (e instanceof LibcError && e.errno === EAGAIN) throw new ConntrackError(operation, undefined, "no answer within the socket's receive timeout");
+      if (e instanceof LibcError && e.errno === EAGAIN) throw new ConntrackError('timeout', operation, undefined, "no answer within the socket's receive timeout", { cause: e });
       throw failure(operation, e);
     }
   }

@@ -1,10 +1,10 @@
-// Typed failures of namespace handling. They are CniErrors, so a plugin can hand them to the
-// runtime as they are; `problem` lets callers react without parsing messages (a DEL treats
-// a namespace that is already gone as done).
+// Typed failures of namespace handling: one `reason` lets callers react without parsing
+// messages (a DEL treats a namespace that is already gone as done). What a reason means to a
+// runtime (a CNI code) is lib/cni/errors.ts's to say.
 
-import { CniError, ErrorCode, type ErrorCodeValue } from '../cni/errors.js';
+import { Failure } from '../system/failure.js';
 
-export type NetnsProblem =
+export type NetnsReason =
   | 'not-found' // the path does not exist
   | 'not-netns' // it exists but is not a network namespace
   | 'host-netns' // it is the host's own namespace, where no container lives
@@ -15,31 +15,21 @@ export type NetnsProblem =
   | 'sysctl-missing' // no such sysctl (e.g. an interface that is not there, IPv6 disabled)
   | 'sysctl-failed'; // a sysctl file could not be read or written
 
-const codeByProblem: Record<NetnsProblem, ErrorCodeValue> = {
-  'not-found': ErrorCode.InvalidEnvironment,
-  'not-netns': ErrorCode.InvalidEnvironment,
-  'host-netns': ErrorCode.InvalidEnvironment,
-  'enter-failed': ErrorCode.IoFailure,
-  'invalid-name': ErrorCode.InvalidNetworkConfig,
-  exists: ErrorCode.Internal,
-  'command-failed': ErrorCode.Internal,
-  'sysctl-missing': ErrorCode.IoFailure,
-  'sysctl-failed': ErrorCode.IoFailure,
-};
+declare module '../system/failure.js' {
+  interface FailureReasons {
+    netns: NetnsReason;
+  }
+}
 
-export class NetnsError extends CniError {
-  constructor(
-    readonly problem: NetnsProblem,
-    msg: string,
-    details = '',
-  ) {
-    super(codeByProblem[problem], msg, details);
+export class NetnsError extends Failure<'netns', NetnsReason> {
+  constructor(reason: NetnsReason, msg: string, details = '', options?: ErrorOptions) {
+    super('netns', reason, msg, details, options);
     this.name = 'NetnsError';
   }
 }
 
-export function isNetnsError(e: unknown, problem?: NetnsProblem): e is NetnsError {
-  return e instanceof NetnsError && (problem === undefined || e.problem === problem);
+export function isNetnsError(e: unknown, reason?: NetnsReason): e is NetnsError {
+  return e instanceof NetnsError && (reason === undefined || e.reason === reason);
 }
 
 /** The namespace path does not exist (e.g. the runtime already removed it before DEL). */

@@ -6,6 +6,7 @@
 // call; nothing stays open.
 
 import { createConnection } from 'node:net';
+import { Failure } from '../system/failure.js';
 
 export const systemBusSocket = '/run/dbus/system_bus_socket';
 
@@ -29,25 +30,49 @@ export interface DbusCallOptions {
   timeoutMs: number;
 }
 
-/** A failed call: the error the peer replied with, or a local one under the same names sd-bus uses. */
-export class DbusError extends Error {
-  constructor(
-    readonly errorName: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DbusError';
-  }
-}
-
 export const DbusErrorName = {
   Timeout: 'org.freedesktop.DBus.Error.Timeout',
+  NoReply: 'org.freedesktop.DBus.Error.NoReply',
   NoServer: 'org.freedesktop.DBus.Error.NoServer',
   AuthFailed: 'org.freedesktop.DBus.Error.AuthFailed',
   Disconnected: 'org.freedesktop.DBus.Error.Disconnected',
   ServiceUnknown: 'org.freedesktop.DBus.Error.ServiceUnknown',
   NameHasNoOwner: 'org.freedesktop.DBus.Error.NameHasNoOwner',
 } as const;
+
+/**
+ * - `timeout`: no reply in time (Timeout, NoReply)
+ * - `unreachable`: no bus, or the service is not on it now (NoServer, Disconnected, ServiceUnknown,
+ *   NameHasNoOwner): gone when it (re)starts
+ * - `failed`: authentication failed, or the peer replied with any other error
+ */
+export type DbusReason = 'timeout' | 'unreachable' | 'failed';
+
+declare module '../system/failure.js' {
+  interface FailureReasons {
+    dbus: DbusReason;
+  }
+}
+
+const reasonByName: Readonly<Record<string, DbusReason>> = {
+  [DbusErrorName.Timeout]: 'timeout',
+  [DbusErrorName.NoReply]: 'timeout',
+  [DbusErrorName.NoServer]: 'unreachable',
+  [DbusErrorName.Disconnected]: 'unreachable',
+  [DbusErrorName.ServiceUnknown]: 'unreachable',
+  [DbusErrorName.NameHasNoOwner]: 'unreachable',
+};
+
+/** A failed call: the error the peer replied with, or a local one under the same names sd-bus uses. */
+export class DbusError extends Failure<'dbus', DbusReason> {
+  constructor(
+    readonly errorName: string,
+    message: string,
+  ) {
+    super('dbus', reasonByName[errorName] ?? 'failed', message, `${errorName}: ${message}`);
+    this.name = 'DbusError';
+  }
+}
 
 const MessageType = { MethodCall: 1, MethodReturn: 2, Error: 3 } as const;
 

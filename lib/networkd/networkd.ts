@@ -7,7 +7,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CniError, ErrorCode } from '../cni/errors.js';
-import { callMethod, DbusError, DbusErrorName, type DbusMethodCall } from './dbus.js';
+import { callMethod, DbusError, type DbusMethodCall } from './dbus.js';
 import { defaultStateDir, type LinkState, type LinkStatePaths, readLinkState } from './link-state.js';
 import { waitLimit } from '../system/budget.js';
 
@@ -78,26 +78,17 @@ export async function isNetworkdRunning(options: NetworkdOptions = {}): Promise<
   return (await detectNetworkd(options)).presence === 'running';
 }
 
-// Failures that go away when networkd (re)starts or the bus is less busy.
-const transientBusErrors: ReadonlySet<string> = new Set([
-  DbusErrorName.Timeout,
-  DbusErrorName.NoServer,
-  DbusErrorName.Disconnected,
-  DbusErrorName.ServiceUnknown,
-  DbusErrorName.NameHasNoOwner,
-  'org.freedesktop.DBus.Error.NoReply',
-]);
-
 function networkdCall(member: string, iface = 'org.freedesktop.network1.Manager'): DbusMethodCall {
   return { destination: networkdBusName, path: networkdObjectPath, interface: iface, member, noAutoStart: true };
 }
 
 function busFailure(what: string, error: unknown): CniError {
-  if (error instanceof DbusError && transientBusErrors.has(error.errorName)) {
-    return new CniError(ErrorCode.TryAgainLater, `systemd-networkd did not ${what}`, `${error.errorName}: ${error.message}`);
+  // A timeout or an absent networkd goes away when networkd (re)starts or the bus is less busy.
+  if (error instanceof DbusError && error.reason !== 'failed') {
+    return new CniError(ErrorCode.TryAgainLater, `systemd-networkd did not ${what}`, error.details, { cause: error });
   }
-  const details = error instanceof DbusError ? `${error.errorName}: ${error.message}` : String(error);
-  return new CniError(ErrorCode.Internal, `systemd-networkd failed to ${what}`, details);
+  const details = error instanceof DbusError ? error.details : String(error);
+  return new CniError(ErrorCode.Internal, `systemd-networkd failed to ${what}`, details, { cause: error });
 }
 
 /**

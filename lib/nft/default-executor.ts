@@ -23,7 +23,7 @@ function libraryExecutor(options: DefaultNftExecutorOptions): LibnftablesExecuto
     const lib = loadLibnftables(options.library ?? LIBNFTABLES);
     return new LibnftablesExecutor(lib, { netns: options.netns });
   } catch (e) {
-    return e instanceof NftError ? e : new NftError('unavailable', String(e));
+    return e instanceof NftError ? e : new NftError('unavailable', String(e), '', null, { cause: e });
   }
 }
 
@@ -34,6 +34,8 @@ function unavailable(libraryProblem: NftError, options: DefaultNftExecutorOption
     'unavailable',
     `nftables unavailable: neither ${library} nor the nft binary can be used`,
     `${libraryProblem.message}: ${libraryProblem.stderr}; ${binary}`,
+    null,
+    { cause: libraryProblem },
   );
   return { run: () => Promise.reject(error) };
 }

@@ -1,6 +1,7 @@
 // Failures of `nft` runs, classified from what nft prints on stderr, so callers can
-// tell "already there" and "not there" from real failures without parsing text.
-import { CniError, ErrorCode } from '../cni/errors.js';
+// tell "already there" and "not there" from real failures without parsing text. What they
+// mean to a runtime (a CNI code) is lib/cni/errors.ts's to say.
+import { Failure } from '../system/failure.js';
 
 /**
  * - `not-found`: an object or element the input names does not exist
@@ -10,38 +11,48 @@ import { CniError, ErrorCode } from '../cni/errors.js';
  * - `timeout`: nft did not finish in time and was killed
  * - `failed`: anything else (no kernel support, permission, ...)
  */
-export type NftErrorKind = 'not-found' | 'exists' | 'syntax' | 'unavailable' | 'timeout' | 'failed';
+export type NftReason = 'not-found' | 'exists' | 'syntax' | 'unavailable' | 'timeout' | 'failed';
 
-export class NftError extends CniError {
-  readonly kind: NftErrorKind;
-  readonly stderr: string;
-  readonly exitCode: number | null;
-
-  constructor(kind: NftErrorKind, msg: string, stderr = '', exitCode: number | null = null) {
-    const code = kind === 'unavailable' ? ErrorCode.PluginNotAvailable : ErrorCode.Internal;
-    super(code, msg, stderr.trim().slice(-2000));
-    this.name = 'NftError';
-    this.kind = kind;
-    this.stderr = stderr;
-    this.exitCode = exitCode;
+declare module '../system/failure.js' {
+  interface FailureReasons {
+    nft: NftReason;
   }
 }
 
-export function isNftError(e: unknown, kind?: NftErrorKind): e is NftError {
-  return e instanceof NftError && (kind === undefined || e.kind === kind);
+export class NftError extends Failure<'nft', NftReason> {
+  readonly stderr: string;
+  readonly exitCode: number | null;
+
+  constructor(reason: NftReason, msg: string, stderr = '', exitCode: number | null = null, options?: ErrorOptions) {
+    super('nft', reason, msg, stderr.trim().slice(-2000), options);
+    this.name = 'NftError';
+    this.stderr = stderr;
+    this.exitCode = exitCode;
+  }
+
+  /** @deprecated use `reason` (kept while test/lib/nft is rewritten) */
+  get kind(): NftReason {
+    return this.reason;
+  }
 }
 
+export function isNftError(e: unknown, reason?: NftReason): e is NftError {
+  return e instanceof NftError && (reason === undefined || e.reason === reason);
+}
+
+/** nft refused: a table, chain, set, map or element the input names is not there. */
 export function isNotFound(e: unknown): boolean {
   return isNftError(e, 'not-found');
 }
 
+/** nft refused: the object or element is there already (or a map key leads elsewhere, an interval overlaps). */
 export function isExists(e: unknown): boolean {
   return isNftError(e, 'exists');
 }
 
 // nft 1.0.6 wording: kernel errors come as "Could not process rule: <strerror>",
 // checks nft makes itself (interval sets) have their own sentences.
-const kindPatterns: readonly (readonly [NftErrorKind, RegExp])[] = [
+const reasonPatterns: readonly (readonly [NftReason, RegExp])[] = [
   ['not-found', /No such file or directory|element does not exist/],
   ['exists', /File exists|interval overlaps/],
   ['syntax', /syntax error/],
@@ -53,9 +64,9 @@ export function firstErrorMessage(stderr: string): string | undefined {
   return line?.replace(/^.*?Error: /, '');
 }
 
-export function classifyNftError(stderr: string): NftErrorKind {
+export function classifyNftError(stderr: string): NftReason {
   const message = firstErrorMessage(stderr) ?? stderr;
-  return kindPatterns.find(([, pattern]) => pattern.test(message))?.[0] ?? 'failed';
+  return reasonPatterns.find(([, pattern]) => pattern.test(message))?.[0] ?? 'failed';
 }
 
 /** The error for a failed nft run, `what` saying what it was asked to do. */

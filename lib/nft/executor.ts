@@ -66,7 +66,7 @@ async function runNft(file: string, args: string[], stdin: string, timeoutMs: nu
   try {
     run = await runProcess(file, args, { stdin, timeoutMs });
   } catch (e) {
-    throw new NftError('unavailable', (e as Error).message);
+    throw new NftError('unavailable', (e as Error).message, '', null, { cause: e });
   }
   const exitCode = run.exitCode ?? null;
   if (run.timedOut) throw new NftError('timeout', `nft ${what} timed out after ${timeoutMs} ms`, run.stderr, exitCode);

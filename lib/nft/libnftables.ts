@@ -58,7 +58,7 @@ export function loadLibnftables(library = LIBNFTABLES): Libnftables {
   try {
     lib = openLibrary(library, signatures);
   } catch (e) {
-    throw new NftError('unavailable', `cannot load ${library}`, (e as Error).message);
+    throw new NftError('unavailable', `cannot load ${library}`, (e as Error).message, null, { cause: e });
   }
   bound.set(library, lib);
   return lib;
@@ -85,7 +85,7 @@ function probeNetlinkSockets(libc: RunLibc): void {
   try {
     for (const protocol of [NETLINK_NETFILTER, NETLINK_ROUTE]) opened.push(libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
   } catch (e) {
-    throw new NftError('failed', 'nft: cannot open a netlink socket', (e as Error).message);
+    throw new NftError('failed', 'nft: cannot open a netlink socket', (e as Error).message, null, { cause: e });
   } finally {
     for (const fd of opened) libc.close(fd);
   }
@@ -144,7 +144,7 @@ function inNamespace<T>(libc: RunLibc, netns: string | undefined, fn: () => T): 
       handle.close();
     }
   } catch (e) {
-    if (e instanceof NetnsError) throw new NftError('failed', `nft: ${e.message}`, e.details);
+    if (e instanceof NetnsError) throw new NftError('failed', `nft: ${e.message}`, e.details, null, { cause: e });
     throw e;
   }
 }

@@ -178,7 +178,7 @@ export async function listAddresses(socket: RtSocket, filter: AddressFilter = {}
   );
 }
 
-/** Delete one address; isNotFound (EADDRNOTAVAIL) when the link does not have it. */
+/** Delete one address; isRtnlNotFound (EADDRNOTAVAIL) when the link does not have it. */
 export async function deleteAddress(socket: RtSocket, index: number, cidr: string): Promise<void> {
   socket.exchange(`delete address ${cidr} from link #${index}`, deleteAddressRequest(index, cidr));
 }

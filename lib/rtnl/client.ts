@@ -5,7 +5,7 @@
 //
 // The socket is made inside the namespace and stays there, so every call acts on that
 // namespace no matter where the thread is. Links can be named by index, name or a Link read
-// before; a name costs one extra lookup. Failures are RtnlErrors (see isExists/isNotFound).
+// before; a name costs one extra lookup. Failures are RtnlErrors (see isRtnlExists/isRtnlNotFound).
 
 import type { IpFamily } from '../ip/index.js';
 import type { NetnsTarget } from '../netns/enter.js';
@@ -59,7 +59,7 @@ export class Rtnl {
     return links.listLinks(this.socket);
   }
 
-  /** The index of a link; a name that does not exist is an isNotFound error. */
+  /** The index of a link; a name that does not exist is an isRtnlNotFound error. */
   linkIndex(ref: LinkRef): Promise<number> {
     return links.resolveIndex(this.socket, ref);
   }

@@ -21,7 +21,7 @@ import {
   u8Attribute,
   type InterfaceInfoHeader,
 } from './attributes.js';
-import { invalidArgument, isNotFound, notFound } from './errors.js';
+import { invalidArgument, isRtnlNotFound, notFound } from './errors.js';
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, type RtMessage, type RtRequest } from './netlink.js';
 import type { RtSocket } from './socket.js';
 
@@ -265,7 +265,7 @@ function lookUp(socket: RtSocket, operation: string, request: RtRequest): Link |
   try {
     return parseLinks(socket.exchange(operation, request))[0];
   } catch (e) {
-    if (isNotFound(e)) return undefined;
+    if (isRtnlNotFound(e)) return undefined;
     throw e;
   }
 }
@@ -350,7 +350,7 @@ export async function setHairpin(socket: RtSocket, ref: LinkRef, on: boolean): P
   socket.exchange(operation, hairpinRequest(await resolveIndex(socket, ref), on));
 }
 
-/** Delete a link (a veth takes its peer with it); isNotFound when it is not there. */
+/** Delete a link (a veth takes its peer with it); isRtnlNotFound when it is not there. */
 export async function deleteLink(socket: RtSocket, ref: LinkRef): Promise<void> {
   const operation = `delete ${describeRef(ref)}`;
   if (typeof ref === 'string') validateLinkName(ref, operation);
@@ -363,7 +363,7 @@ export async function deleteLinkIfExists(socket: RtSocket, ref: LinkRef): Promis
     await deleteLink(socket, ref);
     return true;
   } catch (e) {
-    if (isNotFound(e)) return false;
+    if (isRtnlNotFound(e)) return false;
     throw e;
   }
 }

@@ -267,7 +267,7 @@ export async function listRoutes(socket: RtSocket, filter: RouteFilter = {}): Pr
   );
 }
 
-/** Delete the route matching `spec`; isNotFound (ESRCH) when there is none. */
+/** Delete the route matching `spec`; isRtnlNotFound (ESRCH) when there is none. */
 export async function deleteRoute(socket: RtSocket, spec: RouteSpec): Promise<void> {
   socket.exchange(`delete ${describeRoute(spec)}`, deleteRouteRequest(spec));
 }

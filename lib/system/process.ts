@@ -2,10 +2,13 @@
 // stdin, a working directory, and always a timeout, after which it is killed with SIGKILL (with
 // `processGroup`, it runs in a group of its own and the whole group is killed, so what it started
 // goes too). Everything it printed is kept. A program that cannot start, or (runChecked) that
-// fails, is a ProcessError with a `reason`; what that means for the caller (a CNI code, an
-// NftError, a line of a report) is the caller's to say.
+// fails, is a ProcessError with a `reason` (a Failure, lib/system/failure.ts); what that means
+// for the caller (an NftError, a line of a report) is the caller's to say, and the CNI code of
+// one that reaches a runtime as it is, lib/cni/errors.ts's.
 // node:child_process is imported when a program is first run, not with this module: plugins
 // load it on every start (lib/cni/exec.ts) and most starts never run a program.
+
+import { Failure } from './failure.js';
 
 export const DEFAULT_PROCESS_TIMEOUT_MS = 30_000;
 
@@ -35,24 +38,30 @@ export interface ProcessResult {
  * - `timeout`: runChecked: it did not finish in time and was killed
  * - `failed`: runChecked: it exited non-zero or was killed by a signal
  */
-export type ProcessFailure = 'not-found' | 'spawn-failed' | 'timeout' | 'failed';
+export type ProcessReason = 'not-found' | 'spawn-failed' | 'timeout' | 'failed';
 
-export class ProcessError extends Error {
+declare module './failure.js' {
+  interface FailureReasons {
+    process: ProcessReason;
+  }
+}
+
+export class ProcessError extends Failure<'process', ProcessReason> {
   constructor(
-    readonly reason: ProcessFailure,
+    reason: ProcessReason,
     message: string,
     /** The system's words for a start failure, or the end of the program's output. */
-    readonly details: string,
+    details: string,
     /** What it did, when it ran at all. */
     readonly result?: ProcessResult,
     options?: ErrorOptions,
   ) {
-    super(message, options);
+    super('process', reason, message, details, options);
     this.name = 'ProcessError';
   }
 }
 
-export function isProcessError(e: unknown, reason?: ProcessFailure): e is ProcessError {
+export function isProcessError(e: unknown, reason?: ProcessReason): e is ProcessError {
   return e instanceof ProcessError && (reason === undefined || e.reason === reason);
 }
 

@@ -3,7 +3,7 @@
 import type { IPConfig, Route } from '../cni/types.js';
 import { familyOf, stripPrefix } from '../ip/index.js';
 import { interfaceSysctl, type SysctlKey } from '../netns/sysctl.js';
-import { isExists } from '../rtnl/errors.js';
+import { isRtnlExists } from '../rtnl/errors.js';
 import type { Gateway } from './gateways.js';
 import type { ContainerNamespace, Links } from './world.js';
 
@@ -76,7 +76,7 @@ async function addRouteUnlessPresent(rt: Links, ifname: string, route: Route): P
     });
     return true;
   } catch (e) {
-    if (!isExists(e)) throw e;
+    if (!isRtnlExists(e)) throw e;
     return false;
   }
 }

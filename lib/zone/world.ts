@@ -141,7 +141,7 @@ function openContainer(path: string): ContainerNamespace {
   try {
     handle = openContainerNetns(path);
   } catch (e) {
-    if (isNetnsError(e)) throw new NetnsError(e.problem, `CNI_NETNS: ${e.message}`, e.details);
+    if (isNetnsError(e)) throw new NetnsError(e.reason, `CNI_NETNS: ${e.message}`, e.details, { cause: e });
     throw e;
   }
   const opened = handle;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { isNetnsNotFound } from '../../lib/netns/errors.js';
 import { openNetns, type NetnsHandle } from '../../lib/netns/open.js';
 import { Rtnl } from '../../lib/rtnl/client.js';
-import { isExists, isNotFound } from '../../lib/rtnl/errors.js';
+import { isRtnlExists, isRtnlNotFound } from '../../lib/rtnl/errors.js';
 import type { Link } from '../../lib/rtnl/links.js';
 import { createSandbox, ipIn, nsExec, type Netns, type Sandbox } from '../support/netns.js';
 import { privileged } from '../support/privileges.js';
@@ -87,7 +87,7 @@ priv.describe('lib/rtnl in real namespaces', () => {
     const [seen] = await ipJson<IpLinkJson[]>(sandbox.host, '-d', 'link', 'show', 'czt-br0');
     expect(seen?.linkinfo?.info_kind).toBe('bridge');
     expect(seen?.flags).toContain('UP');
-    expect(isExists(await host.createBridge('czt-br0').catch((e: unknown) => e))).toBe(true);
+    expect(isRtnlExists(await host.createBridge('czt-br0').catch((e: unknown) => e))).toBe(true);
   });
 
   priv.it('creates a veth whose peer appears in the container namespace as eth0', async () => {
@@ -141,7 +141,7 @@ priv.describe('lib/rtnl in real namespaces', () => {
         expect.objectContaining({ local: 'fd99::2', prefixlen: 64 }),
       ]),
     );
-    expect(isExists(await guest.addAddress('eth0', '10.99.0.2/24').catch((e: unknown) => e))).toBe(true);
+    expect(isRtnlExists(await guest.addAddress('eth0', '10.99.0.2/24').catch((e: unknown) => e))).toBe(true);
   });
 
   priv.it('adds default routes through the gateway in the container', async () => {
@@ -161,7 +161,7 @@ priv.describe('lib/rtnl in real namespaces', () => {
     expect(v4).toEqual([expect.objectContaining({ dst: 'default', gateway: '10.99.0.1', dev: 'eth0' })]);
     const v6 = await ipJson<{ dst: string; gateway?: string }[]>(ctr, '-6', 'route', 'show', 'default');
     expect(v6).toEqual([expect.objectContaining({ dst: 'default', gateway: 'fd99::1' })]);
-    expect(isExists(await guest.addRoute({ dst: 'default', gw: '10.99.0.1', dev: 'eth0' }).catch((e: unknown) => e))).toBe(true);
+    expect(isRtnlExists(await guest.addRoute({ dst: 'default', gw: '10.99.0.1', dev: 'eth0' }).catch((e: unknown) => e))).toBe(true);
   });
 
   priv.it('carries TCP between the namespaces over v4 and v6', async () => {
@@ -185,19 +185,19 @@ priv.describe('lib/rtnl in real namespaces', () => {
     await guest.deleteRoute({ dst: '198.51.100.0/24', gw: '10.99.0.1', dev: 'eth0' });
     await guest.deleteRoute({ dst: 'default', gw: 'fd99::1', dev: 'eth0' });
     await guest.deleteRoute({ dst: 'default', gw: '10.99.0.1' });
-    expect(isNotFound(await guest.deleteRoute({ dst: 'default', gw: '10.99.0.1' }).catch((e: unknown) => e))).toBe(true);
+    expect(isRtnlNotFound(await guest.deleteRoute({ dst: 'default', gw: '10.99.0.1' }).catch((e: unknown) => e))).toBe(true);
     expect(await guest.listRoutes('eth0', { family: 4 })).toEqual([expect.objectContaining({ dst: '10.99.0.0/24', protocol: 'kernel' })]);
 
     await guest.deleteAddress('eth0', '10.99.0.2/24');
     await guest.deleteAddress('eth0', 'fd99::2/64');
-    expect(isNotFound(await guest.deleteAddress('eth0', '10.99.0.2/24').catch((e: unknown) => e))).toBe(true);
+    expect(isRtnlNotFound(await guest.deleteAddress('eth0', '10.99.0.2/24').catch((e: unknown) => e))).toBe(true);
     expect((await guest.listAddresses('eth0')).map((a) => a.address).filter((a) => !a.startsWith('fe80:'))).toEqual([]);
 
     // Deleting the host end takes the peer in the container with it.
     expect(await host.deleteLinkIfExists('vh-ctr')).toBe(true);
     expect(await guest.getLink('eth0')).toBeUndefined();
     expect(await host.deleteLinkIfExists('vh-ctr')).toBe(false);
-    expect(isNotFound(await host.deleteLink('vh-ctr').catch((e: unknown) => e))).toBe(true);
+    expect(isRtnlNotFound(await host.deleteLink('vh-ctr').catch((e: unknown) => e))).toBe(true);
     await host.deleteLink('vh-ctr2');
     await host.deleteLink(bridge);
 

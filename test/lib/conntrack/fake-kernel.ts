@@ -1,7 +1,7 @@
 // A stand-in for ctnetlink in unit tests: entries as the kernel dumps them (IPCTNL_MSG_CT_NEW
 // with the original tuple, id and zone), and a socket that answers dumps from a table of
 // entries, applying the request's family/protocol/port filter, and deletes by id.
-import { ConntrackError } from '../../../lib/conntrack/errors.js';
+import { conntrackRefused } from '../../../lib/conntrack/errors.js';
 import type { CtSocket } from '../../../lib/conntrack/socket.js';
 import { attribute, decodeAttributes, findAttribute } from '../../../lib/rtnl/attributes.js';
 import type { RtMessage, RtRequest } from '../../../lib/rtnl/netlink.js';
@@ -87,7 +87,7 @@ export class FakeConntrack implements CtSocket {
     }
     const id = idOf(request);
     const flow = this.flows.find((f) => f.id === id);
-    if (flow === undefined || this.expiring.has(flow.id)) throw new ConntrackError('delete', 2, 'No such file or directory');
+    if (flow === undefined || this.expiring.has(flow.id)) throw conntrackRefused('delete', 2, 'No such file or directory');
     this.flows = this.flows.filter((f) => f !== flow);
     this.deleted.push(flow.id);
     return [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConntrackError } from '../../../lib/conntrack/errors.js';
+import { ConntrackError, conntrackRefused } from '../../../lib/conntrack/errors.js';
 import { type FlowDestination, flushFlows, listFlows } from '../../../lib/conntrack/flush.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../../lib/conntrack/messages.js';
 import { parseAddress } from '../../../lib/ip/index.js';
@@ -61,7 +61,7 @@ describe('flushFlows', () => {
 
     const broken = new FakeConntrack([]);
     broken.exchange = () => {
-      throw new ConntrackError('list IPv4 udp flows', 1, 'Operation not permitted');
+      throw conntrackRefused('list IPv4 udp flows', 1, 'Operation not permitted');
     };
     expect(() => flushFlows([udp(8080)], { open: () => broken })).toThrow(ConntrackError);
     expect(broken.closed).toBe(1);

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { CniError, ErrorCode } from '../../../lib/cni/errors.js';
+import { asCniError, CniError, ErrorCode } from '../../../lib/cni/errors.js';
 import { errnoCode, isNetnsError, isNetnsNotFound, NetnsError } from '../../../lib/netns/errors.js';
 
 describe('NetnsError', () => {
-  it('is a CniError whose code follows the problem', () => {
-    const missing = new NetnsError('not-found', 'gone');
-    expect(missing).toBeInstanceOf(CniError);
-    expect(missing.code).toBe(ErrorCode.InvalidEnvironment);
-    expect(new NetnsError('enter-failed', 'x').code).toBe(ErrorCode.IoFailure);
-    expect(new NetnsError('invalid-name', 'x').code).toBe(ErrorCode.InvalidNetworkConfig);
+  it('knows no CNI code; the registry gives one per reason', () => {
+    const missing = new NetnsError('not-found', 'gone', 'why');
+    expect(missing).not.toBeInstanceOf(CniError);
+    expect(asCniError(missing)).toMatchObject({ code: ErrorCode.InvalidEnvironment, message: 'gone', details: 'why', cause: missing });
+    expect(asCniError(new NetnsError('enter-failed', 'x')).code).toBe(ErrorCode.IoFailure);
+    expect(asCniError(new NetnsError('invalid-name', 'x')).code).toBe(ErrorCode.InvalidNetworkConfig);
   });
 
-  it('is recognised by problem', () => {
+  it('is recognised by reason', () => {
     const missing = new NetnsError('not-found', 'gone');
     expect(isNetnsNotFound(missing)).toBe(true);
     expect(isNetnsError(missing, 'not-netns')).toBe(false);

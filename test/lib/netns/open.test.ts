@@ -6,6 +6,7 @@ import { readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { asCniError } from '../../../lib/cni/errors.js';
 import { isNetnsError, isNetnsNotFound } from '../../../lib/netns/errors.js';
 import {
   CURRENT_NETNS_PATH,
@@ -150,13 +151,13 @@ describe('openContainerNetns', () => {
   it.each(['/proc/self/ns/net', '/proc/thread-self/ns/net', `/proc/${process.pid}/ns/net`])('refuses %s, the host\'s own namespace', (path) => {
     const error = thrown(() => openContainerNetns(path));
     expect(isNetnsError(error, 'host-netns')).toBe(true);
-    expect((error as { code: number }).code).toBe(4);
+    expect(asCniError(error).code).toBe(4);
   });
 
   it("refuses PID 1's namespace (where a container runtime may not even open it)", () => {
     const error = thrown(() => openContainerNetns('/proc/1/ns/net'));
     expect(isNetnsError(error, 'host-netns') || isNetnsError(error, 'not-netns')).toBe(true);
-    expect((error as { code: number }).code).toBe(4);
+    expect(asCniError(error).code).toBe(4);
   });
 
   it('passes other problems on as they are', () => {

@@ -11,7 +11,7 @@ import {
   RTM_NEWADDR,
 } from '../../../lib/rtnl/addresses.js';
 import { attribute, decodeAttributes, findAddress, findAttribute, findU32, u32Attribute } from '../../../lib/rtnl/attributes.js';
-import { isExists, isNotFound, isRtnlError } from '../../../lib/rtnl/errors.js';
+import { isRtnlExists, isRtnlNotFound, isRtnlError } from '../../../lib/rtnl/errors.js';
 import { encodeRequest, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE } from '../../../lib/rtnl/netlink.js';
 import { addressMessage, EADDRNOTAVAIL, EEXIST, fakeSocket, kernelRejects } from './fake-socket.js';
 import { le, sentByIp } from './ip-captures.js';
@@ -126,8 +126,8 @@ describe('address operations', () => {
     fake.answer('delAddress', kernelRejects(EADDRNOTAVAIL));
     await addAddress(fake.socket, 4, '10.0.0.1/24');
     expect(fake.sent[0]?.operation).toBe('add address 10.0.0.1/24 to link #4');
-    expect(isExists(await addAddress(fake.socket, 4, '10.0.0.1/24').catch((e: unknown) => e))).toBe(true);
-    expect(isNotFound(await deleteAddress(fake.socket, 4, '10.0.0.1/24').catch((e: unknown) => e))).toBe(true);
+    expect(isRtnlExists(await addAddress(fake.socket, 4, '10.0.0.1/24').catch((e: unknown) => e))).toBe(true);
+    expect(isRtnlNotFound(await deleteAddress(fake.socket, 4, '10.0.0.1/24').catch((e: unknown) => e))).toBe(true);
   });
 
   it('lists with a dump and filters by link and family on our side', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { decodeAddressHeader } from '../../../lib/rtnl/addresses.js';
 import { decodeAttributes, findU32 } from '../../../lib/rtnl/attributes.js';
 import { Rtnl } from '../../../lib/rtnl/client.js';
-import { isNotFound } from '../../../lib/rtnl/errors.js';
+import { isRtnlNotFound } from '../../../lib/rtnl/errors.js';
 import { ENODEV, fakeSocket, kernelRejects, linkMessage } from './fake-socket.js';
 
 const RTA_OIF = 4;
@@ -22,12 +22,12 @@ describe('Rtnl', () => {
     expect(decodeAddressHeader(fake.sent[6]!.body)?.index).toBe(4);
   });
 
-  it('fails with isNotFound for an unknown link name, sending nothing else', async () => {
+  it('fails with isRtnlNotFound for an unknown link name, sending nothing else', async () => {
     const fake = fakeSocket();
     fake.answer('getLink', kernelRejects(ENODEV));
     const rt = new Rtnl(fake.socket);
-    expect(isNotFound(await rt.setUp('eth9').catch((e: unknown) => e))).toBe(true);
-    expect(isNotFound(await rt.listAddresses('eth9').catch((e: unknown) => e))).toBe(true);
+    expect(isRtnlNotFound(await rt.setUp('eth9').catch((e: unknown) => e))).toBe(true);
+    expect(isRtnlNotFound(await rt.listAddresses('eth9').catch((e: unknown) => e))).toBe(true);
     expect(fake.sent.map((s) => s.method)).toEqual(['getLink', 'getLink']);
   });
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CniError, ErrorCode } from '../../../lib/cni/errors.js';
+import { asCniError, CniError, ErrorCode } from '../../../lib/cni/errors.js';
 import { LibcError } from '../../../lib/libc/index.js';
 import {
   errnoName,
   incompleteAnswer,
   invalidArgument,
-  isExists,
-  isNotFound,
+  isRtnlExists,
+  isRtnlNotFound,
   notFound,
   refused,
   RtnlError,
@@ -25,26 +25,28 @@ describe('errnoName', () => {
 });
 
 describe('refused', () => {
-  it('maps EEXIST to isExists, with the extended ack as details', () => {
+  it('maps EEXIST to isRtnlExists, with the extended ack as details', () => {
     const error = refused('create bridge br0', 17, 'A link with that name exists');
     expect(error).toBeInstanceOf(RtnlError);
-    expect(error).toBeInstanceOf(CniError);
+    expect(error).not.toBeInstanceOf(CniError);
+    expect(error.reason).toBe('exists');
     expect(error.errno).toBe('EEXIST');
     expect(error.message).toBe('create bridge br0: EEXIST');
     expect(error.details).toBe('A link with that name exists');
-    expect(error.code).toBe(ErrorCode.Internal);
-    expect(isExists(error)).toBe(true);
-    expect(isNotFound(error)).toBe(false);
+    expect(asCniError(error).code).toBe(ErrorCode.Internal);
+    expect(isRtnlExists(error)).toBe(true);
+    expect(isRtnlNotFound(error)).toBe(false);
   });
 
-  it.each([2, 19, 3, 99])('maps errno %d to isNotFound', (errno) => {
+  it.each([2, 19, 3, 99])('maps errno %d to isRtnlNotFound', (errno) => {
     const error = refused('x', errno);
-    expect(isNotFound(error)).toBe(true);
-    expect(isExists(error)).toBe(false);
+    expect(isRtnlNotFound(error)).toBe(true);
+    expect(isRtnlExists(error)).toBe(false);
   });
 
   it.each([16, 11])('asks to try errno %d again later', (errno) => {
-    expect(refused('x', errno).code).toBe(ErrorCode.TryAgainLater);
+    expect(refused('x', errno).reason).toBe('busy');
+    expect(asCniError(refused('x', errno)).code).toBe(ErrorCode.TryAgainLater);
   });
 });
 
@@ -52,13 +54,14 @@ describe('timedOut / incompleteAnswer', () => {
   it('a timeout is a plugin timeout without errno', () => {
     const error = timedOut('list links', 10_000);
     expect(error.errno).toBeUndefined();
-    expect(error.code).toBe(ErrorCode.PluginTimeout);
+    expect(error.reason).toBe('timeout');
+    expect(asCniError(error).code).toBe(ErrorCode.PluginTimeout);
     expect(error.message).toBe('list links: no answer from the kernel within 10000 ms');
   });
 
   it('an interrupted dump is worth another try, a cut-short answer is not', () => {
-    expect(incompleteAnswer('list links', 'interrupted').code).toBe(ErrorCode.TryAgainLater);
-    expect(incompleteAnswer('list links', 'truncated').code).toBe(ErrorCode.Internal);
+    expect(asCniError(incompleteAnswer('list links', 'interrupted')).code).toBe(ErrorCode.TryAgainLater);
+    expect(asCniError(incompleteAnswer('list links', 'truncated')).code).toBe(ErrorCode.Internal);
   });
 });
 
@@ -77,7 +80,7 @@ describe('toRtnlError', () => {
 
   it('wraps anything else as an internal error', () => {
     const error = toRtnlError(new Error('boom'), 'x');
-    expect(error).toMatchObject({ errno: undefined, code: ErrorCode.Internal, message: 'x: boom' });
+    expect(error).toMatchObject({ errno: undefined, reason: 'failed', message: 'x: boom' });
   });
 
   it('passes RtnlErrors through', () => {
@@ -87,18 +90,18 @@ describe('toRtnlError', () => {
 });
 
 describe('own errors', () => {
-  it('notFound answers isNotFound', () => {
-    expect(isNotFound(notFound('find link x', 'link x'))).toBe(true);
+  it('notFound answers isRtnlNotFound', () => {
+    expect(isRtnlNotFound(notFound('find link x', 'link x'))).toBe(true);
   });
 
   it('invalidArgument is a config error, neither exists nor not-found', () => {
     const error = invalidArgument('parse', 'bad');
-    expect(error.code).toBe(ErrorCode.InvalidNetworkConfig);
-    expect(isNotFound(error) || isExists(error)).toBe(false);
+    expect(asCniError(error).code).toBe(ErrorCode.InvalidNetworkConfig);
+    expect(isRtnlNotFound(error) || isRtnlExists(error)).toBe(false);
   });
 
-  it('isExists/isNotFound are false for foreign errors', () => {
-    expect(isExists(new LibcError('send', 17))).toBe(false);
-    expect(isNotFound(Object.assign(new Error('x'), { errno: 'ENODEV' }))).toBe(false);
+  it('isRtnlExists/isRtnlNotFound are false for foreign errors', () => {
+    expect(isRtnlExists(new LibcError('send', 17))).toBe(false);
+    expect(isRtnlNotFound(Object.assign(new Error('x'), { errno: 'ENODEV' }))).toBe(false);
   });
 });

@@ -14,7 +14,7 @@ import {
   u8Attribute,
   type RawAttribute,
 } from '../../../lib/rtnl/attributes.js';
-import { isExists, isNotFound, isRtnlError } from '../../../lib/rtnl/errors.js';
+import { isRtnlExists, isRtnlNotFound, isRtnlError } from '../../../lib/rtnl/errors.js';
 import {
   bridgeRequest,
   createBridge,
@@ -248,11 +248,11 @@ describe('link operations', () => {
     expect(fake.sent[0]?.operation).toBe('create bridge br0');
   });
 
-  it('reports a taken name as isExists', async () => {
+  it('reports a taken name as isRtnlExists', async () => {
     const fake = fakeSocket();
     fake.answer('newLink', kernelRejects(EEXIST));
     const error = await createVeth(fake.socket, { name: 'vh0', peerName: 'eth0' }).catch((e: unknown) => e);
-    expect(isExists(error)).toBe(true);
+    expect(isRtnlExists(error)).toBe(true);
     expect((error as Error).message).toBe('create veth vh0: EEXIST');
   });
 
@@ -267,12 +267,12 @@ describe('link operations', () => {
     expect(findString(change.attributes, IFLA_IFALIAS)).toBe('cni-zones/c1');
   });
 
-  it('resolves names to indexes, and a missing name is isNotFound', async () => {
+  it('resolves names to indexes, and a missing name is isRtnlNotFound', async () => {
     const fake = fakeSocket();
     fake.answer('getLink', [linkMessage(4, 'eth0')], kernelRejects(ENODEV));
     expect(await resolveIndex(fake.socket, 'eth0')).toBe(4);
     expect(await resolveIndex(fake.socket, 7)).toBe(7);
-    expect(isNotFound(await resolveIndex(fake.socket, 'eth9').catch((e: unknown) => e))).toBe(true);
+    expect(isRtnlNotFound(await resolveIndex(fake.socket, 'eth9').catch((e: unknown) => e))).toBe(true);
     expect(fake.sent).toHaveLength(2);
   });
 
@@ -310,7 +310,7 @@ describe('link operations', () => {
     expect(findString(decodeLink(fake.sent[0]!.body).attributes, IFLA_IFNAME)).toBe('vh0');
     expect(await deleteLinkIfExists(fake.socket, 12)).toBe(false);
     expect(decodeLink(fake.sent[1]!.body)).toMatchObject({ header: { index: 12 }, attributes: [] });
-    expect(isNotFound(await deleteLink(fake.socket, 'vh0').catch((e: unknown) => e))).toBe(true);
+    expect(isRtnlNotFound(await deleteLink(fake.socket, 'vh0').catch((e: unknown) => e))).toBe(true);
   });
 
   it('deleteLinkIfExists passes other failures on', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { attribute, decodeAttributes, findAddress, findAttribute, findU32, nestedAttribute, u32Attribute } from '../../../lib/rtnl/attributes.js';
-import { isExists, isNotFound } from '../../../lib/rtnl/errors.js';
+import { isRtnlExists, isRtnlNotFound } from '../../../lib/rtnl/errors.js';
 import { encodeRequest, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE } from '../../../lib/rtnl/netlink.js';
 import {
   addRoute,
@@ -134,13 +134,13 @@ describe('route operations', () => {
     fake.answer('newRoute', [], kernelRejects(EEXIST));
     await addRoute(fake.socket, { dst: 'default', gw: '10.0.0.1' });
     expect(fake.sent[0]?.operation).toBe('add route default via 10.0.0.1');
-    expect(isExists(await addRoute(fake.socket, { dst: 'default', gw: '10.0.0.1' }).catch((e: unknown) => e))).toBe(true);
+    expect(isRtnlExists(await addRoute(fake.socket, { dst: 'default', gw: '10.0.0.1' }).catch((e: unknown) => e))).toBe(true);
   });
 
-  it('maps ESRCH on delete to isNotFound', async () => {
+  it('maps ESRCH on delete to isRtnlNotFound', async () => {
     const fake = fakeSocket();
     fake.answer('delRoute', kernelRejects(ESRCH));
-    expect(isNotFound(await deleteRoute(fake.socket, { dst: '10.5.0.0/16' }).catch((e: unknown) => e))).toBe(true);
+    expect(isRtnlNotFound(await deleteRoute(fake.socket, { dst: '10.5.0.0/16' }).catch((e: unknown) => e))).toBe(true);
   });
 
   it('lists the main table by default with a dump, filtered by device and family', async () => {

@@ -3,10 +3,9 @@
 // kernel does (MSG_TRUNC reports a datagram's full length; an empty queue is the SO_RCVTIMEO
 // timeout, EAGAIN).
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../../lib/cni/errors.js';
 import { EAGAIN, LibcError } from '../../../lib/libc/index.js';
 import { decodeString, stringAttribute } from '../../../lib/rtnl/attributes.js';
-import { isExists, type RtnlError } from '../../../lib/rtnl/errors.js';
+import { isRtnlExists, type RtnlError } from '../../../lib/rtnl/errors.js';
 import {
   decodeMessages,
   encodeRequest,
@@ -110,7 +109,7 @@ describe('NetlinkSocket.exchange', () => {
     const reason = stringAttribute(1, 'Unknown device type');
     const { libc } = fakeLibc((request) => [frame(NLMSG_ERROR, NLM_F_CAPPED | NLM_F_ACK_TLVS, request.seq, statusBody(-17, Buffer.alloc(16), reason))]);
     const error = failure(() => new NetlinkSocket(libc, 3).exchange('create bridge br0', setLink));
-    expect(isExists(error)).toBe(true);
+    expect(isRtnlExists(error)).toBe(true);
     expect(error.message).toBe('create bridge br0: EEXIST');
     expect(error.details).toBe('Unknown device type');
   });
@@ -123,7 +122,7 @@ describe('NetlinkSocket.exchange', () => {
   it('times out when the kernel does not answer (SO_RCVTIMEO)', () => {
     const { libc } = fakeLibc(() => []);
     const error = failure(() => new NetlinkSocket(libc, 3).exchange('list links', dumpLinks));
-    expect(error.code).toBe(ErrorCode.PluginTimeout);
+    expect(error.reason).toBe('timeout');
     expect(error.message).toContain(`${REQUEST_TIMEOUT_MS} ms`);
   });
 
@@ -158,7 +157,7 @@ describe('NetlinkSocket.exchange', () => {
     expect(once.sent).toHaveLength(2);
 
     const always = fakeLibc(interrupted);
-    expect(failure(() => new NetlinkSocket(always.libc, 3).exchange('list links', dumpLinks)).code).toBe(ErrorCode.TryAgainLater);
+    expect(failure(() => new NetlinkSocket(always.libc, 3).exchange('list links', dumpLinks)).reason).toBe('busy');
     expect(always.sent).toHaveLength(3);
   });
 

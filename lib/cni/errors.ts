@@ -1,5 +1,7 @@
-// CNI errors: one type that carries the spec's error code, so every failure a runtime sees is
-// `{cniVersion, code, msg, details}` and never a stack trace.
+// CNI errors and the one registry of their codes. Every failure a runtime sees is
+// `{cniVersion, code, msg, details}`, never a stack trace. Codes below 100 are the spec's; the
+// spec leaves 100 and up to plugins, and ErrorCode below is the only place ours are defined
+// (docs/errors.md documents each one, test/docs/errors.test.ts keeps the two in step).
 //
 // Low layers (nft, rtnetlink, namespaces, conntrack, D-Bus, programs) do not know these codes:
 // they raise a Failure (lib/system/failure.ts) with a `reason`, and `codeByReason` below says
@@ -7,7 +9,7 @@
 // whatever a handler throws, looks it up there.
 import { Failure, type FailureLayer, type FailureReasons } from '../system/failure.js';
 
-/** Error codes from the CNI spec (SPEC.md "Error"), plus ours from 100 up. */
+/** Every code we answer with: the spec's (SPEC.md "Error") and ours, 100-139, in blocks by owner. */
 export const ErrorCode = {
   // The CNI specification's.
   IncompatibleVersion: 1,
@@ -23,6 +25,37 @@ export const ErrorCode = {
   // 100-109: any of our plugins.
   Internal: 100,
   PluginTimeout: 101,
+  // 110-119: IPAM (lib/ipam).
+  /** No free address left in a range set. */
+  RangeExhausted: 110,
+  /** A requested address is held by another attachment, or is the gateway. */
+  AddressUnavailable: 111,
+  /** ADD for an attachment that already holds an address in the range set (host-local refuses it too). */
+  AlreadyAllocated: 112,
+  /** CHECK: the store holds no address for the attachment. */
+  NotAllocated: 113,
+  /** CHECK: the store and prevResult disagree. */
+  AllocationMismatch: 114,
+  // 120-129: the zone plugin (lib/zone).
+  /** `vz-<zone>` exists but is not a bridge. */
+  BridgeConflict: 120,
+  /** CNI_IFNAME already exists in the container's namespace. */
+  InterfaceExists: 121,
+  /** CHECK found the attachment different from what ADD made. */
+  ZoneCheckFailed: 122,
+  // 130-139: port publishing (lib/ports).
+  /** A host port (protocol, port, hostIP) is already published by another attachment. */
+  PortConflict: 130,
+  /** CHECK found a mapping missing or pointing elsewhere. */
+  PortsCheckFailed: 131,
+} as const;
+
+/** Who owns which codes from 100 up: a new code goes into its owner's block. */
+export const ErrorCodeBlocks = {
+  plugins: [100, 109],
+  ipam: [110, 119],
+  zone: [120, 129],
+  ports: [130, 139],
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode] | number;

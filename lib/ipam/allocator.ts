@@ -2,10 +2,9 @@
 // after last_reserved_ip.<set index>, through the set's ranges in turn, skipping gateways,
 // back to where it started. Free addresses are known from one directory read, so a nearly
 // full range costs one pass over a set of numbers, and a full one is known without a pass.
-import { CniError } from '../cni/errors.js';
+import { CniError, ErrorCode } from '../cni/errors.js';
 import type { Attachment, IPConfig } from '../cni/types.js';
 import { type Address, formatAddress, offset, sameAddress } from '../ip/index.js';
-import { IpamErrorCode } from './errors.js';
 import { allocatableCount, formatRangeSet, isAllocatable, rangeContains, rangeFor, type RangeSet } from './range.js';
 import { type Allocation, allocationsOf, readLastReserved, reserve } from './store.js';
 
@@ -31,7 +30,7 @@ function refuseDuplicate({ set, owner, existing }: AllocateRequest): void {
   const held = allocationsOf(existing, owner).find((a) => rangeFor(set, a.address) !== undefined);
   if (held) {
     throw new CniError(
-      IpamErrorCode.AlreadyAllocated,
+      ErrorCode.AlreadyAllocated,
       `${formatAddress(held.address)} is already allocated to ${owner.containerId}/${owner.ifname}: duplicate allocation is not allowed`,
       'DEL the attachment before adding it again',
     );
@@ -41,11 +40,11 @@ function refuseDuplicate({ set, owner, existing }: AllocateRequest): void {
 function reserveRequested(request: AllocateRequest, address: Address): Address {
   const range = rangeFor(request.set, address);
   if (range && sameAddress(address, range.gateway)) {
-    throw new CniError(IpamErrorCode.AddressUnavailable, `requested IP ${formatAddress(address)} is the gateway of its subnet`);
+    throw new CniError(ErrorCode.AddressUnavailable, `requested IP ${formatAddress(address)} is the gateway of its subnet`);
   }
   if (!reserve(request.dir, address, request.owner, request.index)) {
     throw new CniError(
-      IpamErrorCode.AddressUnavailable,
+      ErrorCode.AddressUnavailable,
       `requested IP ${formatAddress(address)} is not available in range set ${formatRangeSet(request.set)}`,
       'another attachment holds it',
     );
@@ -65,7 +64,7 @@ function reserveNextFree(request: AllocateRequest): Address {
     }
   }
   throw new CniError(
-    IpamErrorCode.RangeExhausted,
+    ErrorCode.RangeExhausted,
     `no IP addresses available in range set ${formatRangeSet(set)}`,
     `all ${allocatableCount(set)} addresses are allocated`,
   );

@@ -11,7 +11,6 @@ import { type Address, formatAddress, parseCidr, sameAddress } from '../ip/index
 import { allocate, ipConfigFor } from './allocator.js';
 import { type IpamConfig, type IpamStoreConfig, loadIpamConfig, loadStoreConfig } from './config.js';
 import { readResolvConf } from './dns.js';
-import { IpamErrorCode } from './errors.js';
 import { allocatableCount, formatRangeSet, isAllocatable, rangeFor, type RangeSet } from './range.js';
 import {
   type Allocation,
@@ -111,7 +110,7 @@ export async function ipamCheck(req: Request, config: IpamConfig = loadIpamConfi
   const all = storeExists(config.dir) ? await withStoreLock(config.dir, () => readAllocations(config.dir)) : [];
   const mine = allocationsOf(all, owner);
   if (mine.length === 0) {
-    throw new CniError(IpamErrorCode.NotAllocated, `no address is allocated to ${owner.containerId}/${owner.ifname} in network ${config.network}`);
+    throw new CniError(ErrorCode.NotAllocated, `no address is allocated to ${owner.containerId}/${owner.ifname} in network ${config.network}`);
   }
   const previous = (req.prevResult?.ips ?? []).flatMap((ip) => {
     const cidr = parseCidr(ip.address);
@@ -138,7 +137,7 @@ function checkListed(address: Address, previous: { address: Address; prefix: num
 }
 
 function mismatch(msg: string): CniError {
-  return new CniError(IpamErrorCode.AllocationMismatch, msg);
+  return new CniError(ErrorCode.AllocationMismatch, msg);
 }
 
 /** STATUS: the store can be written and every range set has a free address; code 50 otherwise. */

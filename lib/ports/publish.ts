@@ -2,13 +2,12 @@
 // port someone else holds fails it all, nothing changes) and writes the masquerade sets.
 // Only when it fails with "exists" is the table listed, once: to name the holder in a
 // code-130 error, or to replace what an earlier ADD of the same attachment left.
-import { CniError } from '../cni/errors.js';
+import { CniError, ErrorCode } from '../cni/errors.js';
 import { isExists } from '../nft/errors.js';
 import type { Listing } from '../nft/listing.js';
 import type { Element } from '../nft/objects.js';
 import type { NftTable } from '../nft/table.js';
 import type { Transaction } from '../nft/transaction.js';
-import { PortsErrorCode } from './errors.js';
 import { forgetUdpFlows } from './flows.js';
 import { routeInterface } from './localnet.js';
 import { openLoopback } from './loopback.js';
@@ -45,7 +44,7 @@ function removeListed(ours: readonly Element[]) {
 
 function conflictError(conflicts: readonly { claim: Element; holder: Element }[]): CniError {
   const lines = conflicts.map(({ claim, holder }) => `host port ${claimLabel(claim)} is already published by ${describeTag(holder.comment)}`);
-  return new CniError(PortsErrorCode.PortConflict, lines.join('; '), 'nothing was changed; choose another hostPort, or remove the container that holds it');
+  return new CniError(ErrorCode.PortConflict, lines.join('; '), 'nothing was changed; choose another hostPort, or remove the container that holds it');
 }
 
 function ownElements(listing: Listing | undefined, tag: string): Element[] {

@@ -6,13 +6,12 @@
 // nft and sysctls come last: the steps that fail most often fail before our table or
 // ip_forward were ever touched.
 import type { Request } from '../cni/dispatch.js';
-import { asCniError, CniError } from '../cni/errors.js';
+import { asCniError, CniError, ErrorCode } from '../cni/errors.js';
 import type { Interface, Result } from '../cni/types.js';
 import { spendReserve } from '../system/budget.js';
 import { ensureBridge, ensureMasquerade, removeBridgeIfUnused } from './bridge.js';
 import { loadZoneConfig, requestedMac, type ZoneConfig } from './config.js';
 import { configureContainer, effectiveRoutes } from './container.js';
-import { ZoneErrorCode } from './errors.js';
 import { checkIpamAddresses, checkMtuFits, checkRouteGateways, gatewaysOf, subnetOf } from './gateways.js';
 import { attachmentAlias, hostVethName } from './names.js';
 import { runAll, type Step, withUndoFailures } from './steps.js';
@@ -70,7 +69,7 @@ async function attachSteps(a: Attaching): Promise<Result> {
   const { ifname } = req.env;
   const { config } = plan;
   if (await container.getLink(ifname)) {
-    throw new CniError(ZoneErrorCode.InterfaceExists, `interface ${ifname} already exists in ${req.env.netns}`, 'choose another CNI_IFNAME or DEL the earlier attachment');
+    throw new CniError(ErrorCode.InterfaceExists, `interface ${ifname} already exists in ${req.env.netns}`, 'choose another CNI_IFNAME or DEL the earlier attachment');
   }
   const backend = await world.backend(config.backend);
 

@@ -9,7 +9,6 @@ import { addZoneMasquerade, removeZoneMasquerade } from '../nft/masquerade.js';
 import type { Link } from '../rtnl/links.js';
 import { waitLimit } from '../system/budget.js';
 import type { ZoneConfig } from './config.js';
-import { ZoneErrorCode } from './errors.js';
 import { isGatewayAddress, type Gateway } from './gateways.js';
 import { bridgeMac } from './names.js';
 import type { Links, ResolvedBackend, ZoneWorld } from './world.js';
@@ -22,7 +21,7 @@ export interface ZoneBridge {
 
 function requireBridge(link: Link | undefined, name: string): Link | undefined {
   if (link && link.kind !== 'bridge') {
-    throw new CniError(ZoneErrorCode.BridgeConflict, `${name} exists but is a ${link.kind ?? 'device'} link, not a bridge`, 'remove it or choose another zone name');
+    throw new CniError(ErrorCode.BridgeConflict, `${name} exists but is a ${link.kind ?? 'device'} link, not a bridge`, 'remove it or choose another zone name');
   }
   return link;
 }
@@ -40,7 +39,7 @@ export async function ensureBridge(world: ZoneWorld, rt: Links, config: ZoneConf
       throw e;
     }
     const link = requireBridge(await rt.getLink(config.bridge), config.bridge);
-    if (!link) throw new CniError(ZoneErrorCode.BridgeConflict, `${config.bridge} vanished while it was being configured`);
+    if (!link) throw new CniError(ErrorCode.BridgeConflict, `${config.bridge} vanished while it was being configured`);
     return { link, created: before === undefined };
   });
 }

@@ -1,25 +1,15 @@
-// docs/errors.md against the error code constants: every code defined in the four errors.ts
-// files is a row of the page under its constant's name, every row is a defined code, and each
-// module's codes stay inside the block the registry gives it.
+// docs/errors.md against the one registry, lib/cni/errors.ts: every ErrorCode constant is a row
+// of the page under its name, every row is a defined code, each of our codes stays inside its
+// owner's block, and the page's table of low-layer reasons is codeByReason.
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../lib/cni/errors.js';
-import { IpamErrorCode } from '../../lib/ipam/errors.js';
-import { PortsErrorCode } from '../../lib/ports/errors.js';
-import { ZoneErrorCode } from '../../lib/zone/errors.js';
+import { codeByReason, ErrorCode, ErrorCodeBlocks } from '../../lib/cni/errors.js';
 import { codeSpan, readDoc, tableRows } from './markdown.js';
 
-/** Each module's codes and the block they must fall in (the spec's own codes are below 100). */
-const MODULES = [
-  { file: 'lib/cni/errors.ts', codes: ErrorCode as Record<string, number>, block: [1, 109] },
-  { file: 'lib/ipam/errors.ts', codes: IpamErrorCode as Record<string, number>, block: [110, 119] },
-  { file: 'lib/zone/errors.ts', codes: ZoneErrorCode as Record<string, number>, block: [120, 129] },
-  { file: 'lib/ports/errors.ts', codes: PortsErrorCode as Record<string, number>, block: [130, 139] },
-] as const;
-
-const defined = MODULES.flatMap(({ codes }) => Object.entries(codes).map(([name, code]) => `${code} ${name}`));
+const defined = Object.entries(ErrorCode).map(([name, code]) => `${code} ${name}`);
 
 const PAGE = 'docs/errors.md';
-const rows = tableRows(readDoc(PAGE)).filter((row) => /^\d+$/.test(row.cells[0] ?? ''));
+const allRows = tableRows(readDoc(PAGE));
+const rows = allRows.filter((row) => /^\d+$/.test(row.cells[0] ?? ''));
 const documented = rows.map((row) => `${row.cells[0]} ${codeSpan(row.cells[1]) ?? row.cells[1]}`);
 
 describe(PAGE, () => {
@@ -37,12 +27,22 @@ describe(PAGE, () => {
     expect(rows.filter((row) => row.cells.length !== 4 || row.cells.some((cell) => cell === '')).map((row) => `line ${row.line}`)).toEqual([]);
   });
 
-  it.each(MODULES)('keeps the codes of $file in their block', ({ codes, block: [low, high] }) => {
-    expect(Object.entries(codes).filter(([, code]) => code < low || code > high)).toEqual([]);
+  it('keeps each of our codes (100 and up) inside a block of the registry', () => {
+    const blocks = Object.values(ErrorCodeBlocks);
+    const outside = Object.entries(ErrorCode).filter(([, code]) => code >= 100 && !blocks.some(([low, high]) => code >= low && code <= high));
+    expect(outside).toEqual([]);
   });
 
   it('gives no two constants one code', () => {
-    const codes = defined.map((entry) => entry.split(' ')[0]);
+    const codes = Object.values(ErrorCode);
     expect(codes.filter((code, i) => codes.indexOf(code) !== i)).toEqual([]);
+  });
+
+  it('lists the code of every reason of every low layer, as codeByReason has it', () => {
+    const inCode = Object.entries(codeByReason).flatMap(([layer, codes]) => Object.entries(codes).map(([reason, code]) => `${layer} ${reason} ${code}`));
+    const onPage = allRows
+      .filter((row) => row.section === 'Failures of the low layers' && codeSpan(row.cells[0]) !== undefined)
+      .map((row) => `${codeSpan(row.cells[0])} ${codeSpan(row.cells[1])} ${row.cells[2]}`);
+    expect(onPage.sort()).toEqual(inCode.sort());
   });
 });

@@ -60,15 +60,7 @@ export const ErrorCodeBlocks = {
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode] | number;
 
-const {
-  InvalidEnvironment,
-  IoFailure,
-  InvalidNetworkConfig,
-  TryAgainLater,
-  PluginNotAvailable,
-  Internal,
-  PluginTimeout,
-} = ErrorCode;
+const { InvalidEnvironment, IoFailure, InvalidNetworkConfig, TryAgainLater, PluginNotAvailable, Internal, PluginTimeout } = ErrorCode;
 
 /**
  * The code of each reason of each low layer. A layer that adds a reason (or a layer that joins

@@ -123,7 +123,9 @@ export function timedOut(operation: string, waitedMs: number): RtnlError {
 
 /** The kernel's answer could not be read whole (cut short, or a dump interrupted by changes). */
 export function incompleteAnswer(operation: string, why: 'truncated' | 'interrupted'): RtnlError {
-  if (why === 'interrupted') return new RtnlError('busy', operation, undefined, `${operation}: the dump kept being interrupted by concurrent changes`);
+  if (why === 'interrupted') {
+    return new RtnlError('busy', operation, undefined, `${operation}: the dump kept being interrupted by concurrent changes`);
+  }
   return new RtnlError('incomplete', operation, undefined, `${operation}: the answer did not fit the receive buffer`);
 }
 

@@ -28,4 +28,3 @@ export class Failure<L extends FailureLayer = FailureLayer, R extends string = F
     this.name = 'Failure';
   }
 }
-

@@ -24,12 +24,16 @@ describe(PAGE, () => {
   });
 
   it('says when each code is raised and what to do about it', () => {
-    expect(rows.filter((row) => row.cells.length !== 4 || row.cells.some((cell) => cell === '')).map((row) => `line ${row.line}`)).toEqual([]);
+    expect(rows.filter((row) => row.cells.length !== 4 || row.cells.some((cell) => cell === '')).map((row) => `line ${row.line}`)).toEqual(
+      [],
+    );
   });
 
   it('keeps each of our codes (100 and up) inside a block of the registry', () => {
     const blocks = Object.values(ErrorCodeBlocks);
-    const outside = Object.entries(ErrorCode).filter(([, code]) => code >= 100 && !blocks.some(([low, high]) => code >= low && code <= high));
+    const outside = Object.entries(ErrorCode).filter(
+      ([, code]) => code >= 100 && !blocks.some(([low, high]) => code >= low && code <= high),
+    );
     expect(outside).toEqual([]);
   });
 
@@ -39,7 +43,9 @@ describe(PAGE, () => {
   });
 
   it('lists the code of every reason of every low layer, as codeByReason has it', () => {
-    const inCode = Object.entries(codeByReason).flatMap(([layer, codes]) => Object.entries(codes).map(([reason, code]) => `${layer} ${reason} ${code}`));
+    const inCode = Object.entries(codeByReason).flatMap(([layer, codes]) =>
+      Object.entries(codes).map(([reason, code]) => `${layer} ${reason} ${code}`),
+    );
     const onPage = allRows
       .filter((row) => row.section === 'Failures of the low layers' && codeSpan(row.cells[0]) !== undefined)
       .map((row) => `${codeSpan(row.cells[0])} ${codeSpan(row.cells[1])} ${row.cells[2]}`);

@@ -23,7 +23,12 @@ export interface Namespace {
 let counter = 0;
 
 function shortRole(role: string): string {
-  return role.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 8) || 'ns';
+  return (
+    role
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 8) || 'ns'
+  );
 }
 
 /** A fresh name `czt-<pid>-<n>-<role>`. */
@@ -146,7 +151,13 @@ export class NamespaceGroup {
         // stopping anyway
       }
     }
-    const names = [...this.namespaces.splice(0).reverse().map((ns) => ns.name), ...this.pending];
+    const names = [
+      ...this.namespaces
+        .splice(0)
+        .reverse()
+        .map((ns) => ns.name),
+      ...this.pending,
+    ];
     names.forEach(removeNamespaceSync);
     // An `ip netns add` still running may finish after the first sweep.
     for (let i = 0; i < 10 && this.pending.size; i++) {

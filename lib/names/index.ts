@@ -28,7 +28,8 @@ export const ATTACHMENT_ALIAS_PREFIX = 'cni-zones';
 /** IFLA_IFALIAS holds 256 bytes with the terminating NUL. */
 export const MAX_ALIAS_LENGTH = 255;
 /** The longest network name the zone plugin takes: the alias must fit with any valid container ID and ifname. */
-export const MAX_ZONE_NETWORK_NAME_LENGTH = MAX_ALIAS_LENGTH - ATTACHMENT_ALIAS_PREFIX.length - 3 - MAX_CONTAINER_ID_LENGTH - MAX_INTERFACE_NAME_LENGTH;
+export const MAX_ZONE_NETWORK_NAME_LENGTH =
+  MAX_ALIAS_LENGTH - ATTACHMENT_ALIAS_PREFIX.length - 3 - MAX_CONTAINER_ID_LENGTH - MAX_INTERFACE_NAME_LENGTH;
 
 const MAX_NAMESPACE_NAME_LENGTH = 64;
 
@@ -53,7 +54,8 @@ export function networkNameProblem(name: string): string | undefined {
 export function zoneNetworkNameProblem(name: string): string | undefined {
   const problem = networkNameProblem(name);
   if (problem) return problem;
-  if (name.length > MAX_ZONE_NETWORK_NAME_LENGTH) return `at most ${MAX_ZONE_NETWORK_NAME_LENGTH} characters: it is part of the label each host veth carries`;
+  if (name.length > MAX_ZONE_NETWORK_NAME_LENGTH)
+    return `at most ${MAX_ZONE_NETWORK_NAME_LENGTH} characters: it is part of the label each host veth carries`;
   return undefined;
 }
 
@@ -83,7 +85,8 @@ const LINK_NAME = /^(?!\.\.?$)[A-Za-z0-9_@+.-]{1,15}$/;
 
 /** Why `name` cannot be read as an existing link's name: one path component of at most 15 safe bytes. */
 export function linkNameProblem(name: string): string | undefined {
-  if (!LINK_NAME.test(name)) return `it must be 1-${MAX_INTERFACE_NAME_LENGTH} letters, digits, "_", "@", "+", "." or "-", and not "." or ".."`;
+  if (!LINK_NAME.test(name))
+    return `it must be 1-${MAX_INTERFACE_NAME_LENGTH} letters, digits, "_", "@", "+", "." or "-", and not "." or ".."`;
   return undefined;
 }
 
@@ -97,7 +100,8 @@ const NETNS_NAME = new RegExp(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,${MAX_NAMESPACE_NAM
 
 /** Why `name` cannot name a namespace under /run/netns. */
 export function netnsNameProblem(name: string): string | undefined {
-  if (!NETNS_NAME.test(name)) return `it must be 1-${MAX_NAMESPACE_NAME_LENGTH} letters, digits, "_", "." or "-", and not start with "." or "-"`;
+  if (!NETNS_NAME.test(name))
+    return `it must be 1-${MAX_NAMESPACE_NAME_LENGTH} letters, digits, "_", "." or "-", and not start with "." or "-"`;
   return undefined;
 }
 

@@ -75,7 +75,7 @@ export function removeNamespaceSync(name: string): void {
 }
 
 /** Whether `path` is the network namespace this process runs in. */
-export function isOwnNetworkNamespace(path: string): boolean {
+function isOwnNetworkNamespace(path: string): boolean {
   const target = statSync(path, { throwIfNoEntry: false });
   const own = statSync('/proc/self/ns/net');
   return target !== undefined && target.ino === own.ino && target.dev === own.dev;

@@ -16,9 +16,9 @@ const LETTERS = 'letters A-Z a-z, digits, "_", "." and "-"';
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** `vz-<zone>` must fit IFNAMSIZ (16 with the NUL), as systemd-nspawn requires. */
-export const MAX_ZONE_NAME_LENGTH = 12;
+const MAX_ZONE_NAME_LENGTH = 12;
 /** IFNAMSIZ without the terminating NUL. */
-export const MAX_INTERFACE_NAME_LENGTH = 15;
+const MAX_INTERFACE_NAME_LENGTH = 15;
 // Runtimes use 64 hex digits (containerd allows 76); the bound keeps labels derived from an ID
 // (the host veth's alias, nft comments, store files) within what the kernel and nft take.
 export const MAX_CONTAINER_ID_LENGTH = 128;
@@ -26,7 +26,7 @@ export const MAX_CONTAINER_ID_LENGTH = 128;
 /** The first word of the alias `cni-zones <network> <containerId> <ifname>` on each host veth. */
 export const ATTACHMENT_ALIAS_PREFIX = 'cni-zones';
 /** IFLA_IFALIAS holds 256 bytes with the terminating NUL. */
-export const MAX_ALIAS_LENGTH = 255;
+const MAX_ALIAS_LENGTH = 255;
 /** The longest network name the zone plugin takes: the alias must fit with any valid container ID and ifname. */
 export const MAX_ZONE_NETWORK_NAME_LENGTH =
   MAX_ALIAS_LENGTH - ATTACHMENT_ALIAS_PREFIX.length - 3 - MAX_CONTAINER_ID_LENGTH - MAX_INTERFACE_NAME_LENGTH;

@@ -45,7 +45,18 @@ export class Transaction {
     return this.#push('delete', objects);
   }
 
-  /** Empty a table (its chains' rules and its sets), a chain, a set or a map. */
+  /**
+   * Delete objects whether they exist or not: all of them are added, then all deleted, in this
+   * transaction, which works where the `destroy` command does not (nft before 1.0.8, kernels
+   * before 6.3). An element is added with its value and comment: a map key that now leads
+   * somewhere else fails the transaction with "exists" instead of being deleted. Rules have
+   * no destroy (an added rule is another rule).
+   */
+  destroy(...objects: Many<Declarable>[]): this {
+    return this.#push(['add', 'delete'], objects);
+  }
+
+  /** Empty a table (the rules of all its chains; set and map elements stay), a chain, a set or a map. */
   flush(...objects: Many<Flushable>[]): this {
     return this.#push('flush', objects);
   }
@@ -102,13 +113,17 @@ export class Transaction {
   // Every operation is rendered once on the way in, so a bad value throws at the call
   // that brought it, and a transaction only ever holds operations that render. Arrays are
   // taken whole: spreading tens of thousands of elements into a call overflows Node's stack.
-  #push(verb: Verb, items: readonly Many<Deletable>[]): this {
+  // Several verbs: every object with the first, then every object with the next.
+  #push(verbs: Verb | readonly Verb[], items: readonly Many<Deletable>[]): this {
+    const objects = items.flat();
     const operations: Operation[] = [];
-    for (const object of items.flat()) {
-      const operation = { verb, object };
-      checkVerb(verb, object);
-      renderOperation(this.table, operation);
-      operations.push(operation);
+    for (const verb of typeof verbs === 'string' ? [verbs] : verbs) {
+      for (const object of objects) {
+        const operation = { verb, object };
+        checkVerb(verb, object);
+        renderOperation(this.table, operation);
+        operations.push(operation);
+      }
     }
     for (const operation of operations) this.#operations.push(operation);
     return this;

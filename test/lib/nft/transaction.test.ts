@@ -40,6 +40,32 @@ describe('Transaction', () => {
     expect(tx.operations.map((op) => op.verb)).toEqual(['add', 'add', 'flush', 'add', 'insert', 'replace', 'create', 'delete', 'delete']);
   });
 
+  it('destroys by adding, then deleting, every object in one go: one line per set and verb', () => {
+    const tx = new Transaction('t').destroy(element('a', ['1.1.1.1'], 'c'), element('b', ['2.2.2.2']), element('a', ['1.1.1.2']), {
+      kind: 'set',
+      name: 's',
+      type: 'ipv4_addr',
+    });
+    expect(tx.render()).toBe(
+      [
+        'add element inet t a { 1.1.1.1 comment "c", 1.1.1.2 }',
+        'add element inet t b { 2.2.2.2 }',
+        'add set inet t s { type ipv4_addr ; }',
+        'delete element inet t a { 1.1.1.1, 1.1.1.2 }',
+        'delete element inet t b { 2.2.2.2 }',
+        'delete set inet t s',
+        '',
+      ].join('\n'),
+    );
+    expect(tx.operations.map((op) => op.verb)).toEqual(['add', 'add', 'add', 'add', 'delete', 'delete', 'delete', 'delete']);
+  });
+
+  it('takes nothing of a destroy whose objects do not all render', () => {
+    const tx = new Transaction('t');
+    expect(() => tx.destroy(element('s', ['10.0.0.1']), element('s', ['10.0.0.2 }']))).toThrow('invalid nft element literal');
+    expect(tx.isEmpty()).toBe(true);
+  });
+
   it('keeps several objects of one call in their order', () => {
     const tx = new Transaction('t').add({ kind: 'table' }, { kind: 'chain', name: 'a' }, { kind: 'chain', name: 'b' });
     expect(tx.render()).toBe('add table inet t\nadd chain inet t a\nadd chain inet t b\n');

@@ -2,7 +2,7 @@
 SHELL := /bin/sh
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: all deps system-deps build typecheck test test-unit demo bench conformance fuzz soak clean
+.PHONY: all deps system-deps build typecheck lint format test test-unit demo bench conformance fuzz soak clean
 
 all: build
 
@@ -22,8 +22,17 @@ build: $(NPM_STAMP)
 typecheck: $(NPM_STAMP)
 	npx tsc --noEmit -p .
 
-# Unit tests plus the privileged end-to-end tests (root; real namespaces, networkd, nft, nspawn).
-test: deps build typecheck
+# Formatting and lint (Biome), then exports and files nothing uses (knip).
+lint: $(NPM_STAMP)
+	npx biome check .
+	npx knip
+
+format: $(NPM_STAMP)
+	npx biome check --write .
+
+# Format, lint and types, then the unit tests and the privileged end-to-end tests (root; real
+# namespaces, networkd, nft, nspawn).
+test: deps build lint typecheck
 	npx vitest run $(VITEST_ARGS)
 
 test-unit: $(NPM_STAMP) build

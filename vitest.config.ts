@@ -5,7 +5,18 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/lib/**/*.test.ts', 'test/plugins/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/conformance/**/*.test.ts', 'test/docs/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'unit',
+          include: [
+            'test/lib/**/*.test.ts',
+            'test/plugins/**/*.test.ts',
+            'test/cli/**/*.test.ts',
+            'test/conformance/**/*.test.ts',
+            'test/docs/**/*.test.ts',
+          ],
+        },
+      },
       {
         test: {
           name: 'e2e',

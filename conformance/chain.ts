@@ -35,7 +35,14 @@ function parseJson(text: string): unknown {
   }
 }
 
-async function step(ctx: CaseContext, att: Attachment, index: number, command: string, options: CallOptions, prevResult?: Result): Promise<ChainStep> {
+async function step(
+  ctx: CaseContext,
+  att: Attachment,
+  index: number,
+  command: string,
+  options: CallOptions,
+  prevResult?: Result,
+): Promise<ChainStep> {
   const type = ctx.network(options.version).plugins[index]?.type ?? '?';
   const stdin = ctx.attachmentStdin({ type, index, delegated: false }, { ...options, ...(prevResult && { prevResult }) });
   const outcome = await ctx.invoke(type, command, { attachment: att, stdin });

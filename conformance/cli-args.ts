@@ -47,34 +47,37 @@ function positiveInteger(text: string | undefined, flag: string): number | undef
   return n;
 }
 
-export function parseCliArgs(argv: readonly string[]): CliOptions {
-  let parsed;
+const OPTIONS = {
+  config: { type: 'string', multiple: true },
+  'plugin-dir': { type: 'string', multiple: true },
+  only: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+  junit: { type: 'string' },
+  markdown: { type: 'string' },
+  jobs: { type: 'string' },
+  timeout: { type: 'string' },
+  list: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseOrRefuse(argv: readonly string[]) {
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        config: { type: 'string', multiple: true },
-        'plugin-dir': { type: 'string', multiple: true },
-        only: { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-        junit: { type: 'string' },
-        markdown: { type: 'string' },
-        jobs: { type: 'string' },
-        timeout: { type: 'string' },
-        list: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
+    return parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+export function parseCliArgs(argv: readonly string[]): CliOptions {
+  const parsed = parseOrRefuse(argv);
   const v = parsed.values;
   const options: CliOptions = {
     configs: v.config ?? [],
     pluginDirs: v['plugin-dir'] ?? [],
-    only: (v.only ?? []).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean),
+    only: (v.only ?? [])
+      .flatMap((o) => o.split(','))
+      .map((o) => o.trim())
+      .filter(Boolean),
     json: v.json ?? false,
     jobs: positiveInteger(v.jobs, '--jobs') ?? 1,
     list: v.list ?? false,

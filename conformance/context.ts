@@ -96,7 +96,11 @@ export class CaseContext {
   async attachment(options: { ifname?: string; role?: string } = {}): Promise<Attachment> {
     attachmentCounter += 1;
     const netns = await this.sandbox.namespace(options.role ?? 'ctr');
-    return { containerId: `conformance-${attachmentCounter}-${randomBytes(4).toString('hex')}`, ifname: options.ifname ?? this.ifname, netns };
+    return {
+      containerId: `conformance-${attachmentCounter}-${randomBytes(4).toString('hex')}`,
+      ifname: options.ifname ?? this.ifname,
+      netns,
+    };
   }
 
   execOptions(): ExecOptions {
@@ -153,7 +157,12 @@ export class CaseContext {
   /** The stdin a runtime sends `target` for an attachment command. */
   attachmentStdin(target: PluginTarget, options: CallOptions & { prevResult?: Result } = {}): string {
     const list = this.network(options.version);
-    return attachmentStdin(list, this.configIn(list, target), options.prevResult, (options.capabilityArgs ?? {}) as Record<string, unknown>);
+    return attachmentStdin(
+      list,
+      this.configIn(list, target),
+      options.prevResult,
+      (options.capabilityArgs ?? {}) as Record<string, unknown>,
+    );
   }
 
   /** The stdin a runtime sends `target` for STATUS or GC. */

@@ -25,7 +25,8 @@ export function errorCodeProblem(outcome: ProcessOutcome, code: number, mentions
   if (outcome.failure || outcome.timedOut || outcome.exitCode === undefined) return describeOutcome(outcome);
   if (outcome.exitCode === 0) return `succeeded (exit 0) where it must fail with code ${code}`;
   const json = stdoutObject(outcome) as ErrorObject | undefined;
-  if (!json) return `exit ${outcome.exitCode} without an error object on stdout${outcome.stderr.trim() ? ` (stderr: ${outcome.stderr.trim().slice(0, 200)})` : ''}`;
+  if (!json)
+    return `exit ${outcome.exitCode} without an error object on stdout${outcome.stderr.trim() ? ` (stderr: ${outcome.stderr.trim().slice(0, 200)})` : ''}`;
   if (json.code !== code) return `code ${JSON.stringify(json.code)} instead of ${code} (${String(json.msg ?? '')})`;
   const text = `${String(json.msg ?? '')} ${String(json.details ?? '')}`;
   const missing = mentions.filter((m) => !text.includes(m));

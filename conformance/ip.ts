@@ -26,7 +26,7 @@ async function ipJson<T>(ns: Namespace, args: string[]): Promise<T[]> {
 }
 
 /** Every link of the namespace with its addresses. */
-export async function links(ns: Namespace): Promise<LinkInfo[]> {
+async function links(ns: Namespace): Promise<LinkInfo[]> {
   const entries = await ipJson<IpAddrJson>(ns, ['address', 'show']);
   return entries.map((e) => ({
     name: e.ifname,

@@ -66,12 +66,16 @@ async function main(argv: readonly string[]): Promise<number> {
   const reports = await runAll(options);
   process.stdout.write(options.json ? formatJson(reports) : `${reports.map((r) => formatTable(r)).join('\n\n')}\n`);
   if (options.junit) await writeFile(options.junit, formatJunit(reports));
-  if (options.markdown) await writeFile(options.markdown, formatMarkdown(reports, { command: commandLine(argv), relativeTo: process.cwd() }));
+  if (options.markdown)
+    await writeFile(options.markdown, formatMarkdown(reports, { command: commandLine(argv), relativeTo: process.cwd() }));
   return reports.some((r) => r.summary.blocking > 0) ? 1 : 0;
 }
 
 // Interrupted: the namespaces and directories of running cases go, then the usual exit status.
-for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, status] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   process.once(signal, () => {
     const removed = abandonAllSandboxes();
     process.stderr.write(`conformance: ${signal}: removed the namespaces of ${removed} running case(s)\n`);

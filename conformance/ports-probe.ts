@@ -28,10 +28,14 @@ export interface TokenServer {
 
 /** A server in `ns` on `port` answering `token`; resolves once it listens. */
 export function startTokenServer(ns: Namespace, port: number, token: string, timeoutMs = 10_000): Promise<TokenServer> {
-  const child: ChildProcess = spawn(requireExecutable('nsenter'), [...nsenterPrefix(ns.path), process.execPath, '-e', SERVER, String(port), token], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child: ChildProcess = spawn(
+    requireExecutable('nsenter'),
+    [...nsenterPrefix(ns.path), process.execPath, '-e', SERVER, String(port), token],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
   const stop = () => {
     try {
       if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -60,11 +64,20 @@ export function startTokenServer(ns: Namespace, port: number, token: string, tim
 }
 
 /** Connect from `ns` to host:port; resolves with what the server said, or why there was no answer. */
-export async function fetchToken(ns: Namespace, host: string, port: number, timeoutMs = 3_000): Promise<{ token?: string; error?: string }> {
-  const outcome = await runOutcome(requireExecutable('nsenter'), [...nsenterPrefix(ns.path), process.execPath, '-e', CLIENT, host, String(port), String(timeoutMs)], {
-    timeoutMs: timeoutMs + 5_000,
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS')),
-  });
+export async function fetchToken(
+  ns: Namespace,
+  host: string,
+  port: number,
+  timeoutMs = 3_000,
+): Promise<{ token?: string; error?: string }> {
+  const outcome = await runOutcome(
+    requireExecutable('nsenter'),
+    [...nsenterPrefix(ns.path), process.execPath, '-e', CLIENT, host, String(port), String(timeoutMs)],
+    {
+      timeoutMs: timeoutMs + 5_000,
+      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS')),
+    },
+  );
   if (outcome.exitCode === 0) return { token: outcome.stdout.trim() };
   return { error: outcome.stderr.trim() || `exit ${outcome.exitCode}` };
 }

@@ -15,9 +15,9 @@ import { parseConfList } from '../lib/runtime/conf.js';
 export const SPEC_VERSIONS: readonly CniVersion[] = SUPPORTED_VERSIONS;
 
 /** Capabilities whose effect the harness can observe, from CONVENTIONS.md. */
-export const KNOWN_CAPABILITIES = ['portMappings', 'ips', 'mac'] as const;
+const KNOWN_CAPABILITIES = ['portMappings', 'ips', 'mac'] as const;
 
-export const STATE_DIR_PLACEHOLDER = '{{stateDir}}';
+const STATE_DIR_PLACEHOLDER = '{{stateDir}}';
 
 export interface PortMapping {
   hostPort: number;

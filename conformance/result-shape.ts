@@ -69,7 +69,8 @@ function checkIps(result: Json, version: string, problems: string[]): void {
     }
     if (item.interface !== undefined) {
       if (!isUint(item.interface)) problems.push(`${where}.interface is not an unsigned integer`);
-      else if ((item.interface as number) >= interfaceCount) problems.push(`${where}.interface ${String(item.interface)} is out of range (${interfaceCount} interfaces)`);
+      else if ((item.interface as number) >= interfaceCount)
+        problems.push(`${where}.interface ${String(item.interface)} is out of range (${interfaceCount} interfaces)`);
     }
     if (legacy && item.version !== versionOf(address)) {
       problems.push(`${where}.version must be "${versionOf(address)}" in a ${version} result, found ${JSON.stringify(item.version)}`);
@@ -79,9 +80,11 @@ function checkIps(result: Json, version: string, problems: string[]): void {
 
 function checkRoutes(result: Json, problems: string[]): void {
   checkArrayOf(result.routes, 'routes', problems, (item, where) => {
-    if (typeof item.dst !== 'string' || !isCidr(item.dst)) problems.push(`${where}.dst is not in CIDR notation: ${JSON.stringify(item.dst)}`);
+    if (typeof item.dst !== 'string' || !isCidr(item.dst))
+      problems.push(`${where}.dst is not in CIDR notation: ${JSON.stringify(item.dst)}`);
     checkOptional(item, 'gw', where, isAddress, 'an IP address', problems);
-    for (const key of ['mtu', 'advmss', 'priority', 'table', 'scope']) checkOptional(item, key, where, isUint, 'an unsigned integer', problems);
+    for (const key of ['mtu', 'advmss', 'priority', 'table', 'scope'])
+      checkOptional(item, key, where, isUint, 'an unsigned integer', problems);
   });
 }
 
@@ -134,7 +137,9 @@ export function addressesOf(value: unknown, index: number | undefined): string[]
 export function resultSignature(value: unknown, ifname: string): string[] {
   if (!isObject(value)) return ['not an object'];
   const interfaces = Array.isArray(value.interfaces) ? (value.interfaces as Json[]) : [];
-  const lines = interfaces.map((i, n) => `interface ${n}: ${i.name === ifname ? 'CNI_IFNAME' : 'other'}${i.sandbox ? ' in sandbox' : ''}${i.mac ? ' with mac' : ''}`);
+  const lines = interfaces.map(
+    (i, n) => `interface ${n}: ${i.name === ifname ? 'CNI_IFNAME' : 'other'}${i.sandbox ? ' in sandbox' : ''}${i.mac ? ' with mac' : ''}`,
+  );
   for (const ip of Array.isArray(value.ips) ? (value.ips as Json[]) : []) {
     const address = String(ip.address);
     lines.push(`ip v${familyOf(address) ?? '?'}/${address.split('/')[1]} on ${ip.interface ?? '-'}${ip.gateway ? ' with gateway' : ''}`);

@@ -44,8 +44,8 @@ export interface ProfileReport {
   summary: Summary;
 }
 
-export const DEFAULT_PLUGIN_TIMEOUT_MS = 30_000;
-export const DEFAULT_CASE_TIMEOUT_MS = 180_000;
+const DEFAULT_PLUGIN_TIMEOUT_MS = 30_000;
+const DEFAULT_CASE_TIMEOUT_MS = 180_000;
 
 export function unknownFilters(only: readonly string[] | undefined, cases: readonly ConformanceCase[] = ALL_CASES): string[] {
   return (only ?? []).filter((f) => !cases.some((c) => isSelected(c, [f])) && !(AREAS as readonly string[]).includes(f));
@@ -67,13 +67,23 @@ function expected(status: Verdict['status'] | 'error', reason: string, why: stri
   return { status, reason };
 }
 
-async function runCase(c: ConformanceCase, profile: Profile, plugins: ReadonlyMap<string, string>, options: RunOptions): Promise<CaseResult> {
+async function runCase(
+  c: ConformanceCase,
+  profile: Profile,
+  plugins: ReadonlyMap<string, string>,
+  options: RunOptions,
+): Promise<CaseResult> {
   const started = performance.now();
   const base = { id: c.id, area: c.area, title: c.title, clause: c.clause, level: c.level };
-  const finish = (status: Status, reason: string): CaseResult => ({ ...base, status, reason, durationMs: Math.round(performance.now() - started) });
+  const finish = (status: Status, reason: string): CaseResult => ({
+    ...base,
+    status,
+    reason,
+    durationMs: Math.round(performance.now() - started),
+  });
   const na = c.notApplicable?.(profile);
   if (na !== undefined) return finish('n/a', na);
-  let sandbox;
+  let sandbox: Awaited<ReturnType<typeof createSandbox>>;
   try {
     sandbox = await (options.sandboxFactory ?? createSandbox)({ plugins, ...(options.tmpRoot && { tmpRoot: options.tmpRoot }) });
   } catch (e) {
@@ -82,7 +92,10 @@ async function runCase(c: ConformanceCase, profile: Profile, plugins: ReadonlyMa
   let status: Verdict['status'] | 'error';
   let reason: string;
   try {
-    const ctx = new CaseContext(profile, sandbox, { timeoutMs: options.pluginTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS, available: new Set(plugins.keys()) });
+    const ctx = new CaseContext(profile, sandbox, {
+      timeoutMs: options.pluginTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS,
+      available: new Set(plugins.keys()),
+    });
     const verdict = await withTimeout(c.run(ctx), options.caseTimeoutMs ?? DEFAULT_CASE_TIMEOUT_MS, `case ${c.id}`);
     ({ status, reason } = verdict);
   } catch (e) {

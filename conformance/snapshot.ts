@@ -3,6 +3,7 @@
 // state files. Two snapshots are compared as multisets of lines, so the diff names exactly
 // what appeared or vanished. Counters, lifetimes and file contents change by themselves and
 // are left out.
+import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { nsRun, nsRunOk, type Namespace } from './netns.js';
@@ -90,7 +91,7 @@ async function readRuleset(ns: Namespace): Promise<string[] | undefined> {
 }
 
 async function listFiles(root: string, dir = root): Promise<string[]> {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (e) {
@@ -119,7 +120,10 @@ export async function takeSnapshot(ns: Namespace, stateDir: string): Promise<Sna
     addresses: linkList
       .flatMap((l) => (l.addr_info ?? []).filter((a) => !isKernelLinkLocal(a.local)).map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`))
       .sort(),
-    routes: [...v4.map((r) => describeRoute('ipv4', r)), ...v6.filter((r) => !isKernelLinkLocal(String(r.dst))).map((r) => describeRoute('ipv6', r))].sort(),
+    routes: [
+      ...v4.map((r) => describeRoute('ipv4', r)),
+      ...v6.filter((r) => !isKernelLinkLocal(String(r.dst))).map((r) => describeRoute('ipv6', r)),
+    ].sort(),
     rules: [...r4.map((r) => describeRule('ipv4', r)), ...r6.map((r) => describeRule('ipv6', r))].sort(),
     nft,
     files: files.sort(),

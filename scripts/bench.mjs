@@ -30,7 +30,7 @@ function usage(message) {
     'usage: node scripts/bench.mjs [--runs N] [--quick] [--driver libcni|runtime] [--only 1,2,...]\n' +
       '  --runs N   rounds per comparison (default 15, 5 with --quick; at most 10 per scale level)\n' +
       '  --quick    smaller scale levels (0/20/100 attachments, 0/200/1000 mappings) for a smoke run\n' +
-      '  --driver   the full chain\'s runtime: libcni (default; lib/runtime when it cannot be built) or runtime\n' +
+      "  --driver   the full chain's runtime: libcni (default; lib/runtime when it cannot be built) or runtime\n" +
       '  --only     run only these of sections 1-5 (6 and 7 summarise what ran)\n',
   );
   process.exit(message ? 2 : 0);
@@ -89,8 +89,14 @@ const ctx = {
 const started = Date.now();
 const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
 say(`# cni-zones benchmark${options.quick ? ' (--quick)' : ''}\n`);
-say(`${options.runs} rounds per comparison; node ${process.version}; kernel ${kernel}; ${cpuList().length} CPUs; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}; NODE_EXTRA_CA_CERTS unset for every process started.`);
-say(`Executables: \`dist/native/cni-zones\` ${sizeOf('dist/native/cni-zones')} (compiled, every role); \`dist/bin/\` zone ${sizeOf('dist/bin/zone')}, zone-ipam ${sizeOf('dist/bin/zone-ipam')}, zone-ports ${sizeOf('dist/bin/zone-ports')} (Node bundles); reference plugins from /usr/lib/cni.\n`);
+say(
+  `${options.runs} rounds per comparison; node ${process.version}; kernel ${kernel}; ${cpuList().length} CPUs; load average at start ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}; NODE_EXTRA_CA_CERTS unset for every process started.`,
+);
+say(
+  `Executables: \`dist/native/cni-zones\` ${sizeOf('dist/native/cni-zones')} (compiled, every role); \`dist/bin/\` zone ${sizeOf('dist/bin/zone')}, zone-ipam ${sizeOf('dist/bin/zone-ipam')}, zone-ports ${sizeOf('dist/bin/zone-ports')} (Node bundles); reference plugins from /usr/lib/cni.\n`,
+);
 
 const blocker = privilegedBlocker();
 const sections = [
@@ -124,7 +130,11 @@ try {
 }
 
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
-say(`\nBench time ${minutes} min; load average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}.`);
+say(
+  `\nBench time ${minutes} min; load average at end ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}.`,
+);
 if (ctx.failures.length > 0) {
   say(`\n${ctx.failures.length} thing(s) could not be measured:\n${ctx.failures.map((f) => `- ${f}`).join('\n')}`);
   process.exitCode = 1;

@@ -70,11 +70,9 @@ async function compileMultiCall() {
     const options = ['--minify', '--bytecode', '--format=cjs', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig'];
     // Which form this is, for the code that must find itself (cli/zonectl/self.ts).
     options.push('--define', 'CNI_ZONES_FORM="compiled"');
-    execFileSync(
-      'node_modules/.bin/bun',
-      ['build', '--compile', ...options, 'plugins/cni-zones/main.ts', '--outfile', partial],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    execFileSync('node_modules/.bin/bun', ['build', '--compile', ...options, 'plugins/cni-zones/main.ts', '--outfile', partial], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     await rename(partial, final);
   } finally {
     await rm(partial, { force: true });

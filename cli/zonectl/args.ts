@@ -93,7 +93,10 @@ function checkPositionals(spec: CommandSpec, parsed: Parsed): void {
   if (parsed.help) return;
   const required = spec.positionals.filter((p) => !p.optional).length;
   if (parsed.positionals.length < required) {
-    const missing = spec.positionals.slice(parsed.positionals.length).filter((p) => !p.optional).map((p) => p.name);
+    const missing = spec.positionals
+      .slice(parsed.positionals.length)
+      .filter((p) => !p.optional)
+      .map((p) => p.name);
     throw usageError(spec, `missing ${missing.join(' and ')}`);
   }
   if (parsed.positionals.length > spec.positionals.length) {

@@ -45,7 +45,10 @@ export function topLevelHelp(commands: readonly Command[] = COMMANDS): string {
 }
 
 /** The command named by the first one or two words, and the arguments after them. */
-export function findCommand(argv: readonly string[], commands: readonly Command[] = COMMANDS): { command: Command; rest: string[] } | undefined {
+export function findCommand(
+  argv: readonly string[],
+  commands: readonly Command[] = COMMANDS,
+): { command: Command; rest: string[] } | undefined {
   const [first, second] = argv;
   const two = commands.find((c) => c.spec.name === `${first} ${second}`);
   if (two) return { command: two, rest: argv.slice(2) };
@@ -56,7 +59,13 @@ export function findCommand(argv: readonly string[], commands: readonly Command[
 function groupHelp(group: string, commands: readonly Command[]): string | undefined {
   const members = commands.filter((c) => c.spec.name.startsWith(`${group} `) && !c.hidden);
   if (!members.length) return undefined;
-  return lines(`Usage: zonectl ${group} SUBCOMMAND ...`, '', ...twoColumns(members.map((c) => [c.spec.name, c.spec.summary])), '', `Run "zonectl ${group} SUBCOMMAND --help" for details.`);
+  return lines(
+    `Usage: zonectl ${group} SUBCOMMAND ...`,
+    '',
+    ...twoColumns(members.map((c) => [c.spec.name, c.spec.summary])),
+    '',
+    `Run "zonectl ${group} SUBCOMMAND --help" for details.`,
+  );
 }
 
 export async function run(argv: readonly string[], io: Io, commands: readonly Command[] = COMMANDS): Promise<number> {

@@ -40,7 +40,8 @@ const PERMISSION = /\b(EACCES|EPERM)\b|permission denied|operation not permitted
 /** What to do about a CNI error: its own fix where one is known, else the usual one for its code. */
 function fixFor(e: CniError): string | undefined {
   if (e instanceof NetworkNotFoundError) return networkNotFoundFix(e);
-  if (PERMISSION.test(`${e.message} ${e.details}`)) return 'this needs root: run zonectl as root (sudo), or point the directory options at writable places';
+  if (PERMISSION.test(`${e.message} ${e.details}`))
+    return 'this needs root: run zonectl as root (sudo), or point the directory options at writable places';
   if (isNetnsError(e.cause, 'command-failed')) return 'named network namespaces need root and iproute2: run as root with "ip" installed';
   return FIX_BY_CODE[e.code];
 }
@@ -57,13 +58,20 @@ function indent(text: string): string[] {
 export function describeFailure(e: unknown): { lines: string[]; exitCode: number } {
   if (e instanceof UsageError) return { lines: [`zonectl: ${e.message}`, `  ${e.fix}`], exitCode: EXIT_USAGE };
   if (e instanceof CommandError) {
-    return { lines: [`zonectl: ${e.message}`, ...(e.details ? indent(e.details) : []), ...(e.fix ? [`  fix: ${e.fix}`] : [])], exitCode: EXIT_FAILURE };
+    return {
+      lines: [`zonectl: ${e.message}`, ...(e.details ? indent(e.details) : []), ...(e.fix ? [`  fix: ${e.fix}`] : [])],
+      exitCode: EXIT_FAILURE,
+    };
   }
   if (isCniError(e) || e instanceof Failure) {
     const error = asCniError(e);
     const fix = fixFor(error);
     return {
-      lines: [`zonectl: ${error.message} (CNI error ${error.code})`, ...(error.details ? indent(error.details) : []), ...(fix ? [`  fix: ${fix}`] : [])],
+      lines: [
+        `zonectl: ${error.message} (CNI error ${error.code})`,
+        ...(error.details ? indent(error.details) : []),
+        ...(fix ? [`  fix: ${fix}`] : []),
+      ],
       exitCode: EXIT_FAILURE,
     };
   }

@@ -87,14 +87,20 @@ export async function collectGarbage(list: NetworkConfigList, paths: RuntimePath
   const linksBefore = await networkLinks(list.name);
   const heldBefore = allocations(list);
   try {
-    await gcNetworkList(list, valid.map(attachmentOf), { pluginDirs: paths.pluginDirs, cacheDir: paths.cacheDir, ...(paths.timeoutMs !== undefined && { timeoutMs: paths.timeoutMs }) });
+    await gcNetworkList(list, valid.map(attachmentOf), {
+      pluginDirs: paths.pluginDirs,
+      cacheDir: paths.cacheDir,
+      ...(paths.timeoutMs !== undefined && { timeoutMs: paths.timeoutMs }),
+    });
   } catch (e) {
     const error = asCniError(e);
     report.error = error.details ? `${error.message}\n${error.details}` : error.message;
   }
   const remaining = await listCacheEntries(paths.cacheDir, { networkName: list.name });
   const stillCached = (e: CacheEntry) => remaining.some((r) => r.containerId === e.containerId && r.ifname === e.ifname);
-  report.removedAttachments = stale.filter((e) => !stillCached(e)).map((e) => ({ containerId: e.containerId, ifname: e.ifname, netns: e.netns ?? '' }));
+  report.removedAttachments = stale
+    .filter((e) => !stillCached(e))
+    .map((e) => ({ containerId: e.containerId, ifname: e.ifname, netns: e.netns ?? '' }));
   report.removedLinks = gone(linksBefore, await networkLinks(list.name)).map(([name, owner]) => `${name} (${owner})`);
   report.releasedAddresses = gone(heldBefore, allocations(list)).map(([address, owner]) => `${address} (${owner})`);
   return report;

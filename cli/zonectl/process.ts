@@ -13,7 +13,11 @@ export interface Background {
 }
 
 /** Start a long-running program in its own process group. */
-export function startBackground(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions } = {}): Background {
+export function startBackground(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions } = {},
+): Background {
   const child = spawn(command, args, { env: options.env ?? process.env, stdio: options.stdio ?? 'ignore', detached: true });
   const exited = new Promise<number | undefined>((resolve) => {
     child.on('error', () => resolve(undefined));

@@ -6,9 +6,27 @@ import { resolve } from 'node:path';
 import type { OptionSpec, ParsedArgs } from './args.js';
 
 export const runtimeOptions: OptionSpec[] = [
-  { name: 'conf-dir', kind: 'string', value: 'DIR', description: 'where network configurations (*.conflist) are', defaultText: DEFAULT_CONF_DIR },
-  { name: 'cni-path', kind: 'string', value: 'DIRS', description: 'plugin directories, ":"-separated', defaultText: DEFAULT_PLUGIN_DIRS.join(':') },
-  { name: 'cache-dir', kind: 'string', value: 'DIR', description: 'result cache (libcni layout, shared with cnitool and podman)', defaultText: DEFAULT_CACHE_DIR },
+  {
+    name: 'conf-dir',
+    kind: 'string',
+    value: 'DIR',
+    description: 'where network configurations (*.conflist) are',
+    defaultText: DEFAULT_CONF_DIR,
+  },
+  {
+    name: 'cni-path',
+    kind: 'string',
+    value: 'DIRS',
+    description: 'plugin directories, ":"-separated',
+    defaultText: DEFAULT_PLUGIN_DIRS.join(':'),
+  },
+  {
+    name: 'cache-dir',
+    kind: 'string',
+    value: 'DIR',
+    description: 'result cache (libcni layout, shared with cnitool and podman)',
+    defaultText: DEFAULT_CACHE_DIR,
+  },
 ];
 
 /** Paths as given, made absolute: they end up in cache records and in drop-ins run from elsewhere. */
@@ -16,7 +34,13 @@ export function runtimePathsFrom(args: ParsedArgs): RuntimePaths {
   const cniPath = args.string('cni-path');
   return {
     confDir: resolve(args.string('conf-dir') ?? DEFAULT_CONF_DIR),
-    pluginDirs: cniPath === undefined ? [...DEFAULT_PLUGIN_DIRS] : cniPath.split(':').filter(Boolean).map((dir) => resolve(dir)),
+    pluginDirs:
+      cniPath === undefined
+        ? [...DEFAULT_PLUGIN_DIRS]
+        : cniPath
+            .split(':')
+            .filter(Boolean)
+            .map((dir) => resolve(dir)),
     cacheDir: resolve(args.string('cache-dir') ?? DEFAULT_CACHE_DIR),
   };
 }

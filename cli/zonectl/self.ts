@@ -15,7 +15,11 @@ export type SelfForm = { kind: 'compiled'; executable: string } | { kind: 'node'
 declare const CNI_ZONES_FORM: 'compiled' | 'node' | undefined;
 
 /** The form the build made, and where it is. */
-export function selfForm(built = typeof CNI_ZONES_FORM === 'string' ? CNI_ZONES_FORM : 'node', argv = process.argv, execPath = process.execPath): SelfForm {
+export function selfForm(
+  built = typeof CNI_ZONES_FORM === 'string' ? CNI_ZONES_FORM : 'node',
+  argv = process.argv,
+  execPath = process.execPath,
+): SelfForm {
   if (built === 'compiled') return { kind: 'compiled', executable: execPath };
   const script = argv[1];
   if (!script) throw new Error('cannot tell where zonectl is: process.argv[1] is empty');

@@ -56,14 +56,17 @@ export const addCases: ConformanceCase[] = [
       const info = await link(att.netns, att.ifname);
       const listed = index === undefined ? undefined : (run.result?.interfaces?.[index] ?? undefined);
       if (!listed) problems.add(`the result lists no interface named ${att.ifname}`);
-      else if (listed.sandbox !== att.netns.path) problems.add(`interface ${att.ifname} has sandbox ${JSON.stringify(listed.sandbox)}, expected ${att.netns.path}`);
+      else if (listed.sandbox !== att.netns.path)
+        problems.add(`interface ${att.ifname} has sandbox ${JSON.stringify(listed.sandbox)}, expected ${att.netns.path}`);
       if (!info) problems.add(`no interface ${att.ifname} in the container namespace`);
       if (listed?.mac && info?.mac && listed.mac.toLowerCase() !== info.mac.toLowerCase()) {
         problems.add(`the result says MAC ${listed.mac}, the interface has ${info.mac}`);
       }
       const addresses = addressesOf(run.output, index);
       if (index !== undefined && addresses.length === 0) problems.add(`the result assigns no IP to ${att.ifname}`);
-      for (const address of addresses) if (info && !hasAddress(info, address)) problems.add(`${address} is in the result but not on ${att.ifname} (${info.addresses.join(', ')})`);
+      for (const address of addresses)
+        if (info && !hasAddress(info, address))
+          problems.add(`${address} is in the result but not on ${att.ifname} (${info.addresses.join(', ')})`);
       await removeQuietly(ctx, att, ctx.version, run.result);
       return problems.verdict(`${att.ifname} in ${att.netns.name} with ${addresses.join(', ')}`);
     },

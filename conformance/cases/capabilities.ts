@@ -62,7 +62,9 @@ export const capabilityCases: ConformanceCase[] = [
       const info = await link(att.netns, att.ifname);
       await attempt(() => ctx.del(att, { capabilityArgs: { mac } }));
       if (!info) return fail(`no interface ${att.ifname}`);
-      return info.mac?.toLowerCase() === mac.toLowerCase() ? pass(mac) : fail(`${att.ifname} has MAC ${info.mac ?? 'none'}, requested ${mac}`);
+      return info.mac?.toLowerCase() === mac.toLowerCase()
+        ? pass(mac)
+        : fail(`${att.ifname} has MAC ${info.mac ?? 'none'}, requested ${mac}`);
     },
   },
   {
@@ -89,7 +91,8 @@ export const capabilityCases: ConformanceCase[] = [
         const server = await startTokenServer(att.netns, m.containerPort, token);
         ctx.sandbox.defer(() => server.stop());
         const reply = await fetchToken(client, HOST_ADDRESS, m.hostPort);
-        if (reply.token !== token) problems.add(`${HOST_ADDRESS}:${m.hostPort} → container :${m.containerPort} did not answer (${reply.error ?? reply.token})`);
+        if (reply.token !== token)
+          problems.add(`${HOST_ADDRESS}:${m.hostPort} → container :${m.containerPort} did not answer (${reply.error ?? reply.token})`);
       }
       const del = await attempt(() => ctx.del(att, { capabilityArgs: { portMappings } }));
       problems.add(del && `DEL failed: ${del}`);

@@ -10,7 +10,8 @@ export function droppedFrom(prev: Result, next: Result): string[] {
   const missing: string[] = [];
   if (next.cniVersion !== prev.cniVersion) missing.push(`cniVersion ${prev.cniVersion} became ${next.cniVersion}`);
   for (const i of prev.interfaces ?? []) {
-    if (!(next.interfaces ?? []).some((n) => n.name === i.name && (n.sandbox ?? '') === (i.sandbox ?? ''))) missing.push(`interface ${i.name}`);
+    if (!(next.interfaces ?? []).some((n) => n.name === i.name && (n.sandbox ?? '') === (i.sandbox ?? '')))
+      missing.push(`interface ${i.name}`);
   }
   for (const ip of prev.ips ?? []) if (!(next.ips ?? []).some((n) => n.address === ip.address)) missing.push(`ip ${ip.address}`);
   for (const r of prev.routes ?? []) if (!(next.routes ?? []).some((n) => n.dst === r.dst)) missing.push(`route ${r.dst}`);

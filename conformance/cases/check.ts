@@ -66,8 +66,7 @@ export const checkCases: ConformanceCase[] = [
     title: 'CHECK right after an ADD with every claimed capability argument passes',
     clause: 'SPEC §2 "CHECK" (plugin considerations)',
     level: 'MUST',
-    notApplicable: (profile) =>
-      checkApplies(profile) ?? (profile.claims.capabilities.length ? undefined : 'the set claims no capability'),
+    notApplicable: (profile) => checkApplies(profile) ?? (profile.claims.capabilities.length ? undefined : 'the set claims no capability'),
     async run(ctx) {
       const off = disabled(ctx);
       if (off) return off;

@@ -77,17 +77,25 @@ export const cleanupCases: ConformanceCase[] = [
       keeperArgs: (ctx) => keeperCapabilityArgs(claimedCapabilityArgs(ctx)),
     },
   ),
-  cleanupCase('after-del-netns-gone', 'after ADD, removal of the namespace and DEL, the host and state are as before', async (ctx, att, problems) => {
-    await step('ADD', () => ctx.add(att));
-    await ctx.sandbox.removeNamespace(att.netns);
-    await delOrNote(ctx, att, problems);
-  }),
-  cleanupCase('after-del-without-prevresult', 'after ADD and a DEL without prevResult, the host and state are as before', async (ctx, att, problems) => {
-    const add = await addChain(ctx, att);
-    if (add.failure) throw new Error(add.failure);
-    const del = await delChain(ctx, att);
-    problems.add(del.failure);
-  }),
+  cleanupCase(
+    'after-del-netns-gone',
+    'after ADD, removal of the namespace and DEL, the host and state are as before',
+    async (ctx, att, problems) => {
+      await step('ADD', () => ctx.add(att));
+      await ctx.sandbox.removeNamespace(att.netns);
+      await delOrNote(ctx, att, problems);
+    },
+  ),
+  cleanupCase(
+    'after-del-without-prevresult',
+    'after ADD and a DEL without prevResult, the host and state are as before',
+    async (ctx, att, problems) => {
+      const add = await addChain(ctx, att);
+      if (add.failure) throw new Error(add.failure);
+      const del = await delChain(ctx, att);
+      problems.add(del.failure);
+    },
+  ),
   cleanupCase('after-failed-add', 'after a failed ADD and its DEL, the host and state are as before', async (ctx, att, problems) => {
     const { error } = await failedAdd(ctx, att);
     if (!error) problems.add('ADD did not fail although the interface name was taken');

@@ -7,7 +7,7 @@ import type { Attachment, CaseContext } from '../context.js';
 import { bareAddress, link } from '../ip.js';
 import { attempt, describeError } from './common.js';
 
-export const CONCURRENT_ATTACHMENTS = 6;
+const CONCURRENT_ATTACHMENTS = 6;
 
 interface Added {
   att: Attachment;

@@ -34,7 +34,6 @@ export const configCases: ConformanceCase[] = [
     title: `ADD with cniVersion "${UNSUPPORTED_VERSION}" fails with code 1`,
     clause: 'SPEC §1 "Version considerations"; §5 "Error" (code 1)',
     level: 'MUST',
-    run: (ctx) =>
-      eachTarget(ctx, 1, (_t, stdin) => JSON.stringify({ ...(JSON.parse(stdin) as object), cniVersion: UNSUPPORTED_VERSION })),
+    run: (ctx) => eachTarget(ctx, 1, (_t, stdin) => JSON.stringify({ ...(JSON.parse(stdin) as object), cniVersion: UNSUPPORTED_VERSION })),
   },
 ];

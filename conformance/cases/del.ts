@@ -15,7 +15,12 @@ export async function failedAdd(ctx: CaseContext, att: Attachment): Promise<{ er
     await ctx.add(att);
     return {};
   } catch (e) {
-    const rollback = isCniError(e) ? e.details.split('\n').filter((l) => l.startsWith('rollback: ')).join('; ') : '';
+    const rollback = isCniError(e)
+      ? e.details
+          .split('\n')
+          .filter((l) => l.startsWith('rollback: '))
+          .join('; ')
+      : '';
     return { error: describeError(e), ...(rollback && { rollback }) };
   }
 }

@@ -37,7 +37,9 @@ function missingVariableCase(command: (typeof REQUIRED)[number]['command'], vari
     clause: `SPEC §2 "${command}" (required parameters); §5 "Error" (code 4)`,
     level: 'MUST',
     notApplicable: (profile) =>
-      claimsVersionAtLeast(profile, since) ? undefined : `${command} exists from spec ${since} on; the set claims ${profile.claims.versions.join(', ')}`,
+      claimsVersionAtLeast(profile, since)
+        ? undefined
+        : `${command} exists from spec ${since} on; the set claims ${profile.claims.versions.join(', ')}`,
     async run(ctx) {
       const problems = new Problems();
       for (const target of ctx.targets()) {
@@ -86,9 +88,14 @@ export const envCases: ConformanceCase[] = [
       const problems = new Problems();
       for (const target of ctx.targets()) {
         const att = await ctx.attachment();
-        const outcome = await ctx.invoke(target.type, 'ADD', { attachment: att, stdin: requestStdin(ctx, target, 'ADD', att), env: { CNI_COMMAND: undefined } });
+        const outcome = await ctx.invoke(target.type, 'ADD', {
+          attachment: att,
+          stdin: requestStdin(ctx, target, 'ADD', att),
+          env: { CNI_COMMAND: undefined },
+        });
         if (outcome.exitCode === 0) {
-          if (outcome.stdout.trim() !== '') problems.add(`${target.type}: exit 0 with stdout ${JSON.stringify(outcome.stdout.slice(0, 120))}`);
+          if (outcome.stdout.trim() !== '')
+            problems.add(`${target.type}: exit 0 with stdout ${JSON.stringify(outcome.stdout.slice(0, 120))}`);
         } else {
           problems.add(prefixed(target, errorCodeProblem(outcome, 4, ['CNI_COMMAND'])));
         }
@@ -108,7 +115,11 @@ export const envCases: ConformanceCase[] = [
       for (const target of chainTargets(ctx)) {
         for (const id of INVALID_CONTAINER_IDS) {
           const att = await ctx.attachment();
-          const outcome = await ctx.invoke(target.type, 'ADD', { attachment: att, stdin: requestStdin(ctx, target, 'ADD', att), env: { CNI_CONTAINERID: id } });
+          const outcome = await ctx.invoke(target.type, 'ADD', {
+            attachment: att,
+            stdin: requestStdin(ctx, target, 'ADD', att),
+            env: { CNI_CONTAINERID: id },
+          });
           const problem = errorCodeProblem(outcome, 4);
           problems.add(problem && `${target.type} with ${JSON.stringify(id)}: ${problem}`);
         }
@@ -131,7 +142,10 @@ export const envCases: ConformanceCase[] = [
           const outcome = await ctx.invoke(target.type, 'ADD', { attachment: att, stdin: requestStdin(ctx, target, 'ADD', att) });
           const problem = failureProblem(outcome);
           problems.add(problem && `${target.type} with ${JSON.stringify(ifname)}: ${problem}`);
-          if (!problem) codes.push(`${target.type} ${JSON.stringify(ifname)} → code ${String(stdoutObject(outcome)?.code ?? describeOutcome(outcome))}`);
+          if (!problem)
+            codes.push(
+              `${target.type} ${JSON.stringify(ifname)} → code ${String(stdoutObject(outcome)?.code ?? describeOutcome(outcome))}`,
+            );
         }
       }
       return problems.verdict(codes.join(', '));

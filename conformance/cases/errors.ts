@@ -28,7 +28,11 @@ const provocations: { name: string; run: Provocation }[] = [
     name: 'ADD without CNI_IFNAME',
     run: async (ctx, target) => {
       const att = await ctx.attachment();
-      return ctx.invoke(target.type, 'ADD', { attachment: att, stdin: requestStdin(ctx, target, 'ADD', att), env: { CNI_IFNAME: undefined } });
+      return ctx.invoke(target.type, 'ADD', {
+        attachment: att,
+        stdin: requestStdin(ctx, target, 'ADD', att),
+        env: { CNI_IFNAME: undefined },
+      });
     },
   },
   {

@@ -26,7 +26,10 @@ async function runScenario(ctx: CaseContext): Promise<GcScenario> {
   const list = ctx.network();
   await removeCacheEntry(ctx.sandbox.cacheDir, { networkName: list.name, containerId: stale.containerId, ifname: stale.ifname });
   const gcError = await attempt(() =>
-    gcNetworkList(list, [{ network: list.name, containerId: valid.containerId, ifname: valid.ifname }], { ...ctx.execOptions(), cacheDir: ctx.sandbox.cacheDir }),
+    gcNetworkList(list, [{ network: list.name, containerId: valid.containerId, ifname: valid.ifname }], {
+      ...ctx.execOptions(),
+      cacheDir: ctx.sandbox.cacheDir,
+    }),
   );
   return { valid, withValidOnly, ...(gcError && { gcError }) };
 }

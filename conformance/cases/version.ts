@@ -46,7 +46,8 @@ export const versionCases: ConformanceCase[] = [
         const { outcome, answer } = await askVersion(ctx, type, ctx.version, JUNK_ENV);
         if (outcome.exitCode !== 0) problems.add(`${type}: ${describeOutcome(outcome)}`);
         else if (!answer) problems.add(`${type}: stdout is not one JSON object: ${JSON.stringify(outcome.stdout.slice(0, 120))}`);
-        else if (typeof answer.cniVersion !== 'string' || !supported(answer)) problems.add(`${type}: no cniVersion or supportedVersions: ${outcome.stdout.trim().slice(0, 160)}`);
+        else if (typeof answer.cniVersion !== 'string' || !supported(answer))
+          problems.add(`${type}: no cniVersion or supportedVersions: ${outcome.stdout.trim().slice(0, 160)}`);
       }
       return problems.verdict(`${types(ctx).join(', ')} answered`);
     },

@@ -83,7 +83,13 @@ function profileSection(report: ProfileReport, base: string | undefined): string
   const notPassed = report.results.filter((r) => r.status !== 'pass');
   if (notPassed.length) {
     lines.push('Everything that did not pass, with the reason the harness gave:', '');
-    lines.push(...table(['Case', 'Level', 'Result', 'Reason'], notPassed.map((r) => [`\`${r.id}\``, r.level, MARK[r.status], r.reason])), '');
+    lines.push(
+      ...table(
+        ['Case', 'Level', 'Result', 'Reason'],
+        notPassed.map((r) => [`\`${r.id}\``, r.level, MARK[r.status], r.reason]),
+      ),
+      '',
+    );
   } else {
     lines.push('Every case passed.', '');
   }

@@ -25,13 +25,20 @@ function shorten(text: string, width: number): string {
 export function formatColumns(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows
-    .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd())
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }
 
 export function summaryLine(report: ProfileReport): string {
   const s = report.summary;
-  const counts = (Object.entries(s.byStatus) as [Status, number][]).filter(([, n]) => n > 0).map(([status, n]) => `${n} ${STATUS_LABEL[status]}`);
+  const counts = (Object.entries(s.byStatus) as [Status, number][])
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${n} ${STATUS_LABEL[status]}`);
   return `${report.profile.name}: ${s.total} cases: ${counts.join(', ')}; MUST ${s.passRate.MUST} %, SHOULD ${s.passRate.SHOULD} % passed; ${s.blocking} blocking (${(report.durationMs / 1000).toFixed(1)} s)`;
 }
 

@@ -10,13 +10,7 @@ export interface CniArgs {
 }
 
 /** Keys any plugin of ours accepts: runtimes send them to every plugin in a chain. */
-const WELL_KNOWN_KEYS = [
-  'IgnoreUnknown',
-  'K8S_POD_NAME',
-  'K8S_POD_NAMESPACE',
-  'K8S_POD_INFRA_CONTAINER_ID',
-  'K8S_POD_UID',
-];
+const WELL_KNOWN_KEYS = ['IgnoreUnknown', 'K8S_POD_NAME', 'K8S_POD_NAMESPACE', 'K8S_POD_INFRA_CONTAINER_ID', 'K8S_POD_UID'];
 
 export function parseCniArgs(text: string | undefined): CniArgs {
   const pairs: [string, string][] = [];
@@ -36,9 +30,7 @@ export function parseCniArgs(text: string | undefined): CniArgs {
 /** Reject keys the plugin does not know, unless the runtime said IgnoreUnknown. */
 export function checkKnownArgs(args: CniArgs, known: readonly string[]): void {
   if (args.ignoreUnknown) return;
-  const unknown = args.pairs
-    .map(([k]) => k)
-    .filter((k) => !known.includes(k) && !WELL_KNOWN_KEYS.includes(k));
+  const unknown = args.pairs.map(([k]) => k).filter((k) => !known.includes(k) && !WELL_KNOWN_KEYS.includes(k));
   if (unknown.length) {
     throw new CniError(
       ErrorCode.InvalidEnvironment,

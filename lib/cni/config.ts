@@ -11,7 +11,6 @@ import { isSupportedVersion, SUPPORTED_VERSIONS } from './version.js';
 
 const attachment = z.looseObject({ containerID: z.string(), ifname: z.string() });
 
-
 export const netConfSchema = z.looseObject({
   cniVersion: z.string(),
   name: z.string().check(
@@ -52,7 +51,7 @@ export interface ParsedConf {
   text: string;
 }
 
-export function unsupportedVersion(version: string, what = 'config'): CniError {
+function unsupportedVersion(version: string, what = 'config'): CniError {
   return new CniError(
     ErrorCode.IncompatibleVersion,
     `incompatible CNI versions: ${what} is "${version}", plugin supports ${SUPPORTED_VERSIONS.join(', ')}`,
@@ -72,7 +71,16 @@ export function decodeJson(text: string, what: string): unknown {
  * Fields DEL can do without. SPEC: DEL cleans up as much as it can, so a malformed one is
  * dropped instead of failing the DEL (and not passed on to a delegated IPAM either).
  */
-const UNNEEDED_BY_DEL = new Set(['prevResult', 'runtimeConfig', 'timeoutSeconds', 'args', 'dns', 'capabilities', 'cni.dev/valid-attachments', 'cni.dev/attachments']);
+const UNNEEDED_BY_DEL = new Set([
+  'prevResult',
+  'runtimeConfig',
+  'timeoutSeconds',
+  'args',
+  'dns',
+  'capabilities',
+  'cni.dev/valid-attachments',
+  'cni.dev/attachments',
+]);
 
 /** Only ADD (a chained plugin's input) and CHECK work from prevResult; the others ignore a broken one. */
 const USES_PREV_RESULT: ReadonlySet<Command | undefined> = new Set(['ADD', 'CHECK', undefined]);

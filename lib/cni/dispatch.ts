@@ -49,7 +49,7 @@ export interface PluginIO {
 
 // Plain file-descriptor calls, not process.stdin/stdout: the stream objects cost a compiled
 // plugin ~30 ms and 12 MB at start, more than everything else VERSION does.
-export const processIO: PluginIO = {
+const processIO: PluginIO = {
   env: process.env,
   readStdin: () => Promise.resolve(readInput()),
   stdout: (text) => writeAll(1, text),
@@ -94,7 +94,7 @@ export async function dispatch(info: PluginInfo, source: HandlerSource, io: Plug
     }
     const stdin = await io.readStdin();
     if (command === 'VERSION') {
-      io.stdout(JSON.stringify(versionInfo(stdin)) + '\n');
+      io.stdout(`${JSON.stringify(versionInfo(stdin))}\n`);
       return 0;
     }
     // The schemas are built on import: VERSION, answered above, never pays for them.
@@ -102,7 +102,11 @@ export async function dispatch(info: PluginInfo, source: HandlerSource, io: Plug
     // Errors found before the config is parsed still answer in the version it asked for.
     version = requestedVersion(stdin) ?? version;
     if (!isCommand(command)) {
-      throw new CniError(ErrorCode.InvalidEnvironment, `unknown CNI_COMMAND ${JSON.stringify(command)}`, `expected one of ${COMMANDS.join(', ')}`);
+      throw new CniError(
+        ErrorCode.InvalidEnvironment,
+        `unknown CNI_COMMAND ${JSON.stringify(command)}`,
+        `expected one of ${COMMANDS.join(', ')}`,
+      );
     }
     const env = parseEnv(io.env, command);
     const parsed = parseNetConf(stdin, command);
@@ -111,12 +115,12 @@ export async function dispatch(info: PluginInfo, source: HandlerSource, io: Plug
     const req: Request = { env, conf: parsed.conf, parsed, prevResult: parsed.prevResult };
     const handlers = typeof source === 'function' ? await source() : source;
     const output = await withinBudget(budgetOf(parsed.conf), info, command, io, () => run(info, handlers, req));
-    if (output) io.stdout(JSON.stringify(output) + '\n');
+    if (output) io.stdout(`${JSON.stringify(output)}\n`);
     return 0;
   } catch (e) {
     const error = asCniError(e);
     if (!(e instanceof CniError) && io.env.CNI_ZONES_DEBUG && e instanceof Error) io.stderr(`${e.stack}\n`);
-    io.stdout(JSON.stringify(error.toJSON(version)) + '\n');
+    io.stdout(`${JSON.stringify(error.toJSON(version))}\n`);
     return 1;
   }
 }
@@ -181,11 +185,12 @@ async function run(info: PluginInfo, handlers: Handlers, req: Request): Promise<
       if (!handlers.add) throw notAvailable(info, 'ADD');
       await need(info, handlers.status, 'STATUS')(req);
       return undefined;
-    case 'GC':
+    case 'GC': {
       requireVersion(version, '1.1.0', 'GC');
       const { validAttachments } = await import('./config.js');
       await need(info, handlers.gc, 'GC')({ ...req, validAttachments: validAttachments(req.conf) });
       return undefined;
+    }
     default:
       throw new CniError(ErrorCode.InvalidEnvironment, `unexpected command ${req.env.command}`);
   }

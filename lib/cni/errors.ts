@@ -142,7 +142,7 @@ export function isCniError(e: unknown, code?: number): e is CniError {
 }
 
 /** The code a low layer's failure means to a runtime (100 for a reason the table does not know). */
-export function codeOfFailure(failure: Failure): ErrorCodeValue {
+function codeOfFailure(failure: Failure): ErrorCodeValue {
   const codes: Readonly<Record<string, ErrorCodeValue>> | undefined = codeByReason[failure.layer];
   return codes?.[failure.reason] ?? Internal;
 }

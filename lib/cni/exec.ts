@@ -11,7 +11,7 @@ import { pluginTypeProblem } from '../names/index.js';
 import { waitLimit } from '../system/budget.js';
 import { isProcessError, type ProcessResult, runProcess } from '../system/process.js';
 
-export const DEFAULT_PLUGIN_TIMEOUT_MS = 60_000;
+const DEFAULT_PLUGIN_TIMEOUT_MS = 60_000;
 
 export interface ExecRequest {
   executable: string;
@@ -54,12 +54,19 @@ export async function execPlugin(req: ExecRequest): Promise<string> {
     throw new CniError(ErrorCode.PluginNotAvailable, `cannot run plugin ${req.executable}`, isProcessError(e) ? e.details : String(e));
   }
   const stderr = run.stderr.trim();
-  if (run.timedOut) throw new CniError(ErrorCode.PluginTimeout, `plugin ${req.executable} timed out after ${timeoutMs} ms`, stderr.slice(-2000));
+  if (run.timedOut)
+    throw new CniError(ErrorCode.PluginTimeout, `plugin ${req.executable} timed out after ${timeoutMs} ms`, stderr.slice(-2000));
   if (run.exitCode === 0) return run.stdout;
   throw pluginFailure(req.executable, run.stdout, stderr, run.exitCode, run.signal);
 }
 
-function pluginFailure(executable: string, stdout: string, stderr: string, code: number | undefined, signal: NodeJS.Signals | undefined): CniError {
+function pluginFailure(
+  executable: string,
+  stdout: string,
+  stderr: string,
+  code: number | undefined,
+  signal: NodeJS.Signals | undefined,
+): CniError {
   try {
     const json = decodeJson(stdout, 'plugin error') as { code?: unknown; msg?: unknown; details?: unknown };
     if (typeof json.code === 'number' && typeof json.msg === 'string') {

@@ -17,8 +17,10 @@ export function configPathProblem(path: string): string | undefined {
 
 /** A zod string that follows the rule, for config schemas. */
 export function configPath() {
-  return z.string().check(z.superRefine((path, ctx) => {
-    const problem = configPathProblem(path);
-    if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(path)}: ${problem}`, input: path });
-  }));
+  return z.string().check(
+    z.superRefine((path, ctx) => {
+      const problem = configPathProblem(path);
+      if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(path)}: ${problem}`, input: path });
+    }),
+  );
 }

@@ -69,9 +69,7 @@ function versionOf(address: string): '4' | '6' {
  */
 export function parseResult(value: unknown, fallbackVersion?: string): Result {
   const withVersion =
-    value && typeof value === 'object' && !('cniVersion' in value) && fallbackVersion
-      ? { ...value, cniVersion: fallbackVersion }
-      : value;
+    value && typeof value === 'object' && !('cniVersion' in value) && fallbackVersion ? { ...value, cniVersion: fallbackVersion } : value;
   const wire = parseOrThrow(wireResult, withVersion, ErrorCode.DecodingFailure, 'CNI result');
   if (!isSupportedVersion(wire.cniVersion)) {
     throw new CniError(
@@ -157,9 +155,7 @@ export function convertResult(result: Result, version: string): Record<string, u
     );
   }
   if (result.routes) {
-    out.routes = result.routes.map((r) =>
-      has11 ? compact({ ...r }) : compact({ dst: r.dst, gw: r.gw }),
-    );
+    out.routes = result.routes.map((r) => (has11 ? compact({ ...r }) : compact({ dst: r.dst, gw: r.gw })));
   }
   if (result.dns && Object.keys(result.dns).length) out.dns = { ...result.dns };
   return out;

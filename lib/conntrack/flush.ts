@@ -66,7 +66,7 @@ function destinationIndex(destinations: readonly FlowDestination[]): Map<string,
 
 function matches(entry: ConntrackEntry, index: Map<string, (Address | undefined)[]>): boolean {
   const addresses = index.get(destinationKey(entry.family, entry.protocol, entry.destinationPort));
-  return addresses !== undefined && addresses.some((address) => address === undefined || sameAddress(address, entry.destination));
+  return addresses?.some((address) => address === undefined || sameAddress(address, entry.destination)) ?? false;
 }
 
 function describe(selection: DumpSelection): string {

@@ -32,7 +32,6 @@ const CTA_FILTER_F_CTA_PROTO_DST_PORT = 1 << 5;
 
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
-export const IPPROTO_SCTP = 132;
 
 function messageType(message: number): number {
   return (NFNL_SUBSYS_CTNETLINK << 8) | message;

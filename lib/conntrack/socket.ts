@@ -7,7 +7,18 @@
 import { AF_NETLINK, EAGAIN, getLibc, type Libc, LibcError, SO_RCVTIMEO, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET } from '../libc/index.js';
 import { inNetnsSync } from '../netns/enter.js';
 import { openNetns } from '../netns/open.js';
-import { decodeMessages, decodeStatus, encodeRequest, kernelAssignedAddress, NLMSG_DONE, NLMSG_ERROR, NLMSG_OVERRUN, timeval, type RtMessage, type RtRequest } from '../rtnl/netlink.js';
+import {
+  decodeMessages,
+  decodeStatus,
+  encodeRequest,
+  kernelAssignedAddress,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_OVERRUN,
+  timeval,
+  type RtMessage,
+  type RtRequest,
+} from '../rtnl/netlink.js';
 import { ConntrackError, conntrackRefused } from './errors.js';
 import { socketTimeout } from '../system/budget.js';
 
@@ -15,7 +26,7 @@ const NETLINK_NETFILTER = 12;
 const MSG_PEEK = 0x2;
 const MSG_TRUNC = 0x20;
 const RECEIVE_BUFFER_BYTES = 64 * 1024;
-export const REQUEST_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 10_000;
 
 export type SocketLibc = Pick<Libc, 'socket' | 'bind' | 'setsockopt' | 'send' | 'recv' | 'close' | 'setns'>;
 
@@ -28,7 +39,8 @@ export interface CtSocket {
 
 function failure(operation: string, e: unknown): ConntrackError {
   if (e instanceof ConntrackError) return e;
-  if (e instanceof LibcError) return new ConntrackError('failed', operation, undefined, `${e.call} failed with errno ${e.errno}`, { cause: e });
+  if (e instanceof LibcError)
+    return new ConntrackError('failed', operation, undefined, `${e.call} failed with errno ${e.errno}`, { cause: e });
   return new ConntrackError('failed', operation, undefined, e instanceof Error ? e.message : String(e), { cause: e });
 }
 
@@ -80,7 +92,8 @@ export class ConntrackSocket implements CtSocket {
       const read = this.libc.recv(this.fd, this.#buffer, 0);
       return Buffer.from(this.#buffer.subarray(0, read));
     } catch (e) {
-      if (e instanceof LibcError && e.errno === EAGAIN) throw new ConntrackError('timeout', operation, undefined, "no answer within the socket's receive timeout", { cause: e });
+      if (e instanceof LibcError && e.errno === EAGAIN)
+        throw new ConntrackError('timeout', operation, undefined, "no answer within the socket's receive timeout", { cause: e });
       throw failure(operation, e);
     }
   }
@@ -104,7 +117,10 @@ export function openConntrackSocket(netns?: string, libc: SocketLibc = getLibc()
     if (netns === undefined) return new ConntrackSocket(libc, newSocket(libc));
     const handle = openNetns(netns);
     try {
-      return new ConntrackSocket(libc, inNetnsSync(libc, handle, () => newSocket(libc)));
+      return new ConntrackSocket(
+        libc,
+        inNetnsSync(libc, handle, () => newSocket(libc)),
+      );
     } finally {
       handle.close();
     }

@@ -2,8 +2,8 @@
 // numbers of <linux/socket.h>, for rtnetlink and ctnetlink.
 import type { Address, IpFamily } from './address.js';
 
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+const AF_INET = 2;
+const AF_INET6 = 10;
 
 export function afOf(family: IpFamily): number {
   return family === 4 ? AF_INET : AF_INET6;

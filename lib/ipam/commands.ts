@@ -71,7 +71,10 @@ export async function ipamDel(req: Request, store: IpamStoreConfig = loadStoreCo
   const owner = ownerOf(req);
   await withStoreIfPresent(store, () => {
     collectStaleTempFiles(store.dir);
-    release(store.dir, allocationsOf(readAllocations(store.dir), owner).map((a) => a.address));
+    release(
+      store.dir,
+      allocationsOf(readAllocations(store.dir), owner).map((a) => a.address),
+    );
   });
 }
 
@@ -82,7 +85,10 @@ export async function ipamGc(req: GcRequest, store: IpamStoreConfig = loadStoreC
   if (!valid) return;
   await withStoreIfPresent(store, () => {
     collectStaleTempFiles(store.dir);
-    release(store.dir, readAllocations(store.dir).flatMap((a) => (isValid(a, valid) ? [] : [a.address])));
+    release(
+      store.dir,
+      readAllocations(store.dir).flatMap((a) => (isValid(a, valid) ? [] : [a.address])),
+    );
   });
 }
 
@@ -110,7 +116,10 @@ export async function ipamCheck(req: Request, config: IpamConfig = loadIpamConfi
   const all = storeExists(config.dir) ? await withStoreLock(config.dir, () => readAllocations(config.dir)) : [];
   const mine = allocationsOf(all, owner);
   if (mine.length === 0) {
-    throw new CniError(ErrorCode.NotAllocated, `no address is allocated to ${owner.containerId}/${owner.ifname} in network ${config.network}`);
+    throw new CniError(
+      ErrorCode.NotAllocated,
+      `no address is allocated to ${owner.containerId}/${owner.ifname} in network ${config.network}`,
+    );
   }
   const previous = (req.prevResult?.ips ?? []).flatMap((ip) => {
     const cidr = parseCidr(ip.address);

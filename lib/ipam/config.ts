@@ -119,7 +119,9 @@ function collectRangeSets(ipam: IpamSection, runtimeRanges: RangeSection[][]): R
     ...(ipam.ranges ?? []).map((ranges, i) => ({ where: `ipam.ranges[${i}]`, ranges: ranges.map(withoutNulls) })),
   ];
   if (configs.length === 0) throw invalidConfig('no IP ranges specified', 'set ipam.ranges or ipam.subnet');
-  const sets = configs.map(({ where, ranges, legacy }) => (legacy ? parseRangeSet(ranges, where, () => where) : parseRangeSet(ranges, where)));
+  const sets = configs.map(({ where, ranges, legacy }) =>
+    legacy ? parseRangeSet(ranges, where, () => where) : parseRangeSet(ranges, where),
+  );
   const names = configs.map(({ where }) => where);
   checkRangeSetsDisjoint(sets, names);
   return sets;

@@ -33,7 +33,8 @@ export function readResolvConf(path: string): DNS {
   try {
     return parseResolvConf(readFileSync(path, 'utf8'));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CniError(ErrorCode.InvalidNetworkConfig, `ipam.resolvConf ${path} does not exist`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new CniError(ErrorCode.InvalidNetworkConfig, `ipam.resolvConf ${path} does not exist`);
     throw new CniError(ErrorCode.IoFailure, `cannot read ipam.resolvConf ${path}`, (e as Error).message);
   }
 }

@@ -119,16 +119,8 @@ export function checkRangeSetsDisjoint(sets: readonly RangeSet[], names: readonl
   }
 }
 
-export function familyOf(set: RangeSet): 4 | 6 {
-  return set[0]!.subnet.network.family;
-}
-
 export function rangeContains(range: Range, address: Address): boolean {
-  return (
-    address.family === range.start.family &&
-    compareAddresses(address, range.start) >= 0 &&
-    compareAddresses(address, range.end) <= 0
-  );
+  return address.family === range.start.family && compareAddresses(address, range.start) >= 0 && compareAddresses(address, range.end) <= 0;
 }
 
 export function rangeFor(set: RangeSet, address: Address): Range | undefined {
@@ -141,11 +133,11 @@ export function isAllocatable(set: RangeSet, address: Address): boolean {
   return range !== undefined && !sameAddress(address, range.gateway);
 }
 
-export function rangesOverlap(a: Range, b: Range): boolean {
+function rangesOverlap(a: Range, b: Range): boolean {
   return a.start.family === b.start.family && compareAddresses(a.start, b.end) <= 0 && compareAddresses(b.start, a.end) <= 0;
 }
 
-export function rangeSetsOverlap(a: RangeSet, b: RangeSet): boolean {
+function rangeSetsOverlap(a: RangeSet, b: RangeSet): boolean {
   return a.some((ra) => b.some((rb) => rangesOverlap(ra, rb)));
 }
 

@@ -18,7 +18,7 @@ import { collectStaleTemps, createFile, removeQuietly, replaceFile, syncDirector
 import { storeFailure } from './errors.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
-export const LOCK_FILE = 'lock';
+const LOCK_FILE = 'lock';
 const LAST_RESERVED_PREFIX = 'last_reserved_ip.';
 const LINE_BREAK = '\r\n';
 const FILE_MODE = 0o600;
@@ -210,7 +210,7 @@ export function allocationsOf(allocations: readonly Allocation[], owner: StoreOw
   return allocations.filter((a) => a.key === id);
 }
 
-export function isNotFound(e: unknown): boolean {
+function isNotFound(e: unknown): boolean {
   return (e as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 

@@ -30,7 +30,11 @@ export function nodeBinding(): FfiBinding {
       const lib = koffi.load(library);
       const bound: Record<string, (...args: unknown[]) => unknown> = {};
       for (const [name, signature] of Object.entries(symbols) as [string, FfiSignature][]) {
-        const fn = lib.func(name, returnTypes[signature.returns], signature.args.map((arg) => argTypes[arg]));
+        const fn = lib.func(
+          name,
+          returnTypes[signature.returns],
+          signature.args.map((arg) => argTypes[arg]),
+        );
         bound[name] = signature.returns === 'isize' ? (...args) => Number(fn(...args)) : (...args) => fn(...args);
       }
       return bound;

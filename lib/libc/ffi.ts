@@ -28,7 +28,14 @@ declare const opaque: unique symbol;
 export type FfiPointer = { readonly [opaque]: true };
 
 type ArgValue<A extends FfiArg> = A extends 'buffer' ? Uint8Array : A extends 'string' ? string : A extends 'pointer' ? FfiPointer : number;
-type ReturnValue<R extends FfiReturn> = R extends 'pointer' ? FfiPointer | null : R extends 'string' ? string | null : R extends 'void' ? void : number;
+type ReturnValue<R extends FfiReturn> = R extends 'pointer'
+  ? FfiPointer | null
+  : R extends 'string'
+    ? string | null
+    : R extends 'void'
+      ? // biome-ignore lint/suspicious/noConfusingVoidType: a C function returning void returns nothing to use
+        void
+      : number;
 type ArgValues<A extends readonly FfiArg[]> = { -readonly [K in keyof A]: A[K] extends FfiArg ? ArgValue<A[K]> : never };
 
 export type FfiFunction<S extends FfiSignature> = (...args: ArgValues<S['args']>) => ReturnValue<S['returns']>;
@@ -43,7 +50,7 @@ export interface FfiBinding {
   errno(): number;
 }
 
-export class FfiUnavailableError extends Error {
+class FfiUnavailableError extends Error {
   constructor(
     readonly library: string,
     readonly reason: string,
@@ -55,12 +62,12 @@ export class FfiUnavailableError extends Error {
 
 let binding: FfiBinding | undefined;
 
-export function isBun(): boolean {
+function isBun(): boolean {
   return typeof process.versions.bun === 'string';
 }
 
 /** The binding of the runtime we run on, loaded on first use. */
-export function ffi(): FfiBinding {
+function ffi(): FfiBinding {
   if (binding) return binding;
   // Each binding loads its runtime's FFI (koffi, bun:ffi) only here, so neither costs the
   // other runtime anything.

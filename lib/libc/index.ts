@@ -6,17 +6,15 @@
 // libc is bound on first use, so a plugin start that never needs it does not pay for it.
 import { lastErrno, openLibrary } from './ffi.js';
 
-export const LOCK_SH = 1;
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 export const CLONE_NEWNET = 0x40000000;
 export const MFD_CLOEXEC = 1;
-export const EINTR = 4;
+const EINTR = 4;
 export const EWOULDBLOCK = 11;
 export const EAGAIN = 11;
 export const EACCES = 13;
-export const ENOBUFS = 105;
 const F_OFD_SETLK = 37;
 const F_WRLCK = 1;
 
@@ -25,8 +23,6 @@ export const SOCK_RAW = 3;
 export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_SOCKET = 1;
 export const SO_RCVTIMEO = 20;
-export const SO_SNDBUF = 7;
-export const SO_RCVBUF = 8;
 export const SOL_NETLINK = 270;
 
 export class LibcError extends Error {

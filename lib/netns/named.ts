@@ -11,7 +11,7 @@ import { errnoCode, NetnsError } from './errors.js';
 
 export const NETNS_RUN_DIR = '/run/netns';
 
-export function validateNetnsName(name: string): void {
+function validateNetnsName(name: string): void {
   const problem = netnsNameProblem(name);
   if (problem) throw new NetnsError('invalid-name', `invalid network namespace name "${name}"`, problem);
 }
@@ -29,7 +29,9 @@ export function namedNetnsExists(name: string): boolean {
 /** Names under /run/netns, sorted. */
 export function listNamedNetns(): string[] {
   try {
-    return readdirSync(NETNS_RUN_DIR).filter((name) => netnsNameProblem(name) === undefined).sort();
+    return readdirSync(NETNS_RUN_DIR)
+      .filter((name) => netnsNameProblem(name) === undefined)
+      .sort();
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') return [];
     throw e;

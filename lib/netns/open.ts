@@ -156,10 +156,18 @@ function initNetnsInode(): number | undefined {
  */
 export function openContainerNetns(path: string): NetnsHandle {
   const handle = openNetns(path);
-  const ownedBy = isCurrentNetns(handle) ? 'the namespace this plugin runs in' : handle.inode === initNetnsInode() ? 'the namespace of PID 1' : undefined;
+  const ownedBy = isCurrentNetns(handle)
+    ? 'the namespace this plugin runs in'
+    : handle.inode === initNetnsInode()
+      ? 'the namespace of PID 1'
+      : undefined;
   if (ownedBy !== undefined) {
     handle.close();
-    throw new NetnsError('host-netns', `${path} is the host's network namespace, not a container's`, `it is ${ownedBy}; a container needs a network namespace of its own`);
+    throw new NetnsError(
+      'host-netns',
+      `${path} is the host's network namespace, not a container's`,
+      `it is ${ownedBy}; a container needs a network namespace of its own`,
+    );
   }
   return handle;
 }

@@ -84,10 +84,7 @@ export async function writeSysctl(key: SysctlKey, value: SysctlValue, options: S
 }
 
 /** Several writes in one namespace window, in order; stops at the first failure. */
-export async function writeSysctls(
-  entries: Iterable<readonly [SysctlKey, SysctlValue]>,
-  options: SysctlOptions = {},
-): Promise<void> {
+export async function writeSysctls(entries: Iterable<readonly [SysctlKey, SysctlValue]>, options: SysctlOptions = {}): Promise<void> {
   const writes = [...entries].map(([key, value]) => ({ key, path: sysctlPath(key), value: String(value) }));
   for (const { key, value } of writes) {
     if (!/^[\x20-\x7e]*$/.test(value)) throw invalidKey(key, 'the value must be printable ASCII on one line');

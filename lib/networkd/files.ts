@@ -64,7 +64,7 @@ export async function writeFileAtomically(dir: string, name: string, content: st
 }
 
 /** Write the files whose content differs from what is on disk. */
-export async function writeFilesIfChanged(dir: string, files: readonly ZoneFile[]): Promise<FilesOutcome> {
+async function writeFilesIfChanged(dir: string, files: readonly ZoneFile[]): Promise<FilesOutcome> {
   try {
     await mkdir(dir, { recursive: true, mode: dirMode });
   } catch (error) {

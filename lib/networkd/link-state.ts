@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { linkNameProblem } from '../names/index.js';
 
 export const defaultStateDir = '/run/systemd/netif';
-export const defaultSysClassNet = '/sys/class/net';
-
+const defaultSysClassNet = '/sys/class/net';
 
 export interface LinkStatePaths {
   /** networkd's state directory (default /run/systemd/netif). */

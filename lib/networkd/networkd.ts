@@ -11,7 +11,7 @@ import { callMethod, DbusError, type DbusMethodCall } from './dbus.js';
 import { defaultStateDir, type LinkState, type LinkStatePaths, readLinkState } from './link-state.js';
 import { waitLimit } from '../system/budget.js';
 
-export const networkdBusName = 'org.freedesktop.network1';
+const networkdBusName = 'org.freedesktop.network1';
 const networkdObjectPath = '/org/freedesktop/network1';
 const defaultBusTimeoutMs = 2_000;
 const defaultLinkTimeoutMs = 5_000;
@@ -136,7 +136,11 @@ export async function waitForLink(ifname: string, options: WaitForLinkOptions = 
     }
     const left = deadline - performance.now();
     if (left <= 0) {
-      throw new CniError(ErrorCode.TryAgainLater, `systemd-networkd did not configure ${ifname} within ${timeoutMs} ms`, describe(state, ifname));
+      throw new CniError(
+        ErrorCode.TryAgainLater,
+        `systemd-networkd did not configure ${ifname} within ${timeoutMs} ms`,
+        describe(state, ifname),
+      );
     }
     await sleep(Math.min(interval, left));
     interval = Math.min(interval * 1.5, maxPollMs);

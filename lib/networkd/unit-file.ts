@@ -94,7 +94,7 @@ function checkKey(key: string, sectionName: string): void {
 }
 
 /** Throws unless `value` reads back unchanged from a `Key=value` line. */
-export function checkValue(value: string, where: string): void {
+function checkValue(value: string, where: string): void {
   const problem = valueProblem(value);
   if (problem) throw invalid(`invalid value for ${where}: ${problem}`);
 }

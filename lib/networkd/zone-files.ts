@@ -17,12 +17,22 @@
 //   is left alone.
 
 import { CniError, ErrorCode } from '../cni/errors.js';
-import { type Address, familyBits, formatAddress, formatCidr, formatSubnet, isV4Mapped, lastAddressOf, parseCidr, subnetOf } from '../ip/index.js';
+import {
+  type Address,
+  familyBits,
+  formatAddress,
+  formatCidr,
+  formatSubnet,
+  isV4Mapped,
+  lastAddressOf,
+  parseCidr,
+  subnetOf,
+} from '../ip/index.js';
 import { zoneNameProblem } from '../names/index.js';
 import { renderUnitFile, section, type UnitFile, type UnitSection } from './unit-file.js';
 
-export const bridgePrefix = 'vz-';
-export const zoneFilePrefix = '70-cni-zones-';
+const bridgePrefix = 'vz-';
+const zoneFilePrefix = '70-cni-zones-';
 const minMtu = 68;
 const minIpv6Mtu = 1280;
 const maxMtu = 65535;

@@ -29,7 +29,8 @@ function libraryExecutor(options: DefaultNftExecutorOptions): LibnftablesExecuto
 
 function unavailable(libraryProblem: NftError, options: DefaultNftExecutorOptions): NftExecutor {
   const library = options.library ?? LIBNFTABLES;
-  const binary = options.nft === undefined ? `nft not found in ${SYSTEM_DIRECTORIES.join(', ')} or PATH` : `${options.nft} is not executable`;
+  const binary =
+    options.nft === undefined ? `nft not found in ${SYSTEM_DIRECTORIES.join(', ')} or PATH` : `${options.nft} is not executable`;
   const error = new NftError(
     'unavailable',
     `nftables unavailable: neither ${library} nor the nft binary can be used`,

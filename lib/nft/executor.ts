@@ -25,7 +25,7 @@ export interface ProcessExecutorOptions {
   timeoutMs?: number;
 }
 
-export const DEFAULT_NFT_TIMEOUT_MS = 30_000;
+const DEFAULT_NFT_TIMEOUT_MS = 30_000;
 
 function commandLine(options: ProcessExecutorOptions): string[] {
   const nft = options.nft ?? findExecutable('nft');
@@ -57,7 +57,13 @@ export class ProcessExecutor implements NftExecutor {
       return Promise.reject(e);
     }
     const [file, ...prefixArgs] = command as [string, ...string[]];
-    return runNft(file, [...prefixArgs, ...args], stdin, waitLimit(this.#options.timeoutMs ?? DEFAULT_NFT_TIMEOUT_MS), describeNftRun(args));
+    return runNft(
+      file,
+      [...prefixArgs, ...args],
+      stdin,
+      waitLimit(this.#options.timeoutMs ?? DEFAULT_NFT_TIMEOUT_MS),
+      describeNftRun(args),
+    );
   }
 }
 

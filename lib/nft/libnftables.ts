@@ -128,7 +128,11 @@ function runInFreshContext(lib: Libnftables, invocation: NftInvocation, inputPat
     if (invocation.dryRun) lib.nft_ctx_set_dry_run(ctx, 1);
     const rc = runCommand(lib, ctx, invocation, inputPath);
     const stderr = lib.nft_ctx_get_error_buffer(ctx) ?? '';
-    return { rc, stdout: lib.nft_ctx_get_output_buffer(ctx) ?? '', stderr: inputPath === undefined ? stderr : asReadFromStdin(stderr, inputPath) };
+    return {
+      rc,
+      stdout: lib.nft_ctx_get_output_buffer(ctx) ?? '',
+      stderr: inputPath === undefined ? stderr : asReadFromStdin(stderr, inputPath),
+    };
   } finally {
     lib.nft_ctx_free(ctx);
   }

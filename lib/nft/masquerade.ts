@@ -20,17 +20,17 @@ export interface ZoneMasquerade {
   subnets: readonly string[];
 }
 
-export const masqueradeChain = 'zone_masquerade';
+const masqueradeChain = 'zone_masquerade';
 
 const familyNames = { 4: { suffix: 'v4', match: 'ip', type: 'ipv4_addr' }, 6: { suffix: 'v6', match: 'ip6', type: 'ipv6_addr' } } as const;
 
 /** The set of subnets to masquerade, per family. */
-export function subnetSetName(family: IpFamily): string {
+function subnetSetName(family: IpFamily): string {
   return `zone_masq_${familyNames[family].suffix}`;
 }
 
 /** The set of `subnet . bridge` pairs that are not masqueraded, per family. */
-export function bridgeSetName(family: IpFamily): string {
+function bridgeSetName(family: IpFamily): string {
   return `zone_local_${familyNames[family].suffix}`;
 }
 
@@ -44,7 +44,7 @@ export function zoneTag(zone: string): string {
 const families: readonly IpFamily[] = [4, 6];
 
 /** Table, sets and chain: declared on every use (`add` is idempotent for them). */
-export function masqueradeObjects(): NftObject[] {
+function masqueradeObjects(): NftObject[] {
   const sets = families.flatMap((family): NftSet[] => [
     { kind: 'set', name: subnetSetName(family), type: familyNames[family].type, flags: ['interval'] },
     { kind: 'set', name: bridgeSetName(family), type: `${familyNames[family].type} . ifname`, flags: ['interval'] },

@@ -52,7 +52,19 @@ export function renderExecLine(words: readonly ExecWord[]): string {
 
 // ---- parsing: what systemd executes for a line ----
 
-const SIMPLE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'", s: ' ' };
+const SIMPLE_ESCAPES: Record<string, string> = {
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  '"': '"',
+  "'": "'",
+  s: ' ',
+};
 
 export interface ParsedExecLine {
   /** Leading flag characters (`-`, `@`, `+`, ...). */
@@ -63,7 +75,8 @@ export interface ParsedExecLine {
 function expandSpecifier(letter: string, specifiers: Readonly<Record<string, string>>, line: string): string {
   if (letter === '%') return '%';
   const value = specifiers[letter];
-  if (value === undefined) throw new CniError(ErrorCode.InvalidNetworkConfig, `unsupported specifier %${letter} in ${JSON.stringify(line)}`);
+  if (value === undefined)
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `unsupported specifier %${letter} in ${JSON.stringify(line)}`);
   return value;
 }
 
@@ -91,11 +104,13 @@ export function parseExecLine(line: string, specifiers: Readonly<Record<string, 
     else if (c === '\\') {
       const next = text[++i];
       const escaped = next === undefined ? undefined : SIMPLE_ESCAPES[next];
-      if (escaped === undefined) throw new CniError(ErrorCode.InvalidNetworkConfig, `unsupported escape \\${next ?? ''} in ${JSON.stringify(line)}`);
+      if (escaped === undefined)
+        throw new CniError(ErrorCode.InvalidNetworkConfig, `unsupported escape \\${next ?? ''} in ${JSON.stringify(line)}`);
       word += escaped;
     } else if (c === '%') word += expandSpecifier(text[++i] ?? '', specifiers, line);
     else if (c === '$') {
-      if (text[i + 1] !== '$') throw new CniError(ErrorCode.InvalidNetworkConfig, `environment variables are not supported in ${JSON.stringify(line)}`);
+      if (text[i + 1] !== '$')
+        throw new CniError(ErrorCode.InvalidNetworkConfig, `environment variables are not supported in ${JSON.stringify(line)}`);
       word += '$';
       i++;
     } else word += c;

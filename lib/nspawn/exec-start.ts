@@ -12,7 +12,7 @@ import { parseUnitFile, valuesOf } from '../networkd/unit-file.js';
 import { type ExecWord, type RawWord, withInstance } from './exec-line.js';
 
 /** Where the template lives; an administrator's copy in /etc wins, as in systemd's search path. */
-export const NSPAWN_TEMPLATE_PATHS = [
+const NSPAWN_TEMPLATE_PATHS = [
   '/etc/systemd/system/systemd-nspawn@.service',
   '/lib/systemd/system/systemd-nspawn@.service',
   '/usr/lib/systemd/system/systemd-nspawn@.service',
@@ -22,7 +22,7 @@ export const NSPAWN_TEMPLATE_PATHS = [
 export const DEFAULT_NSPAWN_EXEC_START =
   'systemd-nspawn --quiet --keep-unit --boot --link-journal=try-guest --network-veth -U --settings=override --machine=%i';
 
-export const NETNS_OPTION = '--network-namespace-path=';
+const NETNS_OPTION = '--network-namespace-path=';
 
 // Options that give a machine its network; any of them conflicts with a namespace path.
 const NETWORK_FLAGS = new Set(['--network-veth', '-n', '--private-network']);

@@ -6,7 +6,11 @@ import { isProtocol, type PortMapping } from '../ports/mappings.js';
 const SPEC = /^(?:([a-z]+):)?(\d{1,5})(?::(\d{1,5}))?$/;
 
 function invalidSpec(spec: string, why: string): CniError {
-  return new CniError(ErrorCode.InvalidNetworkConfig, `invalid port "${spec}"`, `${why}; expected [tcp|udp|sctp:]HOSTPORT[:CONTAINERPORT], e.g. 8080:80 or udp:5353`);
+  return new CniError(
+    ErrorCode.InvalidNetworkConfig,
+    `invalid port "${spec}"`,
+    `${why}; expected [tcp|udp|sctp:]HOSTPORT[:CONTAINERPORT], e.g. 8080:80 or udp:5353`,
+  );
 }
 
 function port(text: string, spec: string): number {
@@ -36,7 +40,11 @@ export function checkDistinctHostPorts(mappings: readonly PortMapping[]): void {
   for (const m of mappings) {
     const key = `${m.protocol}:${m.hostPort}`;
     if (seen.has(key)) {
-      throw new CniError(ErrorCode.InvalidNetworkConfig, `host port ${m.protocol} ${m.hostPort} is published twice`, 'give each --port its own host port');
+      throw new CniError(
+        ErrorCode.InvalidNetworkConfig,
+        `host port ${m.protocol} ${m.hostPort} is published twice`,
+        'give each --port its own host port',
+      );
     }
     seen.add(key);
   }

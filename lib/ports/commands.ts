@@ -45,7 +45,10 @@ export async function portsDel(req: Request, deps?: PortsDeps): Promise<void> {
   } catch {
     mappings = undefined;
   }
-  await unpublishPorts({ owner: portsOwner(req), mappings, config: loadPortsConfigForDel(req.conf), ...(req.prevResult && { result: req.prevResult }) }, deps);
+  await unpublishPorts(
+    { owner: portsOwner(req), mappings, config: loadPortsConfigForDel(req.conf), ...(req.prevResult && { result: req.prevResult }) },
+    deps,
+  );
 }
 
 export async function portsCheck(req: Request, result: Result, deps?: PortsDeps): Promise<void> {

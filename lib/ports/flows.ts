@@ -22,7 +22,9 @@ export interface FlowAccess {
 export const kernelFlows: FlowAccess = { forget: (destinations) => flushFlows(destinations) };
 
 /** DNAT map name → the family of its claims and whether their key names a host address. */
-const claimMaps = new Map(FAMILIES.flatMap((family) => [true, false].map((specific) => [dnatMapName(family, specific), { family, specific }] as const)));
+const claimMaps = new Map(
+  FAMILIES.flatMap((family) => [true, false].map((specific) => [dnatMapName(family, specific), { family, specific }] as const)),
+);
 
 function destinationOf(element: Element): FlowDestination | undefined {
   const map = claimMaps.get(element.set);

@@ -7,7 +7,11 @@ import { portsAdd, portsCheck, portsDel, portsGc, portsStatus } from './commands
 
 function requireResult(req: Request, command: string): Result {
   if (req.prevResult === undefined) {
-    throw new CniError(ErrorCode.InvalidNetworkConfig, `zone-ports ${command} needs a prevResult`, 'zone-ports is a chained plugin: put it after the plugin that creates the interface (zone, bridge, ptp...)');
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      `zone-ports ${command} needs a prevResult`,
+      'zone-ports is a chained plugin: put it after the plugin that creates the interface (zone, bridge, ptp...)',
+    );
   }
   return req.prevResult;
 }

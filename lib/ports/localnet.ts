@@ -54,7 +54,7 @@ export function routeInterface(address: string, routeTable: string): string | un
   for (const line of routeTable.split('\n').slice(1)) {
     const route = parseRouteLine(line);
     if (!route || route.mask === 0 || route.iface === 'lo' || !(route.flags & RTF_UP) || route.flags & RTF_REJECT) continue;
-    if (((value & route.mask) >>> 0) !== ((route.destination & route.mask) >>> 0)) continue;
+    if ((value & route.mask) >>> 0 !== (route.destination & route.mask) >>> 0) continue;
     const prefix = prefixLength(route.mask);
     if (!best || prefix > best.prefix || (prefix === best.prefix && route.metric < best.metric)) best = { ...route, prefix };
   }

@@ -9,7 +9,7 @@ import { parseOrThrow } from '../cni/schema.js';
 import { formatAddress, formatHostPort, isV4Mapped, type IpFamily, parseAddress } from '../ip/index.js';
 import { invalidMapping } from './errors.js';
 
-export const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
+const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 export function isProtocol(text: string): text is Protocol {
@@ -66,7 +66,10 @@ function checkHostIP(value: string | null | undefined, index: number): Pick<Port
   if (value === undefined || value === null || value === '') return {};
   const address = parseAddress(value);
   if (address === undefined) {
-    throw invalidMapping(`portMappings[${index}]: hostIP ${JSON.stringify(value)} is not an IP address`, 'expected an IPv4 or IPv6 address without prefix, or an empty string for every address');
+    throw invalidMapping(
+      `portMappings[${index}]: hostIP ${JSON.stringify(value)} is not an IP address`,
+      'expected an IPv4 or IPv6 address without prefix, or an empty string for every address',
+    );
   }
   if (address.family === 6 && address.value === LOOPBACK_V6) {
     throw invalidMapping(

@@ -31,7 +31,7 @@ export interface PortsPlan {
 }
 
 function isLoopbackV4(address: string | undefined): boolean {
-  return address !== undefined && address.startsWith('127.');
+  return address?.startsWith('127.') ?? false;
 }
 
 function familiesOf(mapping: PortMapping): readonly IpFamily[] {
@@ -41,7 +41,13 @@ function familiesOf(mapping: PortMapping): readonly IpFamily[] {
 function claimOf(mapping: PortMapping, target: Target, tag: string): Element {
   const { protocol, hostPort, hostIP, containerPort } = mapping;
   const key = hostIP === undefined ? [protocol, String(hostPort)] : [protocol, hostIP, String(hostPort)];
-  return { kind: 'element', set: dnatMapName(target.family, hostIP !== undefined), key, value: [target.address, String(containerPort)], comment: tag };
+  return {
+    kind: 'element',
+    set: dnatMapName(target.family, hostIP !== undefined),
+    key,
+    value: [target.address, String(containerPort)],
+    comment: tag,
+  };
 }
 
 /** What identifies an element in its set: the set and the key. */
@@ -69,7 +75,10 @@ function addClaim(claims: Map<string, { element: Element; mapping: PortMapping }
 
 function checkLocalhost(mapping: PortMapping, options: PlanOptions): void {
   if (!options.localhost && isLoopbackV4(mapping.hostIP)) {
-    throw invalidMapping(`portMappings: ${mappingLabel(mapping)} publishes on localhost only, but "localhost" is false`, 'remove the hostIP or set "localhost": true');
+    throw invalidMapping(
+      `portMappings: ${mappingLabel(mapping)} publishes on localhost only, but "localhost" is false`,
+      'remove the hostIP or set "localhost": true',
+    );
   }
 }
 
@@ -110,7 +119,10 @@ function dedupe(elements: readonly Element[]): Element[] {
 
 /** The plan of a request: what its ADD writes and its CHECK expects. */
 export function planOf(request: PortsRequest): PortsPlan {
-  return planPorts(request.mappings ?? [], containerTargets(request.result), { tag: ownerTag(request.owner), localhost: request.config.localhost });
+  return planPorts(request.mappings ?? [], containerTargets(request.result), {
+    tag: ownerTag(request.owner),
+    localhost: request.config.localhost,
+  });
 }
 
 /** `tcp/8080 (IPv4)`, from a claim's key. */

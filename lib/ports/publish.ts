@@ -43,8 +43,14 @@ function removeListed(ours: readonly Element[]) {
 }
 
 function conflictError(conflicts: readonly { claim: Element; holder: Element }[]): CniError {
-  const lines = conflicts.map(({ claim, holder }) => `host port ${claimLabel(claim)} is already published by ${describeTag(holder.comment)}`);
-  return new CniError(ErrorCode.PortConflict, lines.join('; '), 'nothing was changed; choose another hostPort, or remove the container that holds it');
+  const lines = conflicts.map(
+    ({ claim, holder }) => `host port ${claimLabel(claim)} is already published by ${describeTag(holder.comment)}`,
+  );
+  return new CniError(
+    ErrorCode.PortConflict,
+    lines.join('; '),
+    'nothing was changed; choose another hostPort, or remove the container that holds it',
+  );
 }
 
 function ownElements(listing: Listing | undefined, tag: string): Element[] {

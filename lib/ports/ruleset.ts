@@ -111,7 +111,10 @@ function rule(chain: string, text: string): Rule {
 function dnatRules(): Rule[] {
   return FAMILIES.flatMap((family): Rule[] => {
     const { match, nfproto } = familyWords[family];
-    const specific = rule(CHAINS.dnat, `meta nfproto ${nfproto} dnat ${match} to meta l4proto . ${match} daddr . th dport map @${dnatMapName(family, true)}`);
+    const specific = rule(
+      CHAINS.dnat,
+      `meta nfproto ${nfproto} dnat ${match} to meta l4proto . ${match} daddr . th dport map @${dnatMapName(family, true)}`,
+    );
     const any = rule(CHAINS.dnat, `meta nfproto ${nfproto} dnat ${match} to meta l4proto . th dport map @${dnatMapName(family, false)}`);
     if (family === 6) return [specific, any];
     return [specific, rule(CHAINS.dnat, `ip daddr 127.0.0.0/8 meta l4proto . th dport @${NOLOCAL_SET} return`), any];
@@ -130,7 +133,10 @@ export function portsRules(): Rule[] {
     rule(CHAINS.postrouting, `ct status dnat ip daddr @${targetSetName(4)} ip saddr 127.0.0.0/8 masquerade`),
     ...FAMILIES.map((family) => {
       const { match } = familyWords[family];
-      return rule(CHAINS.postrouting, `ct status dnat ${match} daddr @${targetSetName(family)} ${match} saddr . ${match} daddr @${hairpinSetName(family)} masquerade`);
+      return rule(
+        CHAINS.postrouting,
+        `ct status dnat ${match} daddr @${targetSetName(family)} ${match} saddr . ${match} daddr @${hairpinSetName(family)} masquerade`,
+      );
     }),
     rule(CHAINS.guard, 'iifname != "lo" ip daddr 127.0.0.0/8 ct status & dnat == 0 ct state != { established, related } drop'),
   ];

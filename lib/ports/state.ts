@@ -76,7 +76,8 @@ function readStateFile(path: string): PortsState | undefined {
 /** The owner's record, or undefined when there is none (or it is not one of ours). */
 export function readState(dir: string, owner: Owner): PortsState | undefined {
   const state = readStateFile(statePath(dir, owner));
-  const same = state && state.owner.network === owner.network && state.owner.containerId === owner.containerId && state.owner.ifname === owner.ifname;
+  const same =
+    state && state.owner.network === owner.network && state.owner.containerId === owner.containerId && state.owner.ifname === owner.ifname;
   return same ? state : undefined;
 }
 
@@ -90,7 +91,12 @@ function tempPathOf(path: string): string {
 export function writeState(dir: string, state: PortsState): void {
   const path = statePath(dir, state.owner);
   const temp = tempPathOf(path);
-  const elements = state.elements.map(({ set, key, value, comment }) => ({ set, key, ...(value && { value }), ...(comment && { comment }) }));
+  const elements = state.elements.map(({ set, key, value, comment }) => ({
+    set,
+    key,
+    ...(value && { value }),
+    ...(comment && { comment }),
+  }));
   const content = `${JSON.stringify({ version: VERSION, owner: state.owner, elements })}\n`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -67,12 +67,20 @@ export async function unpublishPorts(request: PortsRequest, deps?: PortsDeps): P
  * GC: remove the mappings of this network's attachments that are not in `valid`, and their
  * records. Without a list from the runtime nothing is removed (everything would look stale).
  */
-export async function collectPorts(network: string, valid: readonly Attachment[] | undefined, config: PortsConfig, deps?: PortsDeps): Promise<void> {
+export async function collectPorts(
+  network: string,
+  valid: readonly Attachment[] | undefined,
+  config: PortsConfig,
+  deps?: PortsDeps,
+): Promise<void> {
   if (valid === undefined) return;
   const keep = validTags(network, valid);
   const ourNetwork = networkPart(network);
   const world = worldOf(deps);
-  const removed = await removeTagged(world.table, (comment) => parseOwnerTag(comment)?.network === ourNetwork && !keep.has(comment as string));
+  const removed = await removeTagged(
+    world.table,
+    (comment) => parseOwnerTag(comment)?.network === ourNetwork && !keep.has(comment as string),
+  );
   forgetUdpFlows(world.flows, removed, world.warn);
   await releaseLoopback(world, config.stateDir, removed);
   collectStateTemps(config.stateDir);

@@ -31,7 +31,8 @@ function elementProblems(expected: readonly Element[], listing: Listing, tag: st
     const have = listed.get(elementId(want));
     if (have === undefined) return [`${describeElement(want)} is missing`];
     if (want.comment !== SHARED_TAG && have.comment !== tag) return [`${describeElement(want)} is held by ${describeTag(have.comment)}`];
-    if (want.value !== undefined && !sameValue(have, want)) return [`${claimLabel(want)} leads to ${targetLabel(have.value)}, not ${targetLabel(want.value)}`];
+    if (want.value !== undefined && !sameValue(have, want))
+      return [`${claimLabel(want)} leads to ${targetLabel(have.value)}, not ${targetLabel(want.value)}`];
     return [];
   });
 }
@@ -50,7 +51,9 @@ async function localnetProblems(world: World, plan: PortsPlan, request: PortsReq
   if (!plan.loopback || v4 === undefined) return [];
   const ifname = routeInterface(v4.address, world.routeTable());
   if (ifname === undefined) return [`no route to ${v4.address}: localhost cannot reach it`];
-  return (await routeLocalnetEnabled(ifname, world.sysctl)) ? [] : [`route_localnet is off on ${ifname}: localhost cannot reach the container`];
+  return (await routeLocalnetEnabled(ifname, world.sysctl))
+    ? []
+    : [`route_localnet is off on ${ifname}: localhost cannot reach the container`];
 }
 
 /** What the attachment should have: its mappings when the request names them, else its record. */
@@ -68,9 +71,17 @@ export async function checkPorts(request: PortsRequest, deps?: PortsDeps): Promi
   const tag = ownerTag(request.owner);
   const problems =
     listing === undefined
-      ? [`table inet ${TABLE_NAME} is missing (was the ruleset flushed?): ${expected.filter((e) => e.value).map(describeElement).join(', ')} gone`]
+      ? [
+          `table inet ${TABLE_NAME} is missing (was the ruleset flushed?): ${expected
+            .filter((e) => e.value)
+            .map(describeElement)
+            .join(', ')} gone`,
+        ]
       : [...ruleProblems(listing), ...elementProblems(expected, listing, tag), ...(await localnetProblems(world, plan, request))];
   if (problems.length > 0) {
-    throw portsCheckFailed(`published ports of ${describeTag(tag)} are not in place: ${problems.join('; ')}`, 'ADD again (after DEL) to restore them');
+    throw portsCheckFailed(
+      `published ports of ${describeTag(tag)} are not in place: ${problems.join('; ')}`,
+      'ADD again (after DEL) to restore them',
+    );
   }
 }

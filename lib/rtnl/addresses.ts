@@ -11,8 +11,8 @@ import type { RtSocket } from './socket.js';
 
 // linux/rtnetlink.h
 export const RTM_NEWADDR = 20;
-export const RTM_DELADDR = 21;
-export const RTM_GETADDR = 22;
+const RTM_DELADDR = 21;
+const RTM_GETADDR = 22;
 // linux/if_addr.h
 const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
@@ -109,7 +109,13 @@ function addressRequest(type: number, flags: number, index: number, text: string
   const ifaFlags = forDelete ? 0 : addressFlags(options, address.family);
   const broadcast = forDelete || options.broadcast === false ? undefined : broadcastOf(cidr);
   // Flags beyond the 8 bits of ifa_flags need IFA_FLAGS; `ip` uses it only then, and so do we.
-  const header = addressHeader({ family: afOf(address.family), prefixLength: cidr.prefix, flags: ifaFlags <= 0xff ? ifaFlags : 0, scope: 0, index });
+  const header = addressHeader({
+    family: afOf(address.family),
+    prefixLength: cidr.prefix,
+    flags: ifaFlags <= 0xff ? ifaFlags : 0,
+    scope: 0,
+    index,
+  });
   const attributes = [
     addressAttribute(IFA_LOCAL, address),
     addressAttribute(IFA_ADDRESS, address),
@@ -128,7 +134,7 @@ export function deleteAddressRequest(index: number, cidr: string): RtRequest {
 }
 
 /** A dump of every address, or of one family's. */
-export function listAddressesRequest(family?: IpFamily): RtRequest {
+function listAddressesRequest(family?: IpFamily): RtRequest {
   const header = addressHeader({ family: family === undefined ? 0 : afOf(family), prefixLength: 0, flags: 0, scope: 0, index: 0 });
   return { type: RTM_GETADDR, flags: NLM_F_DUMP, body: header };
 }

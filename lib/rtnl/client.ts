@@ -80,18 +80,6 @@ export class Rtnl {
     return links.setUp(this.socket, ref);
   }
 
-  setDown(ref: LinkRef): Promise<void> {
-    return links.setDown(this.socket, ref);
-  }
-
-  setMtu(ref: LinkRef, mtu: number): Promise<void> {
-    return links.setMtu(this.socket, ref, mtu);
-  }
-
-  setMac(ref: LinkRef, mac: string): Promise<void> {
-    return links.setMac(this.socket, ref, mac);
-  }
-
   setHairpin(ref: LinkRef, on: boolean): Promise<void> {
     return links.setHairpin(this.socket, ref, on);
   }

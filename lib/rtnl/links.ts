@@ -27,9 +27,9 @@ import type { RtSocket } from './socket.js';
 
 // linux/rtnetlink.h
 export const RTM_NEWLINK = 16;
-export const RTM_DELLINK = 17;
-export const RTM_GETLINK = 18;
-export const RTM_SETLINK = 19;
+const RTM_DELLINK = 17;
+const RTM_GETLINK = 18;
+const RTM_SETLINK = 19;
 const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 // linux/if.h
 const IFF_UP = 0x1;
@@ -105,7 +105,7 @@ export function formatMac(bytes: Uint8Array): string {
   return [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join(':');
 }
 
-export function validateLinkName(name: string, operation = 'link name'): void {
+function validateLinkName(name: string, operation = 'link name'): void {
   const problem = interfaceNameProblem(name);
   if (problem) throw invalidArgument(operation, `invalid interface name "${name}": ${problem}`);
 }
@@ -151,7 +151,7 @@ export function getLinkRequest(ref: string | number): RtRequest {
   return linkRequest(RTM_GETLINK, 0, {}, [stringAttribute(IFLA_IFNAME, ref), skipStats]);
 }
 
-export function listLinksRequest(): RtRequest {
+function listLinksRequest(): RtRequest {
   return linkRequest(RTM_GETLINK, NLM_F_DUMP, {}, [skipStats]);
 }
 
@@ -187,7 +187,7 @@ export function vethRequest(options: Omit<VethOptions, 'alias'>): RtRequest {
 type FlagChange = Pick<InterfaceInfoHeader, 'flags' | 'change'>;
 
 /** A change of an existing link: attributes, and flags. */
-export function setLinkRequest(index: number, attributes: readonly Buffer[], flags: FlagChange = {}): RtRequest {
+function setLinkRequest(index: number, attributes: readonly Buffer[], flags: FlagChange = {}): RtRequest {
   return linkRequest(RTM_SETLINK, 0, { index, ...flags }, attributes);
 }
 
@@ -200,7 +200,7 @@ export function hairpinRequest(index: number, on: boolean): RtRequest {
   return linkRequest(RTM_NEWLINK, 0, { index }, [linkinfo]);
 }
 
-export function deleteLinkRequest(ref: string | number): RtRequest {
+function deleteLinkRequest(ref: string | number): RtRequest {
   if (typeof ref === 'number') return linkRequest(RTM_DELLINK, 0, { index: ref }, []);
   return linkRequest(RTM_DELLINK, 0, {}, [stringAttribute(IFLA_IFNAME, ref)]);
 }
@@ -321,20 +321,6 @@ async function change(socket: RtSocket, ref: LinkRef, operation: string, attribu
 
 export function setUp(socket: RtSocket, ref: LinkRef): Promise<void> {
   return change(socket, ref, `set ${describeRef(ref)} up`, [], { flags: IFF_UP, change: IFF_UP });
-}
-
-export function setDown(socket: RtSocket, ref: LinkRef): Promise<void> {
-  return change(socket, ref, `set ${describeRef(ref)} down`, [], { flags: 0, change: IFF_UP });
-}
-
-export async function setMtu(socket: RtSocket, ref: LinkRef, mtu: number): Promise<void> {
-  const operation = `set MTU of ${describeRef(ref)}`;
-  validateMtu(mtu, operation);
-  return change(socket, ref, operation, [u32Attribute(IFLA_MTU, mtu)]);
-}
-
-export async function setMac(socket: RtSocket, ref: LinkRef, mac: string): Promise<void> {
-  return change(socket, ref, `set MAC of ${describeRef(ref)}`, [attribute(IFLA_ADDRESS, parseMac(mac))]);
 }
 
 /** Enslave `ref` to `master` (a bridge), or release it when `master` is undefined. */

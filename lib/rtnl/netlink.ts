@@ -10,9 +10,9 @@ export const NLMSG_ERROR = 2;
 export const NLMSG_DONE = 3;
 export const NLMSG_OVERRUN = 4;
 
-export const NLM_F_REQUEST = 0x1;
+const NLM_F_REQUEST = 0x1;
 export const NLM_F_MULTI = 0x2;
-export const NLM_F_ACK = 0x4;
+const NLM_F_ACK = 0x4;
 export const NLM_F_DUMP_INTR = 0x10;
 /** NLM_F_ROOT | NLM_F_MATCH: every object, in as many messages as it takes. */
 export const NLM_F_DUMP = 0x300;

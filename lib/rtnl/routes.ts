@@ -4,15 +4,25 @@
 // RTA_* attributes.
 
 import { type Address, afOf, familyOfAf, type IpFamily, type Subnet, subnetOf } from '../ip/index.js';
-import { addressAttribute, decodeAttributes, findAddress, findAttribute, findU32, nestedAttribute, readU32, u32Attribute, writeU32 } from './attributes.js';
+import {
+  addressAttribute,
+  decodeAttributes,
+  findAddress,
+  findAttribute,
+  findU32,
+  nestedAttribute,
+  readU32,
+  u32Attribute,
+  writeU32,
+} from './attributes.js';
 import { addressArgument, cidrArgument, invalidArgument } from './errors.js';
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, type RtMessage, type RtRequest } from './netlink.js';
 import type { RtSocket } from './socket.js';
 
 // linux/rtnetlink.h
 export const RTM_NEWROUTE = 24;
-export const RTM_DELROUTE = 25;
-export const RTM_GETROUTE = 26;
+const RTM_DELROUTE = 25;
+const RTM_GETROUTE = 26;
 export const RT_TABLE_MAIN = 254;
 const RT_TABLE_UNSPEC = 0;
 const RTPROT_BOOT = 3; // what `ip route add` uses
@@ -55,7 +65,7 @@ const typeNames = [
   'xresolve',
 ];
 
-export const routeScopes = { universe: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const;
+const routeScopes = { universe: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const;
 export type RouteScope = keyof typeof routeScopes;
 
 export interface RouteSpec {
@@ -163,7 +173,7 @@ function metrics(spec: RouteSpec): Buffer[] {
   return values.length === 0 ? [] : [nestedAttribute(RTA_METRICS, values)];
 }
 
-export function describeRoute(spec: RouteSpec): string {
+function describeRoute(spec: RouteSpec): string {
   const via = spec.gw === undefined ? '' : ` via ${spec.gw}`;
   const dev = spec.dev === undefined ? '' : ` dev #${spec.dev}`;
   return `route ${spec.dst}${via}${dev}`;
@@ -208,7 +218,7 @@ export function deleteRouteRequest(spec: RouteSpec): RtRequest {
 }
 
 /** A dump of every table's routes, or of one family's. */
-export function listRoutesRequest(family?: IpFamily): RtRequest {
+function listRoutesRequest(family?: IpFamily): RtRequest {
   const anything = { dstLength: 0, srcLength: 0, tos: 0, table: 0, protocol: 0, scope: 0, type: 0, flags: 0 };
   const header = routeHeader({ ...anything, family: family === undefined ? 0 : afOf(family) });
   return { type: RTM_GETROUTE, flags: NLM_F_DUMP, body: header };

@@ -10,12 +10,7 @@ import { attachmentStdin } from './inject.js';
 import { decodeResult, describePlugin, pluginFailed, runPlugin, withDetails } from './invoke.js';
 import { cacheDirOf, cacheKeyOf, validateAttachment, type RuntimeConf } from './runtime-conf.js';
 
-async function addPlugin(
-  list: NetworkConfigList,
-  plugin: PluginConfig,
-  prevResult: Result | undefined,
-  rt: RuntimeConf,
-): Promise<Result> {
+async function addPlugin(list: NetworkConfigList, plugin: PluginConfig, prevResult: Result | undefined, rt: RuntimeConf): Promise<Result> {
   const stdin = attachmentStdin(list, plugin, prevResult, rt.capabilityArgs);
   const stdout = await runPlugin(plugin, 'ADD', stdin, rt, rt);
   return decodeResult(stdout, plugin, list.cniVersion);

@@ -1,6 +1,7 @@
 // A directory of network configurations, read as libcni reads /etc/cni/net.d: files with
 // the wanted extensions, sorted by name; a network is looked up among `.conflist` files
 // first, then among single-plugin `.conf`/`.json` files.
+import type { Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { decodeJson } from '../cni/config.js';
@@ -30,7 +31,7 @@ export class NetworkNotFoundError extends CniError {
 
 /** Files (not directories) in `dir` whose extension is one of `extensions`, sorted; none when `dir` is missing. */
 export async function confFiles(dir: string, extensions: readonly string[]): Promise<string[]> {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (e) {

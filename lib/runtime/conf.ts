@@ -142,11 +142,11 @@ async function readConfFile(path: string): Promise<Buffer> {
   }
 }
 
-export function isConfListFile(path: string): boolean {
+function isConfListFile(path: string): boolean {
   return (CONFLIST_EXTENSIONS as readonly string[]).includes(extname(path));
 }
 
-export function isConfFile(path: string): boolean {
+function isConfFile(path: string): boolean {
   return (CONF_EXTENSIONS as readonly string[]).includes(extname(path));
 }
 

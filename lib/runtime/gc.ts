@@ -70,11 +70,7 @@ function joinErrors(list: NetworkConfigList, errors: CniError[]): CniError {
 }
 
 /** Garbage-collect a network, keeping `validAttachments`; does nothing when the list sets `disableGC`. */
-export async function gcNetworkList(
-  list: NetworkConfigList,
-  validAttachments: readonly Attachment[],
-  options: GcOptions,
-): Promise<void> {
+export async function gcNetworkList(list: NetworkConfigList, validAttachments: readonly Attachment[], options: GcOptions): Promise<void> {
   if (list.disableGC) return;
   const errors = await deleteStaleAttachments(list, validAttachments, options);
   if (versionAtLeast(list.cniVersion, '1.1.0')) errors.push(...(await gcPlugins(list, validAttachments, options)));

@@ -7,10 +7,7 @@ import type { NetworkConfigList, PluginConfig } from './conf.js';
 import { goJson } from './gojson.js';
 
 /** The capability arguments the plugin enables with `true`; only those reach it. */
-export function runtimeConfigFor(
-  capabilities: Record<string, boolean>,
-  capabilityArgs: Record<string, unknown>,
-): Record<string, unknown> {
+export function runtimeConfigFor(capabilities: Record<string, boolean>, capabilityArgs: Record<string, unknown>): Record<string, unknown> {
   const runtimeConfig: Record<string, unknown> = {};
   for (const [capability, enabled] of Object.entries(capabilities)) {
     if (enabled && Object.hasOwn(capabilityArgs, capability) && capabilityArgs[capability] !== undefined) {

@@ -10,7 +10,7 @@
 
 import { Failure } from './failure.js';
 
-export const DEFAULT_PROCESS_TIMEOUT_MS = 30_000;
+const DEFAULT_PROCESS_TIMEOUT_MS = 30_000;
 
 export interface ProcessOptions {
   /** The whole environment of the program (default: ours). */
@@ -87,7 +87,12 @@ export async function runProcess(file: string, args: readonly string[], options:
   return new Promise((resolve, reject) => {
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(file, args, { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: options.processGroup === true });
+      child = spawn(file, args, {
+        env: options.env,
+        cwd: options.cwd,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: options.processGroup === true,
+      });
     } catch (e) {
       reject(startFailure(file, e));
       return;

@@ -8,7 +8,7 @@ import { ProcessError } from './process.js';
 export const SYSTEM_DIRECTORIES = ['/usr/sbin', '/sbin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
 const SYSTEMD_DIRECTORIES = ['/lib/systemd', '/usr/lib/systemd'];
 
-export function isExecutable(path: string): boolean {
+function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;

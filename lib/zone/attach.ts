@@ -69,7 +69,11 @@ async function attachSteps(a: Attaching): Promise<Result> {
   const { ifname } = req.env;
   const { config } = plan;
   if (await container.getLink(ifname)) {
-    throw new CniError(ErrorCode.InterfaceExists, `interface ${ifname} already exists in ${req.env.netns}`, 'choose another CNI_IFNAME or DEL the earlier attachment');
+    throw new CniError(
+      ErrorCode.InterfaceExists,
+      `interface ${ifname} already exists in ${req.env.netns}`,
+      'choose another CNI_IFNAME or DEL the earlier attachment',
+    );
   }
   const backend = await world.backend(config.backend);
 
@@ -117,7 +121,10 @@ async function attachSteps(a: Attaching): Promise<Result> {
   }
   // networkd masquerades by itself (IPMasquerade=); a bridge this ADD made takes it along when undone
   if (backend === 'netlink' && config.ipMasq) await ensureMasquerade(world, config, gateways.map(subnetOf));
-  await enableForwarding(world, gateways.map((g) => g.family));
+  await enableForwarding(
+    world,
+    gateways.map((g) => g.family),
+  );
   return result;
 }
 

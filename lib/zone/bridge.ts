@@ -21,12 +21,22 @@ export interface ZoneBridge {
 
 function requireBridge(link: Link | undefined, name: string): Link | undefined {
   if (link && link.kind !== 'bridge') {
-    throw new CniError(ErrorCode.BridgeConflict, `${name} exists but is a ${link.kind ?? 'device'} link, not a bridge`, 'remove it or choose another zone name');
+    throw new CniError(
+      ErrorCode.BridgeConflict,
+      `${name} exists but is a ${link.kind ?? 'device'} link, not a bridge`,
+      'remove it or choose another zone name',
+    );
   }
   return link;
 }
 
-export async function ensureBridge(world: ZoneWorld, rt: Links, config: ZoneConfig, backend: ResolvedBackend, gateways: readonly Gateway[]): Promise<ZoneBridge> {
+export async function ensureBridge(
+  world: ZoneWorld,
+  rt: Links,
+  config: ZoneConfig,
+  backend: ResolvedBackend,
+  gateways: readonly Gateway[],
+): Promise<ZoneBridge> {
   return world.withZoneLock(async () => {
     const before = requireBridge(await rt.getLink(config.bridge), config.bridge);
     try {
@@ -44,7 +54,13 @@ export async function ensureBridge(world: ZoneWorld, rt: Links, config: ZoneConf
   });
 }
 
-async function configureWithNetworkd(world: ZoneWorld, rt: Links, config: ZoneConfig, gateways: readonly Gateway[], exists: boolean): Promise<void> {
+async function configureWithNetworkd(
+  world: ZoneWorld,
+  rt: Links,
+  config: ZoneConfig,
+  gateways: readonly Gateway[],
+  exists: boolean,
+): Promise<void> {
   const outcome = await world.networkd.writeFiles(
     {
       zone: config.zone,
@@ -84,9 +100,19 @@ async function waitForGateways(rt: Links, bridge: string, gateways: readonly Gat
   }
 }
 
-async function configureWithNetlink(world: ZoneWorld, rt: Links, config: ZoneConfig, gateways: readonly Gateway[], existing: Link | undefined): Promise<void> {
+async function configureWithNetlink(
+  world: ZoneWorld,
+  rt: Links,
+  config: ZoneConfig,
+  gateways: readonly Gateway[],
+  existing: Link | undefined,
+): Promise<void> {
   const bridge =
-    existing ?? (await rt.createBridge(config.bridge, { mac: bridgeMac(config.bridge, world.machineId()), ...(config.mtu !== undefined && { mtu: config.mtu }) }));
+    existing ??
+    (await rt.createBridge(config.bridge, {
+      mac: bridgeMac(config.bridge, world.machineId()),
+      ...(config.mtu !== undefined && { mtu: config.mtu }),
+    }));
   const present = await rt.listAddresses(bridge);
   for (const gateway of gateways) {
     if (present.some((a) => isGatewayAddress(a, gateway))) continue;
@@ -105,7 +131,7 @@ export async function removeBridgeIfUnused(world: ZoneWorld, rt: Links, config: 
 /** Caller holds the zone lock. True when the bridge was deleted. */
 async function deleteBridgeIfUnused(rt: Links, config: ZoneConfig): Promise<boolean> {
   const bridge = await rt.getLink(config.bridge);
-  if (!bridge || bridge.kind !== 'bridge') return false;
+  if (bridge?.kind !== 'bridge') return false;
   const ports = (await rt.listLinks()).filter((l) => l.master === bridge.index);
   return ports.length === 0 && (await rt.deleteLinkIfExists(bridge.index));
 }
@@ -120,7 +146,9 @@ async function discardNewZone(world: ZoneWorld, rt: Links, config: ZoneConfig, b
 // more than writing it).
 export async function ensureMasquerade(world: ZoneWorld, config: ZoneConfig, subnets: readonly string[]): Promise<void> {
   const table = world.nft();
-  await world.withZoneLock(() => table.apply(addZoneMasquerade(table.transaction(), { zone: config.zone, bridge: config.bridge, subnets })));
+  await world.withZoneLock(() =>
+    table.apply(addZoneMasquerade(table.transaction(), { zone: config.zone, bridge: config.bridge, subnets })),
+  );
 }
 
 async function removeMasquerade(world: ZoneWorld, zone: string): Promise<void> {

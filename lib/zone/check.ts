@@ -29,7 +29,7 @@ async function checkHostSide(world: ZoneWorld, config: ZoneConfig, hostName: str
   const host = await world.hostLinks();
   try {
     const bridge = await host.getLink(config.bridge);
-    if (!bridge || bridge.kind !== 'bridge') throw checkFailed(`zone bridge ${config.bridge} is missing`);
+    if (bridge?.kind !== 'bridge') throw checkFailed(`zone bridge ${config.bridge} is missing`);
     const port = await host.getLink(hostName);
     if (!port) throw checkFailed(`host veth ${hostName} is missing`);
     if (port.master !== bridge.index) throw checkFailed(`host veth ${hostName} is not attached to ${config.bridge}`);
@@ -48,7 +48,9 @@ async function checkContainerSide(ns: ContainerNamespace, ifname: string, prev: 
     const expectedMac = prev.interfaces?.[index]?.mac;
     if (expectedMac && link.mac !== expectedMac) throw checkFailed(`interface ${ifname} has MAC ${link.mac}, expected ${expectedMac}`);
     const present = new Set((await rt.listAddresses(link)).map((a) => canonicalHost(a.cidr)));
-    const missing = (prev.ips ?? []).filter((ip) => ip.interface === index && !present.has(canonicalHost(ip.address))).map((ip) => ip.address);
+    const missing = (prev.ips ?? [])
+      .filter((ip) => ip.interface === index && !present.has(canonicalHost(ip.address)))
+      .map((ip) => ip.address);
     if (missing.length) throw checkFailed(`interface ${ifname} lacks address ${missing.join(', ')}`);
     const routes = await rt.listRoutes(undefined, { table: 'all' });
     const missingRoutes = (prev.routes ?? []).filter((r) => !routes.some((have) => sameRoute(have, r)));

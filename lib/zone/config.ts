@@ -26,8 +26,6 @@ export interface ZoneConfig {
   mtu?: number;
   dhcpPool?: { offset: number; size: number };
   ipv6Dad: boolean;
-  /** IPAM plugin type; `zone-ipam` runs in-process. */
-  ipamType: string;
 }
 
 let schema: ReturnType<typeof buildSchema> | undefined;
@@ -63,10 +61,18 @@ export function loadZoneConfig(conf: NetConf): ZoneConfig {
   }
   const networkProblem = zoneNetworkNameProblem(conf.name);
   if (networkProblem) {
-    throw new CniError(ErrorCode.InvalidNetworkConfig, `network name "${conf.name.slice(0, 32)}..." is too long for the zone plugin`, networkProblem);
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      `network name "${conf.name.slice(0, 32)}..." is too long for the zone plugin`,
+      networkProblem,
+    );
   }
   if (!conf.ipam) {
-    throw new CniError(ErrorCode.InvalidNetworkConfig, 'the zone plugin needs an "ipam" section', 'e.g. "ipam": {"type": "zone-ipam", "ranges": [[{"subnet": "10.89.0.0/24"}]]}');
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      'the zone plugin needs an "ipam" section',
+      'e.g. "ipam": {"type": "zone-ipam", "ranges": [[{"subnet": "10.89.0.0/24"}]]}',
+    );
   }
   return {
     zone,
@@ -78,7 +84,6 @@ export function loadZoneConfig(conf: NetConf): ZoneConfig {
     ...(raw.mtu !== undefined && { mtu: raw.mtu }),
     ...(raw.dhcpPool && { dhcpPool: raw.dhcpPool }),
     ipv6Dad: raw.ipv6Dad ?? false,
-    ipamType: conf.ipam.type,
   };
 }
 
@@ -92,7 +97,8 @@ export function requestedMac(req: Request): string | undefined {
   const runtime = req.conf.runtimeConfig?.mac;
   const mac = (typeof runtime === 'string' ? runtime : undefined) ?? req.conf.args?.cni?.mac ?? req.env.args.values.get('MAC');
   if (mac === undefined) return undefined;
-  if (!MAC.test(mac)) throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid MAC address "${mac}"`, 'expected six hex bytes separated by ":"');
+  if (!MAC.test(mac))
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid MAC address "${mac}"`, 'expected six hex bytes separated by ":"');
   if (parseInt(mac.slice(0, 2), 16) & 1) throw new CniError(ErrorCode.InvalidNetworkConfig, `MAC address ${mac} is a multicast address`);
   return mac.toLowerCase();
 }

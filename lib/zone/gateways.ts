@@ -2,7 +2,17 @@
 // the prefix length of its subnet (10.89.0.1/24). Containers route through them.
 import { CniError, ErrorCode } from '../cni/errors.js';
 import type { IPConfig, Route } from '../cni/types.js';
-import { type Address, canonicalAddress, formatSubnet, parseAddress, parseCidr, sameAddress, type Subnet, subnetContains, subnetOf as subnetOfCidr } from '../ip/index.js';
+import {
+  type Address,
+  canonicalAddress,
+  formatSubnet,
+  parseAddress,
+  parseCidr,
+  sameAddress,
+  type Subnet,
+  subnetContains,
+  subnetOf as subnetOfCidr,
+} from '../ip/index.js';
 import type { Address as LinkAddress } from '../rtnl/addresses.js';
 
 export interface Gateway {
@@ -46,12 +56,15 @@ export function checkIpamAddresses(ips: readonly IPConfig[]): void {
   for (const ip of ips) {
     const parsed = parseCidr(ip.address);
     const subnet = subnetOfAddress(ip.address);
-    if (!parsed || !subnet) throw unusableResult(`IPAM returned ${JSON.stringify(ip.address)}, which is not an address with a prefix`, hint);
+    if (!parsed || !subnet)
+      throw unusableResult(`IPAM returned ${JSON.stringify(ip.address)}, which is not an address with a prefix`, hint);
     if (parsed.prefix === 0) throw unusableResult(`IPAM returned ${ip.address}: a /0 subnet spans every address`, hint);
     if (ip.gateway === undefined) continue;
     const gateway = parseAddress(ip.gateway);
-    if (sameAddress(parsed.address, gateway)) throw unusableResult(`IPAM returned ${ip.address} with the same address as its gateway`, hint);
-    if (!gateway || !subnetContains(subnet, gateway)) throw unusableResult(`IPAM returned gateway ${ip.gateway} outside ${formatSubnet(subnet)}`, hint);
+    if (sameAddress(parsed.address, gateway))
+      throw unusableResult(`IPAM returned ${ip.address} with the same address as its gateway`, hint);
+    if (!gateway || !subnetContains(subnet, gateway))
+      throw unusableResult(`IPAM returned gateway ${ip.gateway} outside ${formatSubnet(subnet)}`, hint);
   }
 }
 
@@ -64,7 +77,10 @@ export function checkRouteGateways(routes: readonly Route[], ips: readonly IPCon
     if (route.gw === undefined) continue;
     const gateway = parseAddress(route.gw);
     if (gateway && gateway.family !== parseCidr(route.dst)?.address.family) {
-      throw unusableResult(`route to ${route.dst} via ${route.gw}: the gateway is of the other address family`, 'fix the route in the IPAM configuration');
+      throw unusableResult(
+        `route to ${route.dst} via ${route.gw}: the gateway is of the other address family`,
+        'fix the route in the IPAM configuration',
+      );
     }
     if (gateway && (isLinkLocalV6(gateway) || subnets.some((s) => subnetContains(s, gateway)))) continue;
     throw unusableResult(
@@ -75,7 +91,7 @@ export function checkRouteGateways(routes: readonly Route[], ips: readonly IPCon
 }
 
 /** The smallest MTU IPv6 runs on (RFC 8200); below it the kernel drops IPv6 from a link. */
-export const IPV6_MIN_MTU = 1280;
+const IPV6_MIN_MTU = 1280;
 
 /**
  * An IPv6 zone needs an MTU of 1280 or more. Checked before the bridge exists: the kernel's own
@@ -99,5 +115,8 @@ export function subnetOf(gateway: Gateway): string {
 }
 
 export function isGatewayAddress(present: LinkAddress, gateway: Gateway): boolean {
-  return present.prefixLength === gateway.prefix && (canonicalAddress(present.address) ?? present.address) === (canonicalAddress(gateway.address) ?? gateway.address);
+  return (
+    present.prefixLength === gateway.prefix &&
+    (canonicalAddress(present.address) ?? present.address) === (canonicalAddress(gateway.address) ?? gateway.address)
+  );
 }

@@ -24,7 +24,7 @@ export function attachmentAlias(network: string, containerId: string, ifname: st
 
 export function parseAttachmentAlias(alias: string | undefined): Attachment | undefined {
   const parts = alias?.split(' ');
-  if (!parts || parts.length !== 4 || parts[0] !== ATTACHMENT_ALIAS_PREFIX) return undefined;
+  if (parts?.length !== 4 || parts[0] !== ATTACHMENT_ALIAS_PREFIX) return undefined;
   const [, network, containerId, ifname] = parts as [string, string, string, string];
   return { network, containerId, ifname };
 }

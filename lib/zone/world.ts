@@ -107,7 +107,7 @@ export interface ZoneWorld {
 }
 
 /** The lock systemd-nspawn takes while it creates or removes zone bridges. */
-export const ZONE_LOCK = '/run/systemd/nspawn-network-zone';
+const ZONE_LOCK = '/run/systemd/nspawn-network-zone';
 
 /** The machine itself. */
 export function systemWorld(): ZoneWorld {
@@ -137,14 +137,13 @@ export function systemWorld(): ZoneWorld {
 
 /** A refusal names CNI_NETNS, as SPEC asks of code 4. */
 function openContainer(path: string): ContainerNamespace {
-  let handle;
+  let opened: NetnsHandle;
   try {
-    handle = openContainerNetns(path);
+    opened = openContainerNetns(path);
   } catch (e) {
     if (isNetnsError(e)) throw new NetnsError(e.reason, `CNI_NETNS: ${e.message}`, e.details, { cause: e });
     throw e;
   }
-  const opened = handle;
   return {
     path,
     target: opened,

@@ -1,7 +1,26 @@
 // 2. One container joining and leaving: zone + zone-ipam (one process) ADD and DEL beside the
 // reference bridge + host-local, each in a fresh container namespace, the plugins run by
 // nsenter in a "host" namespace of ours, as a runtime in that namespace would run them.
-import { BenchError, cpus, createNetns, interleave, measure, median, mib, ms, notePeak, p90, pairedRatio, peakMiB, progress, ratio, say, table, tempDir, walls } from './core.mjs';
+import {
+  BenchError,
+  cpus,
+  createNetns,
+  interleave,
+  measure,
+  median,
+  mib,
+  ms,
+  notePeak,
+  p90,
+  pairedRatio,
+  peakMiB,
+  progress,
+  ratio,
+  say,
+  table,
+  tempDir,
+  walls,
+} from './core.mjs';
 import { bridgeConf, cniEnv, FORMS, formBlocker, REFERENCE, referenceBlocker, zoneConf } from './plugins.mjs';
 
 /** One ADD and its DEL in a container namespace made for them. */
@@ -39,14 +58,31 @@ export async function attachSection(ctx) {
       const path = `${form.dir}:${REFERENCE.dir}`;
       return {
         key: form.form,
-        run: (round) => attachCycle({ label: `zone (${form.label})`, executable: `${form.dir}/zone`, conf, host, containerId: `bench-${form.form}-${round}`, path, peak: { what: 'zone', form: form.form, where: 'zone + zone-ipam' } }),
+        run: (round) =>
+          attachCycle({
+            label: `zone (${form.label})`,
+            executable: `${form.dir}/zone`,
+            conf,
+            host,
+            containerId: `bench-${form.form}-${round}`,
+            path,
+            peak: { what: 'zone', form: form.form, where: 'zone + zone-ipam' },
+          }),
       };
     });
     const refConf = bridgeConf({ network: 'benchref', bridge: 'br-bench', subnet: '10.80.0.0/16', dataDir: store.path });
     units.push({
       key: 'ref',
       run: (round) =>
-        attachCycle({ label: 'bridge', executable: `${REFERENCE.dir}/bridge`, conf: refConf, host, containerId: `bench-ref-${round}`, path: REFERENCE.dir, peak: { what: 'bridge', form: REFERENCE.form, where: 'bridge (+ host-local child)' } }),
+        attachCycle({
+          label: 'bridge',
+          executable: `${REFERENCE.dir}/bridge`,
+          conf: refConf,
+          host,
+          containerId: `bench-ref-${round}`,
+          path: REFERENCE.dir,
+          peak: { what: 'bridge', form: REFERENCE.form, where: 'bridge (+ host-local child)' },
+        }),
     });
     // The first ADD of a network makes its bridge (and zone its nft table): not what a container costs.
     progress('attach: warm-up');
@@ -55,15 +91,35 @@ export async function attachSection(ctx) {
     const samples = await interleave(ctx.runs, units);
 
     const rows = [];
-    for (const [step, title] of [['add', 'ADD'], ['del', 'DEL'], ['cycle', 'ADD + DEL']]) {
+    for (const [step, title] of [
+      ['add', 'ADD'],
+      ['del', 'DEL'],
+      ['cycle', 'ADD + DEL'],
+    ]) {
       const ref = samples.ref.map((s) => s[step]);
       for (const form of forms) {
         const ours = samples[form.form].map((s) => s[step]);
         const r = pairedRatio(walls(ours), walls(ref));
         if (step !== 'cycle') ctx.results.attach[step][form.form] = r;
-        rows.push([`${title} zone + zone-ipam`, form.label, ms(median(walls(ours))), ms(p90(walls(ours))), ms(median(cpus(ours))), ratio(r), mib(peakMiB(ours))]);
+        rows.push([
+          `${title} zone + zone-ipam`,
+          form.label,
+          ms(median(walls(ours))),
+          ms(p90(walls(ours))),
+          ms(median(cpus(ours))),
+          ratio(r),
+          mib(peakMiB(ours)),
+        ]);
       }
-      rows.push([`${title} bridge + host-local`, REFERENCE.label, ms(median(walls(ref))), ms(p90(walls(ref))), ms(median(cpus(ref))), ratio(1), mib(peakMiB(ref))]);
+      rows.push([
+        `${title} bridge + host-local`,
+        REFERENCE.label,
+        ms(median(walls(ref))),
+        ms(p90(walls(ref))),
+        ms(median(cpus(ref))),
+        ratio(1),
+        mib(peakMiB(ref)),
+      ]);
     }
     say(table(['call', 'form', '>median ms', '>p90 ms', '>median CPU ms', '>× bridge + host-local', '>peak RSS MiB'], rows));
     say(

@@ -4,7 +4,27 @@
 // driver.mjs) runs inside our host namespace, as it would on a host, and each ADD + DEL
 // happens in a fresh container namespace.
 import { writeFileSync } from 'node:fs';
-import { BenchError, cpus, createNetns, inNs, interleave, measure, median, mib, ms, notePeak, p90, pairedRatio, peakMiB, progress, ratio, say, table, tempDir, walls } from './core.mjs';
+import {
+  BenchError,
+  cpus,
+  createNetns,
+  inNs,
+  interleave,
+  measure,
+  median,
+  mib,
+  ms,
+  notePeak,
+  p90,
+  pairedRatio,
+  peakMiB,
+  progress,
+  ratio,
+  say,
+  table,
+  tempDir,
+  walls,
+} from './core.mjs';
 import { prepareDriver } from './driver.mjs';
 import { bridgeConf, FORMS, formBlocker, REFERENCE, referenceBlocker, twoMappings, zoneConf } from './plugins.mjs';
 
@@ -17,7 +37,15 @@ function conflists(prefix, dir, forms, store) {
       dataDir: store,
       extra: { zone: `chain${form.form[0]}`, portsStateDir: `${store}/ports-${form.form}`, capabilities: { portMappings: true } },
     });
-    return { key: form.form, form, network, list: { cniVersion, name, plugins: [plugin] }, path: `${form.dir}:${REFERENCE.dir}`, mappings: twoMappings(8080 + i), label: 'zone (+ zone-ipam, ports)' };
+    return {
+      key: form.form,
+      form,
+      network,
+      list: { cniVersion, name, plugins: [plugin] },
+      path: `${form.dir}:${REFERENCE.dir}`,
+      mappings: twoMappings(8080 + i),
+      label: 'zone (+ zone-ipam, ports)',
+    };
   });
   const network = `${prefix}reference`;
   const { cniVersion, name, ...bridge } = bridgeConf({ network, bridge: 'br-chain', subnet: '10.90.0.0/16', dataDir: store });
@@ -37,8 +65,12 @@ function conflists(prefix, dir, forms, store) {
 /** The ports really are published after ADD: otherwise the comparison would be meaningless. */
 function checkPublished(chain, host) {
   const port = String(chain.mappings[0].hostPort);
-  const listing = chain.key === 'ref' ? inNs(host, 'iptables-save', ['-t', 'nat']) : inNs(host, 'nft', ['list', 'table', 'inet', 'cni_zones']);
-  if (!listing.includes(port)) throw new BenchError(`${chain.label} (${chain.form.label}): after ADD, host port ${port} is not in the ${chain.key === 'ref' ? 'nat table' : 'cni_zones table'}`);
+  const listing =
+    chain.key === 'ref' ? inNs(host, 'iptables-save', ['-t', 'nat']) : inNs(host, 'nft', ['list', 'table', 'inet', 'cni_zones']);
+  if (!listing.includes(port))
+    throw new BenchError(
+      `${chain.label} (${chain.form.label}): after ADD, host port ${port} is not in the ${chain.key === 'ref' ? 'nat table' : 'cni_zones table'}`,
+    );
 }
 
 export async function chainSection(ctx) {
@@ -59,10 +91,15 @@ export async function chainSection(ctx) {
   const host = createNetns('chost');
   try {
     const chains = conflists(prefix, confDir.path, forms, store.path);
-    const cycle = (chain, round, check) => {
+    const cycle = (chain, _round, check) => {
       const ct = createNetns('ct');
       try {
-        const env = { NETCONFPATH: confDir.path, CNI_PATH: chain.path, CAP_ARGS: JSON.stringify({ portMappings: chain.mappings }), ...driver.env };
+        const env = {
+          NETCONFPATH: confDir.path,
+          CNI_PATH: chain.path,
+          CAP_ARGS: JSON.stringify({ portMappings: chain.mappings }),
+          ...driver.env,
+        };
         const label = `${driver.kind} ${chain.label} (${chain.form.label})`;
         const add = measure({ label: `${label} add`, argv: [...driver.argv, 'add', chain.network, ct.path], env, ns: host });
         if (check) checkPublished(chain, host);
@@ -85,16 +122,30 @@ export async function chainSection(ctx) {
 
     const rows = [];
     const ref = chains.at(-1);
-    for (const [step, title] of [['add', 'ADD'], ['del', 'DEL'], ['cycle', 'ADD + DEL']]) {
+    for (const [step, title] of [
+      ['add', 'ADD'],
+      ['del', 'DEL'],
+      ['cycle', 'ADD + DEL'],
+    ]) {
       const refSamples = samples.ref.map((s) => s[step]);
       for (const chain of chains) {
         const ours = samples[chain.key].map((s) => s[step]);
         const r = chain === ref ? 1 : pairedRatio(walls(ours), walls(refSamples));
         if (step === 'cycle' && chain !== ref) ctx.results.chain[chain.key] = r;
-        rows.push([`${title} ${chain.label}`, chain.form.label, ms(median(walls(ours))), ms(p90(walls(ours))), ms(median(cpus(ours))), ratio(r), mib(peakMiB(ours))]);
+        rows.push([
+          `${title} ${chain.label}`,
+          chain.form.label,
+          ms(median(walls(ours))),
+          ms(p90(walls(ours))),
+          ms(median(cpus(ours))),
+          ratio(r),
+          mib(peakMiB(ours)),
+        ]);
       }
     }
-    say(table(['chain', 'form', '>median ms', '>p90 ms', '>median CPU ms', '>× reference chain', '>peak RSS MiB (runtime + plugins)'], rows));
+    say(
+      table(['chain', 'form', '>median ms', '>p90 ms', '>median CPU ms', '>× reference chain', '>peak RSS MiB (runtime + plugins)'], rows),
+    );
     say(
       `\n${ctx.runs} rounds of \`${driver.kind === 'libcni' ? 'libcni-driver' : 'runtime-driver'} add\` then \`del\` per chain, each in a fresh container namespace, the runtime started by \`nsenter --net=<host namespace>\`;` +
         ` CAP_ARGS = 2 tcp portMappings; the times include the runtime's own start and work, the same for both chains.` +

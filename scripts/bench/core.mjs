@@ -54,7 +54,11 @@ export function runCleanups() {
 
 /** On SIGINT/SIGTERM/SIGHUP and on any exit: undo everything registered. */
 export function installCleanupHandlers() {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ]) {
     process.on(signal, () => {
       progress(`${signal}: removing what the bench made`);
       runCleanups();
@@ -117,7 +121,12 @@ function deleteNetns(names) {
 /** A new named namespace of ours with `lo` up; removed at the latest when the bench exits. */
 export function createNetns(role) {
   netnsCounter += 1;
-  const name = `${NETNS_PREFIX}${netnsCounter}-${role.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 8) || 'ns'}`;
+  const name = `${NETNS_PREFIX}${netnsCounter}-${
+    role
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 8) || 'ns'
+  }`;
   sh('ip', ['netns', 'add', name]);
   ownNetns.add(name);
   const cancel = onCleanup(() => deleteNetns([name]));
@@ -142,7 +151,8 @@ export function removeNetnsMany(namespaces) {
 
 /** The nsenter prefix for one of our namespaces; anything else is refused. */
 export function nsenterArgs(ns) {
-  if (!ownNetns.has(ns.name) || ns.path !== `/run/netns/${ns.name}`) throw new BenchError(`refusing to enter ${ns.path}: not a namespace of this bench`);
+  if (!ownNetns.has(ns.name) || ns.path !== `/run/netns/${ns.name}`)
+    throw new BenchError(`refusing to enter ${ns.path}: not a namespace of this bench`);
   return ['nsenter', `--net=${ns.path}`, '--'];
 }
 
@@ -200,7 +210,9 @@ export function runAsync({ label, argv, env = {}, stdin = '', ns }) {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     child.on('error', (e) => reject(new BenchError(`${label}: ${e.message}`)));
-    child.on('close', (code, signal) => (code === 0 ? resolve(out) : reject(new BenchError(`${label}: exit ${code ?? signal}: ${out.trim().slice(0, 2000)}`))));
+    child.on('close', (code, signal) =>
+      code === 0 ? resolve(out) : reject(new BenchError(`${label}: exit ${code ?? signal}: ${out.trim().slice(0, 2000)}`)),
+    );
     child.stdin.on('error', () => undefined); // EPIPE: the plugin did not read it all, as with libcni
     child.stdin.end(stdin);
   });

@@ -6,7 +6,18 @@
 // runtime-driver.ts), and the output says so.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { BenchError, baseEnv, hasCommand, onCleanup, progress, ROOT, tempDir } from './core.mjs';
@@ -63,7 +74,8 @@ function installGoPackages() {
 function libcniDriver() {
   if (!existsSync(`${CNI_SRC}/libcni`) || !goBinary()) {
     // A cached build stays usable without the toolchain.
-    if (isExecutable(DRIVER_BINARY) && existsSync(`${DRIVER_BINARY}.source`)) return { path: DRIVER_BINARY, origin: readFileSync(`${DRIVER_BINARY}.source`, 'utf8').split('\n')[1] ?? 'cached' };
+    if (isExecutable(DRIVER_BINARY) && existsSync(`${DRIVER_BINARY}.source`))
+      return { path: DRIVER_BINARY, origin: readFileSync(`${DRIVER_BINARY}.source`, 'utf8').split('\n')[1] ?? 'cached' };
     const why = installGoPackages();
     if (why) return why;
   }
@@ -79,7 +91,16 @@ function libcniDriver() {
   const cache = tempDir('gocache');
   const partial = `${DRIVER_BINARY}.partial-${process.pid}`;
   try {
-    const env = { ...baseEnv, GO111MODULE: 'off', GOPATH, GOCACHE: cache.path, GOFLAGS: '', GOPROXY: 'off', GOTOOLCHAIN: 'local', CGO_ENABLED: '0' };
+    const env = {
+      ...baseEnv,
+      GO111MODULE: 'off',
+      GOPATH,
+      GOCACHE: cache.path,
+      GOFLAGS: '',
+      GOPROXY: 'off',
+      GOTOOLCHAIN: 'local',
+      CGO_ENABLED: '0',
+    };
     const r = spawnSync(go, ['build', '-o', partial, source.target], { env, cwd: cache.path, encoding: 'utf8' });
     if (r.status !== 0) return `go build of the libcni driver failed: ${(r.stderr || r.stdout).trim().slice(0, 1500)}`;
     renameSync(partial, DRIVER_BINARY);
@@ -124,7 +145,10 @@ function libcniCacheCleanup(networkPrefix) {
     if (existsSync(results)) {
       for (const name of readdirSync(results)) if (name.startsWith(networkPrefix)) rmSync(join(results, name), { force: true });
     }
-    for (const [dir, had] of [[results, hadResults], [base, hadBase]]) {
+    for (const [dir, had] of [
+      [results, hadResults],
+      [base, hadBase],
+    ]) {
       if (had || !existsSync(dir)) continue;
       try {
         rmdirSync(dir);

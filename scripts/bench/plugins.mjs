@@ -24,12 +24,16 @@ function executable(path) {
 /** Why a form cannot run, or undefined. */
 export function formBlocker(form, plugins = OUR_PLUGINS) {
   const missing = plugins.filter((name) => !executable(`${form.dir}/${name}`));
-  return missing.length ? `${missing.map((m) => `${form.dir.replace(`${ROOT}/`, '')}/${m}`).join(', ')} missing (run node scripts/build.mjs)` : undefined;
+  return missing.length
+    ? `${missing.map((m) => `${form.dir.replace(`${ROOT}/`, '')}/${m}`).join(', ')} missing (run node scripts/build.mjs)`
+    : undefined;
 }
 
 export function referenceBlocker(plugins) {
   const missing = plugins.filter((name) => !executable(`${REFERENCE_DIR}/${name}`));
-  return missing.length ? `${missing.map((m) => `${REFERENCE_DIR}/${m}`).join(', ')} missing (apt-get install containernetworking-plugins)` : undefined;
+  return missing.length
+    ? `${missing.map((m) => `${REFERENCE_DIR}/${m}`).join(', ')} missing (apt-get install containernetworking-plugins)`
+    : undefined;
 }
 
 /** The environment a runtime gives an attachment command (CNI_ARGS empty, as libcni sets it). */

@@ -1,6 +1,26 @@
 // 3. Chained port publishing: zone-ports ADD / DEL beside the reference portmap ADD / DEL, both
 // given a prevResult of a container on a bridge, as a runtime chains them after the main plugin.
-import { BenchError, cpus, createNetns, inNs, interleave, measure, median, mib, ms, notePeak, p90, pairedRatio, peakMiB, progress, ratio, say, table, tempDir, walls } from './core.mjs';
+import {
+  BenchError,
+  cpus,
+  createNetns,
+  inNs,
+  interleave,
+  measure,
+  median,
+  mib,
+  ms,
+  notePeak,
+  p90,
+  pairedRatio,
+  peakMiB,
+  progress,
+  ratio,
+  say,
+  table,
+  tempDir,
+  walls,
+} from './core.mjs';
 import { cniEnv, FORMS, formBlocker, REFERENCE, referenceBlocker, twoMappings } from './plugins.mjs';
 
 /**
@@ -74,17 +94,40 @@ export async function portsSection(ctx) {
   const state = tempDir('ports');
   try {
     const units = forms.map((form, i) => {
-      const conf = chainedConf({ type: 'zone-ports', network: 'benchp', mappings: twoMappings(8080 + i), prevResult: world.prevResult(), extra: { portsStateDir: `${state.path}/${form.form}` } });
+      const conf = chainedConf({
+        type: 'zone-ports',
+        network: 'benchp',
+        mappings: twoMappings(8080 + i),
+        prevResult: world.prevResult(),
+        extra: { portsStateDir: `${state.path}/${form.form}` },
+      });
       return {
         key: form.form,
         run: (round) =>
-          portsCycle({ label: `zone-ports (${form.label})`, executable: `${form.dir}/zone-ports`, conf, world, containerId: `bench-${form.form}-${round}`, path: `${form.dir}:${REFERENCE.dir}`, peak: { what: 'zone-ports', form: form.form, where: 'zone-ports' } }),
+          portsCycle({
+            label: `zone-ports (${form.label})`,
+            executable: `${form.dir}/zone-ports`,
+            conf,
+            world,
+            containerId: `bench-${form.form}-${round}`,
+            path: `${form.dir}:${REFERENCE.dir}`,
+            peak: { what: 'zone-ports', form: form.form, where: 'zone-ports' },
+          }),
       };
     });
     const refConf = chainedConf({ type: 'portmap', network: 'benchp', mappings: twoMappings(8090), prevResult: world.prevResult() });
     units.push({
       key: 'ref',
-      run: (round) => portsCycle({ label: 'portmap', executable: `${REFERENCE.dir}/portmap`, conf: refConf, world, containerId: `bench-ref-${round}`, path: REFERENCE.dir, peak: { what: 'portmap', form: REFERENCE.form, where: 'portmap' } }),
+      run: (round) =>
+        portsCycle({
+          label: 'portmap',
+          executable: `${REFERENCE.dir}/portmap`,
+          conf: refConf,
+          world,
+          containerId: `bench-ref-${round}`,
+          path: REFERENCE.dir,
+          peak: { what: 'portmap', form: REFERENCE.form, where: 'portmap' },
+        }),
     });
     // The first ADD declares zone-ports' table and portmap's chains: not what a container costs.
     progress('ports: warm-up');
@@ -93,13 +136,32 @@ export async function portsSection(ctx) {
     const samples = await interleave(ctx.runs, units);
 
     const rows = [];
-    for (const [step, title] of [['add', 'ADD'], ['del', 'DEL']]) {
+    for (const [step, title] of [
+      ['add', 'ADD'],
+      ['del', 'DEL'],
+    ]) {
       const ref = samples.ref.map((s) => s[step]);
       for (const form of forms) {
         const ours = samples[form.form].map((s) => s[step]);
-        rows.push([`${title} zone-ports`, form.label, ms(median(walls(ours))), ms(p90(walls(ours))), ms(median(cpus(ours))), ratio(pairedRatio(walls(ours), walls(ref))), mib(peakMiB(ours))]);
+        rows.push([
+          `${title} zone-ports`,
+          form.label,
+          ms(median(walls(ours))),
+          ms(p90(walls(ours))),
+          ms(median(cpus(ours))),
+          ratio(pairedRatio(walls(ours), walls(ref))),
+          mib(peakMiB(ours)),
+        ]);
       }
-      rows.push([`${title} portmap`, REFERENCE.label, ms(median(walls(ref))), ms(p90(walls(ref))), ms(median(cpus(ref))), ratio(1), mib(peakMiB(ref))]);
+      rows.push([
+        `${title} portmap`,
+        REFERENCE.label,
+        ms(median(walls(ref))),
+        ms(p90(walls(ref))),
+        ms(median(cpus(ref))),
+        ratio(1),
+        mib(peakMiB(ref)),
+      ]);
     }
     say(table(['call', 'form', '>median ms', '>p90 ms', '>median CPU ms', '>× portmap', '>peak RSS MiB'], rows));
     say(

@@ -6,7 +6,28 @@
 // moment: the machine's drift between levels cancels out. The level-0 row (both empty) shows
 // the noise floor of that pairing. Compiled plugin only (what we ship).
 import { attachCycle } from './attach.mjs';
-import { BenchError, createNetns, interleave, measure, median, mib, ms, notePeak, onCleanup, pairedRatio, peakMiB, progress, ratio, removeNetnsMany, runAsync, say, table, tempDir, tick, walls } from './core.mjs';
+import {
+  BenchError,
+  createNetns,
+  interleave,
+  measure,
+  median,
+  mib,
+  ms,
+  notePeak,
+  onCleanup,
+  pairedRatio,
+  peakMiB,
+  progress,
+  ratio,
+  removeNetnsMany,
+  runAsync,
+  say,
+  table,
+  tempDir,
+  tick,
+  walls,
+} from './core.mjs';
 import { cniEnv, FORMS, formBlocker, REFERENCE, twoMappings, zoneConf } from './plugins.mjs';
 import { chainedConf, portsCycle, portsWorld } from './ports.mjs';
 
@@ -28,7 +49,16 @@ function levelRows(levels, samplesAt, results, key) {
     const del = pairedRatio(pick(filled, 'del'), pick(empty, 'del'));
     results[key] = { level, add, del };
     const rss = peakMiB([...filled.map((s) => s.add), ...filled.map((s) => s.del)]);
-    rows.push([String(level), ms(median(pick(filled, 'add'))), ms(median(pick(empty, 'add'))), ratio(add), ms(median(pick(filled, 'del'))), ms(median(pick(empty, 'del'))), ratio(del), mib(rss)]);
+    rows.push([
+      String(level),
+      ms(median(pick(filled, 'add'))),
+      ms(median(pick(empty, 'add'))),
+      ratio(add),
+      ms(median(pick(filled, 'del'))),
+      ms(median(pick(empty, 'del'))),
+      ratio(del),
+      mib(rss),
+    ]);
   }
   return rows;
 }
@@ -79,7 +109,15 @@ async function zoneScale(ctx, form) {
     const unit = (key, host, conf, level) => ({
       key,
       run: (round) =>
-        attachCycle({ label: `zone at ${level} (${key})`, executable, conf, host, containerId: `bench-${key}-${level}-${round}`, path, peak: key === 'filled' ? { what: 'zone', form: form.form, where: `zone + zone-ipam with ${level} attachments` } : undefined }),
+        attachCycle({
+          label: `zone at ${level} (${key})`,
+          executable,
+          conf,
+          host,
+          containerId: `bench-${key}-${level}-${round}`,
+          path,
+          peak: key === 'filled' ? { what: 'zone', form: form.form, where: `zone + zone-ipam with ${level} attachments` } : undefined,
+        }),
     });
     // The bridge and the table exist before level 0 in both.
     unit('filled', filledHost, filledConf, 'warm').run('warm');
@@ -106,11 +144,28 @@ async function zoneScale(ctx, form) {
         attached = level;
       }
       progress(`scale: ${roundsOf(ctx)} rounds at ${level} attachments`);
-      const samples = await interleave(roundsOf(ctx), [unit('filled', filledHost, filledConf, level), unit('empty', emptyHost, emptyConf, level)]);
+      const samples = await interleave(roundsOf(ctx), [
+        unit('filled', filledHost, filledConf, level),
+        unit('empty', emptyHost, emptyConf, level),
+      ]);
       samplesAt.set(level, samples);
     }
     const rows = levelRows(levels, samplesAt, ctx.results.scale, 'zone');
-    say(table(['attachments in the zone', '>ADD median ms', '>ADD, empty zone', '>ADD × 0', '>DEL median ms', '>DEL, empty zone', '>DEL × 0', '>peak RSS MiB'], rows));
+    say(
+      table(
+        [
+          'attachments in the zone',
+          '>ADD median ms',
+          '>ADD, empty zone',
+          '>ADD × 0',
+          '>DEL median ms',
+          '>DEL, empty zone',
+          '>DEL × 0',
+          '>peak RSS MiB',
+        ],
+        rows,
+      ),
+    );
     say(
       `\n${roundsOf(ctx)} rounds per level, ${form.label} \`zone\`, each ADD + DEL in a fresh container namespace; the fill: ADDs of the same plugin, two at a time, each attachment with its own container ID and veth on the bridge, ${PER_FILL_NETNS} of them per container namespace (eth0 … eth${PER_FILL_NETNS - 1}) (${notes.join(', ')}).` +
         ' "× 0" is the median of the per-round ratios against the empty zone in the other host namespace, run in alternation with the filled one.',
@@ -136,11 +191,26 @@ async function portsScale(ctx, form) {
     const executable = `${form.dir}/zone-ports`;
     const path = `${form.dir}:${REFERENCE.dir}`;
     const unit = (key, world, level) => {
-      const conf = chainedConf({ type: 'zone-ports', network: 'scalep', mappings: twoMappings(8080), prevResult: world.prevResult(), extra: { portsStateDir: `${state.path}/${key}` } });
+      const conf = chainedConf({
+        type: 'zone-ports',
+        network: 'scalep',
+        mappings: twoMappings(8080),
+        prevResult: world.prevResult(),
+        extra: { portsStateDir: `${state.path}/${key}` },
+      });
       return {
         key,
         run: (round) =>
-          portsCycle({ label: `zone-ports at ${level} (${key})`, executable, conf, world, containerId: `bench-${key}-${level}-${round}`, path, peak: key === 'filled' ? { what: 'zone-ports', form: form.form, where: `zone-ports with ${level} mappings installed` } : undefined }),
+          portsCycle({
+            label: `zone-ports at ${level} (${key})`,
+            executable,
+            conf,
+            world,
+            containerId: `bench-${key}-${level}-${round}`,
+            path,
+            peak:
+              key === 'filled' ? { what: 'zone-ports', form: form.form, where: `zone-ports with ${level} mappings installed` } : undefined,
+          }),
       };
     };
     unit('filled', filled, 'warm').run('warm');
@@ -155,9 +225,21 @@ async function portsScale(ctx, form) {
         // Few large ADDs: one container with up to 1000 mappings each, as a runtime would send them.
         const count = Math.min(chunk, level - installed);
         const mappings = Array.from({ length: count }, (_, j) => ({ hostPort: 20000 + installed + j, containerPort: 80, protocol: 'tcp' }));
-        const conf = chainedConf({ type: 'zone-ports', network: 'scalep', mappings, prevResult: filled.prevResult(`10.88.${1 + container}.2/16`), extra: { portsStateDir: `${state.path}/filled` } });
+        const conf = chainedConf({
+          type: 'zone-ports',
+          network: 'scalep',
+          mappings,
+          prevResult: filled.prevResult(`10.88.${1 + container}.2/16`),
+          extra: { portsStateDir: `${state.path}/filled` },
+        });
         progress(`scale: ADD of ${count} mappings (${installed} installed)`);
-        const sample = measure({ label: `zone-ports fill ADD (${count} mappings)`, argv: [executable], env: cniEnv('ADD', { containerId: `fill-${container}`, netns: filled.ct.path, path }), stdin: JSON.stringify(conf), ns: filled.host });
+        const sample = measure({
+          label: `zone-ports fill ADD (${count} mappings)`,
+          argv: [executable],
+          env: cniEnv('ADD', { containerId: `fill-${container}`, netns: filled.ct.path, path }),
+          stdin: JSON.stringify(conf),
+          ns: filled.host,
+        });
         notePeak({ what: 'zone-ports', form: form.form, where: `fill ADD of ${count} mappings` }, sample);
         fills.push(sample);
         installed += count;
@@ -168,11 +250,27 @@ async function portsScale(ctx, form) {
       samplesAt.set(level, await interleave(roundsOf(ctx), [unit('filled', filled, level), unit('empty', empty, level)]));
     }
     const rows = levelRows(levels, samplesAt, ctx.results.scale, 'ports');
-    say(table(['mappings in the table', '>ADD median ms', '>ADD, empty table', '>ADD × 0', '>DEL median ms', '>DEL, empty table', '>DEL × 0', '>peak RSS MiB'], rows));
+    say(
+      table(
+        [
+          'mappings in the table',
+          '>ADD median ms',
+          '>ADD, empty table',
+          '>ADD × 0',
+          '>DEL median ms',
+          '>DEL, empty table',
+          '>DEL × 0',
+          '>peak RSS MiB',
+        ],
+        rows,
+      ),
+    );
     const fillMs = fills.map((s) => s.wall);
     say(
       `\n${roundsOf(ctx)} rounds per level, ${form.label} \`zone-ports\`, one attachment's 2 mappings added and deleted (with its record, as after a normal ADD).` +
-        (fills.length ? ` The fill: ${fills.length} ADDs of up to ${chunk} mappings each, median ${ms(median(fillMs))} ms, max ${ms(Math.max(...fillMs))} ms, peak RSS ${mib(peakMiB(fills))} MiB.` : ''),
+        (fills.length
+          ? ` The fill: ${fills.length} ADDs of up to ${chunk} mappings each, median ${ms(median(fillMs))} ms, max ${ms(Math.max(...fillMs))} ms, peak RSS ${mib(peakMiB(fills))} MiB.`
+          : ''),
     );
   } finally {
     filled.remove();

@@ -1,7 +1,22 @@
 // 1. Start-up: CNI_COMMAND=VERSION of every plugin in both forms beside the reference plugin of
 // the same job and a bare `node -e 0`, all in the same rounds. VERSION touches no network, so it
 // runs where the bench runs (no namespace needed).
-import { BenchError, interleave, measure, median, mib, ms, notePeak, p90, pairedRatio, peakMiB, ratio, say, table, walls } from './core.mjs';
+import {
+  BenchError,
+  interleave,
+  measure,
+  median,
+  mib,
+  ms,
+  notePeak,
+  p90,
+  pairedRatio,
+  peakMiB,
+  ratio,
+  say,
+  table,
+  walls,
+} from './core.mjs';
 import { FORMS, formBlocker, REFERENCE, referenceBlocker } from './plugins.mjs';
 
 const VERSION_STDIN = '{"cniVersion":"1.0.0"}';
@@ -59,12 +74,32 @@ export async function versionSection(ctx) {
     for (const form of forms) {
       const s = samples[`${ours}.${form.form}`];
       const vsRef = pairedRatio(walls(s), refWalls);
-      rows.push([`\`${ours}\``, form.label, ms(median(walls(s))), ms(p90(walls(s))), ref, ratio(vsRef), ratio(pairedRatio(walls(s), node)), mib(peakMiB(s))]);
+      rows.push([
+        `\`${ours}\``,
+        form.label,
+        ms(median(walls(s))),
+        ms(p90(walls(s))),
+        ref,
+        ratio(vsRef),
+        ratio(pairedRatio(walls(s), node)),
+        mib(peakMiB(s)),
+      ]);
       if (ours === 'zone') ctx.results.version[form.form] = vsRef;
     }
-    rows.push([`\`${ref}\``, REFERENCE.label, ms(median(refWalls)), ms(p90(refWalls)), '', '', ratio(pairedRatio(refWalls, node)), mib(peakMiB(samples[ref]))]);
+    rows.push([
+      `\`${ref}\``,
+      REFERENCE.label,
+      ms(median(refWalls)),
+      ms(p90(refWalls)),
+      '',
+      '',
+      ratio(pairedRatio(refWalls, node)),
+      mib(peakMiB(samples[ref])),
+    ]);
   }
   rows.push(['`node -e 0`', 'bare Node start', ms(median(node)), ms(p90(node)), '', '', ratio(1), mib(peakMiB(samples.node))]);
   say(table(['executable', 'form', '>median ms', '>p90 ms', 'reference', '>× reference', '>× node -e 0', '>peak RSS MiB'], rows));
-  say(`\n${ctx.runs} rounds; each round starts every row once (order reversed every other round); ratios are medians of the per-round ratios.`);
+  say(
+    `\n${ctx.runs} rounds; each round starts every row once (order reversed every other round); ratios are medians of the per-round ratios.`,
+  );
 }

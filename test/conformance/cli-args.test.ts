@@ -3,7 +3,25 @@ import { parseCliArgs, UsageError } from '../../conformance/cli-args.js';
 
 describe('parseCliArgs', () => {
   it('reads repeated and comma-separated options', () => {
-    const o = parseCliArgs(['--config', 'a.json', '--config', 'b.json', '--plugin-dir', 'dist/bin', '--only', 'env,add', '--only', 'del', '--json', '--junit', 'r.xml', '--jobs', '3', '--timeout', '5000']);
+    const o = parseCliArgs([
+      '--config',
+      'a.json',
+      '--config',
+      'b.json',
+      '--plugin-dir',
+      'dist/bin',
+      '--only',
+      'env,add',
+      '--only',
+      'del',
+      '--json',
+      '--junit',
+      'r.xml',
+      '--jobs',
+      '3',
+      '--timeout',
+      '5000',
+    ]);
     expect(o).toMatchObject({
       configs: ['a.json', 'b.json'],
       pluginDirs: ['dist/bin'],

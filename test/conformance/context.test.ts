@@ -5,7 +5,10 @@ import type { Sandbox } from '../../conformance/sandbox.js';
 
 describe('pluginBaseEnv', () => {
   it("drops stale CNI_* and Node's CA bundle, keeps the rest", () => {
-    expect(pluginBaseEnv({ PATH: '/bin', CNI_COMMAND: 'ADD', NODE_EXTRA_CA_CERTS: '/x.pem', HOME: '/root' })).toEqual({ PATH: '/bin', HOME: '/root' });
+    expect(pluginBaseEnv({ PATH: '/bin', CNI_COMMAND: 'ADD', NODE_EXTRA_CA_CERTS: '/x.pem', HOME: '/root' })).toEqual({
+      PATH: '/bin',
+      HOME: '/root',
+    });
   });
 });
 
@@ -36,7 +39,7 @@ describe('CaseContext', () => {
   it('pins the network to the newest claimed version, in the sandbox', () => {
     const list = ctx.network();
     expect(list.cniVersion).toBe('1.0.0');
-    expect((list.plugins[0]?.conf.ipam as { dataDir: string }).dataDir).toBe('/s/state/ipam');
+    expect((list.plugins[0]!.conf.ipam as { dataDir: string }).dataDir).toBe('/s/state/ipam');
     expect(ctx.network('0.4.0').cniVersion).toBe('0.4.0');
   });
 
@@ -49,7 +52,12 @@ describe('CaseContext', () => {
   });
 
   it('builds the stdin a runtime sends, runtimeConfig only for declared capabilities', () => {
-    const stdin = JSON.parse(ctx.attachmentStdin({ type: 'bridge', index: 0, delegated: false }, { capabilityArgs: { mac: '02:00:00:00:00:01', portMappings: [] } }));
+    const stdin = JSON.parse(
+      ctx.attachmentStdin(
+        { type: 'bridge', index: 0, delegated: false },
+        { capabilityArgs: { mac: '02:00:00:00:00:01', portMappings: [] } },
+      ),
+    );
     expect(stdin).toMatchObject({ name: 'net', cniVersion: '1.0.0', type: 'bridge', runtimeConfig: { mac: '02:00:00:00:00:01' } });
     expect(stdin.capabilities).toBeUndefined();
     const gc = JSON.parse(ctx.networkStdin({ type: 'portmap', index: 1, delegated: false }, '1.0.0', { 'cni.dev/valid-attachments': [] }));
@@ -66,6 +74,12 @@ describe('CaseContext', () => {
       CNI_PATH: '/s/bin',
     });
     expect(ctx.cniEnv('STATUS', undefined)).toMatchObject({ CNI_CONTAINERID: '', CNI_NETNS: '', CNI_IFNAME: '' });
-    expect(ctx.runtimeConf(att, { mac: 'x' })).toMatchObject({ containerId: 'c1', netns: '/run/netns/n', cacheDir: '/s/cache', pluginDirs: ['/s/bin'], capabilityArgs: { mac: 'x' } });
+    expect(ctx.runtimeConf(att, { mac: 'x' })).toMatchObject({
+      containerId: 'c1',
+      netns: '/run/netns/n',
+      cacheDir: '/s/cache',
+      pluginDirs: ['/s/bin'],
+      capabilityArgs: { mac: 'x' },
+    });
   });
 });

@@ -24,6 +24,7 @@ describe('runOutcome', () => {
   });
 
   it('passes exactly the environment it is given', async () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, not a template
     const o = await runOutcome('/bin/sh', ['-c', 'echo "$A-${B:-unset}"'], { env: { A: 'x', PATH: '/bin:/usr/bin' } });
     expect(o.stdout).toBe('x-unset\n');
   });

@@ -3,7 +3,10 @@ import { addressesOf, containerInterfaceIndex, resultShapeProblems, resultSignat
 
 const modern = {
   cniVersion: '1.0.0',
-  interfaces: [{ name: 'cni0', mac: '02:00:00:00:00:01' }, { name: 'eth0', mac: '02:00:00:00:00:02', sandbox: '/run/netns/c' }],
+  interfaces: [
+    { name: 'cni0', mac: '02:00:00:00:00:01' },
+    { name: 'eth0', mac: '02:00:00:00:00:02', sandbox: '/run/netns/c' },
+  ],
   ips: [{ address: '10.0.0.2/24', gateway: '10.0.0.1', interface: 1 }],
   routes: [{ dst: '0.0.0.0/0' }],
   dns: { nameservers: ['10.0.0.1'] },
@@ -32,7 +35,10 @@ describe('resultShapeProblems', () => {
     const broken = {
       cniVersion: '1.0.0',
       interfaces: [{ mac: 'zz' }],
-      ips: [{ address: '10.0.0.2', interface: 3 }, { address: '10.0.0.3/24', gateway: 'fd00::1' }],
+      ips: [
+        { address: '10.0.0.2', interface: 3 },
+        { address: '10.0.0.3/24', gateway: 'fd00::1' },
+      ],
       routes: [{ dst: 'default', mtu: -1 }],
       dns: { nameservers: ['resolver'] },
     };
@@ -66,7 +72,10 @@ describe('resultSignature', () => {
   it('keeps structure and drops values that differ between attachments', () => {
     const other = {
       ...modern,
-      interfaces: [{ name: 'cni0', mac: '02:00:00:00:00:09' }, { name: 'eth0', mac: '02:00:00:00:00:08', sandbox: '/run/netns/d' }],
+      interfaces: [
+        { name: 'cni0', mac: '02:00:00:00:00:09' },
+        { name: 'eth0', mac: '02:00:00:00:00:08', sandbox: '/run/netns/d' },
+      ],
       ips: [{ address: '10.0.0.7/24', gateway: '10.0.0.1', interface: 1 }],
     };
     expect(resultSignature(other, 'eth0')).toEqual(resultSignature(modern, 'eth0'));

@@ -15,9 +15,21 @@ describe('diffLines', () => {
 describe('diffSnapshots', () => {
   it('names each part that changed', () => {
     const before = snapshot({ links: ['cni0 up'], files: ['ipam/net/lock'] });
-    const after = snapshot({ links: ['cni0 up', 'veth1 up master cni0'], nft: ['counter jump CNI-x'], files: ['ipam/net/lock', 'ipam/net/10.0.0.2'] });
-    expect(diffSnapshots(before, after)).toEqual(['+ link veth1 up master cni0', '+ nft counter jump CNI-x', '+ state file ipam/net/10.0.0.2']);
-    expect(diffSnapshots(after, before)).toEqual(['- link veth1 up master cni0', '- nft counter jump CNI-x', '- state file ipam/net/10.0.0.2']);
+    const after = snapshot({
+      links: ['cni0 up', 'veth1 up master cni0'],
+      nft: ['counter jump CNI-x'],
+      files: ['ipam/net/lock', 'ipam/net/10.0.0.2'],
+    });
+    expect(diffSnapshots(before, after)).toEqual([
+      '+ link veth1 up master cni0',
+      '+ nft counter jump CNI-x',
+      '+ state file ipam/net/10.0.0.2',
+    ]);
+    expect(diffSnapshots(after, before)).toEqual([
+      '- link veth1 up master cni0',
+      '- nft counter jump CNI-x',
+      '- state file ipam/net/10.0.0.2',
+    ]);
   });
 
   it('treats a missing nft as empty', () => {

@@ -84,7 +84,11 @@ function pathsRead(parse: (value: object) => unknown): string[] {
  */
 const READ_WITHOUT_SCHEMA = [
   { section: 'zone', field: 'runtimeConfig.mac', code: 'runtimeConfig?.mac' },
-  { section: 'zone-ports', field: 'runtimeConfig.portMappings', code: 'runtimeConfig as Record<string, unknown> | undefined)?.portMappings' },
+  {
+    section: 'zone-ports',
+    field: 'runtimeConfig.portMappings',
+    code: 'runtimeConfig as Record<string, unknown> | undefined)?.portMappings',
+  },
 ];
 
 function sourcesUnder(dir: string): string[] {
@@ -106,7 +110,12 @@ function schemaFields(): Record<string, string[]> {
   return {
     'Common fields': fieldPaths(netConfSchema),
     zone: [...pathsRead((conf) => loadZoneConfig(conf as NetConf)), ...withoutSchema('zone')],
-    'zone-ipam': [...fieldPaths(ipam.ipam, 'ipam'), ...fieldPaths(ipam.store, 'ipam'), ...fieldPaths(ipam.runtimeConfig, 'runtimeConfig'), ...withoutSchema('zone-ipam')],
+    'zone-ipam': [
+      ...fieldPaths(ipam.ipam, 'ipam'),
+      ...fieldPaths(ipam.store, 'ipam'),
+      ...fieldPaths(ipam.runtimeConfig, 'runtimeConfig'),
+      ...withoutSchema('zone-ipam'),
+    ],
     'zone-ports': [
       ...fieldPaths(ports.full),
       ...fieldPaths(ports.stateDir),
@@ -132,14 +141,20 @@ const sections = Object.keys(expected);
 describe(PAGE, () => {
   it('walks the schemas down to nested fields', () => {
     // A walker that stopped at the top would make the checks below vacuous.
-    expect(expected['Common fields']).toEqual(expect.arrayContaining(['cniVersion', 'args.cni.mac', 'cni.dev/valid-attachments[].containerID']));
+    expect(expected['Common fields']).toEqual(
+      expect.arrayContaining(['cniVersion', 'args.cni.mac', 'cni.dev/valid-attachments[].containerID']),
+    );
     expect(expected.zone).toEqual(expect.arrayContaining(['zone', 'ipv6Dad', 'dhcpPool.offset']));
-    expect(expected['zone-ipam']).toEqual(expect.arrayContaining(['ipam.ranges[][].subnet', 'ipam.routes[].dst', 'runtimeConfig.ipRanges[][].gateway']));
+    expect(expected['zone-ipam']).toEqual(
+      expect.arrayContaining(['ipam.ranges[][].subnet', 'ipam.routes[].dst', 'runtimeConfig.ipRanges[][].gateway']),
+    );
     expect(expected['zone-ports']).toEqual(expect.arrayContaining(['localhost', 'runtimeConfig.portMappings[].hostPort']));
   });
 
   it('documents fields only in the sections of the plugins', () => {
-    const stray = fieldRows.filter((row) => !sections.includes(row.section)).map((row) => `line ${row.line}: ${row.field} (section "${row.section}")`);
+    const stray = fieldRows
+      .filter((row) => !sections.includes(row.section))
+      .map((row) => `line ${row.line}: ${row.field} (section "${row.section}")`);
     expect(stray).toEqual([]);
   });
 

@@ -26,7 +26,14 @@ export function tableRows(markdown: string): TableRow[] {
     const heading = /^## (.+)$/.exec(line);
     if (heading) section = heading[1]!.replaceAll('`', '').trim();
     if (!line.startsWith('|') || SEPARATOR.test(line)) continue;
-    rows.push({ section, cells: line.split('|').slice(1, -1).map((cell) => cell.trim()), line: index + 1 });
+    rows.push({
+      section,
+      cells: line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+      line: index + 1,
+    });
   }
   return rows;
 }

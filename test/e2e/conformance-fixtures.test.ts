@@ -41,7 +41,11 @@ const FAULTS: FaultExpectation[] = [
   },
   { fault: 'stdout-noise', caught: { 'output.add-result-only': /stdout is not one JSON object: "configured eth0/ } },
   { fault: 'drop-prevresult', caught: { 'chain.prevresult': /fixture dropped interface fx\w+, interface eth0, ip 10\.232\.0\.\d+\/24/ } },
-  { fault: 'blind-check', caught: { 'check.after-damage': /CHECK passed after deleted eth0; CHECK passed after removed 10\.232/ }, unaffected: ['check.after-add'] },
+  {
+    fault: 'blind-check',
+    caught: { 'check.after-damage': /CHECK passed after deleted eth0; CHECK passed after removed 10\.232/ },
+    unaffected: ['check.after-add'],
+  },
   { fault: 'non-idempotent-del', caught: { 'del.idempotent': /second DEL: DEL of fixture failed: exit 1: .*nothing to delete/ } },
   { fault: 'leak-link', caught: { 'cleanup.after-del': /\+ link fl\w+ down/ }, unaffected: ['del.idempotent'] },
   { fault: 'shared-ip', caught: { 'concurrency.distinct-ips': /10\.232\.0\.2 given to both/ } },
@@ -49,7 +53,11 @@ const FAULTS: FaultExpectation[] = [
     fault: 'ignore-capabilities',
     caught: { 'capabilities.ips': /10\.232\.0\.77\/24 is not on eth0/, 'capabilities.mac': /eth0 has MAC .*, requested c2:11:22:33:44:66/ },
   },
-  { fault: 'gc-noop', caught: { 'gc.releases-stale': /still there after GC: \+ state file ipam\/fixture\/10\.232\.0\.\d+/ }, unaffected: ['gc.keeps-valid'] },
+  {
+    fault: 'gc-noop',
+    caught: { 'gc.releases-stale': /still there after GC: \+ state file ipam\/fixture\/10\.232\.0\.\d+/ },
+    unaffected: ['gc.keeps-valid'],
+  },
   { fault: 'gc-all', caught: { 'gc.keeps-valid': /removed what the valid attachment had: - state file ipam\/fixture\/10\.232\.0\.\d+/ } },
   { fault: 'status-broken', caught: { 'status.ready': /fixture: exit 1: .*"code":50/ } },
   { fault: 'error-no-json', caught: { 'errors.structure': /stdout is not one JSON object/ } },
@@ -61,7 +69,10 @@ function fixtureProfile(faults: string): Profile {
   const dir = join(root, `plugins-${faults || 'correct'}`);
   mkdirSync(dir, { recursive: true });
   const wrapper = join(dir, 'fixture');
-  writeFileSync(wrapper, `#!/bin/sh\nFIXTURE_FAULTS=${shellQuote(faults)} exec ${shellQuote(process.execPath)} ${shellQuote(fixture)} "$@"\n`);
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh\nFIXTURE_FAULTS=${shellQuote(faults)} exec ${shellQuote(process.execPath)} ${shellQuote(fixture)} "$@"\n`,
+  );
   chmodSync(wrapper, 0o755);
   return parseProfile(
     {

@@ -1,7 +1,7 @@
 // The conformance harness on the real plugin sets: ours (zone + zone-ipam + zone-ports, the
 // compiled executable of scripts/build.mjs) passes every case, MUST and SHOULD; the reference set shows
 // the gaps docs/conformance.md explains; and the bundled command works as CI runs it.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -54,11 +54,22 @@ priv.describe('conformance harness on the real plugin sets', () => {
     'the reference set shows its known gaps',
     async () => {
       const profile = await loadProfile(join(profiles, 'reference.json'));
-      const only = ['version.claims', 'version.echo', 'add.version@1.0.0', 'add.version@1.1.0', 'gc', 'status', 'check.after-add', 'check.after-add-with-capabilities'];
+      const only = [
+        'version.claims',
+        'version.echo',
+        'add.version@1.0.0',
+        'add.version@1.1.0',
+        'gc',
+        'status',
+        'check.after-add',
+        'check.after-add-with-capabilities',
+      ];
       const report = await runProfile(profile, { only, jobs: 2, tmpRoot: root });
       const byId = new Map(report.results.map((r) => [r.id, r]));
-      for (const id of ['version.claims', 'add.version@1.0.0', 'check.after-add']) expect(byId.get(id)?.status, `${id}: ${byId.get(id)?.reason}`).toBe('pass');
-      for (const id of ['add.version@1.1.0', 'gc.keeps-valid', 'gc.releases-stale', 'status.ready']) expect(byId.get(id)?.status, id).toBe('n/a');
+      for (const id of ['version.claims', 'add.version@1.0.0', 'check.after-add'])
+        expect(byId.get(id)?.status, `${id}: ${byId.get(id)?.reason}`).toBe('pass');
+      for (const id of ['add.version@1.1.0', 'gc.keeps-valid', 'gc.releases-stale', 'status.ready'])
+        expect(byId.get(id)?.status, id).toBe('n/a');
       expect(byId.get('version.echo')).toMatchObject({ status: 'fail', reason: expect.stringMatching(/bridge: 0\.3\.0 → "1\.0\.0"/) });
       expect(byId.get('check.after-add-with-capabilities')).toMatchObject({
         status: 'fail',
@@ -87,11 +98,18 @@ priv.describe('conformance harness on the real plugin sets', () => {
       expect(run.stderr).toContain('pass  version.junk-env');
 
       // The reference fails the MUST of version.echo: exit 1, with the table on stdout.
-      const reference = await execa('node', ['dist/conformance.cjs', '--config', join(profiles, 'reference.json'), '--only', 'version.echo'], { cwd: repoRoot, reject: false });
+      const reference = await execa(
+        'node',
+        ['dist/conformance.cjs', '--config', join(profiles, 'reference.json'), '--only', 'version.echo'],
+        { cwd: repoRoot, reject: false },
+      );
       expect(reference.exitCode).toBe(1);
       expect(reference.stdout).toMatch(/version\.echo\s+SPEC §5 "VERSION Success"\s+MUST\s+FAIL/);
 
-      const usage = await execa('node', ['dist/conformance.cjs', '--config', 'x.json', '--only', 'nonsense'], { cwd: repoRoot, reject: false });
+      const usage = await execa('node', ['dist/conformance.cjs', '--config', 'x.json', '--only', 'nonsense'], {
+        cwd: repoRoot,
+        reject: false,
+      });
       expect(usage.exitCode).toBe(2);
       expect(usage.stderr).toContain('--only matches no area or case: nonsense');
     },

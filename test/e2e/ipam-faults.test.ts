@@ -36,7 +36,12 @@ afterAll(async () => {
 });
 
 function conf(dataDir: string): object {
-  return { cniVersion: '1.0.0', name: NETWORK, type: 'bridge', ipam: { type: 'zone-ipam', dataDir, ranges: [[{ subnet: '10.89.0.0/24' }]] } };
+  return {
+    cniVersion: '1.0.0',
+    name: NETWORK,
+    type: 'bridge',
+    ipam: { type: 'zone-ipam', dataDir, ranges: [[{ subnet: '10.89.0.0/24' }]] },
+  };
 }
 
 function freshDataDir(): string {
@@ -77,8 +82,15 @@ describe('zone-ipam on a failing or hostile store', () => {
     expect(run.exitCode, run.stderr).toBe(0);
     const step = (name: string) => ({
       rc: readFileSync(join(out, `${name}.rc`), 'utf8').trim(),
-      json: JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8') || 'null') as { code?: number; msg?: string; ips?: { address: string }[] },
-      files: readFileSync(join(out, `${name}.ls`), 'utf8').split('\n').filter(Boolean).sort(),
+      json: JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8') || 'null') as {
+        code?: number;
+        msg?: string;
+        ips?: { address: string }[];
+      },
+      files: readFileSync(join(out, `${name}.ls`), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .sort(),
     });
 
     const full = step('full');

@@ -116,7 +116,10 @@ priv.describe('lib/netns in real namespaces', () => {
       ],
       { netns: a.path },
     );
-    const check = await nsExec(a, 'sh', ['-c', `cat /proc/sys/net/ipv6/conf/${ifname}/accept_dad /proc/sys/net/ipv4/conf/${ifname}/route_localnet`]);
+    const check = await nsExec(a, 'sh', [
+      '-c',
+      `cat /proc/sys/net/ipv6/conf/${ifname}/accept_dad /proc/sys/net/ipv4/conf/${ifname}/route_localnet`,
+    ]);
     expect(check.stdout.split('\n')).toEqual(['0', '1']);
     // The root namespace has no such interface at all.
     const error = await readSysctl(interfaceSysctl('ipv6', ifname, 'accept_dad')).catch((e: unknown) => e);

@@ -6,7 +6,7 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import type { FilesOutcome } from '../../lib/networkd/files.js';
 import type { LinkState } from '../../lib/networkd/link-state.js';
 import type { Detection } from '../../lib/networkd/networkd.js';
@@ -218,7 +218,9 @@ suite.describe('lib/networkd with systemd-networkd (vendor files in place)', () 
     const lib = median(runs.map((r) => r.libMs));
     const busctl = median(runs.map((r) => r.busctlMs));
     const networkctl = median(runs.map((r) => r.networkctlMs));
-    console.info(`[networkd e2e] detection, first call in a fresh process (median of 5): lib ${round(lib)} ms, spawn busctl ${round(busctl)} ms, spawn networkctl list ${round(networkctl)} ms`);
+    console.info(
+      `[networkd e2e] detection, first call in a fresh process (median of 5): lib ${round(lib)} ms, spawn busctl ${round(busctl)} ms, spawn networkctl list ${round(networkctl)} ms`,
+    );
   });
 
   it('configures the zone bridge from our files, not from the vendor 80-container-vz.network', async () => {
@@ -268,7 +270,10 @@ suite.describe('lib/networkd with systemd-networkd (vendor files in place)', () 
   it('loses to the vendor 80-container-vz.network when the same .network sorts after it', async () => {
     const late: ZoneNetwork = { zone: 'late', gateways: ['10.92.0.1/24'], ipMasquerade: false };
     await driveOk<FilesOutcome>(networkd, { action: 'write', zone: late });
-    await rename(join(networkd.runtimeNetworkPath, '70-cni-zones-late.network'), join(networkd.runtimeNetworkPath, '90-cni-zones-late.network'));
+    await rename(
+      join(networkd.runtimeNetworkPath, '70-cni-zones-late.network'),
+      join(networkd.runtimeNetworkPath, '90-cni-zones-late.network'),
+    );
     onTestFinished(() => rm(join(networkd.runtimeNetworkPath, '90-cni-zones-late.network'), { force: true }));
     await driveOk(networkd, { action: 'reload' });
     const status = await poll('vz-late to get a .network file', 5000, async () => {
@@ -276,7 +281,12 @@ suite.describe('lib/networkd with systemd-networkd (vendor files in place)', () 
       return link?.NetworkFile ? link : undefined;
     });
     expect(status.NetworkFile).toBe(vendorZoneFile);
-    const ours = await drive(networkd, { action: 'wait', ifname: 'vz-late', networkFile: `${runtimeDir}/90-cni-zones-late.network`, timeoutMs: 300 });
+    const ours = await drive(networkd, {
+      action: 'wait',
+      ifname: 'vz-late',
+      networkFile: `${runtimeDir}/90-cni-zones-late.network`,
+      timeoutMs: 300,
+    });
     expect(ours).toMatchObject({ ok: false, error: { code: 11 } });
   });
 
@@ -286,7 +296,20 @@ suite.describe('lib/networkd with systemd-networkd (vendor files in place)', () 
     const veth = await createVethPair(networkd.host, machine);
     await ipIn(networkd.host, 'link', 'set', veth.a.ifname, 'master', 'vz-web');
 
-    const dhcp = await nsExec(machine, 'busybox', ['udhcpc', '-i', veth.b.ifname, '-n', '-q', '-f', '-s', '/bin/true', '-t', '5', '-T', '1']);
+    const dhcp = await nsExec(machine, 'busybox', [
+      'udhcpc',
+      '-i',
+      veth.b.ifname,
+      '-n',
+      '-q',
+      '-f',
+      '-s',
+      '/bin/true',
+      '-t',
+      '5',
+      '-T',
+      '1',
+    ]);
     const lease = /lease of (\d+\.\d+\.\d+\.\d+) obtained from 10\.89\.0\.1/.exec(`${dhcp.stdout}\n${dhcp.stderr}`);
     expect(lease, `${dhcp.stdout}\n${dhcp.stderr}`).not.toBeNull();
     const host = Number(lease?.[1]?.split('.')[3]);
@@ -310,16 +333,27 @@ suite.describe('lib/networkd with systemd-networkd (vendor files in place)', () 
   it('reload → configured: new zones within a few ms, and a changed zone carries its new addresses', async () => {
     const fresh: Applied[] = [];
     for (let i = 0; i < 5; i++) {
-      fresh.push(await driveOk<Applied>(networkd, { action: 'apply', zone: { zone: `t${i}`, gateways: [`10.93.${i}.1/24`, `fd93:${i}::1/64`], ipMasquerade: true } }));
+      fresh.push(
+        await driveOk<Applied>(networkd, {
+          action: 'apply',
+          zone: { zone: `t${i}`, gateways: [`10.93.${i}.1/24`, `fd93:${i}::1/64`], ipMasquerade: true },
+        }),
+      );
     }
     const changed: Applied[] = [];
     for (let i = 0; i < 8; i++) {
       const gateway = `10.94.${i}.1/24`;
-      const applied = await driveOk<Applied>(networkd, { action: 'apply', zone: { zone: 'flip', gateways: [gateway], ipMasquerade: false } });
+      const applied = await driveOk<Applied>(networkd, {
+        action: 'apply',
+        zone: { zone: 'flip', gateways: [gateway], ipMasquerade: false },
+      });
       expect(applied.addresses).toEqual([gateway]);
       changed.push(applied);
     }
-    const unchanged = await driveOk<Applied>(networkd, { action: 'apply', zone: { zone: 'flip', gateways: ['10.94.7.1/24'], ipMasquerade: false } });
+    const unchanged = await driveOk<Applied>(networkd, {
+      action: 'apply',
+      zone: { zone: 'flip', gateways: ['10.94.7.1/24'], ipMasquerade: false },
+    });
     expect(unchanged.files.changed).toBe(false);
 
     const summary = (runs: Applied[]) =>
@@ -327,7 +361,9 @@ suite.describe('lib/networkd with systemd-networkd (vendor files in place)', () 
       `wait ${round(median(runs.map((r) => r.waitMs)))} ms`;
     console.info(`[networkd e2e] new zone (median of 5): ${summary(fresh)}`);
     console.info(`[networkd e2e] changed zone (median of 8): ${summary(changed)}; unchanged: wait ${round(unchanged.waitMs)} ms`);
-    console.info(`[networkd e2e] changed zone: ${changed.filter((r) => r.staleFirstRead).length} of 8 first reads still showed the old address`);
+    console.info(
+      `[networkd e2e] changed zone: ${changed.filter((r) => r.staleFirstRead).length} of 8 first reads still showed the old address`,
+    );
   });
 
   it('removes a zone: the files go, and after a reload networkd lets go of the bridge', async () => {
@@ -386,8 +422,17 @@ suite.describe('lib/networkd when networkd stops', () => {
 
     await driveOk(networkd, { action: 'write', zone: { zone: 'late', gateways: ['10.97.0.1/24'], ipMasquerade: false } });
     const started = performance.now();
-    const wait = await driveError(networkd, { action: 'wait', ifname: 'vz-late', networkFile: `${runtimeDir}/70-cni-zones-late.network`, timeoutMs: 300 });
-    expect(wait).toMatchObject({ code: 11, message: 'systemd-networkd did not configure vz-late within 300 ms', details: 'vz-late: no such link or no networkd state for it' });
+    const wait = await driveError(networkd, {
+      action: 'wait',
+      ifname: 'vz-late',
+      networkFile: `${runtimeDir}/70-cni-zones-late.network`,
+      timeoutMs: 300,
+    });
+    expect(wait).toMatchObject({
+      code: 11,
+      message: 'systemd-networkd did not configure vz-late within 300 ms',
+      details: 'vz-late: no such link or no networkd state for it',
+    });
     expect(performance.now() - started).toBeLessThan(5000);
 
     // networkd removes a link's state file when it exits, so an old "configured" cannot

@@ -166,7 +166,9 @@ describeWithLibrary('lib/nft through libnftables in a private namespace', () => 
     expect((await nftIn(other, ['list', 'ruleset'])).stdout).toBe('');
     const elsewhere = new LibnftablesExecutor(loadLibnftables(), { netns: other.path });
     await expect(elsewhere.run(['list', 'tables'])).resolves.toBe('');
-    const noSuchLink = await elsewhere.run(['-f', '-'], `add table inet t\nadd chain inet t c\nadd rule inet t c iif "${hostEnd.ifname}" accept\n`).catch((e: unknown) => e);
+    const noSuchLink = await elsewhere
+      .run(['-f', '-'], `add table inet t\nadd chain inet t c\nadd rule inet t c iif "${hostEnd.ifname}" accept\n`)
+      .catch((e: unknown) => e);
     expect((noSuchLink as Error).message).toContain('Interface does not exist');
   });
 
@@ -185,7 +187,10 @@ describeWithLibrary('lib/nft through libnftables in a private namespace', () => 
 
     const neither = defaultNftExecutor({ netns, library: '/nonexistent/libnftables.so.1', nft: '/nonexistent/nft' });
     const unavailable = await nftAvailable(neither);
-    expect(unavailable).toEqual({ available: false, reason: expect.stringContaining('neither /nonexistent/libnftables.so.1 nor the nft binary') });
+    expect(unavailable).toEqual({
+      available: false,
+      reason: expect.stringContaining('neither /nonexistent/libnftables.so.1 nor the nft binary'),
+    });
   });
 
   it('measures one transaction in-process against a spawned nft', async () => {
@@ -195,7 +200,11 @@ describeWithLibrary('lib/nft through libnftables in a private namespace', () => 
     const lines: string[] = [];
     for (const count of [1, 100, 1000]) {
       const elements = Array.from({ length: count }, (_, i) => portElement(i));
-      const input = table.transaction().flush(hostports).add(...elements).render();
+      const input = table
+        .transaction()
+        .flush(hostports)
+        .add(...elements)
+        .render();
       const inProcess = await medianMs(rounds, () => library.run(['-f', '-'], input));
       const spawned = await medianMs(rounds, () => binary.run(['-f', '-'], input));
       expect((await table.listMap('hostports'))?.elements).toHaveLength(count);

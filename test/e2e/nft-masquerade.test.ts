@@ -64,7 +64,15 @@ priv.describe('zone masquerade with real traffic', () => {
     await addAddress(host, zone.bridge, 'fd89::1/64');
     await addAddress(host, zone.bridge, '10.90.0.1/24');
     for (const [ns, port, cidrs, routes] of [
-      [container, 'vb-ct', ['10.89.0.2/24', 'fd89::2/64'], [['default', '10.89.0.1'], ['default', 'fd89::1']]],
+      [
+        container,
+        'vb-ct',
+        ['10.89.0.2/24', 'fd89::2/64'],
+        [
+          ['default', '10.89.0.1'],
+          ['default', 'fd89::1'],
+        ],
+      ],
       [sameBridge, 'vb-ct2', ['10.90.0.2/24'], [['default', '10.90.0.1']]],
     ] as const) {
       await sandbox.connect(host, ns, { nameA: port, nameB: 'eth0' });

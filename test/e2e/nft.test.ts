@@ -83,7 +83,9 @@ priv.describe('lib/nft with the real nft', () => {
     expect(contents?.rules).toEqual([{ kind: 'rule', chain: 'post', handle: expect.any(Number), comment: 'masq' }]);
 
     const [rule] = contents?.rules ?? [];
-    await table.apply(table.transaction().replace({ kind: 'rule', chain: 'post', handle: rule?.handle, rule: 'ip saddr @subnets return', comment: 'r' }));
+    await table.apply(
+      table.transaction().replace({ kind: 'rule', chain: 'post', handle: rule?.handle, rule: 'ip saddr @subnets return', comment: 'r' }),
+    );
     expect((await nftIn(['list', 'chain', 'inet', 'cni_zones', 'post'])).stdout).toContain('ip saddr @subnets return comment "r"');
     await table.apply(table.transaction().delete({ kind: 'rule', chain: 'post', handle: rule?.handle }));
     expect((await table.listChain('post'))?.rules).toEqual([]);
@@ -106,9 +108,7 @@ priv.describe('lib/nft with the real nft', () => {
     expect((await nftIn(['list', 'ruleset'])).stdout).toBe(before);
 
     // A missing element to delete fails the same way, as not-found.
-    const missing = await table
-      .apply(table.transaction().add(portElement(5)).delete(portElement(6)))
-      .catch((e: unknown) => e);
+    const missing = await table.apply(table.transaction().add(portElement(5)).delete(portElement(6))).catch((e: unknown) => e);
     expect(isNotFound(missing)).toBe(true);
     expect((await nftIn(['list', 'ruleset'])).stdout).toBe(before);
   });
@@ -168,7 +168,9 @@ priv.describe('lib/nft with the real nft', () => {
     expect(afterMove).toEqual(['10.88.0.0/24', '10.88.0.0/24 . "vz-web"']);
 
     // a subnet another zone left behind is taken over (deleted and re-added in one transaction)
-    await table.apply(addZoneMasquerade(table.transaction(), { zone: 'db2', bridge: 'vz-db2', subnets: ['10.90.0.0/24'] }, await table.list()));
+    await table.apply(
+      addZoneMasquerade(table.transaction(), { zone: 'db2', bridge: 'vz-db2', subnets: ['10.90.0.0/24'] }, await table.list()),
+    );
     const subnets = (await table.listSet('zone_masq_v4'))?.elements.map((e) => `${e.key[0]} ${e.comment}`);
     expect(subnets?.sort()).toEqual(['10.88.0.0/24 zone:web', '10.90.0.0/24 zone:db2']);
 
@@ -204,13 +206,22 @@ priv.describe('lib/nft with the real nft', () => {
     for (const count of [1, 100, 1000]) {
       const elements = Array.from({ length: count }, (_, i) => portElement(i));
       // flush + add: every round writes all elements again, as a full resync would
-      results[count] = await time(() => table.apply(table.transaction().flush(hostports).add(...elements)));
+      results[count] = await time(() =>
+        table.apply(
+          table
+            .transaction()
+            .flush(hostports)
+            .add(...elements),
+        ),
+      );
       expect((await table.listMap('hostports'))?.elements).toHaveLength(count);
     }
     const listing = await time(() => table.listMap('hostports'));
     console.info(
       `[nft timing] median of ${rounds}, including ~${baseline.toFixed(1)} ms for spawn+nsenter: ` +
-        Object.entries(results).map(([n, ms]) => `${n} elements ${ms.toFixed(1)} ms`).join(', ') +
+        Object.entries(results)
+          .map(([n, ms]) => `${n} elements ${ms.toFixed(1)} ms`)
+          .join(', ') +
         `; list map (1000 elements) ${listing.toFixed(1)} ms`,
     );
   });

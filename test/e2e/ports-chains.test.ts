@@ -58,7 +58,15 @@ describe('zone-ports behind the reference bridge and ptp plugins with host-local
   });
 
   const runReference = (type: string, command: string, container: Netns, containerId: string, conf: object) =>
-    runPlugin(`${REFERENCE}/${type}`, { command, containerId, netns: container.path, ifname: 'eth0', path: REFERENCE, stdin: conf, inNamespace: world.host });
+    runPlugin(`${REFERENCE}/${type}`, {
+      command,
+      containerId,
+      netns: container.path,
+      ifname: 'eth0',
+      path: REFERENCE,
+      stdin: conf,
+      inNamespace: world.host,
+    });
 
   for (const [type, subnet, extra, localnetOn] of [
     ['bridge', '10.77.0.0/24', { bridge: 'cni-ref0', isGateway: true, hairpinMode: true }, 'cni-ref0'],
@@ -74,7 +82,16 @@ describe('zone-ports behind the reference bridge and ptp plugins with host-local
       const prevResult = added.json as CniResult;
       await startServer(world.sandbox, ct, type);
       const address = containerAddress(prevResult, 4);
-      const call = { containerId, container: ct, prevResult, mappings: [{ hostPort: 8080, containerPort: 80 }, { hostPort: 8080, containerPort: 80, protocol: 'udp' }], conf: { name: network } };
+      const call = {
+        containerId,
+        container: ct,
+        prevResult,
+        mappings: [
+          { hostPort: 8080, containerPort: 80 },
+          { hostPort: 8080, containerPort: 80, protocol: 'udp' },
+        ],
+        conf: { name: network },
+      };
 
       const out = await world.portsOk('ADD', call);
       // handed on unchanged (an empty `dns: {}` says nothing and is dropped by the conversion)
@@ -84,7 +101,9 @@ describe('zone-ports behind the reference bridge and ptp plugins with host-local
       expect(answers['tcp 127.0.0.1:8080']).toMatch(new RegExp(`^${type} `));
       expect(answers['udp 127.0.0.1:8080']).toMatch(new RegExp(`^${type} `));
       expect(answers['tcp 192.0.2.1:8080']).toBe(`${type} ${HOST_UPLINK.v4}`);
-      expect(await probeMap(world.external, probesOf([HOST_UPLINK.v4], 8080, ['tcp']))).toEqual({ 'tcp 192.0.2.1:8080': `${type} ${EXTERNAL.v4}` });
+      expect(await probeMap(world.external, probesOf([HOST_UPLINK.v4], 8080, ['tcp']))).toEqual({
+        'tcp 192.0.2.1:8080': `${type} ${EXTERNAL.v4}`,
+      });
       // hairpin: the container reaches its own published port through the host
       expect((await probeMap(ct, probesOf([HOST_UPLINK.v4], 8080, ['tcp'])))['tcp 192.0.2.1:8080']).toMatch(new RegExp(`^${type} `));
       // route_localnet where the packet leaves toward the container: the bridge, or ptp's host veth
@@ -113,8 +132,14 @@ describe('beside systemd-nspawn --port', () => {
     if (!withNspawn.canRun) return;
     world = await createPortsWorld({ scope: 'manual' });
     const root = await nspawnRoot();
-    const script = 'ip addr add 10.99.0.2/24 dev host0; ip link set host0 up; ip route add default via 10.99.0.1; exec httpd -f -p 80 -h /www';
-    machine = startNspawn(['/bin/sh', '-c', script], { root, hostNetns: world.host, ephemeral: true, extraArgs: ['--network-veth', '--port=tcp:8090:80'] });
+    const script =
+      'ip addr add 10.99.0.2/24 dev host0; ip link set host0 up; ip route add default via 10.99.0.1; exec httpd -f -p 80 -h /www';
+    machine = startNspawn(['/bin/sh', '-c', script], {
+      root,
+      hostNetns: world.host,
+      ephemeral: true,
+      extraArgs: ['--network-veth', '--port=tcp:8090:80'],
+    });
     // nspawn makes ve-<machine> on the host side: give it the machine's gateway.
     const ve = await waitFor(async () => (await ipIn(world.host, '-o', 'link')).stdout.match(/ (ve-[^@:]+)[@:]/)?.[1]);
     await ipIn(world.host, 'addr', 'add', '10.99.0.1/24', 'dev', ve);
@@ -147,7 +172,9 @@ describe('beside systemd-nspawn --port', () => {
       'tcp 127.0.0.1:8080': `ct ${GATEWAY.v4}`,
       'tcp 192.0.2.1:8080': `ct ${HOST_UPLINK.v4}`,
     });
-    expect(await probeMap(world.external, probesOf([HOST_UPLINK.v4], 8080, ['tcp']))).toEqual({ 'tcp 192.0.2.1:8080': `ct ${EXTERNAL.v4}` });
+    expect(await probeMap(world.external, probesOf([HOST_UPLINK.v4], 8080, ['tcp']))).toEqual({
+      'tcp 192.0.2.1:8080': `ct ${EXTERNAL.v4}`,
+    });
 
     await world.portsOk('DEL', call);
     expect(await nftTable(world.host, 'ip', 'io.systemd.nat')).toBe(nspawnV4);
@@ -165,16 +192,23 @@ describe('zone with the portMappings capability, in-process', () => {
   }, 120_000);
   afterAll(() => world?.cleanup());
 
-  const withPorts = (mappings: object[]) => world.zoneConf({ capabilities: { portMappings: true }, runtimeConfig: { portMappings: mappings } });
+  const withPorts = (mappings: object[]) =>
+    world.zoneConf({ capabilities: { portMappings: true }, runtimeConfig: { portMappings: mappings } });
 
   priv.it('publishes on ADD, checks on CHECK, removes on DEL', async () => {
     const ct = await world.container('ct');
-    const conf = withPorts([{ hostPort: 8080, containerPort: 80 }, { hostPort: 5353, containerPort: 80, protocol: 'udp', hostIP: '127.0.0.1' }]);
+    const conf = withPorts([
+      { hostPort: 8080, containerPort: 80 },
+      { hostPort: 5353, containerPort: 80, protocol: 'udp', hostIP: '127.0.0.1' },
+    ]);
     const added = await world.zoneRun('ADD', ct, 'zone-inproc', conf);
     expect(added.exitCode, added.stdout + added.stderr).toBe(0);
     const result = added.json as CniResult;
     await startServer(world.sandbox, ct, 'ct');
-    const answers = await probeMap(world.host, [...probesOf(['127.0.0.1', HOST_UPLINK.v4, HOST_UPLINK.v6], 8080, ['tcp']), ...probesOf(['127.0.0.1', GATEWAY.v4], 5353, ['udp'])]);
+    const answers = await probeMap(world.host, [
+      ...probesOf(['127.0.0.1', HOST_UPLINK.v4, HOST_UPLINK.v6], 8080, ['tcp']),
+      ...probesOf(['127.0.0.1', GATEWAY.v4], 5353, ['udp']),
+    ]);
     expect(answers).toMatchObject({
       'tcp 127.0.0.1:8080': `ct ${GATEWAY.v4}`,
       'tcp 192.0.2.1:8080': `ct ${HOST_UPLINK.v4}`,
@@ -198,12 +232,19 @@ describe('zone with the portMappings capability, in-process', () => {
   priv.it('a taken port fails the whole ADD (code 130) and rolls the attachment back', async () => {
     const first = await world.container('first');
     const second = await world.container('second');
-    await world.zoneAdd(first, 'zone-holder', { capabilities: { portMappings: true }, runtimeConfig: { portMappings: [{ hostPort: 8181, containerPort: 80 }] } });
+    await world.zoneAdd(first, 'zone-holder', {
+      capabilities: { portMappings: true },
+      runtimeConfig: { portMappings: [{ hostPort: 8181, containerPort: 80 }] },
+    });
     const refused = await world.zoneRun('ADD', second, 'zone-late', withPorts([{ hostPort: 8181, containerPort: 80 }]));
     expectCniError(refused, 130, /tcp\/8181 \(IPv4\) is already published by container zone-holder/);
     expect((await ipIn(second, '-o', 'link')).stdout).not.toContain('eth0');
     expect(await nftRuleset(world.host)).not.toContain('zone-late');
-    const gc = await world.zoneRun('GC', undefined, 'x', { ...world.zoneConf({ capabilities: { portMappings: true } }), cniVersion: '1.1.0', 'cni.dev/valid-attachments': [] });
+    const gc = await world.zoneRun('GC', undefined, 'x', {
+      ...world.zoneConf({ capabilities: { portMappings: true } }),
+      cniVersion: '1.1.0',
+      'cni.dev/valid-attachments': [],
+    });
     expect(gc.exitCode, gc.stdout + gc.stderr).toBe(0);
     expect(await nftRuleset(world.host)).not.toContain('zone-holder');
   });

@@ -85,10 +85,24 @@ describe('zone-ports DEL cleans up', () => {
   priv.it('switches route_localnet on the zone bridge back off when its last localhost mapping goes, and only then', async () => {
     const ROUTE_LOCALNET = 'net.ipv4.conf.vz-web.route_localnet';
     expect(await sysctl(world.host, ROUTE_LOCALNET)).toBe('0');
-    await world.portsOk('ADD', { containerId: 'clean-1', container: ct, prevResult: result, mappings: [{ hostPort: 8090, containerPort: 80 }] });
-    await world.portsOk('ADD', { containerId: 'clean-2', prevResult: fakeResult(2), mappings: [{ hostPort: 8091, containerPort: 80, hostIP: '127.0.0.1' }] });
+    await world.portsOk('ADD', {
+      containerId: 'clean-1',
+      container: ct,
+      prevResult: result,
+      mappings: [{ hostPort: 8090, containerPort: 80 }],
+    });
+    await world.portsOk('ADD', {
+      containerId: 'clean-2',
+      prevResult: fakeResult(2),
+      mappings: [{ hostPort: 8091, containerPort: 80, hostIP: '127.0.0.1' }],
+    });
     // a container published everywhere but on localhost needs nothing of it
-    await world.portsOk('ADD', { containerId: 'clean-3', prevResult: fakeResult(3), mappings: [{ hostPort: 8092, containerPort: 80 }], conf: { localhost: false } });
+    await world.portsOk('ADD', {
+      containerId: 'clean-3',
+      prevResult: fakeResult(3),
+      mappings: [{ hostPort: 8092, containerPort: 80 }],
+      conf: { localhost: false },
+    });
     expect(await sysctl(world.host, ROUTE_LOCALNET)).toBe('1');
 
     await world.portsOk('DEL', { containerId: 'clean-1' });
@@ -99,10 +113,14 @@ describe('zone-ports DEL cleans up', () => {
 
     // switched on by hand, it stays on
     await nsExec(world.host, 'sysctl', ['-q', '-w', `${ROUTE_LOCALNET}=1`]);
-    await world.portsOk('ADD', { containerId: 'clean-1', container: ct, prevResult: result, mappings: [{ hostPort: 8090, containerPort: 80 }] });
+    await world.portsOk('ADD', {
+      containerId: 'clean-1',
+      container: ct,
+      prevResult: result,
+      mappings: [{ hostPort: 8090, containerPort: 80 }],
+    });
     await world.portsOk('DEL', { containerId: 'clean-1' });
     expect(await sysctl(world.host, ROUTE_LOCALNET)).toBe('1');
     await nsExec(world.host, 'sysctl', ['-q', '-w', `${ROUTE_LOCALNET}=0`]);
   });
 });
-

@@ -38,7 +38,12 @@ describe('CVE-2020-8558 guard', () => {
     const published = await world.zoneAdd(ct, 'guard-ct');
     await world.zoneAdd(attacker, 'guard-nb');
     await startServer(world.sandbox, ct, 'ct');
-    await world.portsOk('ADD', { containerId: 'guard-ct', container: ct, prevResult: published, mappings: [{ hostPort: 8080, containerPort: 80 }] });
+    await world.portsOk('ADD', {
+      containerId: 'guard-ct',
+      container: ct,
+      prevResult: published,
+      mappings: [{ hostPort: 8080, containerPort: 80 }],
+    });
 
     const listener = world.sandbox.spawn(world.host, process.execPath, ['-e', sink]);
     await new Promise<void>((resolve, reject) => {
@@ -77,7 +82,11 @@ describe('CVE-2020-8558 guard', () => {
     await nsExec(world.host, 'nft', ['flush', 'chain', 'inet', 'cni_zones', 'ports_guard']);
     expect(await attack('no-guard')).toBe(true);
     expect(received.find((line) => line.startsWith('no-guard '))).toMatch(/ from 10\.89\.0\.\d+$/);
-    await world.portsOk('ADD', { containerId: 'guard-other', prevResult: { cniVersion: '1.0.0', interfaces: [], ips: [{ address: '10.89.0.200/24' }] }, mappings: [{ hostPort: 8081, containerPort: 80 }] });
+    await world.portsOk('ADD', {
+      containerId: 'guard-other',
+      prevResult: { cniVersion: '1.0.0', interfaces: [], ips: [{ address: '10.89.0.200/24' }] },
+      mappings: [{ hostPort: 8081, containerPort: 80 }],
+    });
     expect(await attack('guard-back')).toBe(false);
   });
 });

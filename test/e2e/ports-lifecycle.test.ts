@@ -71,21 +71,45 @@ describe('zone-ports lifecycle', () => {
     world.ports('ADD', { containerId, ...(container && { container }), prevResult, mappings: mappings as never, ...(conf && { conf }) });
 
   priv.it('refuses invalid mappings and a missing prevResult with code 7, before touching nftables', async () => {
-    expectCniError(await add('bad', ct1, r1, [{ hostPort: 0, containerPort: 80 }]), 7, /hostPort must be an integer from 1 to 65535, got 0/);
+    expectCniError(
+      await add('bad', ct1, r1, [{ hostPort: 0, containerPort: 80 }]),
+      7,
+      /hostPort must be an integer from 1 to 65535, got 0/,
+    );
     expectCniError(await add('bad', ct1, r1, [{ hostPort: 80, containerPort: 80, protocol: 'icmp' }]), 7, /unknown protocol "icmp"/);
     expectCniError(await add('bad', ct1, r1, [{ hostPort: 80, containerPort: 80, hostIP: 'localhost' }]), 7, /not an IP address/);
-    const v6loop = expectCniError(await add('bad', ct1, r1, [{ hostPort: 80, containerPort: 80, hostIP: '::1' }]), 7, /kernel cannot DNAT IPv6 loopback/);
+    const v6loop = expectCniError(
+      await add('bad', ct1, r1, [{ hostPort: 80, containerPort: 80, hostIP: '::1' }]),
+      7,
+      /kernel cannot DNAT IPv6 loopback/,
+    );
     expect(v6loop.details).toMatch(/route_localnet/);
-    expectCniError(await world.ports('ADD', { containerId: 'bad', container: ct1, mappings: [{ hostPort: 80, containerPort: 80 }] }), 7, /needs a prevResult/);
+    expectCniError(
+      await world.ports('ADD', { containerId: 'bad', container: ct1, mappings: [{ hostPort: 80, containerPort: 80 }] }),
+      7,
+      /needs a prevResult/,
+    );
     expect(await nftRuleset(world.host)).not.toContain('ports_');
   });
 
   priv.it('refuses a host port another container holds, naming it, and changes nothing', async () => {
-    await world.portsOk('ADD', { containerId: 'life-1', container: ct1, prevResult: r1, mappings: [{ hostPort: 9000, containerPort: 80 }] });
+    await world.portsOk('ADD', {
+      containerId: 'life-1',
+      container: ct1,
+      prevResult: r1,
+      mappings: [{ hostPort: 9000, containerPort: 80 }],
+    });
     const before = await nftTable(world.host, 'inet', 'cni_zones');
     const states = readdirSync(world.stateDir);
-    const refused = await add('life-2', ct2, r2, [{ hostPort: 9001, containerPort: 80 }, { hostPort: 9000, containerPort: 80 }]);
-    const error = expectCniError(refused, PORT_CONFLICT, /host port tcp\/9000 \(IPv4\) is already published by container life-1 \(ifname eth0, network web\)/);
+    const refused = await add('life-2', ct2, r2, [
+      { hostPort: 9001, containerPort: 80 },
+      { hostPort: 9000, containerPort: 80 },
+    ]);
+    const error = expectCniError(
+      refused,
+      PORT_CONFLICT,
+      /host port tcp\/9000 \(IPv4\) is already published by container life-1 \(ifname eth0, network web\)/,
+    );
     expect(error.msg).toMatch(/tcp\/9000 \(IPv6\)/);
     expect(await nftTable(world.host, 'inet', 'cni_zones')).toBe(before);
     expect(readdirSync(world.stateDir)).toEqual(states);
@@ -96,8 +120,21 @@ describe('zone-ports lifecycle', () => {
   });
 
   priv.it('lets a port on one host address and the same port on every address lead to different containers', async () => {
-    await world.portsOk('ADD', { containerId: 'life-1', container: ct1, prevResult: r1, mappings: [{ hostPort: 9000, containerPort: 80 }, { hostPort: 9002, containerPort: 80, hostIP: HOST_UPLINK.v4 }] });
-    await world.portsOk('ADD', { containerId: 'life-2', container: ct2, prevResult: r2, mappings: [{ hostPort: 9002, containerPort: 80 }] });
+    await world.portsOk('ADD', {
+      containerId: 'life-1',
+      container: ct1,
+      prevResult: r1,
+      mappings: [
+        { hostPort: 9000, containerPort: 80 },
+        { hostPort: 9002, containerPort: 80, hostIP: HOST_UPLINK.v4 },
+      ],
+    });
+    await world.portsOk('ADD', {
+      containerId: 'life-2',
+      container: ct2,
+      prevResult: r2,
+      mappings: [{ hostPort: 9002, containerPort: 80 }],
+    });
     expect(await probeMap(world.host, probesOf([HOST_UPLINK.v4, GATEWAY.v4, '127.0.0.1'], 9002, ['tcp']))).toEqual({
       'tcp 192.0.2.1:9002': `ct1 ${HOST_UPLINK.v4}`,
       'tcp 10.89.0.1:9002': `ct2 ${GATEWAY.v4}`,
@@ -108,7 +145,13 @@ describe('zone-ports lifecycle', () => {
   });
 
   priv.it('with "localhost": false publishes everywhere but on 127.0.0.0/8, beside containers that do', async () => {
-    await world.portsOk('ADD', { containerId: 'life-2', container: ct2, prevResult: r2, mappings: [{ hostPort: 9100, containerPort: 80 }], conf: { localhost: false } });
+    await world.portsOk('ADD', {
+      containerId: 'life-2',
+      container: ct2,
+      prevResult: r2,
+      mappings: [{ hostPort: 9100, containerPort: 80 }],
+      conf: { localhost: false },
+    });
     const answers = await probeMap(world.host, probesOf(['127.0.0.1', '127.0.0.9', GATEWAY.v4, HOST_UPLINK.v6], 9100, ['tcp']));
     expect(answers).toEqual({
       'tcp 127.0.0.1:9100': 'ECONNREFUSED',
@@ -117,13 +160,24 @@ describe('zone-ports lifecycle', () => {
       'tcp [2001:db8::1]:9100': `ct2 ${HOST_UPLINK.v6}`,
     });
     expect((await probeMap(world.host, probesOf(['127.0.0.1'], 9000, ['tcp'])))['tcp 127.0.0.1:9000']).toBe(`ct1 ${GATEWAY.v4}`);
-    expectCniError(await add('life-2', ct2, r2, [{ hostPort: 9101, containerPort: 80, hostIP: '127.0.0.1' }], { localhost: false }), 7, /localhost only/);
+    expectCniError(
+      await add('life-2', ct2, r2, [{ hostPort: 9101, containerPort: 80, hostIP: '127.0.0.1' }], { localhost: false }),
+      7,
+      /localhost only/,
+    );
   });
 
   priv.it('lands every one of concurrent ADDs with distinct ports, and removes them all with concurrent DELs', async () => {
     const n = 12;
     const ids = Array.from({ length: n }, (_, i) => `many-${i}`);
-    const outcomes = await Promise.all(ids.map((containerId, i) => add(containerId, undefined, fakeResult(i), [{ hostPort: 9200 + i, containerPort: 80 }, { hostPort: 9200 + i, containerPort: 80, protocol: 'udp' }])));
+    const outcomes = await Promise.all(
+      ids.map((containerId, i) =>
+        add(containerId, undefined, fakeResult(i), [
+          { hostPort: 9200 + i, containerPort: 80 },
+          { hostPort: 9200 + i, containerPort: 80, protocol: 'udp' },
+        ]),
+      ),
+    );
     outcomes.forEach((o, i) => expect(o.exitCode, `${ids[i]}: ${o.stdout}${o.stderr}`).toBe(0));
     const map = (await nsExec(world.host, 'nft', ['list', 'map', 'inet', 'cni_zones', 'ports_any_v4'])).stdout;
     ids.forEach((containerId, i) => {
@@ -137,7 +191,10 @@ describe('zone-ports lifecycle', () => {
 
   priv.it('after `nft flush ruleset`: CHECK reports what is missing, the next ADD rebuilds the table', async () => {
     await nsExec(world.host, 'nft', ['flush', 'ruleset']);
-    const mappings1 = [{ hostPort: 9000, containerPort: 80 }, { hostPort: 9002, containerPort: 80, hostIP: HOST_UPLINK.v4 }];
+    const mappings1 = [
+      { hostPort: 9000, containerPort: 80 },
+      { hostPort: 9002, containerPort: 80, hostIP: HOST_UPLINK.v4 },
+    ];
     const gone = await world.ports('CHECK', { containerId: 'life-1', container: ct1, prevResult: r1, mappings: mappings1 });
     expectCniError(gone, CHECK_FAILED, /table inet cni_zones is missing .*tcp\/9000 \(IPv4\) → 10\.89\.0\.\d+:80/);
     expect(await probeMap(world.host, probesOf(['127.0.0.1'], 9000, ['tcp']))).toEqual({ 'tcp 127.0.0.1:9000': 'ECONNREFUSED' });
@@ -159,11 +216,21 @@ describe('zone-ports lifecycle', () => {
 
   priv.it('CHECK names a mapping another attachment took over and a chain flushed by hand', async () => {
     await nsExec(world.host, 'nft', ['flush', 'chain', 'inet', 'cni_zones', 'ports_output']);
-    const outcome = await world.ports('CHECK', { containerId: 'life-2', container: ct2, prevResult: r2, mappings: [{ hostPort: 9000, containerPort: 80 }] });
+    const outcome = await world.ports('CHECK', {
+      containerId: 'life-2',
+      container: ct2,
+      prevResult: r2,
+      mappings: [{ hostPort: 9000, containerPort: 80 }],
+    });
     const error = expectCniError(outcome, CHECK_FAILED, /chain ports_output has 0 rules, expected 2/);
     expect(error.msg).toMatch(/tcp\/9000 \(IPv4\) → 10\.89\.0\.\d+:80 is held by container life-1/);
     // any ADD rewrites the fixed rules
-    await world.portsOk('ADD', { containerId: 'life-2', container: ct2, prevResult: r2, mappings: [{ hostPort: 9300, containerPort: 80 }] });
+    await world.portsOk('ADD', {
+      containerId: 'life-2',
+      container: ct2,
+      prevResult: r2,
+      mappings: [{ hostPort: 9300, containerPort: 80 }],
+    });
     expect(await probeMap(world.host, probesOf(['127.0.0.1'], 9300, ['tcp']))).toEqual({ 'tcp 127.0.0.1:9300': `ct2 ${GATEWAY.v4}` });
   });
 
@@ -204,7 +271,15 @@ describe('zone-ports lifecycle', () => {
         nsenter: [
           `--net=${world.host.path}`,
           '--',
-          ...['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `${files.map((f) => `mount --bind /dev/null ${f} && `).join('')}exec "$1"`],
+          ...[
+            'unshare',
+            '--mount',
+            '--propagation',
+            'private',
+            'sh',
+            '-c',
+            `${files.map((f) => `mount --bind /dev/null ${f} && `).join('')}exec "$1"`,
+          ],
         ],
       });
     const libraryOnly = await statusHiding(['/usr/sbin/nft']);

@@ -13,7 +13,15 @@
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Netns } from '../support/netns.js';
 import { privileged } from '../support/privileges.js';
-import { type CniResult, createPortsWorld, GATEWAY, HOST_UPLINK, type PortsWorld, portsTools, startServer } from '../support/ports-world.js';
+import {
+  type CniResult,
+  createPortsWorld,
+  GATEWAY,
+  HOST_UPLINK,
+  type PortsWorld,
+  portsTools,
+  startServer,
+} from '../support/ports-world.js';
 import { type FixedFlow, udpEntriesTo, udpProbe } from '../support/udp-flows.js';
 
 const priv = privileged(portsTools);
@@ -52,7 +60,12 @@ describe('a reused UDP host port', () => {
   afterAll(() => world?.cleanup());
 
   const publish = (containerId: string, container: Netns, prevResult: CniResult, port: number, hostIP?: string) =>
-    world.portsOk('ADD', { containerId, container, prevResult, mappings: [{ hostPort: port, containerPort: 80, protocol: 'udp', ...(hostIP && { hostIP }) }] });
+    world.portsOk('ADD', {
+      containerId,
+      container,
+      prevResult,
+      mappings: [{ hostPort: port, containerPort: 80, protocol: 'udp', ...(hostIP && { hostIP }) }],
+    });
   const unpublish = (containerId: string) => world.portsOk('DEL', { containerId });
 
   paths.forEach((path, i) => {

@@ -129,7 +129,9 @@ describe('zone-ports behind zone', () => {
     expect(await sysctl(world.host, 'net.ipv4.conf.lo.route_localnet')).toBe('0');
     expect(await sysctl(world.host, 'net.ipv4.conf.all.route_localnet')).toBe('0');
     expect(await sysctl(world.host, 'net.ipv4.conf.up0.route_localnet')).toBe('0');
-    expect(await nftRuleset(world.host)).toMatch(/iifname != "lo" ip daddr 127\.0\.0\.0\/8 ct status ! dnat ct state != \{ established, related \} drop/);
+    expect(await nftRuleset(world.host)).toMatch(
+      /iifname != "lo" ip daddr 127\.0\.0\.0\/8 ct status ! dnat ct state != \{ established, related \} drop/,
+    );
   });
 
   priv.it('CHECK passes while everything is in place', async () => {

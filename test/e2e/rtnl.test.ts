@@ -134,7 +134,12 @@ priv.describe('lib/rtnl in real namespaces', () => {
     const v6 = (await guest.listAddresses('eth0', { family: 6 })).find((a) => a.address === 'fd99::2');
     expect(v6).toMatchObject({ noDad: true, tentative: false });
 
-    const [seen] = await ipJson<{ addr_info: { local: string; prefixlen: number; broadcast?: string }[] }[]>(ctr, 'address', 'show', 'eth0');
+    const [seen] = await ipJson<{ addr_info: { local: string; prefixlen: number; broadcast?: string }[] }[]>(
+      ctr,
+      'address',
+      'show',
+      'eth0',
+    );
     expect(seen?.addr_info).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ local: '10.99.0.2', prefixlen: 24, broadcast: '10.99.0.255' }),

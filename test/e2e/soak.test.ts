@@ -15,7 +15,16 @@ import { makeTestTempDir } from '../support/paths.js';
 import { type PluginOutcome, runPlugin } from '../support/plugin-process.js';
 import { filesIn, recordsIn, tableElements } from '../support/ports-census.js';
 import { privileged } from '../support/privileges.js';
-import { type CniResult, createPortsWorld, GATEWAY, type Mapping, type PortsWorld, portsTools, startServer, sysctl } from '../support/ports-world.js';
+import {
+  type CniResult,
+  createPortsWorld,
+  GATEWAY,
+  type Mapping,
+  type PortsWorld,
+  portsTools,
+  startServer,
+  sysctl,
+} from '../support/ports-world.js';
 import { udpEntriesTo, udpProbe } from '../support/udp-flows.js';
 
 const CYCLES = Number(process.env.CNI_ZONES_SOAK_CYCLES ?? 50);
@@ -97,7 +106,16 @@ describe('soak', () => {
   }
 
   const run = (executable: string, command: string, containerId: string, stdin: object): Promise<PluginOutcome> =>
-    runPlugin(executable, { command, containerId, ifname: 'eth0', netns: ct.path, path: '/usr/lib/cni', inNamespace: world.host, stdin, timeoutMs: 50_000 });
+    runPlugin(executable, {
+      command,
+      containerId,
+      ifname: 'eth0',
+      netns: ct.path,
+      path: '/usr/lib/cni',
+      inNamespace: world.host,
+      stdin,
+      timeoutMs: 50_000,
+    });
 
   async function ok(outcome: Promise<PluginOutcome>, what: string): Promise<PluginOutcome> {
     const done = await outcome;
@@ -111,7 +129,8 @@ describe('soak', () => {
     const prevResult = added.json as CniResult;
     await ok(run(timed.zonePorts, 'ADD', id, world.portsConf({ containerId: id, prevResult, mappings })), `cycle ${n} zone-ports ADD`);
     // one flow per cycle, each the same flow as two cycles before: its entry must not outlive the cycle
-    const flow = n % 2 === 0 ? { host: '127.0.0.1', port: PORT + 1, sourcePort: 47_001 } : { host: GATEWAY.v4, port: PORT, sourcePort: 47_000 };
+    const flow =
+      n % 2 === 0 ? { host: '127.0.0.1', port: PORT + 1, sourcePort: 47_001 } : { host: GATEWAY.v4, port: PORT, sourcePort: 47_000 };
     expect(await udpProbe(world.host, flow), `cycle ${n}`).toBe(`ct ${GATEWAY.v4}`);
     await ok(run(timed.zonePorts, 'DEL', id, world.portsConf({ containerId: id, mappings })), `cycle ${n} zone-ports DEL`);
     await ok(run(timed.zone, 'DEL', id, world.zoneConf()), `cycle ${n} zone DEL`);

@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { execa } from 'execa';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { setup, teardown } from '../support/global-setup.js';
 import { isOrphanedNetns, isOwnedByRun, removeOrphanedLeftovers } from '../support/leftovers.js';
 import { createNetns, deleteNetns, listNetns, removeNetns } from '../support/netns.js';

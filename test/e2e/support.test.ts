@@ -6,18 +6,9 @@ import { existsSync, statSync } from 'node:fs';
 import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { listSandboxProcesses } from '../support/leftovers.js';
-import {
-  addAddress,
-  createSandbox,
-  createVethPair,
-  ipIn,
-  listNetns,
-  nsExec,
-  type Netns,
-  type Sandbox,
-} from '../support/netns.js';
+import { addAddress, createSandbox, createVethPair, ipIn, listNetns, nsExec, type Netns, type Sandbox } from '../support/netns.js';
 import { type NetworkdSandbox, startNetworkdSandbox } from '../support/networkd-sandbox.js';
 import { runNspawn, startNspawn, uniqueMachineName } from '../support/nspawn-machine.js';
 import { nspawnRoot } from '../support/nspawn-root.js';
@@ -149,7 +140,9 @@ basics.describe('root namespace snapshot', () => {
     await addAddress(sandbox.host, 'vz-snap', '10.97.0.1/24');
     await ipIn(sandbox.host, 'route', 'add', '10.96.0.0/16', 'via', '10.97.0.2');
     await nsExec(sandbox.host, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.vz-snap.route_localnet=1']);
-    await nsExec(sandbox.host, 'nft', ['-f', '-'], { input: 'table inet czt_snapshot {\n chain c { type filter hook input priority 0; }\n}\n' });
+    await nsExec(sandbox.host, 'nft', ['-f', '-'], {
+      input: 'table inet czt_snapshot {\n chain c { type filter hook input priority 0; }\n}\n',
+    });
     const after = await snapshotNamespace(sandbox.host);
 
     const changes = diffSnapshots(before, after);

@@ -86,7 +86,10 @@ priv.describe('zone plugin: one time budget per call', () => {
     expect([PLUGIN_TIMEOUT, TRY_AGAIN_LATER], outcome.stdout).toContain((outcome.json as { code: number }).code);
     expect(outcome.durationMs).toBeLessThan(3_000 + SLACK_MS);
     // the rollback still told the IPAM plugin to let go of whatever it may have taken
-    const calls = readFileSync(recordFile, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { command: string }).command);
+    const calls = readFileSync(recordFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { command: string }).command);
     expect(calls).toEqual(['ADD', 'DEL']);
     expect(diffSnapshots(hostBefore, await snapshotNamespace(world.host)), 'host namespace').toEqual([]);
   });

@@ -45,13 +45,20 @@ interface Variant {
 /** The attachments' port records (the directory also holds ports' lock and markers). */
 const records = (dir: string) => readdirSync(dir).filter((name) => name.endsWith('.json'));
 
-const without = (conf: Record<string, unknown>, ...keys: string[]) => Object.fromEntries(Object.entries(conf).filter(([k]) => !keys.includes(k)));
+const without = (conf: Record<string, unknown>, ...keys: string[]) =>
+  Object.fromEntries(Object.entries(conf).filter(([k]) => !keys.includes(k)));
 
 const variants: [string, Variant][] = [
   ['the same config', {}],
   ['a prevResult of "x"', { conf: (_, c) => ({ ...c, prevResult: 'x' }) }],
-  ['a prevResult with a malformed address', { conf: (_, c) => ({ ...c, prevResult: { cniVersion: '1.1.0', ips: [{ address: 'nope' }] } }) }],
-  ['a portMappings entry with hostPort 0', { conf: (_, c) => ({ ...c, runtimeConfig: { portMappings: [{ hostPort: 0, containerPort: 80 }] } }) }],
+  [
+    'a prevResult with a malformed address',
+    { conf: (_, c) => ({ ...c, prevResult: { cniVersion: '1.1.0', ips: [{ address: 'nope' }] } }) },
+  ],
+  [
+    'a portMappings entry with hostPort 0',
+    { conf: (_, c) => ({ ...c, runtimeConfig: { portMappings: [{ hostPort: 0, containerPort: 80 }] } }) },
+  ],
   ['portMappings of garbage', { conf: (_, c) => ({ ...c, runtimeConfig: { portMappings: 'garbage' } }) }],
   ['portMappings entries of garbage', { conf: (_, c) => ({ ...c, runtimeConfig: { portMappings: [{ hostPort: 'x' }, 7, null] } }) }],
   ['an empty portMappings', { conf: (_, c) => ({ ...c, runtimeConfig: { portMappings: [] } }) }],

@@ -44,7 +44,13 @@ const fixturePlugins = join(repoRoot, 'test/fixtures/plugins');
  * Run `call` as an ADD that must fail with `code`; afterwards host and container look as
  * before and the store holds exactly what it held before.
  */
-async function expectCleanFailure(world: ZoneWorld, container: Netns, call: Omit<Attach, 'container'>, code: number, msg?: RegExp): Promise<PluginOutcome> {
+async function expectCleanFailure(
+  world: ZoneWorld,
+  container: Netns,
+  call: Omit<Attach, 'container'>,
+  code: number,
+  msg?: RegExp,
+): Promise<PluginOutcome> {
   const hostBefore = await snapshotNamespace(world.host);
   const containerBefore = await snapshotNamespace(container);
   const storeBefore = allocations(world.store).sort();
@@ -64,15 +70,25 @@ async function freshWorld(options: Parameters<typeof createZoneWorld>[0] = {}) {
 priv.describe('zone plugin, netlink backend: bad input', () => {
   priv.it('refuses a zone name that is too long (7)', async () => {
     const { world, ct } = await freshWorld();
-    await expectCleanFailure(world, ct, { containerId: 'ctr', conf: world.conf({ zone: 'abcdefghijklm' }) }, INVALID_CONFIG, /invalid zone name/);
+    await expectCleanFailure(
+      world,
+      ct,
+      { containerId: 'ctr', conf: world.conf({ zone: 'abcdefghijklm' }) },
+      INVALID_CONFIG,
+      /invalid zone name/,
+    );
   });
 
-  priv.it('refuses zone names with characters an interface name cannot hold (7)', async () => {
-    const { world, ct } = await freshWorld();
-    for (const zone of ['we b', 'web/1', 'web:1', 'web;x', '', 'wéb', '-web', '..']) {
-      await expectCleanFailure(world, ct, { containerId: 'ctr', conf: world.conf({ zone }) }, INVALID_CONFIG, /invalid zone name/);
-    }
-  }, 180_000);
+  priv.it(
+    'refuses zone names with characters an interface name cannot hold (7)',
+    async () => {
+      const { world, ct } = await freshWorld();
+      for (const zone of ['we b', 'web/1', 'web:1', 'web;x', '', 'wéb', '-web', '..']) {
+        await expectCleanFailure(world, ct, { containerId: 'ctr', conf: world.conf({ zone }) }, INVALID_CONFIG, /invalid zone name/);
+      }
+    },
+    180_000,
+  );
 
   priv.it('refuses a network name that cannot be a zone name when "zone" is not set (7)', async () => {
     const { world, ct } = await freshWorld({ network: 'a-very-long-network-name' });
@@ -80,13 +96,17 @@ priv.describe('zone plugin, netlink backend: bad input', () => {
     expect((outcome.json as { details: string }).details).toMatch(/"zone"/);
   });
 
-  priv.it('refuses an invalid subnet (7)', async () => {
-    const { world, ct } = await freshWorld();
-    for (const subnet of ['10.89.0.0/33', 'not-a-subnet', 'fd89::/129']) {
-      const conf = world.conf({}, { ranges: [[{ subnet }]] });
-      await expectCleanFailure(world, ct, { containerId: 'ctr', conf }, INVALID_CONFIG);
-    }
-  }, 180_000);
+  priv.it(
+    'refuses an invalid subnet (7)',
+    async () => {
+      const { world, ct } = await freshWorld();
+      for (const subnet of ['10.89.0.0/33', 'not-a-subnet', 'fd89::/129']) {
+        const conf = world.conf({}, { ranges: [[{ subnet }]] });
+        await expectCleanFailure(world, ct, { containerId: 'ctr', conf }, INVALID_CONFIG);
+      }
+    },
+    180_000,
+  );
 
   priv.it('refuses a gateway outside its subnet (7)', async () => {
     const { world, ct } = await freshWorld();
@@ -100,17 +120,21 @@ priv.describe('zone plugin, netlink backend: bad input', () => {
     await expectCleanFailure(world, ct, { containerId: 'ctr', conf }, INVALID_CONFIG, /ipam/);
   });
 
-  priv.it('refuses a bad MAC from any source (7)', async () => {
-    const { world, ct } = await freshWorld();
-    const calls: Omit<Attach, 'container'>[] = [
-      { containerId: 'ctr', conf: world.conf({ runtimeConfig: { mac: 'zz:00:00:00:00:01' } }) },
-      { containerId: 'ctr', conf: world.conf({ args: { cni: { mac: '02:00:00:00:01' } } }) },
-      { containerId: 'ctr', args: 'MAC=02-00-00-00-00-01' },
-      // a multicast address cannot be an interface's own
-      { containerId: 'ctr', conf: world.conf({ runtimeConfig: { mac: '01:00:5e:00:00:01' } }) },
-    ];
-    for (const call of calls) await expectCleanFailure(world, ct, call, INVALID_CONFIG, /MAC/);
-  }, 180_000);
+  priv.it(
+    'refuses a bad MAC from any source (7)',
+    async () => {
+      const { world, ct } = await freshWorld();
+      const calls: Omit<Attach, 'container'>[] = [
+        { containerId: 'ctr', conf: world.conf({ runtimeConfig: { mac: 'zz:00:00:00:00:01' } }) },
+        { containerId: 'ctr', conf: world.conf({ args: { cni: { mac: '02:00:00:00:01' } } }) },
+        { containerId: 'ctr', args: 'MAC=02-00-00-00-00-01' },
+        // a multicast address cannot be an interface's own
+        { containerId: 'ctr', conf: world.conf({ runtimeConfig: { mac: '01:00:5e:00:00:01' } }) },
+      ];
+      for (const call of calls) await expectCleanFailure(world, ct, call, INVALID_CONFIG, /MAC/);
+    },
+    180_000,
+  );
 
   priv.it('refuses an MTU below 1280 in a zone with IPv6 (7), and takes it in an IPv4-only zone', async () => {
     const { world, ct } = await freshWorld({ plugin: { mtu: 1200 } });
@@ -186,7 +210,10 @@ priv.describe('zone plugin, netlink backend: what a delegated IPAM hands out', (
       expectCniError(outcome, INVALID_CONFIG, /IPAM returned/);
       expect(diffSnapshots(hostBefore, await snapshotNamespace(world.host)), 'host namespace').toEqual([]);
       expect(diffSnapshots(containerBefore, await snapshotNamespace(ct)), 'container namespace').toEqual([]);
-      const calls = readFileSync(recordFile, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { command: string }).command);
+      const calls = readFileSync(recordFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { command: string }).command);
       expect(calls).toEqual(['ADD', 'DEL']);
     });
   }
@@ -206,7 +233,13 @@ priv.describe('zone plugin, netlink backend: late failures roll back', () => {
     const { world, ct } = await freshWorld();
     // the last step fails: ports cannot be recorded. Masquerade and forwarding come after it,
     // so not even an empty table or ip_forward=1 is left behind
-    await expectCleanFailure(world, ct, { containerId: 'ctr-ports', conf: portsConf(world, unusableStateDir()) }, IO_FAILURE, /port|record|state/i);
+    await expectCleanFailure(
+      world,
+      ct,
+      { containerId: 'ctr-ports', conf: portsConf(world, unusableStateDir()) },
+      IO_FAILURE,
+      /port|record|state/i,
+    );
     expect(await nftRuleset(world.host)).not.toContain('cni_zones');
     expect(await sysctl(world.host, 'net.ipv4.ip_forward')).toBe('0');
     expect(await hostVeths(world.host)).toEqual([]);
@@ -233,5 +266,9 @@ function unusableStateDir(): string {
 }
 
 function portsConf(world: ZoneWorld, portsStateDir: string): Record<string, unknown> {
-  return world.conf({ capabilities: { portMappings: true }, portsStateDir, runtimeConfig: { portMappings: [{ hostPort: 18090, containerPort: 80 }] } });
+  return world.conf({
+    capabilities: { portMappings: true },
+    portsStateDir,
+    runtimeConfig: { portMappings: [{ hostPort: 18090, containerPort: 80 }] },
+  });
 }

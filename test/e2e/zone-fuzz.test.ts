@@ -20,7 +20,17 @@ import { makeTestTempDir } from '../support/paths.js';
 import { type PluginOutcome, runPlugin } from '../support/plugin-process.js';
 import { privileged } from '../support/privileges.js';
 import { diffSnapshots, type NamespaceSnapshot, snapshotNamespace } from '../support/root-namespace.js';
-import { allocations, bundleZone, createZoneWorld, DUAL_STACK, hostVeths, links, settle, useZoneBundle, zoneTools } from '../support/zone-world.js';
+import {
+  allocations,
+  bundleZone,
+  createZoneWorld,
+  DUAL_STACK,
+  hostVeths,
+  links,
+  settle,
+  useZoneBundle,
+  zoneTools,
+} from '../support/zone-world.js';
 
 const priv = privileged([...zoneTools, 'mkfifo']);
 
@@ -68,14 +78,23 @@ priv.describe('zone plugin, built, run as a runtime runs it', () => {
       rmSync(scratch, { recursive: true, force: true });
     });
     for (const sub of ['network', 'cni-path']) mkdirSync(join(scratch, sub));
-    const world = await createZoneWorld({ network: 'anchor', zone: 'fuzz', ranges: DUAL_STACK, plugin: { capabilities: { portMappings: true }, portsStateDir } });
+    const world = await createZoneWorld({
+      network: 'anchor',
+      zone: 'fuzz',
+      ranges: DUAL_STACK,
+      plugin: { capabilities: { portMappings: true }, portsStateDir },
+    });
     // ports on 127.0.0.1 and on every address of both families: route_localnet and the subnets'
     // shared hairpin pairs (owned by nobody, kept by design) are in place before the first call
     const anchorPorts = [
       { hostPort: 65000, containerPort: 80, hostIP: '127.0.0.1' },
       { hostPort: 65001, containerPort: 80 },
     ];
-    await world.add({ container: await world.container('anchor'), containerId: ANCHOR, conf: world.conf({ runtimeConfig: { portMappings: anchorPorts } }) });
+    await world.add({
+      container: await world.container('anchor'),
+      containerId: ANCHOR,
+      conf: world.conf({ runtimeConfig: { portMappings: anchorPorts } }),
+    });
     const pool = [await world.container('ct1'), await world.container('ct2'), await world.container('ct3')];
     const files = await hostilePaths();
     const targets: FuzzTargets = {
@@ -86,7 +105,17 @@ priv.describe('zone plugin, built, run as a runtime runs it', () => {
       networkDir: join(scratch, 'network'),
       cniPath: join(scratch, 'cni-path'),
       // /proc/1/ns/net is left out on purpose: here PID 1 is the machine's (see zone-host-safety)
-      netns: [...[1, 2, 3, 4].flatMap(() => pool.map((ns) => ns.path)), world.host.path, '/proc/self/ns/net', files.fifo, files.socket, files.file, files.directory, files.selfLink, join(files.dir, 'gone')],
+      netns: [
+        ...[1, 2, 3, 4].flatMap(() => pool.map((ns) => ns.path)),
+        world.host.path,
+        '/proc/self/ns/net',
+        files.fifo,
+        files.socket,
+        files.file,
+        files.directory,
+        files.selfLink,
+        join(files.dir, 'gone'),
+      ],
       netnsDir: files.dir,
       reservedContainerIds: [ANCHOR],
     };
@@ -114,9 +143,15 @@ priv.describe('zone plugin, built, run as a runtime runs it', () => {
       { numRuns: RUNS, endOnFailure: true, ...fuzzSeed() },
     );
 
-    console.log(`zone fuzz: ${RUNS} calls, ${tally.added} ADDs that succeeded (each undone by DEL), ${tally.other} other successes, ${tally.failed} proper failures`);
+    console.log(
+      `zone fuzz: ${RUNS} calls, ${tally.added} ADDs that succeeded (each undone by DEL), ${tally.other} other successes, ${tally.failed} proper failures`,
+    );
     // the pool holds nothing but lo, the anchor is whole, only its ports record is left
-    for (const ns of pool) expect((await links(ns)).map((l) => l.ifname), ns.name).toEqual(['lo']);
+    for (const ns of pool)
+      expect(
+        (await links(ns)).map((l) => l.ifname),
+        ns.name,
+      ).toEqual(['lo']);
     expect(await hostVeths(world.host)).toHaveLength(1);
     expect(allocations(world.store)).toHaveLength(2);
     expect(readdirSync(portsStateDir).filter((name) => name.endsWith('.json'))).toHaveLength(1);

@@ -13,7 +13,17 @@ import type { Netns } from '../support/netns.js';
 import { type PluginOutcome, runPlugin } from '../support/plugin-process.js';
 import { privileged } from '../support/privileges.js';
 import { diffSnapshots, snapshotNamespace } from '../support/root-namespace.js';
-import { allocations, bundleZone, createZoneWorld, hostVeths, link, settle, useZoneBundle, zoneTools, type ZoneWorld } from '../support/zone-world.js';
+import {
+  allocations,
+  bundleZone,
+  createZoneWorld,
+  hostVeths,
+  link,
+  settle,
+  useZoneBundle,
+  zoneTools,
+  type ZoneWorld,
+} from '../support/zone-world.js';
 
 const priv = privileged([...zoneTools, 'unshare', 'mkfifo', 'stat']);
 
@@ -26,9 +36,9 @@ useZoneBundle();
 /** Every way of naming a namespace that is not a container's, for a plugin running in `world.host`. */
 function hostileNetnsPaths(world: ZoneWorld, files: HostilePaths): [string, string][] {
   return [
-    ['the plugin\'s own /proc/self link', '/proc/self/ns/net'],
-    ['the plugin\'s own /proc/thread-self link', '/proc/thread-self/ns/net'],
-    ['the host\'s /run/netns bind mount', world.host.path],
+    ["the plugin's own /proc/self link", '/proc/self/ns/net'],
+    ["the plugin's own /proc/thread-self link", '/proc/thread-self/ns/net'],
+    ["the host's /run/netns bind mount", world.host.path],
     ['a symlink to /proc/self/ns/net', files.selfLink],
     ['a FIFO', files.fifo],
     ['a unix socket', files.socket],
@@ -64,19 +74,23 @@ async function expectNoChange(world: ZoneWorld, namespaces: Netns[], run: () => 
 }
 
 priv.describe('zone plugin: the host is never taken for a container', () => {
-  priv.it('refuses ADD and CHECK with the host namespace or a non-namespace as CNI_NETNS, at once, changing nothing', async () => {
-    const world = await createZoneWorld();
-    const files = await hostilePaths();
-    await expectNoChange(world, [world.host], async () => {
-      for (const [what, netns] of hostileNetnsPaths(world, files)) {
-        expectRefusal(await world.run('ADD', { container: netns, containerId: 'ctr-host' }), `ADD, ${what}`);
-        const check = world.conf({ prevResult: prevResultIn(netns) });
-        expectRefusal(await world.run('CHECK', { container: netns, containerId: 'ctr-host', conf: check }), `CHECK, ${what}`);
-      }
-    });
-  }, 120_000);
+  priv.it(
+    'refuses ADD and CHECK with the host namespace or a non-namespace as CNI_NETNS, at once, changing nothing',
+    async () => {
+      const world = await createZoneWorld();
+      const files = await hostilePaths();
+      await expectNoChange(world, [world.host], async () => {
+        for (const [what, netns] of hostileNetnsPaths(world, files)) {
+          expectRefusal(await world.run('ADD', { container: netns, containerId: 'ctr-host' }), `ADD, ${what}`);
+          const check = world.conf({ prevResult: prevResultIn(netns) });
+          expectRefusal(await world.run('CHECK', { container: netns, containerId: 'ctr-host', conf: check }), `CHECK, ${what}`);
+        }
+      });
+    },
+    120_000,
+  );
 
-  priv.it('refuses /proc/1/ns/net of a pid namespace whose PID 1 shares the plugin\'s namespace', async () => {
+  priv.it("refuses /proc/1/ns/net of a pid namespace whose PID 1 shares the plugin's namespace", async () => {
     const world = await createZoneWorld();
     const executable = await bundleZone();
     // PID 1 of a new pid namespace is a shell in the host namespace; the plugin runs beside it
@@ -117,24 +131,31 @@ priv.describe('zone plugin: the host is never taken for a container', () => {
     });
   });
 
-  priv.it('DEL with such a CNI_NETNS removes the attachment by its names, touches nothing else, and succeeds', async () => {
-    const world = await createZoneWorld();
-    const files = await hostilePaths();
-    for (const [what, netns] of hostileNetnsPaths(world, files)) {
-      const ct = await world.container('ct');
-      const added = await world.add({ container: ct, containerId: 'ctr-del' });
-      const hostVeth = added.interfaces[1]!.name;
-      await settle(world.host);
-      const before = await snapshotNamespace(world.host);
-      const outcome = await world.run('DEL', { container: netns, containerId: 'ctr-del' });
-      expect(outcome.exitCode, `DEL, ${what}: ${outcome.stdout}${outcome.stderr}`).toBe(0);
-      expect(outcome.durationMs, `DEL, ${what}`).toBeLessThan(ANSWER_WITHIN_MS);
-      expect(await link(ct, 'eth0'), what).toBeUndefined();
-      expect(await hostVeths(world.host), what).toEqual([]);
-      expect(allocations(world.store), what).toEqual([]);
-      // in the host only the attachment's own veth went (with its link-local address and routes)
-      const changes = diffSnapshots(before, await snapshotNamespace(world.host));
-      expect(changes.filter((change) => !change.includes(hostVeth)), what).toEqual([]);
-    }
-  }, 180_000);
+  priv.it(
+    'DEL with such a CNI_NETNS removes the attachment by its names, touches nothing else, and succeeds',
+    async () => {
+      const world = await createZoneWorld();
+      const files = await hostilePaths();
+      for (const [what, netns] of hostileNetnsPaths(world, files)) {
+        const ct = await world.container('ct');
+        const added = await world.add({ container: ct, containerId: 'ctr-del' });
+        const hostVeth = added.interfaces[1]!.name;
+        await settle(world.host);
+        const before = await snapshotNamespace(world.host);
+        const outcome = await world.run('DEL', { container: netns, containerId: 'ctr-del' });
+        expect(outcome.exitCode, `DEL, ${what}: ${outcome.stdout}${outcome.stderr}`).toBe(0);
+        expect(outcome.durationMs, `DEL, ${what}`).toBeLessThan(ANSWER_WITHIN_MS);
+        expect(await link(ct, 'eth0'), what).toBeUndefined();
+        expect(await hostVeths(world.host), what).toEqual([]);
+        expect(allocations(world.store), what).toEqual([]);
+        // in the host only the attachment's own veth went (with its link-local address and routes)
+        const changes = diffSnapshots(before, await snapshotNamespace(world.host));
+        expect(
+          changes.filter((change) => !change.includes(hostVeth)),
+          what,
+        ).toEqual([]);
+      }
+    },
+    180_000,
+  );
 });

@@ -37,7 +37,10 @@ beforeAll(async () => {
   tempRoot = makeTestTempDir('zone-hostlocal-e2e');
   spyDir = join(tempRoot, 'cni-bin');
   await execa('mkdir', ['-p', spyDir]);
-  await writeFile(join(spyDir, 'host-local'), `#!/bin/sh\necho "$CNI_COMMAND $CNI_CONTAINERID" >> "${spyDir}/calls"\nexec ${HOST_LOCAL} "$@"\n`);
+  await writeFile(
+    join(spyDir, 'host-local'),
+    `#!/bin/sh\necho "$CNI_COMMAND $CNI_CONTAINERID" >> "${spyDir}/calls"\nexec ${HOST_LOCAL} "$@"\n`,
+  );
   await chmod(join(spyDir, 'host-local'), 0o755);
 }, 120_000);
 

@@ -169,14 +169,26 @@ describe('zone-ipam executable', () => {
       expectError(await ipam('ADD', { containerId: 'c', stdin: noIpam }), 7, 'IPAM config missing "ipam" key');
       const bad = (ranges: unknown) => network({ ranges }).conf();
       expectError(await ipam('ADD', { containerId: 'c', stdin: bad([[{ subnet: '10.89.0.1/24' }]]) }), 7, /host bits set/);
-      expectError(await ipam('ADD', { containerId: 'c', stdin: bad([[{ subnet: '10.89.0.0/24', gateway: '10.1.0.1' }]]) }), 7, /outside subnet/);
+      expectError(
+        await ipam('ADD', { containerId: 'c', stdin: bad([[{ subnet: '10.89.0.0/24', gateway: '10.1.0.1' }]]) }),
+        7,
+        /outside subnet/,
+      );
       expectError(
         await ipam('ADD', { containerId: 'c', stdin: bad([[{ subnet: '10.89.0.0/24', rangeStart: '10.89.0.9', rangeEnd: '10.89.0.3' }]]) }),
         7,
         /is after rangeEnd/,
       );
-      expectError(await ipam('ADD', { containerId: 'c', stdin: bad([[{ subnet: '10.89.0.0/24', rangeEnd: '10.90.0.3' }]]) }), 7, /outside subnet/);
-      expectError(await ipam('ADD', { containerId: 'c', stdin: bad([[{ subnet: '10.89.0.0/16' }], [{ subnet: '10.89.1.0/24' }]]) }), 7, /overlaps/);
+      expectError(
+        await ipam('ADD', { containerId: 'c', stdin: bad([[{ subnet: '10.89.0.0/24', rangeEnd: '10.90.0.3' }]]) }),
+        7,
+        /outside subnet/,
+      );
+      expectError(
+        await ipam('ADD', { containerId: 'c', stdin: bad([[{ subnet: '10.89.0.0/16' }], [{ subnet: '10.89.1.0/24' }]]) }),
+        7,
+        /overlaps/,
+      );
       expectError(await ipam('ADD', { containerId: 'c', stdin: net.conf('zone-ipam', { name: '../escape' }) }), 7);
     });
 
@@ -218,10 +230,14 @@ describe('zone-ipam executable', () => {
       writeFileSync(conf, JSON.stringify(net.conf()));
       // A read-only bind mount in a private mount namespace: root ignores file modes, not read-only mounts.
       const script = `mkdir -p "$1" && mount --bind -o ro "$1" "$1" && CNI_COMMAND=STATUS CNI_PATH=/usr/lib/cni "$2" < "$3"`;
-      const outcome = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', net.dataDir, ZONE_IPAM, conf], {
-        reject: false,
-        env: { NODE_EXTRA_CA_CERTS: undefined },
-      });
+      const outcome = await execa(
+        'unshare',
+        ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', net.dataDir, ZONE_IPAM, conf],
+        {
+          reject: false,
+          env: { NODE_EXTRA_CA_CERTS: undefined },
+        },
+      );
       expect(outcome.exitCode, outcome.stdout + outcome.stderr).toBe(1);
       expect(JSON.parse(outcome.stdout)).toMatchObject({ code: 50, msg: expect.stringContaining('not writable') });
     });
@@ -241,7 +257,9 @@ withHostLocal.describe('zone-ipam and host-local on one store', () => {
     expectError(await ipam('ADD', { containerId: 'hl1', stdin: net.conf() }), 112);
     const check = await ipam('CHECK', {
       containerId: 'hl2',
-      stdin: net.conf('zone-ipam', { prevResult: { cniVersion: VERSION, ips: [{ address: '10.89.0.3/24' }, { address: 'fd89::ffff/64' }] } }),
+      stdin: net.conf('zone-ipam', {
+        prevResult: { cniVersion: VERSION, ips: [{ address: '10.89.0.3/24' }, { address: 'fd89::ffff/64' }] },
+      }),
     });
     expect(check.exitCode, check.stdout).toBe(0);
 
@@ -295,7 +313,9 @@ withHostLocal.describe('zone-ipam and host-local on one store', () => {
       const id = `same${round}`;
       const outcomes = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
-          i % 2 ? hostLocal('ADD', { containerId: id, stdin: net.conf('host-local') }) : ipam('ADD', { containerId: id, stdin: net.conf() }),
+          i % 2
+            ? hostLocal('ADD', { containerId: id, stdin: net.conf('host-local') })
+            : ipam('ADD', { containerId: id, stdin: net.conf() }),
         ),
       );
       expect(outcomes.filter((o) => o.exitCode === 0)).toHaveLength(1);
@@ -319,7 +339,11 @@ withHostLocal.describe('zone-ipam and host-local on one store', () => {
       }
       // release half with each plugin, crosswise, so the next round reuses addresses
       await Promise.all(
-        ids.map((id, i) => (i % 2 ? ipam('DEL', { containerId: id, stdin: net.conf() }) : hostLocal('DEL', { containerId: id, stdin: net.conf('host-local') }))),
+        ids.map((id, i) =>
+          i % 2
+            ? ipam('DEL', { containerId: id, stdin: net.conf() })
+            : hostLocal('DEL', { containerId: id, stdin: net.conf('host-local') }),
+        ),
       );
       expect(storeContents(net)).toEqual({});
     }

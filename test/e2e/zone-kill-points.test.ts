@@ -75,7 +75,8 @@ priv.describe('a full chain ADD (zone with portMappings, then zone-ports) killed
       const ct = await world.container('killed');
       const store = join((world.zoneConf().ipam as { dataDir: string }).dataDir, world.network);
       const zoneConf = world.zoneConf({ localhost: true, capabilities: { portMappings: true }, runtimeConfig: { portMappings: mappings } });
-      const portsConf = (containerId: string, prevResult?: CniResult) => world.portsConf({ containerId, mappings, conf: { localhost: true }, ...(prevResult && { prevResult }) });
+      const portsConf = (containerId: string, prevResult?: CniResult) =>
+        world.portsConf({ containerId, mappings, conf: { localhost: true }, ...(prevResult && { prevResult }) });
       await startServer(world.sandbox, ct, 'ct');
 
       /**
@@ -98,7 +99,8 @@ priv.describe('a full chain ADD (zone with portMappings, then zone-ports) killed
             extendEnv: false,
             reject: false,
           });
-          const timer = deadline === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), Math.max(0, deadline - performance.now()));
+          const timer =
+            deadline === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), Math.max(0, deadline - performance.now()));
           const ended = await child;
           clearTimeout(timer);
           durations[step] = performance.now() - started;
@@ -156,7 +158,10 @@ priv.describe('a full chain ADD (zone with portMappings, then zone-ports) killed
       expect(baseline.state).toEqual(['localnet.lock']);
       expect(baseline.routeLocalnet).toBe('0');
       // only the zone's masquerade elements and the shared hairpin pairs, which no container owns
-      expect(baseline.elements.every((e) => e.endsWith(' zone:web') || e.endsWith(' ports shared')), baseline.elements.join(', ')).toBe(true);
+      expect(
+        baseline.elements.every((e) => e.endsWith(' zone:web') || e.endsWith(' ports shared')),
+        baseline.elements.join(', '),
+      ).toBe(true);
 
       const outcomes: Record<Step, string[]> = { zone: [], 'zone-ports': [] };
       for (const step of STEPS) {
@@ -187,8 +192,14 @@ priv.describe('a full chain ADD (zone with portMappings, then zone-ports) killed
       }
       // The kills really landed in each step. (Whether the last points come after it depends on
       // how busy the machine is: a step runs slower under load than when it was measured.)
-      expect(outcomes.zone.some((o) => o.endsWith(': zone killed')), outcomes.zone.join(', ')).toBe(true);
-      expect(outcomes['zone-ports'].some((o) => o.endsWith(': zone-ports killed')), outcomes['zone-ports'].join(', ')).toBe(true);
+      expect(
+        outcomes.zone.some((o) => o.endsWith(': zone killed')),
+        outcomes.zone.join(', '),
+      ).toBe(true);
+      expect(
+        outcomes['zone-ports'].some((o) => o.endsWith(': zone-ports killed')),
+        outcomes['zone-ports'].join(', '),
+      ).toBe(true);
 
       // The container can be attached again: its ports answer everywhere they are published.
       const again = await runChain('kp-again');
@@ -201,7 +212,9 @@ priv.describe('a full chain ADD (zone with portMappings, then zone-ports) killed
         'udp 192.0.2.1:8380': `ct ${HOST_UPLINK.v4}`,
         'tcp 127.0.0.1:8381': `ct ${GATEWAY.v4}`,
       });
-      expect(await probeMap(world.external, probesOf([HOST_UPLINK.v4], PORT, ['tcp']))).toEqual({ 'tcp 192.0.2.1:8380': `ct ${EXTERNAL.v4}` });
+      expect(await probeMap(world.external, probesOf([HOST_UPLINK.v4], PORT, ['tcp']))).toEqual({
+        'tcp 192.0.2.1:8380': `ct ${EXTERNAL.v4}`,
+      });
       expect(await sysctl(world.host, ROUTE_LOCALNET)).toBe('1');
       await runtimeDel('kp-again', 'kp-again');
 

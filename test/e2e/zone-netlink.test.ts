@@ -39,33 +39,37 @@ const v4Of = (result: AddResult) => hostPart(result.ips.find((ip) => !ip.address
 const v6Of = (result: AddResult) => hostPart(result.ips.find((ip) => ip.address.includes(':'))!.address);
 
 priv.describe('zone plugin, netlink backend: traffic', () => {
-  priv.it('connects two containers with each other and with the gateway over TCP, IPv4 and IPv6', async () => {
-    const world = await createZoneWorld();
-    const [a, b] = [await world.container('a'), await world.container('b')];
-    const ra = await world.add({ container: a, containerId: 'ctr-a' });
-    const rb = await world.add({ container: b, containerId: 'ctr-b' });
-    expect(ra.ips.map((ip) => ip.address)).toEqual(['10.89.0.2/24', 'fd89::2/64']);
-    expect(rb.ips.map((ip) => ip.address)).toEqual(['10.89.0.3/24', 'fd89::3/64']);
-    expect((await addresses(world.host, 'vz-web')).sort()).toEqual(['10.89.0.1/24', 'fd89::1/64']);
+  priv.it(
+    'connects two containers with each other and with the gateway over TCP, IPv4 and IPv6',
+    async () => {
+      const world = await createZoneWorld();
+      const [a, b] = [await world.container('a'), await world.container('b')];
+      const ra = await world.add({ container: a, containerId: 'ctr-a' });
+      const rb = await world.add({ container: b, containerId: 'ctr-b' });
+      expect(ra.ips.map((ip) => ip.address)).toEqual(['10.89.0.2/24', 'fd89::2/64']);
+      expect(rb.ips.map((ip) => ip.address)).toEqual(['10.89.0.3/24', 'fd89::3/64']);
+      expect((await addresses(world.host, 'vz-web')).sort()).toEqual(['10.89.0.1/24', 'fd89::1/64']);
 
-    await startPeerServer(world.sandbox, b);
-    await startPeerServer(world.sandbox, world.host);
-    // container to container: straight over the bridge, the source is a's own address
-    expect(await peerSeenBy(a, v4Of(rb))).toBe(v4Of(ra));
-    expect(await peerSeenBy(a, v6Of(rb))).toBe(v6Of(ra));
-    // container to the gateway (the host's address on vz-web)
-    expect(await peerSeenBy(a, '10.89.0.1')).toBe(v4Of(ra));
-    expect(await peerSeenBy(a, 'fd89::1')).toBe(v6Of(ra));
-    expect(await peerSeenBy(b, '10.89.0.1')).toBe(v4Of(rb));
-    expect(await peerSeenBy(b, 'fd89::1')).toBe(v6Of(rb));
-    // both host ends are ports of the zone bridge, up
-    const ports = await hostVeths(world.host);
-    expect(ports.map((p) => p.ifname).sort()).toEqual([ra.interfaces[1]!.name, rb.interfaces[1]!.name].sort());
-    for (const port of ports) {
-      expect(port.master).toBe('vz-web');
-      expect(port.flags).toContain('UP');
-    }
-  }, 120_000);
+      await startPeerServer(world.sandbox, b);
+      await startPeerServer(world.sandbox, world.host);
+      // container to container: straight over the bridge, the source is a's own address
+      expect(await peerSeenBy(a, v4Of(rb))).toBe(v4Of(ra));
+      expect(await peerSeenBy(a, v6Of(rb))).toBe(v6Of(ra));
+      // container to the gateway (the host's address on vz-web)
+      expect(await peerSeenBy(a, '10.89.0.1')).toBe(v4Of(ra));
+      expect(await peerSeenBy(a, 'fd89::1')).toBe(v6Of(ra));
+      expect(await peerSeenBy(b, '10.89.0.1')).toBe(v4Of(rb));
+      expect(await peerSeenBy(b, 'fd89::1')).toBe(v6Of(rb));
+      // both host ends are ports of the zone bridge, up
+      const ports = await hostVeths(world.host);
+      expect(ports.map((p) => p.ifname).sort()).toEqual([ra.interfaces[1]!.name, rb.interfaces[1]!.name].sort());
+      for (const port of ports) {
+        expect(port.master).toBe('vz-web');
+        expect(port.flags).toContain('UP');
+      }
+    },
+    120_000,
+  );
 
   priv.it('serves an IPv4-only zone: traffic, forwarding and masquerade for IPv4 only', async () => {
     const world = await createZoneWorld({ ranges: [[{ subnet: '10.89.4.0/24' }]], zone: 'four' });
@@ -117,46 +121,54 @@ priv.describe('zone plugin, netlink backend: traffic', () => {
 });
 
 priv.describe('zone plugin, netlink backend: results', () => {
-  priv.it('returns a spec-shaped result for every CNI version', async () => {
-    const world = await createZoneWorld();
-    for (const [i, version] of VERSIONS.entries()) {
-      const ct = await world.container(`v${i}`);
-      const conf = world.conf({}, {}, version);
-      const result = await world.add({ container: ct, containerId: `ctr-v${i}`, conf });
-      const containerMac = (await link(ct, 'eth0'))!.address;
-      const hostEnd = result.interfaces[1]!.name;
+  priv.it(
+    'returns a spec-shaped result for every CNI version',
+    async () => {
+      const world = await createZoneWorld();
+      for (const [i, version] of VERSIONS.entries()) {
+        const ct = await world.container(`v${i}`);
+        const conf = world.conf({}, {}, version);
+        const result = await world.add({ container: ct, containerId: `ctr-v${i}`, conf });
+        const containerMac = (await link(ct, 'eth0'))!.address;
+        const hostEnd = result.interfaces[1]!.name;
 
-      expect(result.cniVersion).toBe(version);
-      expect(result.interfaces).toHaveLength(3);
-      expect(result.interfaces[0]).toEqual({ name: 'vz-web', mac: (await link(world.host, 'vz-web'))!.address });
-      expect(hostEnd).toMatch(/^vz[0-9a-f]{13}$/);
-      expect(result.interfaces[1]).toEqual({ name: hostEnd, mac: (await link(world.host, hostEnd))!.address });
-      expect(result.interfaces[2]).toEqual({
-        name: 'eth0',
-        mac: containerMac,
-        sandbox: ct.path,
-        ...(version === '1.1.0' && { mtu: 1500 }),
-      });
-      const legacy = version.startsWith('0.');
-      expect(result.ips).toEqual([
-        { ...(legacy && { version: '4' }), interface: 2, address: `10.89.0.${i + 2}/24`, gateway: '10.89.0.1' },
-        { ...(legacy && { version: '6' }), interface: 2, address: `fd89::${i + 2}/64`, gateway: 'fd89::1' },
-      ]);
-      expect(result.routes).toEqual([
-        { dst: '0.0.0.0/0', gw: '10.89.0.1' },
-        { dst: '::/0', gw: 'fd89::1' },
-      ]);
-      await world.del({ container: ct, containerId: `ctr-v${i}`, conf: { ...conf, prevResult: result } });
-      expect(await link(world.host, hostEnd)).toBeUndefined();
-    }
-    expect(allocations(world.store)).toEqual([]);
-  }, 120_000);
+        expect(result.cniVersion).toBe(version);
+        expect(result.interfaces).toHaveLength(3);
+        expect(result.interfaces[0]).toEqual({ name: 'vz-web', mac: (await link(world.host, 'vz-web'))!.address });
+        expect(hostEnd).toMatch(/^vz[0-9a-f]{13}$/);
+        expect(result.interfaces[1]).toEqual({ name: hostEnd, mac: (await link(world.host, hostEnd))!.address });
+        expect(result.interfaces[2]).toEqual({
+          name: 'eth0',
+          mac: containerMac,
+          sandbox: ct.path,
+          ...(version === '1.1.0' && { mtu: 1500 }),
+        });
+        const legacy = version.startsWith('0.');
+        expect(result.ips).toEqual([
+          { ...(legacy && { version: '4' }), interface: 2, address: `10.89.0.${i + 2}/24`, gateway: '10.89.0.1' },
+          { ...(legacy && { version: '6' }), interface: 2, address: `fd89::${i + 2}/64`, gateway: 'fd89::1' },
+        ]);
+        expect(result.routes).toEqual([
+          { dst: '0.0.0.0/0', gw: '10.89.0.1' },
+          { dst: '::/0', gw: 'fd89::1' },
+        ]);
+        await world.del({ container: ct, containerId: `ctr-v${i}`, conf: { ...conf, prevResult: result } });
+        expect(await link(world.host, hostEnd)).toBeUndefined();
+      }
+      expect(allocations(world.store)).toEqual([]);
+    },
+    120_000,
+  );
 
   priv.it('takes the MAC from runtimeConfig.mac over args.cni.mac over CNI_ARGS MAC=', async () => {
     const world = await createZoneWorld();
     const macs = { runtime: '02:00:5e:10:00:01', args: '02:00:5e:10:00:02', env: '02:00:5e:10:00:03' };
     const cases = [
-      { id: 'ctr-runtime', conf: world.conf({ runtimeConfig: { mac: macs.runtime }, args: { cni: { mac: macs.args } } }), want: macs.runtime },
+      {
+        id: 'ctr-runtime',
+        conf: world.conf({ runtimeConfig: { mac: macs.runtime }, args: { cni: { mac: macs.args } } }),
+        want: macs.runtime,
+      },
       { id: 'ctr-args', conf: world.conf({ args: { cni: { mac: macs.args } } }), want: macs.args },
       { id: 'ctr-env', conf: world.conf(), want: macs.env },
     ];
@@ -234,7 +246,10 @@ priv.describe('zone plugin, netlink backend: more than one interface', () => {
     expect(defaults.map((r) => `${r.gateway} ${r.dev}`).sort()).toEqual(['10.89.0.1 eth0', 'fd89::1 eth0']);
     // each result tells what its interface got, so CHECK holds for both
     expect(db.routes).toEqual([]);
-    for (const [ifname, conf, prevResult] of [['eth0', world.conf(), web], ['eth1', dbConf, db]] as const) {
+    for (const [ifname, conf, prevResult] of [
+      ['eth0', world.conf(), web],
+      ['eth1', dbConf, db],
+    ] as const) {
       const check = await world.run('CHECK', { container: ct, containerId: 'ctr-two', ifname, conf: { ...conf, prevResult } });
       expect(check.exitCode, `CHECK ${ifname}: ${check.stdout}`).toBe(0);
     }
@@ -250,7 +265,7 @@ priv.describe('zone plugin, netlink backend: more than one interface', () => {
     expect(await peerSeenBy(ct, 'fd89::1')).toBe('fd89::2');
   });
 
-  priv.it('passes the configuration\'s dns through to the result', async () => {
+  priv.it("passes the configuration's dns through to the result", async () => {
     const world = await createZoneWorld();
     const dns = { nameservers: ['10.89.0.1'], domain: 'web.zone', search: ['web.zone'], options: ['ndots:1'] };
     const result = await world.add({ container: await world.container('dns'), containerId: 'ctr-dns', conf: world.conf({ dns }) });

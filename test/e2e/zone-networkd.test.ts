@@ -14,7 +14,7 @@ import { createSandbox, createVethPair, ipIn, type Netns, nsExec, type Sandbox }
 import { type NetworkdSandbox, startNetworkdSandbox } from '../support/networkd-sandbox.js';
 import { complaintsAbout, networkctlStatus, staticAddresses } from '../support/networkctl.js';
 import { makeTestTempDir } from '../support/paths.js';
-import { type PluginOutcome } from '../support/plugin-process.js';
+import type { PluginOutcome } from '../support/plugin-process.js';
 import { privileged } from '../support/privileges.js';
 import { bundleZone, useZoneBundle } from '../support/zone-world.js';
 
@@ -211,7 +211,10 @@ suite.describe('zone plugin, networkd backend (vendor .network files in place)',
     const a = await attachment(containers, 'a');
     const result = await addOk(networkd, net, a);
 
-    expect(result.ips.map((ip) => ip.address)).toEqual([expect.stringMatching(/^10\.71\.0\.\d+\/24$/), expect.stringMatching(/^fd71::[0-9a-f]+\/64$/)]);
+    expect(result.ips.map((ip) => ip.address)).toEqual([
+      expect.stringMatching(/^10\.71\.0\.\d+\/24$/),
+      expect.stringMatching(/^fd71::[0-9a-f]+\/64$/),
+    ]);
     expect(result.ips.map((ip) => ip.gateway)).toEqual(['10.71.0.1', 'fd71::1']);
     const host = Number(addressOf(result, 4).split('.')[3]);
     expect(host).toBeGreaterThanOrEqual(10);
@@ -226,7 +229,11 @@ suite.describe('zone plugin, networkd backend (vendor .network files in place)',
 
     // networkd's own view: the bridge comes from our .netdev and is configured by our .network.
     const status = await networkctlStatus(networkd, 'vz-nd');
-    expect(status).toMatchObject({ Kind: 'bridge', AdministrativeState: 'configured', NetworkFile: `${runtimeDir}/70-cni-zones-nd.network` });
+    expect(status).toMatchObject({
+      Kind: 'bridge',
+      AdministrativeState: 'configured',
+      NetworkFile: `${runtimeDir}/70-cni-zones-nd.network`,
+    });
     expect(staticAddresses(status)).toEqual(['10.71.0.1/24', 'fd71::1/64']);
     for (const name of names) expect(await complaintsAbout(networkd, name), name).toEqual([]);
 
@@ -238,7 +245,9 @@ suite.describe('zone plugin, networkd backend (vendor .network files in place)',
     const hostEnd = await link(networkd, hostVethName(a.containerId, 'eth0'));
     expect(hostEnd?.master).toBe('vz-nd');
     const { stdout } = await ipIn(a.netns, '-j', 'address', 'show', 'dev', 'eth0');
-    const inContainer = (JSON.parse(stdout) as { addr_info: { local: string; prefixlen: number }[] }[])[0]?.addr_info.map((i) => `${i.local}/${i.prefixlen}`);
+    const inContainer = (JSON.parse(stdout) as { addr_info: { local: string; prefixlen: number }[] }[])[0]?.addr_info.map(
+      (i) => `${i.local}/${i.prefixlen}`,
+    );
     expect(inContainer).toEqual(expect.arrayContaining(result.ips.map((ip) => ip.address)));
     expect((await ipIn(a.netns, 'route', 'show', 'default')).stdout).toContain('via 10.71.0.1 dev eth0');
     expect((await ipIn(a.netns, '-6', 'route', 'show', 'default')).stdout).toContain('via fd71::1 dev eth0');
@@ -247,7 +256,12 @@ suite.describe('zone plugin, networkd backend (vendor .network files in place)',
     const client = await containers.container('dhcp');
     const veth = await createVethPair(networkd.host, client);
     await ipIn(networkd.host, 'link', 'set', veth.a.ifname, 'master', 'vz-nd');
-    const dhcp = await nsExec(client, 'busybox', ['udhcpc', '-i', veth.b.ifname, '-n', '-q', '-f', '-s', '/bin/true', '-t', '10', '-T', '1'], { reject: false });
+    const dhcp = await nsExec(
+      client,
+      'busybox',
+      ['udhcpc', '-i', veth.b.ifname, '-n', '-q', '-f', '-s', '/bin/true', '-t', '10', '-T', '1'],
+      { reject: false },
+    );
     const lease = /lease of (\d+\.\d+\.\d+\.\d+) obtained from 10\.71\.0\.1/.exec(`${dhcp.stdout}\n${dhcp.stderr}`);
     expect(lease, `${dhcp.stdout}\n${dhcp.stderr}`).not.toBeNull();
     const leased = Number(lease?.[1]?.split('.')[3]);
@@ -277,7 +291,10 @@ suite.describe('zone plugin, networkd backend (vendor .network files in place)',
     expect(await readFile(paths[1] as string, 'utf8')).toMatch(/^IPMasquerade=both$/m);
     expect(await masqueradedSubnets(networkd, 'ip')).toContain('10.72.0.0/24');
     expect(await masqueradedSubnets(networkd, 'ip6')).toContain('fd72::/64');
-    expect(await networkctlStatus(networkd, 'vz-same')).toMatchObject({ AdministrativeState: 'configured', NetworkFile: `${runtimeDir}/70-cni-zones-same.network` });
+    expect(await networkctlStatus(networkd, 'vz-same')).toMatchObject({
+      AdministrativeState: 'configured',
+      NetworkFile: `${runtimeDir}/70-cni-zones-same.network`,
+    });
     // Reconfiguring the bridge kept its ports: the containers still reach the gateway.
     await serve(containers, networkd.host, 'still-here');
     expect(await fetchFrom(c.netns, '10.72.0.1')).toBe('still-here');
@@ -343,7 +360,10 @@ suite.describe('zone plugin, networkd backend (vendor .network files in place)',
     const a = await attachment(containers, 'a');
     await addOk(networkd, net, a);
     // networkPath is the host directory bind-mounted on /etc/systemd/network inside.
-    expect(readdirSync(networkd.networkPath).filter((f) => f.includes('cni-zones'))).toEqual(['70-cni-zones-etc.netdev', '70-cni-zones-etc.network']);
+    expect(readdirSync(networkd.networkPath).filter((f) => f.includes('cni-zones'))).toEqual([
+      '70-cni-zones-etc.netdev',
+      '70-cni-zones-etc.network',
+    ]);
     expect(existsSync(join(networkd.runtimeNetworkPath, '70-cni-zones-etc.network'))).toBe(false);
     const status = await networkctlStatus(networkd, 'vz-etc');
     expect(status).toMatchObject({ AdministrativeState: 'configured', NetworkFile: `${etcDir}/70-cni-zones-etc.network` });
@@ -366,7 +386,11 @@ suite.describe('zone plugin, networkd backend (vendor .network files in place)',
     await addOk(networkd, net, a);
     expect((await link(networkd, 'vz-hand'))?.ifindex).toBe(before?.ifindex);
     const status = await networkctlStatus(networkd, 'vz-hand');
-    expect(status).toMatchObject({ Index: before?.ifindex, AdministrativeState: 'configured', NetworkFile: `${runtimeDir}/70-cni-zones-hand.network` });
+    expect(status).toMatchObject({
+      Index: before?.ifindex,
+      AdministrativeState: 'configured',
+      NetworkFile: `${runtimeDir}/70-cni-zones-hand.network`,
+    });
     // Our gateways only: nothing left of what the vendor file would have given the bridge.
     const { stdout } = await networkd.exec('ip', ['-j', 'address', 'show', 'dev', 'vz-hand', 'scope', 'global']);
     const addresses = (JSON.parse(String(stdout)) as { addr_info: { local?: string; prefixlen?: number }[] }[])[0]?.addr_info

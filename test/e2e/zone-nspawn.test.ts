@@ -21,7 +21,19 @@ import type { PluginOutcome } from '../support/plugin-process.js';
 import { privileged } from '../support/privileges.js';
 import { bundleZone, useZoneBundle } from '../support/zone-world.js';
 
-const tools = ['ip', 'nsenter', 'unshare', 'setpriv', 'systemd-networkd', 'networkctl', 'dbus-daemon', 'systemd-nspawn', 'busybox', 'ss', 'python3'];
+const tools = [
+  'ip',
+  'nsenter',
+  'unshare',
+  'setpriv',
+  'systemd-networkd',
+  'networkctl',
+  'dbus-daemon',
+  'systemd-nspawn',
+  'busybox',
+  'ss',
+  'python3',
+];
 const suite = privileged(tools);
 useZoneBundle();
 /** A private copy of the compiled zone, freshly built (test/support/bundles.ts). */
@@ -194,19 +206,38 @@ require('node:http').get(url, { timeout: 5000 }, (res) => {
 
 async function fetchFromMachine(container: Netns, address: string): Promise<string> {
   const host = address.includes(':') ? `[${address}]` : address;
-  const result = await nsExec(container, process.execPath, ['-e', httpGet, `http://${host}/`], { reject: false, timeout: 20_000, env: { NODE_EXTRA_CA_CERTS: '' } });
+  const result = await nsExec(container, process.execPath, ['-e', httpGet, `http://${host}/`], {
+    reject: false,
+    timeout: 20_000,
+    env: { NODE_EXTRA_CA_CERTS: '' },
+  });
   return result.exitCode === 0 ? result.stdout.trim() : `fetch failed: ${result.message}`;
 }
 
 /** What both orders check once machine and container share the zone. */
-async function expectMixedZone(networkd: NetworkdSandbox, zone: Zone, machine: Machine, container: Netns, result: AddResult, sandbox: Sandbox): Promise<void> {
+async function expectMixedZone(
+  networkd: NetworkdSandbox,
+  zone: Zone,
+  machine: Machine,
+  container: Netns,
+  result: AddResult,
+  sandbox: Sandbox,
+): Promise<void> {
   const { n } = zone;
   // networkd serves the zone from our file: our gateways only, and the machine's lease from the pool.
   const status = await networkctlStatus(networkd, `vz-${zone.zone}`);
-  expect(status).toMatchObject({ AdministrativeState: 'configured', NetworkFile: `/run/systemd/network/70-cni-zones-${zone.zone}.network` });
+  expect(status).toMatchObject({
+    AdministrativeState: 'configured',
+    NetworkFile: `/run/systemd/network/70-cni-zones-${zone.zone}.network`,
+  });
   expect(staticAddresses(status)).toEqual([`10.${n}.0.1/24`, `fd${n}::1/64`]);
 
-  const machineIp = await poll('the machine to get a lease from the zone', 45_000, () => sharedFile(machine, 'ip'), () => diagnose(networkd, machine, zone));
+  const machineIp = await poll(
+    'the machine to get a lease from the zone',
+    45_000,
+    () => sharedFile(machine, 'ip'),
+    () => diagnose(networkd, machine, zone),
+  );
   const host = Number(machineIp.split('.')[3]);
   expect(machineIp.startsWith(`10.${n}.0.`)).toBe(true);
   expect(host).toBeGreaterThanOrEqual(pool.offset);
@@ -217,14 +248,26 @@ async function expectMixedZone(networkd: NetworkdSandbox, zone: Zone, machine: M
 
   // Container → machine, IPv4 and (SLAAC from our RAs) IPv6.
   expect(await fetchFromMachine(container, machineIp)).toBe(machinePage);
-  const machineIp6 = await poll('the machine to take a SLAAC address from our RAs', 45_000, () => sharedFile(machine, 'ip6'), () => diagnose(networkd, machine, zone));
+  const machineIp6 = await poll(
+    'the machine to take a SLAAC address from our RAs',
+    45_000,
+    () => sharedFile(machine, 'ip6'),
+    () => diagnose(networkd, machine, zone),
+  );
   expect(machineIp6.startsWith(`fd${n}:`)).toBe(true);
   expect(await fetchFromMachine(container, machineIp6)).toBe(machinePage);
 
   // Machine → container.
   await serveContainerPage(sandbox, container);
   await writeFile(join(machine.shared, 'peer'), `${containerIp}\n`);
-  expect(await poll('the machine to fetch from the container', 45_000, () => sharedFile(machine, 'fetched'), () => diagnose(networkd, machine, zone))).toBe(containerPage);
+  expect(
+    await poll(
+      'the machine to fetch from the container',
+      45_000,
+      () => sharedFile(machine, 'fetched'),
+      () => diagnose(networkd, machine, zone),
+    ),
+  ).toBe(containerPage);
   expect(v6Of(result).startsWith(`fd${n}::`)).toBe(true);
 }
 
@@ -306,13 +349,25 @@ suite.describe('mixed zone: systemd-nspawn machine and CNI container (networkd b
     const zone = zoneConf('again', 86);
     const a = await containers.container('a');
     await add(networkd, zone, `czt-${process.pid}-again-a`, a);
-    const del = await networkd.runPlugin(ZONE, { command: 'DEL', containerId: `czt-${process.pid}-again-a`, netns: a.path, ifname: 'eth0', path: '/usr/lib/cni', stdin: zone.conf });
+    const del = await networkd.runPlugin(ZONE, {
+      command: 'DEL',
+      containerId: `czt-${process.pid}-again-a`,
+      netns: a.path,
+      ifname: 'eth0',
+      path: '/usr/lib/cni',
+      stdin: zone.conf,
+    });
     expect(del.exitCode, del.stdout + del.stderr).toBe(0);
     const first = (await sandboxLinks(networkd)).find((l) => l.ifname === 'vz-again');
     expect(first).toBeDefined();
 
     // A machine comes and goes: on its way out nspawn deletes the zone bridge, now empty.
-    const run = await runNspawn(['/bin/busybox', 'true'], { root: await nspawnRoot(), nsenter: networkd.nsenterOptions, networkZone: zone.zone, ephemeral: true });
+    const run = await runNspawn(['/bin/busybox', 'true'], {
+      root: await nspawnRoot(),
+      nsenter: networkd.nsenterOptions,
+      networkZone: zone.zone,
+      ephemeral: true,
+    });
     expect(run.exitCode, String(run.stderr)).toBe(0);
     expect((await sandboxLinks(networkd)).find((l) => l.ifname === 'vz-again')).toBeUndefined();
 
@@ -324,9 +379,13 @@ suite.describe('mixed zone: systemd-nspawn machine and CNI container (networkd b
     const status = await networkctlStatus(networkd, 'vz-again');
     expect(status).toMatchObject({ AdministrativeState: 'configured', NetworkFile: '/run/systemd/network/70-cni-zones-again.network' });
     expect(staticAddresses(status)).toEqual(['10.86.0.1/24', 'fd86::1/64']);
-    expect((await sandboxLinks(networkd)).find((l) => l.ifname === hostVethName(`czt-${process.pid}-again-b`, 'eth0'))?.master).toBe('vz-again');
+    expect((await sandboxLinks(networkd)).find((l) => l.ifname === hostVethName(`czt-${process.pid}-again-b`, 'eth0'))?.master).toBe(
+      'vz-again',
+    );
     containers.spawn(networkd.host, 'busybox', ['nc', '-ll', '-p', '8081', '-e', '/bin/busybox', 'echo', 'gateway']);
-    await poll('the gateway listener', 10_000, async () => ((await networkd.exec('ss', ['-Hltn', 'sport = :8081'])).stdout.trim() !== '' ? true : undefined));
+    await poll('the gateway listener', 10_000, async () =>
+      (await networkd.exec('ss', ['-Hltn', 'sport = :8081'])).stdout.trim() !== '' ? true : undefined,
+    );
     const reply = await nsExec(b, 'busybox', ['nc', '-w', '5', '10.86.0.1', '8081'], { input: '', reject: false, timeout: 15_000 });
     expect(reply.stdout.trim()).toBe('gateway');
     expect(v4Of(result).startsWith('10.86.0.')).toBe(true);
@@ -339,7 +398,10 @@ suite.describe('mixed zone: systemd-nspawn machine and CNI container (networkd b
     await mkdir(dir);
     const [locked, release] = [join(dir, 'locked'), join(dir, 'release')];
     // What nspawn 252 does around creating or removing a zone bridge (strace: F_OFD_SETLKW, F_WRLCK).
-    const holder = networkd.exec('python3', ['-c', ofdLockHolder, '/run/systemd/nspawn-network-zone', locked, release], { reject: false, timeoutMs: 60_000 });
+    const holder = networkd.exec('python3', ['-c', ofdLockHolder, '/run/systemd/nspawn-network-zone', locked, release], {
+      reject: false,
+      timeoutMs: 60_000,
+    });
     containers.defer(async () => {
       await writeFile(release, '');
       await holder;
@@ -349,11 +411,21 @@ suite.describe('mixed zone: systemd-nspawn machine and CNI container (networkd b
     const container = await containers.container('c');
     let finished = false;
     const adding = networkd
-      .runPlugin(ZONE, { command: 'ADD', containerId: `czt-${process.pid}-locked`, netns: container.path, ifname: 'eth0', path: '/usr/lib/cni', stdin: zone.conf, timeoutMs: 50_000 })
+      .runPlugin(ZONE, {
+        command: 'ADD',
+        containerId: `czt-${process.pid}-locked`,
+        netns: container.path,
+        ifname: 'eth0',
+        path: '/usr/lib/cni',
+        stdin: zone.conf,
+        timeoutMs: 50_000,
+      })
       .finally(() => (finished = true));
     // IPAM runs before the bridge step; once its allocation exists the ADD is at (or near) the lock.
     const store = join((zone.conf as { ipam: { dataDir: string } }).ipam.dataDir, 'net-locked');
-    await poll('the ADD to allocate its addresses', 30_000, async () => (existsSync(store) && readdirSync(store).some((f) => f.startsWith('10.87.')) ? true : undefined));
+    await poll('the ADD to allocate its addresses', 30_000, async () =>
+      existsSync(store) && readdirSync(store).some((f) => f.startsWith('10.87.')) ? true : undefined,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(finished, 'ADD finished while nspawn held the zone lock').toBe(false);
     expect((await sandboxLinks(networkd)).find((l) => l.ifname === 'vz-locked')).toBeUndefined();

@@ -95,12 +95,15 @@ priv.describe('zone plugin, netlink backend: 64 parallel ADDs and DELs across tw
       const world = await createZoneWorld();
       // Made once, reused by every round: creating 64 namespaces is most of a round's cost.
       const slots: Slot[] = [];
-      for (const zone of ZONES) for (const index of range(PER_ZONE)) slots.push({ zone, ct: await world.container(`${zone.zone[0]}${index}`), index });
+      for (const zone of ZONES)
+        for (const index of range(PER_ZONE)) slots.push({ zone, ct: await world.container(`${zone.zone[0]}${index}`), index });
       const timings: string[] = [];
 
       for (const round of range(ROUNDS)) {
         const started = performance.now();
-        const adds = await Promise.all(slots.map((slot) => world.run('ADD', { container: slot.ct, containerId: idOf(slot, round), conf: zoneConf(world, slot.zone) })));
+        const adds = await Promise.all(
+          slots.map((slot) => world.run('ADD', { container: slot.ct, containerId: idOf(slot, round), conf: zoneConf(world, slot.zone) })),
+        );
         const addMs = Math.round(performance.now() - started);
 
         const succeeded = new Map<Slot, AddResult>();
@@ -118,15 +121,29 @@ priv.describe('zone plugin, netlink backend: 64 parallel ADDs and DELs across tw
           const results = [...succeeded].filter(([slot]) => slot.zone === zone).map(([, result]) => result);
           const v4 = results.map((r) => r.ips.filter((ip) => !isV6(ip.address)).map((ip) => ip.address));
           const v6 = results.map((r) => r.ips.filter((ip) => isV6(ip.address)).map((ip) => ip.address));
-          expect(v4.every((list) => list.length === 1) && v6.every((list) => list.length === 1), `round ${round} ${zone.zone}: one address per family`).toBe(true);
+          expect(
+            v4.every((list) => list.length === 1) && v6.every((list) => list.length === 1),
+            `round ${round} ${zone.zone}: one address per family`,
+          ).toBe(true);
           const flat4 = v4.flat();
           const flat6 = v6.flat();
           expect(new Set(flat4).size, `round ${round} ${zone.zone} v4: ${flat4.join(' ')}`).toBe(results.length);
           expect(new Set(flat6).size, `round ${round} ${zone.zone} v6: ${flat6.join(' ')}`).toBe(results.length);
-          expect(flat4.every((a) => a.startsWith(`${zone.v4}.`) && a.endsWith('/24')), `round ${round} ${zone.zone}: ${flat4.join(' ')}`).toBe(true);
-          expect(flat6.every((a) => a.startsWith(`${zone.v6}:`) && a.endsWith('/64')), `round ${round} ${zone.zone}: ${flat6.join(' ')}`).toBe(true);
-          expect(allocations(storeOf(world, zone)).sort(), `round ${round} ${zone.zone} store`).toEqual([...flat4, ...flat6].map(hostPart).sort());
-          expect((await addresses(world.host, bridgeOf(zone))).sort(), `round ${round} ${bridgeOf(zone)}`).toEqual([`${zone.v4}.1/24`, `${zone.v6}:1/64`]);
+          expect(
+            flat4.every((a) => a.startsWith(`${zone.v4}.`) && a.endsWith('/24')),
+            `round ${round} ${zone.zone}: ${flat4.join(' ')}`,
+          ).toBe(true);
+          expect(
+            flat6.every((a) => a.startsWith(`${zone.v6}:`) && a.endsWith('/64')),
+            `round ${round} ${zone.zone}: ${flat6.join(' ')}`,
+          ).toBe(true);
+          expect(allocations(storeOf(world, zone)).sort(), `round ${round} ${zone.zone} store`).toEqual(
+            [...flat4, ...flat6].map(hostPart).sort(),
+          );
+          expect((await addresses(world.host, bridgeOf(zone))).sort(), `round ${round} ${bridgeOf(zone)}`).toEqual([
+            `${zone.v4}.1/24`,
+            `${zone.v6}:1/64`,
+          ]);
         }
 
         // Exactly one host veth per success, named for its attachment, tagged with it, on its zone's bridge.
@@ -138,27 +155,47 @@ priv.describe('zone plugin, netlink backend: 64 parallel ADDs and DELs across tw
           const veth = veths.find((v) => v.ifname === name)!;
           expect(veth.master, `round ${round} ${idOf(slot, round)}`).toBe(bridgeOf(slot.zone));
           expect(veth.ifalias, `round ${round} ${idOf(slot, round)}`).toBe(attachmentAlias(slot.zone.zone, idOf(slot, round), 'eth0'));
-          expect(result.interfaces.map((i) => i.name).slice(0, 2), `round ${round} ${idOf(slot, round)}`).toEqual([bridgeOf(slot.zone), name]);
+          expect(result.interfaces.map((i) => i.name).slice(0, 2), `round ${round} ${idOf(slot, round)}`).toEqual([
+            bridgeOf(slot.zone),
+            name,
+          ]);
         }
         // Each success's eth0 holds exactly its own addresses; a failed ADD left no eth0.
-        const inside = await mapLimited(slots, 8, async (slot) => ((await link(slot.ct, 'eth0')) ? (await addresses(slot.ct, 'eth0')).sort() : undefined));
+        const inside = await mapLimited(slots, 8, async (slot) =>
+          (await link(slot.ct, 'eth0')) ? (await addresses(slot.ct, 'eth0')).sort() : undefined,
+        );
         for (const [i, slot] of slots.entries()) {
           const result = succeeded.get(slot);
-          expect(inside[i], `round ${round} ${idOf(slot, round)}: eth0`).toEqual(result ? result.ips.map((ip) => ip.address).sort() : undefined);
+          expect(inside[i], `round ${round} ${idOf(slot, round)}: eth0`).toEqual(
+            result ? result.ips.map((ip) => ip.address).sort() : undefined,
+          );
         }
 
         // Masquerade: each zone's elements once in each of the four sets; the shared chain's four rules once.
         const elements = await tableElements(world.host);
         for (const zone of ZONES) {
-          const sets = elements.filter((e) => e.comment === `zone:${zone.zone}`).map((e) => e.set).sort();
-          expect(sets, `round ${round} ${zone.zone}: masquerade elements`).toEqual(['zone_local_v4', 'zone_local_v6', 'zone_masq_v4', 'zone_masq_v6']);
+          const sets = elements
+            .filter((e) => e.comment === `zone:${zone.zone}`)
+            .map((e) => e.set)
+            .sort();
+          expect(sets, `round ${round} ${zone.zone}: masquerade elements`).toEqual([
+            'zone_local_v4',
+            'zone_local_v6',
+            'zone_masq_v4',
+            'zone_masq_v6',
+          ]);
         }
-        expect(elements.filter((e) => !ZONES.some((zone) => e.comment === `zone:${zone.zone}`)), `round ${round}: elements of no zone`).toEqual([]);
+        expect(
+          elements.filter((e) => !ZONES.some((zone) => e.comment === `zone:${zone.zone}`)),
+          `round ${round}: elements of no zone`,
+        ).toEqual([]);
         expect((await nftRuleset(world.host)).match(/masquerade$|return$/gm), `round ${round}: masquerade chain`).toHaveLength(4);
 
         // 64 DELs at once, the failed ADDs' included (a runtime sends DEL after a failed ADD too).
         const delStarted = performance.now();
-        const dels = await Promise.all(slots.map((slot) => world.run('DEL', { container: slot.ct, containerId: idOf(slot, round), conf: zoneConf(world, slot.zone) })));
+        const dels = await Promise.all(
+          slots.map((slot) => world.run('DEL', { container: slot.ct, containerId: idOf(slot, round), conf: zoneConf(world, slot.zone) })),
+        );
         const delMs = Math.round(performance.now() - delStarted);
         for (const [i, slot] of slots.entries()) {
           expect(dels[i]!.exitCode, `round ${round} DEL ${idOf(slot, round)}: ${dels[i]!.stdout}${dels[i]!.stderr}`).toBe(0);
@@ -168,19 +205,31 @@ priv.describe('zone plugin, netlink backend: 64 parallel ADDs and DELs across tw
         const eth0s = await mapLimited(slots, 8, (slot) => link(slot.ct, 'eth0'));
         expect(eth0s.filter(Boolean).length, `round ${round}: container eth0s after DEL`).toBe(0);
         for (const zone of ZONES) {
-          expect(storeFiles(storeOf(world, zone)), `round ${round} ${zone.zone}: store after DEL`).toEqual(['last_reserved_ip.0', 'last_reserved_ip.1', 'lock']);
+          expect(storeFiles(storeOf(world, zone)), `round ${round} ${zone.zone}: store after DEL`).toEqual([
+            'last_reserved_ip.0',
+            'last_reserved_ip.1',
+            'lock',
+          ]);
           // The zone stays: its bridge with its gateways, nothing on it.
-          expect((await addresses(world.host, bridgeOf(zone))).sort(), `round ${round} ${bridgeOf(zone)} after DEL`).toEqual([`${zone.v4}.1/24`, `${zone.v6}:1/64`]);
+          expect((await addresses(world.host, bridgeOf(zone))).sort(), `round ${round} ${bridgeOf(zone)} after DEL`).toEqual([
+            `${zone.v4}.1/24`,
+            `${zone.v6}:1/64`,
+          ]);
         }
         // Only the zones' own elements are left in our table: none names an attachment.
         const left = await tableElements(world.host);
         expect(left.map((e) => `${e.set} ${e.comment}`).sort(), `round ${round}: nft elements after DEL`).toEqual(
-          ZONES.flatMap((zone) => ['zone_local_v4', 'zone_local_v6', 'zone_masq_v4', 'zone_masq_v6'].map((set) => `${set} zone:${zone.zone}`)).sort(),
+          ZONES.flatMap((zone) =>
+            ['zone_local_v4', 'zone_local_v6', 'zone_masq_v4', 'zone_masq_v6'].map((set) => `${set} zone:${zone.zone}`),
+          ).sort(),
         );
         const ruleset = await nftRuleset(world.host);
-        for (const slot of slots) expect(ruleset.includes(idOf(slot, round)), `round ${round}: ruleset names ${idOf(slot, round)}`).toBe(false);
+        for (const slot of slots)
+          expect(ruleset.includes(idOf(slot, round)), `round ${round}: ruleset names ${idOf(slot, round)}`).toBe(false);
 
-        timings.push(`round ${round}: ${succeeded.size}/${slots.length} ADDs ok, ADDs ${addMs} ms, DELs ${delMs} ms, round ${Math.round(performance.now() - started)} ms`);
+        timings.push(
+          `round ${round}: ${succeeded.size}/${slots.length} ADDs ok, ADDs ${addMs} ms, DELs ${delMs} ms, round ${Math.round(performance.now() - started)} ms`,
+        );
       }
       // Each call stays within the per-call budget (55 s), so a round of 64 ADDs and 64 DELs stays well under two of them.
       const rounds = timings.map((t) => Number(/round (\d+) ms$/.exec(t)![1]));

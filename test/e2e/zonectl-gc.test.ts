@@ -55,7 +55,12 @@ suite.describe('zonectl gc', () => {
     await rm(join(world.cacheDir, 'results', `${world.network}-${lost}-eth0`));
     const gc = await world.zonectl(['gc', world.network, '--json'], { runtime: true });
     expect(gc.exitCode, gc.stderr).toBe(0);
-    const [report] = JSON.parse(gc.stdout) as { network: string; removedAttachments: unknown[]; removedLinks: string[]; releasedAddresses: string[] }[];
+    const [report] = JSON.parse(gc.stdout) as {
+      network: string;
+      removedAttachments: unknown[];
+      removedLinks: string[];
+      releasedAddresses: string[];
+    }[];
     expect(report?.removedAttachments).toEqual([]);
     expect(report?.removedLinks).toEqual([expect.stringContaining(`(${lost} eth0)`)]);
     expect(report?.releasedAddresses).toHaveLength(2);

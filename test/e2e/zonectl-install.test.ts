@@ -77,7 +77,9 @@ suite.describe('zonectl install', () => {
 
     const machine = world.machineName('inst');
     const runtime = ['--conf-dir', world.confDir, '--cache-dir', world.cacheDir, '--cni-path', layout.bin];
-    const up = await execa('nsenter', [...nsenterArgs(world.host), installed, 'up', machine, '--network', world.network, ...runtime], { reject: false });
+    const up = await execa('nsenter', [...nsenterArgs(world.host), installed, 'up', machine, '--network', world.network, ...runtime], {
+      reject: false,
+    });
     expect(up.exitCode, up.stderr).toBe(0);
     expect(up.stdout).toMatch(/address\s+10\.89\.0\.\d+\/24/);
     expect(allocations(world.store)).toHaveLength(2);

@@ -60,7 +60,13 @@ async function status(world: ZonectlWorld): Promise<{ exitCode: number | undefin
 }
 
 function startMachine(world: ZonectlWorld, machine: string, command: string[], defer = true): NspawnMachine {
-  const started = startNspawn(command, { root: rootDir, hostNetns: world.host, machineNetns: netnsPathOf(machine), machine, ephemeral: true });
+  const started = startNspawn(command, {
+    root: rootDir,
+    hostNetns: world.host,
+    machineNetns: netnsPathOf(machine),
+    machine,
+    ephemeral: true,
+  });
   if (defer) world.sandbox.defer(() => started.stop());
   return started;
 }
@@ -103,7 +109,14 @@ suite.describe('zonectl up/down with systemd-nspawn machines', () => {
 
     const ports = await world.zonectl(['ports', '--json'], { runtime: true });
     expect(JSON.parse(ports.stdout)).toEqual([
-      expect.objectContaining({ hostPort: 8080, containerPort: 80, protocol: 'tcp', containerId: web, network: world.network, containerAddresses: expect.arrayContaining([webIp]) }),
+      expect.objectContaining({
+        hostPort: 8080,
+        containerPort: 80,
+        protocol: 'tcp',
+        containerId: web,
+        network: world.network,
+        containerAddresses: expect.arrayContaining([webIp]),
+      }),
     ]);
   });
 
@@ -126,13 +139,22 @@ suite.describe('zonectl up/down with systemd-nspawn machines', () => {
     expect(bridge).toBeDefined();
     expect(zone?.bridge).toMatchObject({ name: `vz-${world.network}`, present: true, up: true, mac: bridge?.address, otherPorts: [] });
     expect(zone?.bridge.addresses.sort()).toEqual((await addresses(world.host, `vz-${world.network}`)).sort());
-    const bridgePorts = hostLinks.filter((l) => l.master === `vz-${world.network}`).map((l) => l.ifname).sort();
+    const bridgePorts = hostLinks
+      .filter((l) => l.master === `vz-${world.network}`)
+      .map((l) => l.ifname)
+      .sort();
     expect(zone?.bridge.ports.sort()).toEqual(bridgePorts);
 
     for (const machine of [web, db]) {
       const attachment = zone?.attachments.find((a) => a.containerId === machine);
       const [eth0] = (await links(netnsPathOf(machine))).filter((l) => l.ifname === 'eth0');
-      expect(attachment).toMatchObject({ ifname: 'eth0', netns: netnsPathOf(machine), netnsPresent: true, mac: eth0?.address, check: { ok: true } });
+      expect(attachment).toMatchObject({
+        ifname: 'eth0',
+        netns: netnsPathOf(machine),
+        netnsPresent: true,
+        mac: eth0?.address,
+        check: { ok: true },
+      });
       expect(attachment?.addresses.sort()).toEqual((await addresses(netnsPathOf(machine), 'eth0')).sort());
       expect(bridgePorts).toContain(attachment?.hostVeth);
     }
@@ -162,7 +184,12 @@ suite.describe('zonectl up/down with systemd-nspawn machines', () => {
     const web = world.machineName('web');
     const up = await world.zonectl(['up', web, '--network', world.network, '--port', '8082:80', '--json'], { runtime: true });
     expect(up.exitCode, up.stderr).toBe(0);
-    const json = JSON.parse(up.stdout) as { machine: string; netns: string; ports: string[]; result: { cniVersion: string; ips: { address: string }[] } };
+    const json = JSON.parse(up.stdout) as {
+      machine: string;
+      netns: string;
+      ports: string[];
+      result: { cniVersion: string; ips: { address: string }[] };
+    };
     expect(json).toMatchObject({ machine: web, network: world.network, netns: netnsPathOf(web), ifname: 'eth0', ports: ['tcp:8082:80'] });
     expect(json.result.cniVersion).toBe('1.1.0');
     expect(json.result.ips.map((ip) => ip.address).sort()).toEqual((await addresses(netnsPathOf(web), 'eth0')).sort());
@@ -219,7 +246,18 @@ suite.describe('zonectl up/down with systemd-nspawn machines', () => {
     it('a plugin directory without the plugins', async () => {
       const world = await createZonectlWorld();
       const machine = world.machineName('x');
-      const run = await world.zonectl(['up', machine, '--network', world.network, '--conf-dir', world.confDir, '--cache-dir', world.cacheDir, '--cni-path', world.dir]);
+      const run = await world.zonectl([
+        'up',
+        machine,
+        '--network',
+        world.network,
+        '--conf-dir',
+        world.confDir,
+        '--cache-dir',
+        world.cacheDir,
+        '--cni-path',
+        world.dir,
+      ]);
       expect(run.exitCode).toBe(1);
       expect(run.stderr).toContain('failed to find plugin "zone"');
       expect(run.stderr).toContain('zonectl install');

@@ -67,7 +67,10 @@ suite.it('generates a drop-in that systemd-analyze verifies, and whose hooks and
   const machine = world.machineName('unit');
   const unitDir = join(world.dir, 'units');
 
-  const enable = await world.zonectl(['nspawn', 'enable', machine, '--network', world.network, '--port', '8090:80', '--unit-dir', unitDir], { runtime: true });
+  const enable = await world.zonectl(
+    ['nspawn', 'enable', machine, '--network', world.network, '--port', '8090:80', '--unit-dir', unitDir],
+    { runtime: true },
+  );
   expect(enable.exitCode, enable.stderr).toBe(0);
   const dropin = join(unitDir, `systemd-nspawn@${machine}.service.d`, '50-cni-zones.conf');
   expect(enable.stdout).toContain(`wrote ${dropin}`);
@@ -88,7 +91,9 @@ suite.it('generates a drop-in that systemd-analyze verifies, and whose hooks and
   const startPre = parseExecLine(lines.startPre, specifiers).argv;
   const start = parseExecLine(lines.start, specifiers).argv;
   const stopPost = parseExecLine(lines.stopPost, specifiers).argv;
-  expect(startPre).toEqual(expect.arrayContaining(['up', machine, '--port', 'tcp:8090:80', '--conf-dir', world.confDir, '--cache-dir', world.cacheDir]));
+  expect(startPre).toEqual(
+    expect.arrayContaining(['up', machine, '--port', 'tcp:8090:80', '--conf-dir', world.confDir, '--cache-dir', world.cacheDir]),
+  );
   expect(stopPost).toEqual(expect.arrayContaining(['down', machine]));
 
   // ExecStartPre: the namespace and the attachment.
@@ -107,11 +112,28 @@ suite.it('generates a drop-in that systemd-analyze verifies, and whose hooks and
 
   // ExecStart, as the unit runs it (plus --register=no: no machined without systemd).
   const script = 'mount --bind "$0" /var/lib/machines && exec "$@"';
-  const nspawn = execa('nsenter', [...nsenterArgs(world.host), 'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, machines, ...start, '--register=no'], {
-    reject: false,
-    detached: true,
-    stdin: 'ignore',
-  });
+  const nspawn = execa(
+    'nsenter',
+    [
+      ...nsenterArgs(world.host),
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      script,
+      machines,
+      ...start,
+      '--register=no',
+    ],
+    {
+      reject: false,
+      detached: true,
+      stdin: 'ignore',
+    },
+  );
   const cancelExitKill = cleanupOnExit(() => nspawn.kill('SIGKILL'));
   let stopped = false;
   const stop = async () => {

@@ -25,11 +25,24 @@ describe.each(FORMS.flatMap(([form, bin]) => PLUGINS.map((name) => [name, form, 
     // A runtime may start plugins with almost no environment; the compiled form needs no node on the PATH.
     it.each([['PATH=/opt/cni/bin:/usr/sbin:/sbin'], ['PATH=/opt/cni/bin'], []])('answers with env -i %s', (...path: string[]) => {
       const run = (command: string, input: string) =>
-        spawnSync('/usr/bin/env', ['-i', ...path, `CNI_COMMAND=${command}`, 'CNI_CONTAINERID=c1', 'CNI_IFNAME=eth0', 'CNI_NETNS=/nonexistent', 'CNI_PATH=/x', bin(name)], {
-          input,
-          encoding: 'utf8',
-          timeout: 10_000,
-        });
+        spawnSync(
+          '/usr/bin/env',
+          [
+            '-i',
+            ...path,
+            `CNI_COMMAND=${command}`,
+            'CNI_CONTAINERID=c1',
+            'CNI_IFNAME=eth0',
+            'CNI_NETNS=/nonexistent',
+            'CNI_PATH=/x',
+            bin(name),
+          ],
+          {
+            input,
+            encoding: 'utf8',
+            timeout: 10_000,
+          },
+        );
       const version = run('VERSION', '{"cniVersion":"1.0.0"}');
       expect(version.status).toBe(0);
       expect(JSON.parse(version.stdout)).toEqual({ cniVersion: '1.0.0', supportedVersions: SUPPORTED });
@@ -70,7 +83,14 @@ describe.each(FORMS.flatMap(([form, bin]) => PLUGINS.map((name) => [name, form, 
     ['bad JSON', { command: 'ADD', containerId: 'c1', netns: '/run/netns/x', ifname: 'eth0', path: '/x', stdin: '{' }, 6],
     [
       'an unsupported version',
-      { command: 'ADD', containerId: 'c1', netns: '/run/netns/x', ifname: 'eth0', path: '/x', stdin: { cniVersion: '0.2.0', name: 'n', type: name } },
+      {
+        command: 'ADD',
+        containerId: 'c1',
+        netns: '/run/netns/x',
+        ifname: 'eth0',
+        path: '/x',
+        stdin: { cniVersion: '0.2.0', name: 'n', type: name },
+      },
       1,
     ],
     [
@@ -78,11 +98,7 @@ describe.each(FORMS.flatMap(([form, bin]) => PLUGINS.map((name) => [name, form, 
       { command: 'DEL', containerId: 'a b', ifname: 'eth0', path: '/x', stdin: { cniVersion: '1.0.0', name: 'n', type: name } },
       4,
     ],
-    [
-      'STATUS for a 1.0.0 config',
-      { command: 'STATUS', path: '/x', stdin: { cniVersion: '1.0.0', name: 'n', type: name } },
-      1,
-    ],
+    ['STATUS for a 1.0.0 config', { command: 'STATUS', path: '/x', stdin: { cniVersion: '1.0.0', name: 'n', type: name } }, 1],
   ] as const)('answers %s with a JSON error of code %i and exit 1', async (_what, run, code) => {
     const r = await runPlugin(bin(name), run);
     expect(r.exitCode).toBe(1);

@@ -16,7 +16,7 @@ import { runPlugin } from './plugin-process.js';
 
 export type BundleForm = 'compiled' | 'node';
 
-export const MULTI_CALL = 'cni-zones';
+const MULTI_CALL = 'cni-zones';
 
 export interface BundleCopies {
   /** The directory holding the copies, made on first call and then shared. */
@@ -62,7 +62,7 @@ export function bundleCopies(label: string, names: readonly string[], form: Bund
 }
 
 /** The file the build makes for `name` in `form`. */
-export function builtPath(name: string, form: BundleForm): string {
+function builtPath(name: string, form: BundleForm): string {
   return form === 'compiled' ? join(repoRoot, 'dist/native', MULTI_CALL) : join(repoRoot, 'dist/bin', name);
 }
 

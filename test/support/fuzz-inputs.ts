@@ -46,7 +46,6 @@ const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** A field: left out, or one of `values`. */
 const ABSENT = Symbol('absent');
-type Maybe<T> = T | typeof ABSENT;
 
 const junk = fc.oneof(
   fc.constantFrom<unknown>(null, true, false, 0, -1, 1.5, '', 'x', [], {}, [[]], '\u0000', 'é', 2 ** 53),
@@ -94,7 +93,11 @@ const goodRoute = fc.oneof(
   fc.record({ dst: fc.constantFrom('2001:db8::/32', '::/0'), gw: fc.constantFrom('fd89::1', 'fe80::1') }, { requiredKeys: ['dst'] }),
 );
 const badRoute = fc.record(
-  { dst: fc.oneof(goodCidr, badCidr, fc.constant('::/0')), gw: fc.constantFrom<unknown>('10.99.0.1', 'fd89::1', 'nope', 5), mtu: fc.oneof(fc.integer({ min: -1, max: 9000 }), junk) },
+  {
+    dst: fc.oneof(goodCidr, badCidr, fc.constant('::/0')),
+    gw: fc.constantFrom<unknown>('10.99.0.1', 'fd89::1', 'nope', 5),
+    mtu: fc.oneof(fc.integer({ min: -1, max: 9000 }), junk),
+  },
   { requiredKeys: ['dst'] },
 );
 
@@ -110,8 +113,12 @@ const orJunk = (arb: fc.Arbitrary<unknown>, anyJunk = junk) => fc.oneof(arb, any
 /** Good and bad versions of each field of an object; a value keeps all good fields but a few. */
 function corruptible(fields: Record<string, Field>, maxCorrupt = 2): fc.Arbitrary<Record<string, unknown>> {
   const keys = Object.keys(fields);
-  const pick = (side: 'good' | 'bad') => fc.record(Object.fromEntries(keys.map((k) => [k, fields[k]![side]])) as Record<string, fc.Arbitrary<unknown>>);
-  const corrupt = fc.oneof({ weight: 5, arbitrary: fc.constant<string[]>([]) }, { weight: 2, arbitrary: fc.subarray(keys, { minLength: 1, maxLength: maxCorrupt }) });
+  const pick = (side: 'good' | 'bad') =>
+    fc.record(Object.fromEntries(keys.map((k) => [k, fields[k]![side]])) as Record<string, fc.Arbitrary<unknown>>);
+  const corrupt = fc.oneof(
+    { weight: 5, arbitrary: fc.constant<string[]>([]) },
+    { weight: 2, arbitrary: fc.subarray(keys, { minLength: 1, maxLength: maxCorrupt }) },
+  );
   return fc.record({ good: pick('good'), bad: pick('bad'), corrupt }).map(({ good, bad, corrupt: broken }) => {
     const value = Object.fromEntries(keys.map((k) => [k, broken.includes(k) ? bad[k] : good[k]]));
     return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== ABSENT));
@@ -120,7 +127,10 @@ function corruptible(fields: Record<string, Field>, maxCorrupt = 2): fc.Arbitrar
 
 function runtimeConfigOf(): fc.Arbitrary<unknown> {
   return corruptible({
-    portMappings: { good: orAbsent(fc.array(goodMapping, { maxLength: 3 })), bad: orJunk(fc.array(badMapping, { minLength: 1, maxLength: 3 })) },
+    portMappings: {
+      good: orAbsent(fc.array(goodMapping, { maxLength: 3 })),
+      bad: orJunk(fc.array(badMapping, { minLength: 1, maxLength: 3 })),
+    },
     ips: { good: orAbsent(fc.array(goodIp, { maxLength: 1 })), bad: orJunk(fc.array(badIp, { minLength: 1, maxLength: 2 })) },
     mac: { good: orAbsent(goodMac), bad: orJunk(badMac) },
     // only junk: a valid ipRanges would put another gateway on the zone's bridge
@@ -148,7 +158,10 @@ function ipamOf(t: FuzzTargets): fc.Arbitrary<unknown> {
     ranges: { good: fc.constant(t.ranges), bad: badRanges() },
     routes: { good: orAbsent(fc.array(goodRoute, { maxLength: 2 })), bad: orJunk(fc.array(badRoute, { minLength: 1, maxLength: 2 })) },
     subnet: { good: fc.constant(ABSENT), bad: orJunk(fc.constantFrom('nope', '10.89.0.0/33')) },
-    resolvConf: { good: orAbsent(fc.constant('/etc/resolv.conf')), bad: orJunk(fc.oneof(badPaths(t.dataDir), fc.constant('/nonexistent/resolv.conf'))) },
+    resolvConf: {
+      good: orAbsent(fc.constant('/etc/resolv.conf')),
+      bad: orJunk(fc.oneof(badPaths(t.dataDir), fc.constant('/nonexistent/resolv.conf'))),
+    },
   });
 }
 
@@ -156,8 +169,20 @@ function resultOf(): fc.Arbitrary<unknown> {
   return fc.record(
     {
       cniVersion: fc.constantFrom(...SUPPORTED),
-      interfaces: fc.array(fc.record({ name: fc.constantFrom('vz-fuzz', 'eth0'), sandbox: fc.constantFrom('/run/netns/x', ''), mac: goodMac }, { requiredKeys: ['name'] }), { maxLength: 3 }),
-      ips: fc.array(fc.record({ address: fc.constantFrom('10.89.0.9/24', 'fd89::9/64'), gateway: fc.constantFrom('10.89.0.1', 'fd89::1') }, { requiredKeys: ['address'] }), { maxLength: 2 }),
+      interfaces: fc.array(
+        fc.record(
+          { name: fc.constantFrom('vz-fuzz', 'eth0'), sandbox: fc.constantFrom('/run/netns/x', ''), mac: goodMac },
+          { requiredKeys: ['name'] },
+        ),
+        { maxLength: 3 },
+      ),
+      ips: fc.array(
+        fc.record(
+          { address: fc.constantFrom('10.89.0.9/24', 'fd89::9/64'), gateway: fc.constantFrom('10.89.0.1', 'fd89::1') },
+          { requiredKeys: ['address'] },
+        ),
+        { maxLength: 2 },
+      ),
       routes: fc.array(goodRoute, { maxLength: 2 }),
     },
     { requiredKeys: ['cniVersion'] },
@@ -165,16 +190,33 @@ function resultOf(): fc.Arbitrary<unknown> {
 }
 
 const badResult = orJunk(
-  fc.constantFrom<unknown>('x', { cniVersion: '9.9.9' }, { ips: [{ address: 'nope' }] }, { ips: [{ address: '10.89.0.9/24', interface: 3 }] }, { interfaces: 'x' }),
+  fc.constantFrom<unknown>(
+    'x',
+    { cniVersion: '9.9.9' },
+    { ips: [{ address: 'nope' }] },
+    { ips: [{ address: '10.89.0.9/24', interface: 3 }] },
+    { interfaces: 'x' },
+  ),
 );
 
 function netConfOf(t: FuzzTargets): fc.Arbitrary<Record<string, unknown>> {
   const optionalBool: Field = { good: orAbsent(fc.boolean()), bad: junk };
   return corruptible(
     {
-      cniVersion: { good: fc.constantFrom(...SUPPORTED), bad: fc.oneof(fc.constant(ABSENT), fc.constantFrom('0.2.0', '2.0.0', '1.0', 'latest', ' 1.0.0'), junk) },
+      cniVersion: {
+        good: fc.constantFrom(...SUPPORTED),
+        bad: fc.oneof(fc.constant(ABSENT), fc.constantFrom('0.2.0', '2.0.0', '1.0', 'latest', ' 1.0.0'), junk),
+      },
       // only invalid other names: with no zone set, a valid one would be a zone of its own
-      name: { good: fc.constant(t.network), bad: orJunk(fc.oneof(fc.constantFrom('', 'a b', '-x', 'n'.repeat(101), '../etc'), printable.filter((n) => !NETWORK_NAME.test(n)))) },
+      name: {
+        good: fc.constant(t.network),
+        bad: orJunk(
+          fc.oneof(
+            fc.constantFrom('', 'a b', '-x', 'n'.repeat(101), '../etc'),
+            printable.filter((n) => !NETWORK_NAME.test(n)),
+          ),
+        ),
+      },
       type: { good: fc.constant('zone'), bad: orJunk(fc.constantFrom('', 'bridge')) },
       zone: { good: orAbsent(fc.constant(t.network)), bad: orJunk(invalidZones(t.network)) },
       // never absent, never auto or networkd: see the top of this file
@@ -184,17 +226,42 @@ function netConfOf(t: FuzzTargets): fc.Arbitrary<Record<string, unknown>> {
       hairpin: optionalBool,
       ipv6Dad: { good: orAbsent(fc.constant(false)), bad: junk },
       mtu: { good: orAbsent(fc.integer({ min: 1280, max: 9000 })), bad: orJunk(fc.constantFrom(0, 67, 1279, 65536, 1500.5, '1500')) },
-      dhcpPool: { good: orAbsent(fc.record({ offset: fc.integer({ min: 1, max: 100 }), size: fc.integer({ min: 1, max: 100 }) })), bad: junk },
+      dhcpPool: {
+        good: orAbsent(fc.record({ offset: fc.integer({ min: 1, max: 100 }), size: fc.integer({ min: 1, max: 100 }) })),
+        bad: junk,
+      },
       ipam: { good: ipamOf(t), bad: fc.oneof(fc.constant(ABSENT), junk) },
-      capabilities: { good: orAbsent(fc.record({ portMappings: fc.boolean(), mac: fc.boolean(), ips: fc.boolean() }, { requiredKeys: [] })), bad: junk },
+      capabilities: {
+        good: orAbsent(fc.record({ portMappings: fc.boolean(), mac: fc.boolean(), ips: fc.boolean() }, { requiredKeys: [] })),
+        bad: junk,
+      },
       runtimeConfig: { good: orAbsent(runtimeConfigOf()), bad: junk },
-      args: { good: orAbsent(fc.record({ cni: fc.record({ ips: fc.array(goodIp, { maxLength: 1 }), mac: goodMac }, { requiredKeys: [] }) })), bad: orJunk(fc.record({ cni: fc.record({ ips: fc.array(badIp), mac: badMac }) })) },
+      args: {
+        good: orAbsent(fc.record({ cni: fc.record({ ips: fc.array(goodIp, { maxLength: 1 }), mac: goodMac }, { requiredKeys: [] }) })),
+        bad: orJunk(fc.record({ cni: fc.record({ ips: fc.array(badIp), mac: badMac }) })),
+      },
       prevResult: { good: orAbsent(resultOf()), bad: badResult },
-      dns: { good: orAbsent(fc.record({ nameservers: fc.array(fc.constantFrom('10.89.0.1', '2001:db8::53'), { maxLength: 2 }), search: fc.array(fc.constantFrom('example.org', 'x'), { maxLength: 2 }) }, { requiredKeys: [] })), bad: junk },
+      dns: {
+        good: orAbsent(
+          fc.record(
+            {
+              nameservers: fc.array(fc.constantFrom('10.89.0.1', '2001:db8::53'), { maxLength: 2 }),
+              search: fc.array(fc.constantFrom('example.org', 'x'), { maxLength: 2 }),
+            },
+            { requiredKeys: [] },
+          ),
+        ),
+        bad: junk,
+      },
       // where port records go: never left to the default /run/cni-zones/ports
       portsStateDir: { good: fc.constant(t.portsStateDir), bad: orJunk(badPaths(t.portsStateDir)) },
       localhost: optionalBool,
-      'cni.dev/valid-attachments': { good: orAbsent(fc.array(fc.record({ containerID: fc.constantFrom('fz-1', 'other'), ifname: fc.constant('eth0') }), { maxLength: 2 })), bad: junk },
+      'cni.dev/valid-attachments': {
+        good: orAbsent(
+          fc.array(fc.record({ containerID: fc.constantFrom('fz-1', 'other'), ifname: fc.constant('eth0') }), { maxLength: 2 }),
+        ),
+        bad: junk,
+      },
       unknownField: { good: orAbsent(junk), bad: junk },
     },
     3,
@@ -207,21 +274,33 @@ function stdinOf(t: FuzzTargets): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 18, arbitrary: config },
     { weight: 1, arbitrary: config.map((text) => text.slice(0, Math.floor(text.length / 2))) },
-    { weight: 1, arbitrary: fc.oneof(anyText, fc.jsonValue().map((v) => JSON.stringify(v) ?? ''), fc.constant('')) },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(
+        anyText,
+        fc.jsonValue().map((v) => JSON.stringify(v) ?? ''),
+        fc.constant(''),
+      ),
+    },
   );
 }
 
 /** Mostly set: a runtime that leaves a variable out is one case among many. No NUL: execve(2) cannot pass one. */
 function optional(arb: fc.Arbitrary<string>): fc.Arbitrary<string | undefined> {
-  return fc.option(arb.filter((value) => !value.includes('\0')), { freq: 50, nil: undefined });
+  return fc.option(
+    arb.filter((value) => !value.includes('\0')),
+    { freq: 50, nil: undefined },
+  );
 }
 
 export function fuzzCall(t: FuzzTargets): fc.Arbitrary<FuzzCall> {
   const reserved = new Set(t.reservedContainerIds);
-  const containerId = fc.oneof(
-    { weight: 12, arbitrary: fc.integer({ min: 0, max: 99 }).map((n) => `fz-${n}`) },
-    { weight: 1, arbitrary: fc.oneof(printable, anyText, fc.constantFrom('-x', 'x'.repeat(129), 'a'.repeat(128), 'a b', 'é')) },
-  ).filter((id) => !reserved.has(id));
+  const containerId = fc
+    .oneof(
+      { weight: 12, arbitrary: fc.integer({ min: 0, max: 99 }).map((n) => `fz-${n}`) },
+      { weight: 1, arbitrary: fc.oneof(printable, anyText, fc.constantFrom('-x', 'x'.repeat(129), 'a'.repeat(128), 'a b', 'é')) },
+    )
+    .filter((id) => !reserved.has(id));
   const ifname = fc.oneof(
     { weight: 16, arbitrary: fc.constantFrom('eth0', 'eth1', 'net1') },
     { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9_.-]{1,16}$/) },
@@ -245,7 +324,10 @@ export function fuzzCall(t: FuzzTargets): fc.Arbitrary<FuzzCall> {
     netns: optional(netns),
     args: fc.oneof(
       { weight: 10, arbitrary: fc.constant(undefined) },
-      { weight: 2, arbitrary: fc.constantFrom('IgnoreUnknown=1', 'IP=10.89.0.60', 'MAC=02:00:00:00:00:07', 'K8S_POD_NAME=x;IgnoreUnknown=1', ';;') },
+      {
+        weight: 2,
+        arbitrary: fc.constantFrom('IgnoreUnknown=1', 'IP=10.89.0.60', 'MAC=02:00:00:00:00:07', 'K8S_POD_NAME=x;IgnoreUnknown=1', ';;'),
+      },
       { weight: 1, arbitrary: fc.constantFrom('FOO=1', 'junk', '=x', 'IP=nope', 'MAC=zz') },
     ),
     path: optional(fc.constant(t.cniPath)),

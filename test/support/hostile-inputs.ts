@@ -82,7 +82,7 @@ export async function hostilePaths(): Promise<HostilePaths> {
 }
 
 /** The inode of a namespace file, as `stat -L` in a namespace sees it. */
-export async function netnsInode(path: string): Promise<string> {
+async function netnsInode(path: string): Promise<string> {
   return (await execa('stat', ['-L', '-c', '%i', path])).stdout.trim();
 }
 
@@ -96,6 +96,7 @@ export async function pidNamespaceWrapper(pid1: Netns, own: Netns): Promise<stri
   const wrapper = ['--', 'unshare', '--pid', '--fork', '--mount-proc', 'sh', '-c', `nsenter --net=${own.path} -- "$1"; exit $?`];
   const { stdout } = await nsExec(pid1, 'unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', 'readlink /proc/1/ns/net; true']);
   const expected = `net:[${await netnsInode(pid1.path)}]`;
-  if (stdout.trim() !== expected) throw new Error(`in the pid namespace /proc/1/ns/net is ${stdout.trim()}, not ${expected}: refusing to go on`);
+  if (stdout.trim() !== expected)
+    throw new Error(`in the pid namespace /proc/1/ns/net is ${stdout.trim()}, not ${expected}: refusing to go on`);
   return [`--net=${pid1.path}`, ...wrapper];
 }

@@ -96,7 +96,5 @@ function listStateDirs(): string[] {
 
 /** Sandbox processes still running that were started by `runner` or its workers, or whose starter is gone. */
 export function leakedSandboxProcesses(runner: number): SandboxProcess[] {
-  return listSandboxProcesses().filter(
-    (p) => p.owner === undefined || !isProcessAlive(p.owner) || isDescendantOf(p.owner, runner),
-  );
+  return listSandboxProcesses().filter((p) => p.owner === undefined || !isProcessAlive(p.owner) || isDescendantOf(p.owner, runner));
 }

@@ -34,7 +34,7 @@ import {
 import { listNamedNetns, NETNS_RUN_DIR, removeNamedNetns } from '../../lib/netns/named.js';
 import { cleanupOnExit } from './exit-cleanup.js';
 
-export const testNetnsPrefix = NETNS_PREFIX;
+const testNetnsPrefix = NETNS_PREFIX;
 
 /** A network namespace; `path` is what nsenter, CNI_NETNS and `ip link ... netns` accept. */
 export type Netns = Namespace;
@@ -65,7 +65,7 @@ export function nsExec(ns: Netns | string, command: string, args: readonly strin
 }
 
 /** Start a long-running command inside `ns`; the caller stops it (a Sandbox does it for you). */
-export function nsSpawn(
+function nsSpawn(
   ns: Netns | string,
   command: string,
   args: readonly string[] = [],
@@ -168,10 +168,6 @@ export async function addAddress(ns: Netns | string, ifname: string, cidr: strin
   const noDad = cidr.includes(':') ? ['nodad'] : [];
   await ipIn(ns, 'address', 'add', cidr, 'dev', ifname, ...noDad);
   await ipIn(ns, 'link', 'set', ifname, 'up');
-}
-
-export async function addRoute(ns: Netns | string, destination: string, via: string): Promise<void> {
-  await ipIn(ns, 'route', 'add', destination, 'via', via);
 }
 
 /** Everything a test made in namespaces, removed together by `cleanup()`. */

@@ -39,7 +39,10 @@ export async function networkctlList(networkd: NetworkdSandbox): Promise<Network
 
 /** The addresses networkd configured from a .network file, sorted. */
 export function staticAddresses(link: NetworkctlLink): string[] {
-  return (link.Addresses ?? []).filter((a) => a.ConfigSource === 'static').map(formatNetworkctlAddress).sort();
+  return (link.Addresses ?? [])
+    .filter((a) => a.ConfigSource === 'static')
+    .map(formatNetworkctlAddress)
+    .sort();
 }
 
 /** networkd's complaints about a file: its log prefixes them with `PATH:LINE: `. */

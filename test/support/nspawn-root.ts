@@ -55,7 +55,10 @@ async function staticBusybox(workDir: string): Promise<string> {
 }
 
 async function fileHash(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex').slice(0, 12);
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 async function buildTree(root: string, busybox: string): Promise<void> {

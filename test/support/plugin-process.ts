@@ -75,9 +75,7 @@ export function pluginEnvironment(run: PluginRun): Record<string, string> {
   };
   const inherited = Object.entries(process.env).filter(([name, value]) => !isRunnerOnlyVariable(name, value));
   const merged = { ...Object.fromEntries(inherited), ...cni, ...run.env };
-  return Object.fromEntries(
-    Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined),
-  );
+  return Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 function commandLine(executable: string, run: PluginRun): [string, string[]] {

@@ -2,7 +2,12 @@
 // link, a machine booting): probe every 50 ms until the probe gives a value or the time is up.
 
 /** The first value `probe` gives other than undefined; after `timeoutMs` an error naming `what` (and `diagnose`'s say). */
-export async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, diagnose?: () => Promise<string>): Promise<T> {
+export async function poll<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  diagnose?: () => Promise<string>,
+): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await probe();

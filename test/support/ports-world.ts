@@ -23,7 +23,7 @@ export interface Bundles {
 const bundles = bundleCopies('ports', ['zone', 'zone-ports']);
 
 /** zone and zone-ports, freshly built and copied once per test process (bundles.ts). */
-export async function bundlePlugins(): Promise<Bundles> {
+async function bundlePlugins(): Promise<Bundles> {
   const dir = await bundles.dir();
   return { zone: join(dir, 'zone'), zonePorts: join(dir, 'zone-ports') };
 }
@@ -63,7 +63,7 @@ export interface PortsCall {
 export const HOST_UPLINK = { v4: '192.0.2.1', v6: '2001:db8::1' };
 export const EXTERNAL = { v4: '192.0.2.2', v6: '2001:db8::2' };
 export const GATEWAY = { v4: '10.89.0.1', v6: 'fd89::1' };
-export const CNI_VERSION = '1.0.0';
+const CNI_VERSION = '1.0.0';
 
 export interface PortsWorld {
   readonly sandbox: Sandbox;
@@ -173,7 +173,7 @@ export function expectCniError(outcome: PluginOutcome, code: number, msg?: RegEx
 }
 
 /** `10.89.0.2/24` → `10.89.0.2` */
-export function hostPart(cidr: string): string {
+function hostPart(cidr: string): string {
   return cidr.split('/')[0] as string;
 }
 
@@ -199,7 +199,7 @@ export async function sysctl(ns: Netns, key: string): Promise<string> {
 
 // ---- traffic ----
 
-export const SERVICE_PORT = 80;
+const SERVICE_PORT = 80;
 
 // TCP and UDP on one port: every client gets `<name> <peer address>` back.
 const server = `
@@ -255,14 +255,18 @@ Promise.all(probes.map(one)).then((r) => { process.stdout.write(JSON.stringify(r
 
 /** What each probe got from `ns`: the server's answer, `TIMEOUT`, or an error code such as ECONNREFUSED. */
 export async function probe(ns: Netns, probes: readonly Probe[], timeoutMs = 3000): Promise<string[]> {
-  const { stdout } = await nsExec(ns, process.execPath, ['-e', prober, JSON.stringify(probes), String(timeoutMs)], { timeout: timeoutMs + 20_000 });
+  const { stdout } = await nsExec(ns, process.execPath, ['-e', prober, JSON.stringify(probes), String(timeoutMs)], {
+    timeout: timeoutMs + 20_000,
+  });
   return JSON.parse(stdout) as string[];
 }
 
 /** `tcp 127.0.0.1:8080` → answer, for readable expectations. */
 export async function probeMap(ns: Netns, probes: readonly Probe[], timeoutMs?: number): Promise<Record<string, string>> {
   const answers = await probe(ns, probes, timeoutMs);
-  return Object.fromEntries(probes.map((p, i) => [`${p.proto} ${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`, answers[i] as string]));
+  return Object.fromEntries(
+    probes.map((p, i) => [`${p.proto} ${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`, answers[i] as string]),
+  );
 }
 
 export function probesOf(hosts: readonly string[], port: number, protos: readonly ('tcp' | 'udp')[] = ['tcp', 'udp']): Probe[] {

@@ -61,8 +61,3 @@ export function privileged(tools: readonly string[] = []): Privileged {
     },
   };
 }
-
-/** Shorthand for `privileged(tools).describe(name, body)`. */
-export function privilegedSuite(name: string, tools: readonly string[], body: () => void): void {
-  privileged(tools).describe(name, body);
-}

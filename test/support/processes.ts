@@ -34,12 +34,14 @@ export function isProcessAlive(pid: number): boolean {
   return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
 }
 
-export function parentPidOf(pid: number): number | undefined {
+function parentPidOf(pid: number): number | undefined {
   return readProcStat(pid)?.parentPid;
 }
 
 function bootTimeMs(): number {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('btime '));
+  const line = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('btime '));
   return Number(line?.split(' ')[1]) * 1000;
 }
 
@@ -63,7 +65,9 @@ export interface ProcessInfo {
 
 /** All processes visible in /proc with their argv (kernel threads have none and are left out). */
 export function listProcesses(): ProcessInfo[] {
-  const pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number);
+  const pids = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number);
   return pids.flatMap((pid) => {
     try {
       const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);

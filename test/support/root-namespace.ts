@@ -25,8 +25,7 @@ export interface NamespaceSnapshot {
 type Run = (command: string, args: string[]) => Promise<string>;
 
 function runnerFor(ns: Netns | string | undefined): Run {
-  return async (command, args) =>
-    ns === undefined ? (await execa(command, args)).stdout : (await nsExec(ns, command, args)).stdout;
+  return async (command, args) => (ns === undefined ? (await execa(command, args)).stdout : (await nsExec(ns, command, args)).stdout);
 }
 
 async function ipJson<T>(run: Run, args: string[]): Promise<T[]> {
@@ -84,7 +83,7 @@ async function readRules(run: Run): Promise<string[]> {
 }
 
 /** `nft list ruleset` output as `family name` → the table's text. */
-export function splitRulesetByTable(ruleset: string): Record<string, string> {
+function splitRulesetByTable(ruleset: string): Record<string, string> {
   const tables: Record<string, string> = {};
   let current: string | undefined;
   for (const line of ruleset.split('\n')) {

@@ -30,12 +30,14 @@ export async function udpProbe(ns: Netns, flow: FixedFlow, timeoutMs = 2000): Pr
 }
 
 /** The conntrack entries of `ns`, one line each as /proc/net/nf_conntrack shows them. */
-export async function conntrackEntries(ns: Netns): Promise<string[]> {
+async function conntrackEntries(ns: Netns): Promise<string[]> {
   const { stdout } = await nsExec(ns, 'cat', ['/proc/net/nf_conntrack']);
   return stdout.split('\n').filter(Boolean);
 }
 
 /** The UDP entries of `ns` whose original destination port is `port`. */
 export async function udpEntriesTo(ns: Netns, port: number): Promise<string[]> {
-  return (await conntrackEntries(ns)).filter((line) => / udp /.test(line) && line.split(/\s+/).find((f) => f.startsWith('dport=')) === `dport=${port}`);
+  return (await conntrackEntries(ns)).filter(
+    (line) => / udp /.test(line) && line.split(/\s+/).find((f) => f.startsWith('dport=')) === `dport=${port}`,
+  );
 }

@@ -11,7 +11,7 @@ import { bundleCopies } from './bundles.js';
 import { createSandbox, deleteNetns, ipIn, type Netns, netnsExists, nsenterArgs, type Sandbox, uniqueNetnsName } from './netns.js';
 import { makeTestTempDir } from './paths.js';
 
-export const BUNDLES = ['zonectl', 'zone', 'zone-ipam', 'zone-ports'] as const;
+const BUNDLES = ['zonectl', 'zone', 'zone-ipam', 'zone-ports'] as const;
 
 const bundles = bundleCopies('zonectl', BUNDLES);
 
@@ -21,7 +21,7 @@ export function useZonectlBundles(): void {
 }
 
 /** The directory of the compiled executable linked as BUNDLES, freshly built (bundles.ts). */
-export function bundleDir(): Promise<string> {
+function bundleDir(): Promise<string> {
   return bundles.dir();
 }
 
@@ -60,9 +60,9 @@ export interface ZonectlWorld {
   machineName(role: string): string;
 }
 
-export const DUAL_STACK = [[{ subnet: '10.89.0.0/24', rangeEnd: '10.89.0.127' }], [{ subnet: 'fd89::/64' }]];
+const DUAL_STACK = [[{ subnet: '10.89.0.0/24', rangeEnd: '10.89.0.127' }], [{ subnet: 'fd89::/64' }]];
 
-export function conflist(network: string, dir: string, options: WorldOptions = {}): Record<string, unknown> {
+function conflist(network: string, dir: string, options: WorldOptions = {}): Record<string, unknown> {
   return {
     cniVersion: '1.0.0',
     cniVersions: ['1.0.0', '1.1.0'],
@@ -75,7 +75,12 @@ export function conflist(network: string, dir: string, options: WorldOptions = {
         backend: 'netlink',
         hairpin: true,
         portsStateDir: join(dir, 'ports'),
-        ipam: { type: 'zone-ipam', dataDir: join(dir, 'ipam'), ranges: options.ranges ?? DUAL_STACK, routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }] },
+        ipam: {
+          type: 'zone-ipam',
+          dataDir: join(dir, 'ipam'),
+          ranges: options.ranges ?? DUAL_STACK,
+          routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }],
+        },
         capabilities: { portMappings: true, ips: true, mac: true },
         ...options.plugin,
       },
@@ -159,12 +164,18 @@ export async function addresses(ns: Netns | string, ifname: string): Promise<str
 /** IPAM allocations (addresses) in a store. */
 export function allocations(store: string): string[] {
   if (!existsSync(store)) return [];
-  return readdirSync(store).filter((n) => n !== 'lock' && !n.startsWith('last_reserved_ip.') && !n.startsWith('.')).sort();
+  return readdirSync(store)
+    .filter((n) => n !== 'lock' && !n.startsWith('last_reserved_ip.') && !n.startsWith('.'))
+    .sort();
 }
 
 export function cacheRecords(cacheDir: string): string[] {
   const dir = join(cacheDir, 'results');
-  return existsSync(dir) ? readdirSync(dir).filter((n) => !n.startsWith('.')).sort() : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((n) => !n.startsWith('.'))
+        .sort()
+    : [];
 }
 
 /** `10.89.0.2/24` → `10.89.0.2` */
@@ -174,7 +185,10 @@ export function hostPart(cidr: string): string {
 
 /** The HTTP body `url` gives inside `ns` (busybox wget; its -T crashes, so execa bounds it). */
 export async function httpGet(ns: Netns | string, url: string, timeoutMs = 10_000): Promise<{ ok: boolean; body: string }> {
-  const result = await execa('nsenter', [...nsenterArgs(ns), 'busybox', 'wget', '-q', '-O', '-', url], { reject: false, timeout: timeoutMs });
+  const result = await execa('nsenter', [...nsenterArgs(ns), 'busybox', 'wget', '-q', '-O', '-', url], {
+    reject: false,
+    timeout: timeoutMs,
+  });
   return { ok: result.exitCode === 0, body: result.stdout.trim() };
 }
 

@@ -9,8 +9,16 @@ import { runSandboxed, SANDBOX_COMMAND } from '../demo/sandbox.js';
 import { CommandError } from '../errors.js';
 import { lines } from '../io.js';
 
-const namespacesOption = { name: 'namespaces', kind: 'boolean', description: 'run the machines as plain network namespaces even where systemd-nspawn is installed' } as const;
-const netlinkOption = { name: 'netlink', kind: 'boolean', description: 'use the netlink backend even where systemd-networkd is installed' } as const;
+const namespacesOption = {
+  name: 'namespaces',
+  kind: 'boolean',
+  description: 'run the machines as plain network namespaces even where systemd-nspawn is installed',
+} as const;
+const netlinkOption = {
+  name: 'netlink',
+  kind: 'boolean',
+  description: 'use the netlink backend even where systemd-networkd is installed',
+} as const;
 
 export const demoCommand: Command = {
   spec: {
@@ -18,23 +26,29 @@ export const demoCommand: Command = {
     summary: 'Run the demo: a zone with two machines and a published port, in a private sandbox.',
     description:
       'Everything happens inside new network, mount and pid namespaces that vanish at the end:\n' +
-      'systemd-networkd (if installed, else the netlink backend), zone "' + DEMO_ZONE + '", two machines\n' +
+      'systemd-networkd (if installed, else the netlink backend), zone "' +
+      DEMO_ZONE +
+      '", two machines\n' +
       '(systemd-nspawn busybox machines, or plain namespaces without nspawn), one serving HTTP and\n' +
       `published on the sandbox's 127.0.0.1:${DEMO_PORT}, fetched across the zone and through the\n` +
       'published port, "zonectl status", and the cleanup. With networkd and nspawn the second machine\n' +
-      'joins with nspawn\'s own --network-zone and a DHCP lease: both kinds share one bridge.\n' +
+      "joins with nspawn's own --network-zone and a DHCP lease: both kinds share one bridge.\n" +
       'Needs root. Exit code 0 when all went well.',
     positionals: [],
     options: [namespacesOption, netlinkOption],
   },
   async run(args, io) {
-    if (process.getuid?.() !== 0) throw new CommandError('the demo needs root (it makes namespaces and mounts)', 'run it as root: sudo make demo (or sudo zonectl demo)');
+    if (process.getuid?.() !== 0)
+      throw new CommandError(
+        'the demo needs root (it makes namespaces and mounts)',
+        'run it as root: sudo make demo (or sudo zonectl demo)',
+      );
     io.out(lines(`cni-zones demo: zone "${DEMO_ZONE}", two machines and a published port, in a private sandbox`, ''));
     let busybox = installedStaticBusybox();
     let download: string | undefined;
     if (!busybox) {
       download = await mkdtemp(join(tmpdir(), 'cni-zones-demo-'));
-      io.out(lines('no static busybox installed: fetching Debian\'s busybox-static for the machines'));
+      io.out(lines("no static busybox installed: fetching Debian's busybox-static for the machines"));
       busybox = await downloadStaticBusybox(download);
     }
     try {

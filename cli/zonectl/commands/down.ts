@@ -16,7 +16,13 @@ export const downCommand: Command = {
       'record stays, so "zonectl gc" can finish once the cause is fixed.',
     positionals: [{ name: 'MACHINE', description: 'the machine given to "zonectl up"' }],
     options: [
-      { name: 'network', short: 'n', kind: 'string', value: 'NAME', description: 'only this network (and DEL it even when nothing is cached)' },
+      {
+        name: 'network',
+        short: 'n',
+        kind: 'string',
+        value: 'NAME',
+        description: 'only this network (and DEL it even when nothing is cached)',
+      },
       ifnameOption,
       ...runtimeOptions,
     ],

@@ -9,7 +9,9 @@ import { readConfDir, usesOurPlugins } from '../status/networks.js';
 export function renderGcReport(report: GcReport): string {
   if (report.skipped) return lines(`${report.network}: skipped (${report.skipped})`);
   const out = [
-    ...report.removedAttachments.map((a) => `${report.network}: removed attachment ${a.containerId} ${a.ifname} (namespace ${a.netns || 'unknown'} is gone)`),
+    ...report.removedAttachments.map(
+      (a) => `${report.network}: removed attachment ${a.containerId} ${a.ifname} (namespace ${a.netns || 'unknown'} is gone)`,
+    ),
     ...report.removedLinks.map((l) => `${report.network}: removed host interface ${l}`),
     ...report.releasedAddresses.map((a) => `${report.network}: released address ${a}`),
   ];
@@ -32,7 +34,10 @@ export const gcCommand: Command = {
   async run(args, io) {
     const paths = runtimePathsFrom(args);
     const [network] = args.positionals;
-    const lists = network !== undefined ? [await loadConfList(paths.confDir, network)] : (await readConfDir(paths.confDir)).lists.filter(usesOurPlugins);
+    const lists =
+      network !== undefined
+        ? [await loadConfList(paths.confDir, network)]
+        : (await readConfDir(paths.confDir)).lists.filter(usesOurPlugins);
     const reports: GcReport[] = [];
     for (const list of lists) reports.push(await collectGarbage(list, paths));
     if (args.flag('json')) io.out(`${JSON.stringify(reports, null, 2)}\n`);

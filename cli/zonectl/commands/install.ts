@@ -38,7 +38,13 @@ export const installCommand: Command = {
       'is never replaced without --force; nothing is written when one is found.',
     positionals: [],
     options: [
-      { name: 'bin-dir', kind: 'string', value: 'DIR', description: 'CNI plugin directory for the plugin links', defaultText: DEFAULT_BIN_DIR },
+      {
+        name: 'bin-dir',
+        kind: 'string',
+        value: 'DIR',
+        description: 'CNI plugin directory for the plugin links',
+        defaultText: DEFAULT_BIN_DIR,
+      },
       { name: 'conf-dir', kind: 'string', value: 'DIR', description: 'where the example conflist goes', defaultText: DEFAULT_CONF_DIR },
       { name: 'lib-dir', kind: 'string', value: 'DIR', description: 'where the executables go', defaultText: DEFAULT_LIB_DIR },
       { name: 'sbin-dir', kind: 'string', value: 'DIR', description: 'where the zonectl link goes', defaultText: DEFAULT_SBIN_DIR },

@@ -63,7 +63,7 @@ export const nspawnEnableCommand: Command = {
     description:
       'Writes UNIT-DIR/systemd-nspawn@MACHINE.service.d/50-cni-zones.conf:\n' +
       '  ExecStartPre=  zonectl up %i --network NAME ...   (namespace /run/netns/%i, CNI ADD)\n' +
-      '  ExecStart=     the template\'s nspawn command line with --network-namespace-path=/run/netns/%i\n' +
+      "  ExecStart=     the template's nspawn command line with --network-namespace-path=/run/netns/%i\n" +
       '                 in place of --network-veth (and without -U: a user-namespaced machine\n' +
       '                 cannot join a namespace owned by the host)\n' +
       '  ExecStopPost=  zonectl down %i                      (CNI DEL, namespace removed)\n' +
@@ -75,7 +75,13 @@ export const nspawnEnableCommand: Command = {
       portOption,
       ifnameOption,
       unitDirOption,
-      { name: 'zonectl', kind: 'string', value: 'PATH', description: 'the zonectl the hooks run', defaultText: 'this node and this script' },
+      {
+        name: 'zonectl',
+        kind: 'string',
+        value: 'PATH',
+        description: 'the zonectl the hooks run',
+        defaultText: 'this node and this script',
+      },
       { name: 'print', kind: 'boolean', description: 'print the drop-in instead of writing it' },
       ...runtimeOptions,
     ],

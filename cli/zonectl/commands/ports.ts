@@ -25,7 +25,8 @@ export const portsCommand: Command = {
   spec: {
     name: 'ports',
     summary: 'List published ports: host port, where it leads, and whose it is.',
-    description: 'Read from the result cache: the ports each attachment was added with (zonectl up --port,\npodman -p, cnitool CAP_ARGS). "zonectl status" shows whether each attachment still passes CHECK.',
+    description:
+      'Read from the result cache: the ports each attachment was added with (zonectl up --port,\npodman -p, cnitool CAP_ARGS). "zonectl status" shows whether each attachment still passes CHECK.',
     positionals: [],
     options: [
       { name: 'network', short: 'n', kind: 'string', value: 'NAME', description: 'only this network' },

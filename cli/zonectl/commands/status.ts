@@ -11,8 +11,8 @@ export const statusCommand: Command = {
     summary: 'Show zones, their bridges and attachments, and whether each attachment passes CHECK.',
     description:
       'For each network whose chain holds the "zone" plugin: the bridge vz-<zone>, the backend\n' +
-      '(systemd-networkd or netlink) and networkd\'s state of the bridge, subnets, the DHCP pool\n' +
-      'networkd serves to --network-zone machines, the network\'s CNI STATUS, and every cached\n' +
+      "(systemd-networkd or netlink) and networkd's state of the bridge, subnets, the DHCP pool\n" +
+      "networkd serves to --network-zone machines, the network's CNI STATUS, and every cached\n" +
       'attachment with its container ID, interface, addresses, MAC, published ports and CHECK.\n' +
       'Exit code 0 when everything is healthy, 1 otherwise.',
     positionals: [{ name: 'ZONE', optional: true, description: 'only this zone (zone or network name)' }],
@@ -23,7 +23,10 @@ export const statusCommand: Command = {
     const paths = runtimePathsFrom(args);
     const report = await collectStatus({ ...paths, ...(zone !== undefined && { zone }) });
     if (zone !== undefined && report.zones.length === 0) {
-      throw new CommandError(`no zone or network "${zone}" in ${paths.confDir}`, 'run "zonectl status" to list the zones, or pass --conf-dir');
+      throw new CommandError(
+        `no zone or network "${zone}" in ${paths.confDir}`,
+        'run "zonectl status" to list the zones, or pass --conf-dir',
+      );
     }
     io.out(args.flag('json') ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report, { colour: io.tty }));
     return report.healthy ? 0 : 1;

@@ -28,9 +28,7 @@ export function describeUp(outcome: UpOutcome, ports: readonly PortMapping[]): s
     ...(mac ? [['mac', mac] as [string, string]] : []),
     ...ports.map((p): [string, string] => ['port', `${p.protocol} ${p.hostPort} → ${p.containerPort}`]),
   ];
-  const notes = [
-    ...(outcome.removedStale ? ['(a stale attachment of an earlier run was deleted first)'] : []),
-  ];
+  const notes = [...(outcome.removedStale ? ['(a stale attachment of an earlier run was deleted first)'] : [])];
   return lines(`${outcome.machine} is up on network ${outcome.list.name}: ${ifname} in ${netns}`, ...twoColumns(rows), ...notes);
 }
 
@@ -39,13 +37,22 @@ export const upCommand: Command = {
     name: 'up',
     summary: 'Create the network namespace /run/netns/MACHINE and attach it to a CNI network.',
     description:
-      'Runs the network\'s ADD chain as a CNI runtime does and caches the result where libcni\n' +
+      "Runs the network's ADD chain as a CNI runtime does and caches the result where libcni\n" +
       'keeps it, so "zonectl down", cnitool and podman can read it. A machine started with\n' +
       '--network-namespace-path=/run/netns/MACHINE then has the addresses printed here.\n' +
       'A cached attachment whose namespace is gone (after a reboot) is deleted first.',
-    positionals: [{ name: 'MACHINE', description: 'machine name: the namespace, the CNI container ID and nspawn\'s --machine' }],
-    options: [networkOption, portOption, ifnameOption, { name: 'json', kind: 'boolean', description: 'print the CNI result as JSON' }, ...runtimeOptions],
-    examples: ['zonectl up web --network cni-zones --port 8080:80', 'systemd-nspawn -D /var/lib/machines/web --network-namespace-path=/run/netns/web ...'],
+    positionals: [{ name: 'MACHINE', description: "machine name: the namespace, the CNI container ID and nspawn's --machine" }],
+    options: [
+      networkOption,
+      portOption,
+      ifnameOption,
+      { name: 'json', kind: 'boolean', description: 'print the CNI result as JSON' },
+      ...runtimeOptions,
+    ],
+    examples: [
+      'zonectl up web --network cni-zones --port 8080:80',
+      'systemd-nspawn -D /var/lib/machines/web --network-namespace-path=/run/netns/web ...',
+    ],
   },
   async run(args, io) {
     const [machine = ''] = args.positionals;
@@ -54,7 +61,14 @@ export const upCommand: Command = {
     const ifname = args.string('ifname');
     const outcome = await machineUp({ ...runtimePathsFrom(args), machine, network, portMappings, ...(ifname !== undefined && { ifname }) });
     if (args.flag('json')) {
-      const json = { machine, network: outcome.list.name, netns: outcome.netns, ifname: outcome.ifname, ports: portMappings.map(formatPortSpec), result: outcome.result };
+      const json = {
+        machine,
+        network: outcome.list.name,
+        netns: outcome.netns,
+        ifname: outcome.ifname,
+        ports: portMappings.map(formatPortSpec),
+        result: outcome.result,
+      };
       io.out(`${JSON.stringify(json, null, 2)}\n`);
     } else io.out(describeUp(outcome, portMappings));
     return 0;

@@ -55,7 +55,11 @@ export async function downloadStaticBusybox(workDir: string): Promise<string> {
     if (!deb) throw new Error('apt-get download left no busybox-static package');
     await runChecked('dpkg-deb', ['-x', join(workDir, deb), join(workDir, 'pkg')], { timeoutMs: 60_000, processGroup: true });
   } catch (e) {
-    throw new CommandError('no statically linked busybox for the demo machines', 'install it: apt-get install busybox-static (make deps does)', (e as Error).message);
+    throw new CommandError(
+      'no statically linked busybox for the demo machines',
+      'install it: apt-get install busybox-static (make deps does)',
+      (e as Error).message,
+    );
   }
   const busybox = join(workDir, 'pkg', 'bin', 'busybox');
   if (!isStaticElf(busybox)) throw new CommandError(`${busybox} is not statically linked`, 'apt-get install busybox-static');

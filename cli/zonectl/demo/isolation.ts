@@ -55,7 +55,7 @@ async function waitFor(what: string, ready: () => Promise<boolean>, died: () => 
   }
 }
 
-export function networkdExecutable(): string | undefined {
+function networkdExecutable(): string | undefined {
   return NETWORKD.find((path) => existsSync(path));
 }
 
@@ -65,16 +65,28 @@ export async function startNetworkd(workDir: string): Promise<Networkd | undefin
   const dbus = findExecutable('dbus-daemon');
   if (!networkd || !dbus) return undefined;
   const dbusLog = join(workDir, 'dbus.log');
-  const bus = startBackground(dbus, ['--system', '--nofork', '--nopidfile'], { stdio: ['ignore', openSync(dbusLog, 'a'), openSync(dbusLog, 'a')] });
+  const bus = startBackground(dbus, ['--system', '--nofork', '--nopidfile'], {
+    stdio: ['ignore', openSync(dbusLog, 'a'), openSync(dbusLog, 'a')],
+  });
   let busDied = false;
   void bus.exited.then(() => (busDied = true));
-  await waitFor('dbus-daemon', async () => existsSync('/run/dbus/system_bus_socket'), () => busDied, dbusLog);
+  await waitFor(
+    'dbus-daemon',
+    async () => existsSync('/run/dbus/system_bus_socket'),
+    () => busDied,
+    dbusLog,
+  );
   const log = join(workDir, 'networkd.log');
   const env = { ...process.env, SYSTEMD_LOG_TARGET: 'console', SYSTEMD_LOG_LEVEL: 'info' };
   const daemon: Background = startBackground(networkd, [], { env, stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')] });
   let died = false;
   void daemon.exited.then(() => (died = true));
-  await waitFor('systemd-networkd', async () => (await detectNetworkd()).presence === 'running', () => died, log);
+  await waitFor(
+    'systemd-networkd',
+    async () => (await detectNetworkd()).presence === 'running',
+    () => died,
+    log,
+  );
   return {
     log,
     async stop() {

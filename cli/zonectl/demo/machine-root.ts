@@ -29,7 +29,9 @@ export async function buildMachineRoot(root: string, busybox: string, options: M
   await Promise.all(DIRECTORIES.map((dir) => mkdir(join(root, dir), { recursive: true })));
   await copyFile(busybox, join(root, 'bin/busybox'));
   await chmod(join(root, 'bin/busybox'), 0o755);
-  const applets = (await runChecked(busybox, ['--list'], { processGroup: true })).split('\n').filter((a) => a && a !== 'busybox' && !a.includes('/'));
+  const applets = (await runChecked(busybox, ['--list'], { processGroup: true }))
+    .split('\n')
+    .filter((a) => a && a !== 'busybox' && !a.includes('/'));
   await Promise.all(applets.map((applet) => symlink('busybox', join(root, 'bin', applet))));
   await symlink('bin', join(root, 'sbin'));
   await symlink('usr/lib', join(root, 'lib'));

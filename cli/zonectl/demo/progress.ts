@@ -27,6 +27,11 @@ export class Progress {
   }
 
   note(text: string): void {
-    this.io.out(`${text.split('\n').map((line) => (line ? `    ${line}` : '')).join('\n')}\n`);
+    this.io.out(
+      `${text
+        .split('\n')
+        .map((line) => (line ? `    ${line}` : ''))
+        .join('\n')}\n`,
+    );
   }
 }

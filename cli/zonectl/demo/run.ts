@@ -94,14 +94,24 @@ class Demo {
 
   async setUp(): Promise<void> {
     const { progress } = this;
-    await progress.step('private sandbox: own network, mount and pid namespaces', () => isolateFileSystems(WORK_DIR), () => 'the host network namespace is out of reach');
+    await progress.step(
+      'private sandbox: own network, mount and pid namespaces',
+      () => isolateFileSystems(WORK_DIR),
+      () => 'the host network namespace is out of reach',
+    );
     this.networkd = this.options.netlinkOnly
       ? undefined
-      : await progress.step('start systemd-networkd in the sandbox', () => startNetworkd(WORK_DIR), (n) =>
-          n ? 'running, with a private D-Bus' : 'not installed: the zone uses the netlink backend',
+      : await progress.step(
+          'start systemd-networkd in the sandbox',
+          () => startNetworkd(WORK_DIR),
+          (n) => (n ? 'running, with a private D-Bus' : 'not installed: the zone uses the netlink backend'),
         );
     this.findings.backend = this.networkd ? 'networkd' : 'netlink';
-    await progress.step(`create zone ${DEMO_ZONE}`, () => this.writeNetwork(), () => `network ${DEMO_ZONE} in ${this.paths.confDir}, bridge vz-${DEMO_ZONE}, 10.89.0.0/24 and fd89::/64`);
+    await progress.step(
+      `create zone ${DEMO_ZONE}`,
+      () => this.writeNetwork(),
+      () => `network ${DEMO_ZONE} in ${this.paths.confDir}, bridge vz-${DEMO_ZONE}, 10.89.0.0/24 and fd89::/64`,
+    );
     this.driver = machineDriver(this.options.namespacesOnly);
     if (!this.driver) throw new Error('neither systemd-nspawn nor nsenter is installed (apt-get install systemd-container util-linux)');
     this.findings.driver = this.driver.kind;
@@ -119,7 +129,11 @@ class Demo {
   }
 
   async attachMachine(name: string, page: string, ports: PortMapping[]): Promise<MachineState> {
-    const state = await this.newMachine({ name, root: join(WORK_DIR, 'machines', name), netns: machineNetnsPath(name) }, page, 'zonectl up (CNI)');
+    const state = await this.newMachine(
+      { name, root: join(WORK_DIR, 'machines', name), netns: machineNetnsPath(name) },
+      page,
+      'zonectl up (CNI)',
+    );
     state.ports = ports;
     const outcome = await machineUp({ ...this.paths, machine: name, network: DEMO_ZONE, portMappings: ports });
     state.up = true;
@@ -140,12 +154,21 @@ class Demo {
     // With networkd and nspawn, the client is an nspawn machine of the zone in nspawn's own
     // way (--network-zone, DHCP from the pool networkd serves): both kinds share one bridge.
     if (this.networkd && driver.kind === 'systemd-nspawn machines') return this.nativeClientFetch(url);
-    const client = await this.progress.step(`zonectl up ${CLIENT} --network ${DEMO_ZONE}`, () => this.attachMachine(CLIENT, `hello from ${CLIENT}`, []), (s) => s.addresses.join(', '));
-    return this.progress.step(`${CLIENT} fetches ${url} across the zone`, async () => {
-      const result = await driver.run(client.machine, ['wget', '-q', '-O', '-', url], 30_000);
-      if (result.exitCode !== 0) throw new Error(`wget exited with ${result.exitCode ?? result.signal}: ${(result.stderr || result.stdout).trim()}`);
-      return result.stdout.trim();
-    }, (body) => `"${body}"`);
+    const client = await this.progress.step(
+      `zonectl up ${CLIENT} --network ${DEMO_ZONE}`,
+      () => this.attachMachine(CLIENT, `hello from ${CLIENT}`, []),
+      (s) => s.addresses.join(', '),
+    );
+    return this.progress.step(
+      `${CLIENT} fetches ${url} across the zone`,
+      async () => {
+        const result = await driver.run(client.machine, ['wget', '-q', '-O', '-', url], 30_000);
+        if (result.exitCode !== 0)
+          throw new Error(`wget exited with ${result.exitCode ?? result.signal}: ${(result.stderr || result.stdout).trim()}`);
+        return result.stdout.trim();
+      },
+      (body) => `"${body}"`,
+    );
   }
 
   /**
@@ -154,7 +177,11 @@ class Demo {
    */
   async nativeClientFetch(url: string): Promise<string> {
     const driver = this.driver as MachineDriver;
-    const state = await this.newMachine({ name: CLIENT, root: join(WORK_DIR, 'machines', CLIENT), zone: DEMO_ZONE }, `hello from ${CLIENT}`, `systemd-nspawn --network-zone=${DEMO_ZONE}, DHCP from networkd`);
+    const state = await this.newMachine(
+      { name: CLIENT, root: join(WORK_DIR, 'machines', CLIENT), zone: DEMO_ZONE },
+      `hello from ${CLIENT}`,
+      `systemd-nspawn --network-zone=${DEMO_ZONE}, DHCP from networkd`,
+    );
     const script = [
       'udhcpc -i host0 -s /etc/udhcpc/default.script -q -n -t 10 -T 1 >/dev/null 2>&1 || { echo "no DHCP lease on host0" >&2; exit 3; }',
       'echo "address $(ip -4 -o addr show dev host0 | awk \'{print $4}\')"',
@@ -162,36 +189,57 @@ class Demo {
       `echo ${DONE_MARKER}`,
       'exec sleep 3600',
     ].join('\n');
-    return this.progress.step(`start ${CLIENT} with systemd-nspawn --network-zone=${DEMO_ZONE}: DHCP lease from networkd, then fetch ${url}`, async () => {
-      state.process = driver.start(state.machine, ['sh', '-c', script], true);
-      const output = await readUntil(state.process, DONE_MARKER, 45_000);
-      const [first = '', ...body] = output.trim().split('\n');
-      state.addresses = [first.replace(/^address /, '')];
-      return body.join('\n').trim();
-    }, (body) => `${CLIENT} got ${state.addresses.join(', ')} and "${body}"`);
+    return this.progress.step(
+      `start ${CLIENT} with systemd-nspawn --network-zone=${DEMO_ZONE}: DHCP lease from networkd, then fetch ${url}`,
+      async () => {
+        state.process = driver.start(state.machine, ['sh', '-c', script], true);
+        const output = await readUntil(state.process, DONE_MARKER, 45_000);
+        const [first = '', ...body] = output.trim().split('\n');
+        state.addresses = [first.replace(/^address /, '')];
+        return body.join('\n').trim();
+      },
+      (body) => `${CLIENT} got ${state.addresses.join(', ')} and "${body}"`,
+    );
   }
 
   async run(): Promise<void> {
     const { progress } = this;
     const driver = this.driver as MachineDriver;
     const published: PortMapping = { hostPort: DEMO_PORT, containerPort: 80, protocol: 'tcp' };
-    const web = await progress.step(`zonectl up ${WEB} --network ${DEMO_ZONE} --port ${DEMO_PORT}:80`, () => this.attachMachine(WEB, `hello from ${WEB}, a machine in zone ${DEMO_ZONE}`, [published]), (s) =>
-      `${s.addresses.join(', ')} in ${s.machine.netns}`,
+    const web = await progress.step(
+      `zonectl up ${WEB} --network ${DEMO_ZONE} --port ${DEMO_PORT}:80`,
+      () => this.attachMachine(WEB, `hello from ${WEB}, a machine in zone ${DEMO_ZONE}`, [published]),
+      (s) => `${s.addresses.join(', ')} in ${s.machine.netns}`,
     );
-    await progress.step(`start ${WEB} as ${driver.noun}, serving HTTP on port 80`, async () => {
-      web.process = driver.start(web.machine, ['httpd', '-f', '-p', '80', '-h', driver.path(web.machine, '/www')]);
-      await Promise.race([waitForTcp(ipv4Of(web), 80, 15_000), web.process.exited.then((code) => Promise.reject(new Error(`${WEB} exited (${code})`)))]);
-    }, () => `answers on ${ipv4Of(web)}:80`);
+    await progress.step(
+      `start ${WEB} as ${driver.noun}, serving HTTP on port 80`,
+      async () => {
+        web.process = driver.start(web.machine, ['httpd', '-f', '-p', '80', '-h', driver.path(web.machine, '/www')]);
+        await Promise.race([
+          waitForTcp(ipv4Of(web), 80, 15_000),
+          web.process.exited.then((code) => Promise.reject(new Error(`${WEB} exited (${code})`))),
+        ]);
+      },
+      () => `answers on ${ipv4Of(web)}:80`,
+    );
     this.findings.acrossZone = await this.fetchAcrossZone(`http://${ipv4Of(web)}/`);
     const local = `http://127.0.0.1:${DEMO_PORT}/`;
-    this.findings.published = await progress.step(`fetch ${local} on the sandbox host (published port)`, async () => {
-      try {
-        return (await httpGet(local, 5_000)).trim();
-      } catch (e) {
-        throw new Error(`${(e as Error).message} (port publishing is the zone plugin's portMappings capability)`);
-      }
-    }, (body) => `"${body}"`);
-    const report = await progress.step('zonectl status', () => collectStatus({ ...this.paths }), (r) => (r.healthy ? 'healthy' : 'UNHEALTHY'));
+    this.findings.published = await progress.step(
+      `fetch ${local} on the sandbox host (published port)`,
+      async () => {
+        try {
+          return (await httpGet(local, 5_000)).trim();
+        } catch (e) {
+          throw new Error(`${(e as Error).message} (port publishing is the zone plugin's portMappings capability)`);
+        }
+      },
+      (body) => `"${body}"`,
+    );
+    const report = await progress.step(
+      'zonectl status',
+      () => collectStatus({ ...this.paths }),
+      (r) => (r.healthy ? 'healthy' : 'UNHEALTHY'),
+    );
     this.io.out(`\n${renderStatus(report, { colour: this.io.tty })}`);
     if (!report.healthy) throw new Error('zonectl status reports problems');
   }
@@ -207,7 +255,8 @@ class Demo {
       }
     };
     const running = this.findings.machines.filter((m) => m.process);
-    if (running.length) await attempt(`stop ${running.map((m) => m.machine.name).join(', ')}`, () => Promise.all(running.map((m) => m.process?.stop())));
+    if (running.length)
+      await attempt(`stop ${running.map((m) => m.machine.name).join(', ')}`, () => Promise.all(running.map((m) => m.process?.stop())));
     for (const state of [...this.findings.machines].reverse().filter((m) => m.up)) {
       await attempt(`zonectl down ${state.machine.name}`, async () => {
         const outcome = await machineDown({ ...this.paths, machine: state.machine.name });
@@ -239,13 +288,15 @@ class Demo {
     if (f.backend) lines.push(`  zone ${DEMO_ZONE}: bridge vz-${DEMO_ZONE}, backend ${f.backend}, ${f.driver ?? 'no machines'}`);
     for (const m of f.machines) {
       const ports = m.ports.map(formatPort).join(', ');
-      lines.push(`  ${m.machine.name.padEnd(12)} ${m.addresses.join(', ') || '(no addresses)'}${ports ? `, published ${ports}` : ''}; joined by ${m.joined}`);
+      lines.push(
+        `  ${m.machine.name.padEnd(12)} ${m.addresses.join(', ') || '(no addresses)'}${ports ? `, published ${ports}` : ''}; joined by ${m.joined}`,
+      );
     }
     if (f.acrossZone) lines.push(`  across the zone:     ${CLIENT} got "${f.acrossZone}"`);
     if (f.published) lines.push(`  published port:      127.0.0.1:${DEMO_PORT} gave "${f.published}"`);
     if (failure) lines.push(`  failed: ${failure.message}`);
     for (const c of cleanupFailures) lines.push(`  cleanup failed: ${c}`);
-    lines.push('  all of it ran in a private sandbox, which ends now; the host\'s network was not touched');
+    lines.push("  all of it ran in a private sandbox, which ends now; the host's network was not touched");
     return `${lines.join('\n')}\n`;
   }
 }

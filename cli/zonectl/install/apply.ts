@@ -55,7 +55,8 @@ function tempBeside(target: string): string {
 async function writeItem(item: InstallItem): Promise<void> {
   await mkdir(dirname(item.target), { recursive: true, mode: 0o755 });
   const existing = await lstatOrUndefined(item.target);
-  if (existing?.isDirectory()) throw new CommandError(`${item.target} is a directory`, 'move it out of the way; zonectl never removes directories');
+  if (existing?.isDirectory())
+    throw new CommandError(`${item.target} is a directory`, 'move it out of the way; zonectl never removes directories');
   const temp = tempBeside(item.target);
   try {
     const linkTo = item.kind === 'symlink' ? item.linkTo : await sourceIsSymlink(item);

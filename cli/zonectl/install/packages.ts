@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CommandError } from '../errors.js';
 
-export const NATIVE_PACKAGES = ['koffi'] as const;
+const NATIVE_PACKAGES = ['koffi'] as const;
 
 // Declared as dependencies but only needed to compile an addon or for types.
 const BUILD_ONLY = new Set(['node-addon-api', 'node-gyp', 'prebuildify']);
@@ -49,13 +49,19 @@ export function runtimePackages(fromDir: string, roots: readonly string[] = NATI
     const dir = resolvePackageDir(name, from);
     if (!dir) {
       if (optional) return; // e.g. koffi's prebuilds for other platforms
-      throw new CommandError(`cannot find the npm package ${name} (needed at run time) from ${fromDir}`, 'run "npm ci" (or "make deps") in the source tree, then "make build"');
+      throw new CommandError(
+        `cannot find the npm package ${name} (needed at run time) from ${fromDir}`,
+        'run "npm ci" (or "make deps") in the source tree, then "make build"',
+      );
     }
     const manifest = readManifest(dir);
     const known = found.get(name);
     if (known) {
       if (known.dir !== dir && known.version !== manifest.version) {
-        throw new CommandError(`two versions of ${name} are needed (${known.version} and ${manifest.version})`, 'deduplicate node_modules with "npm dedupe"');
+        throw new CommandError(
+          `two versions of ${name} are needed (${known.version} and ${manifest.version})`,
+          'deduplicate node_modules with "npm dedupe"',
+        );
       }
       return;
     }

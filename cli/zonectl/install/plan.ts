@@ -19,9 +19,9 @@ import type { SelfForm } from '../self.js';
 import { VERSION } from '../version.js';
 import { runtimePackages } from './packages.js';
 
-export const PLUGINS = ['zone', 'zone-ipam', 'zone-ports'] as const;
-export const CLI = 'zonectl';
-export const MULTI_CALL = 'cni-zones';
+const PLUGINS = ['zone', 'zone-ipam', 'zone-ports'] as const;
+const CLI = 'zonectl';
+const MULTI_CALL = 'cni-zones';
 export const DEFAULT_LIB_DIR = '/opt/cni-zones';
 export const DEFAULT_BIN_DIR = '/opt/cni/bin';
 export const DEFAULT_SBIN_DIR = '/usr/local/sbin';
@@ -61,7 +61,10 @@ async function filesUnder(dir: string): Promise<string[]> {
 function requireBundles(bundleDir: string): void {
   const missing = [...PLUGINS, CLI].filter((name) => !existsSync(join(bundleDir, name)));
   if (missing.length) {
-    throw new CommandError(`the bundles ${missing.join(', ')} are missing in ${bundleDir}`, 'build them with "make build" (or "node scripts/build.mjs")');
+    throw new CommandError(
+      `the bundles ${missing.join(', ')} are missing in ${bundleDir}`,
+      'build them with "make build" (or "node scripts/build.mjs")',
+    );
   }
 }
 
@@ -77,11 +80,17 @@ async function libraryItems(libDir: string, form: SelfForm, bundleDir: string): 
   }
   requireBundles(bundleDir);
   const items: InstallItem[] = [{ kind: 'write', target: join(libDir, 'package.json'), content: LIB_PACKAGE_JSON }];
-  for (const name of [...PLUGINS, CLI]) items.push({ kind: 'copy', target: join(libBin, name), source: join(bundleDir, name), executable: true });
+  for (const name of [...PLUGINS, CLI])
+    items.push({ kind: 'copy', target: join(libBin, name), source: join(bundleDir, name), executable: true });
   const packages = runtimePackages(bundleDir);
   for (const pkg of packages) {
     for (const file of await filesUnder(pkg.dir)) {
-      items.push({ kind: 'copy', target: join(libDir, 'node_modules', pkg.name, relative(pkg.dir, file)), source: file, executable: false });
+      items.push({
+        kind: 'copy',
+        target: join(libDir, 'node_modules', pkg.name, relative(pkg.dir, file)),
+        source: file,
+        executable: false,
+      });
     }
   }
   return { items, packages: packages.map((p) => `${p.name}@${p.version}`) };

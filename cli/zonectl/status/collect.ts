@@ -127,7 +127,8 @@ async function attachmentView(list: NetworkConfigList, entry: CacheEntry, paths:
     ports: portMappingsOf(entry.capabilityArgs),
     check: { ok: false },
   };
-  if (!netnsPresent) view.check = { ok: false, error: `network namespace ${netns || '(none)'} is gone; "zonectl gc" removes the attachment` };
+  if (!netnsPresent)
+    view.check = { ok: false, error: `network namespace ${netns || '(none)'} is gone; "zonectl gc" removes the attachment` };
   else if (list.disableCheck) view.check = { ok: true, skipped: 'the network disables CHECK' };
   else view.check = await verdict(() => checkNetworkList(list, runtimeConfOfEntry(paths, entry, netns)));
   return view;
@@ -186,7 +187,9 @@ async function zoneView(list: NetworkConfigList, plugin: PluginConfig, ctx: Zone
     source: list.source,
     backend,
     bridge: bridgeView(config, ctx.host, attachments),
-    ...(state && { networkd: { adminState: state.adminState, operState: state.operState, ...(state.networkFile && { networkFile: state.networkFile }) } }),
+    ...(state && {
+      networkd: { adminState: state.adminState, operState: state.operState, ...(state.networkFile && { networkFile: state.networkFile }) },
+    }),
     subnets,
     ...(pool && { dhcpPool: pool }),
     plugins: await verdict(() => statusNetworkList(list, ctx.paths)),

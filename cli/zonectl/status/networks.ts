@@ -27,7 +27,7 @@ export async function readConfDir(dir: string): Promise<ConfDirListing> {
 }
 
 /** Plugin types this project ships. */
-export const OUR_PLUGINS = new Set(['zone', 'zone-ipam', 'zone-ports']);
+const OUR_PLUGINS = new Set(['zone', 'zone-ipam', 'zone-ports']);
 
 export function usesOurPlugins(list: NetworkConfigList): boolean {
   return list.plugins.some((p) => OUR_PLUGINS.has(p.type) || (p.conf.ipam as { type?: unknown } | undefined)?.type === 'zone-ipam');

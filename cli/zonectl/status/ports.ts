@@ -18,7 +18,9 @@ export interface PublishedPort extends PortMapping {
 function containerAddresses(entry: CacheEntry, mapping: PortMapping): string[] {
   const result = entry.result as Result | undefined;
   const index = result?.interfaces?.findIndex((i) => i.name === entry.ifname && (i.sandbox ?? '') !== '') ?? -1;
-  const ips = (result?.ips ?? []).filter((ip) => index < 0 || ip.interface === undefined || ip.interface === index).map((ip) => stripPrefix(ip.address));
+  const ips = (result?.ips ?? [])
+    .filter((ip) => index < 0 || ip.interface === undefined || ip.interface === index)
+    .map((ip) => stripPrefix(ip.address));
   if (!mapping.hostIP) return ips;
   const family = familyOf(mapping.hostIP);
   return ips.filter((ip) => familyOf(ip) === family);

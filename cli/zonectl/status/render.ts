@@ -43,7 +43,6 @@ function networkdLine(zone: ZoneView): string | undefined {
   return `${adminState}, ${operState}${networkFile ? ` (${networkFile})` : ''}`;
 }
 
-
 function checkCell(a: AttachmentView): string {
   if (a.check.skipped) return `skipped (${a.check.skipped})`;
   return a.check.ok ? 'ok' : 'FAILED';
@@ -71,12 +70,20 @@ export function renderZone(zone: ZoneView, options: RenderOptions): string {
   const networkd = networkdLine(zone);
   if (networkd) rows.push(['networkd:', networkd]);
   rows.push(['Subnets:', zone.subnets.join(', ') || '-']);
-  if (zone.dhcpPool) rows.push(['DHCP pool:', `${zone.dhcpPool.first} - ${zone.dhcpPool.last} (${zone.dhcpPool.size} addresses, for --network-zone machines)`]);
+  if (zone.dhcpPool)
+    rows.push([
+      'DHCP pool:',
+      `${zone.dhcpPool.first} - ${zone.dhcpPool.last} (${zone.dhcpPool.size} addresses, for --network-zone machines)`,
+    ]);
   rows.push(['Plugins:', zone.plugins.ok ? 'ready' : `not ready: ${zone.plugins.error}`]);
   rows.push(['Attachments:', `${zone.attachments.length}`]);
-  if (zone.bridge.otherPorts.length) rows.push(['Other ports:', `${zone.bridge.otherPorts.join(', ')} (nspawn --network-zone machines, other runtimes)`]);
+  if (zone.bridge.otherPorts.length)
+    rows.push(['Other ports:', `${zone.bridge.otherPorts.join(', ')} (nspawn --network-zone machines, other runtimes)`]);
   const labelWidth = Math.max(...rows.map(([l]) => l.length));
-  const block = twoColumns(rows.map(([l, r]) => [l.padStart(labelWidth), r]), 4);
+  const block = twoColumns(
+    rows.map(([l, r]) => [l.padStart(labelWidth), r]),
+    4,
+  );
   const out = [`${dot(zone.healthy, options)} zone ${zone.zone}: ${state}`, ...block, '', ''];
   let text = out.join('\n');
   if (zone.attachments.length) text += `${attachmentTable(zone)}\n`;

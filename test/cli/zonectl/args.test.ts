@@ -99,6 +99,11 @@ describe('formatHelp', () => {
 
 describe('twoColumns', () => {
   it('aligns the second column', () => {
-    expect(twoColumns([['a', 'x'], ['long', 'y']])).toEqual(['  a     x', '  long  y']);
+    expect(
+      twoColumns([
+        ['a', 'x'],
+        ['long', 'y'],
+      ]),
+    ).toEqual(['  a     x', '  long  y']);
   });
 });

@@ -32,8 +32,12 @@ describe('describeFailure', () => {
   });
 
   it('a permission problem or a failed ip netns: run as root', () => {
-    expect(describeFailure(new CniError(5, 'cannot write /etc/systemd/system/x', "EACCES: permission denied, open 'x'")).lines.at(-1)).toContain('needs root');
-    expect(describeFailure(new NetnsError('command-failed', 'ip netns add web failed', 'mount --make-shared /run/netns failed')).lines.at(-1)).toContain('need root');
+    expect(
+      describeFailure(new CniError(5, 'cannot write /etc/systemd/system/x', "EACCES: permission denied, open 'x'")).lines.at(-1),
+    ).toContain('needs root');
+    expect(
+      describeFailure(new NetnsError('command-failed', 'ip netns add web failed', 'mount --make-shared /run/netns failed')).lines.at(-1),
+    ).toContain('need root');
   });
 
   it('anything else: its message', () => {

@@ -36,10 +36,23 @@ describe('the example network', () => {
     expect(v4?.end.value).toBeLessThan((10n << 24n) + (89n << 16n) + 128n);
   });
 
-  it('takes the demo\'s variations', () => {
-    const conf = exampleConfList({ network: 'demo', ipv6Prefix: false, backend: 'netlink', dataDir: '/d', networkDir: '/n', portsStateDir: '/p' });
+  it("takes the demo's variations", () => {
+    const conf = exampleConfList({
+      network: 'demo',
+      ipv6Prefix: false,
+      backend: 'netlink',
+      dataDir: '/d',
+      networkDir: '/n',
+      portsStateDir: '/p',
+    });
     const plugin = (conf.plugins as Record<string, unknown>[])[0];
-    expect(plugin).toMatchObject({ zone: 'demo', backend: 'netlink', networkDir: '/n', portsStateDir: '/p', ipam: { dataDir: '/d', ranges: [[{ subnet: '10.89.0.0/24' }]], routes: [{ dst: '0.0.0.0/0' }] } });
+    expect(plugin).toMatchObject({
+      zone: 'demo',
+      backend: 'netlink',
+      networkDir: '/n',
+      portsStateDir: '/p',
+      ipam: { dataDir: '/d', ranges: [[{ subnet: '10.89.0.0/24' }]], routes: [{ dst: '0.0.0.0/0' }] },
+    });
   });
 
   it('renders short values on one line, and is JSON', () => {

@@ -5,7 +5,7 @@ import { runtimeArgv, runtimeOptions, runtimePathsFrom } from '../../../cli/zone
 const spec = { name: 'x', summary: '', positionals: [], options: runtimeOptions };
 
 describe('runtime options', () => {
-  it('default to libcni\'s places', () => {
+  it("default to libcni's places", () => {
     const paths = runtimePathsFrom(parseArgs(spec, []));
     expect(paths).toEqual({ confDir: '/etc/cni/net.d', pluginDirs: ['/opt/cni/bin', '/usr/lib/cni'], cacheDir: '/var/lib/cni' });
     expect(runtimeArgv(paths)).toEqual([]);
@@ -14,6 +14,13 @@ describe('runtime options', () => {
   it('are made absolute and passed on', () => {
     const paths = runtimePathsFrom(parseArgs(spec, ['--conf-dir', 'net.d', '--cni-path', '/a::b', '--cache-dir', '/c']));
     expect(paths).toEqual({ confDir: `${process.cwd()}/net.d`, pluginDirs: ['/a', `${process.cwd()}/b`], cacheDir: '/c' });
-    expect(runtimeArgv(paths)).toEqual(['--conf-dir', `${process.cwd()}/net.d`, '--cni-path', `/a:${process.cwd()}/b`, '--cache-dir', '/c']);
+    expect(runtimeArgv(paths)).toEqual([
+      '--conf-dir',
+      `${process.cwd()}/net.d`,
+      '--cni-path',
+      `/a:${process.cwd()}/b`,
+      '--cache-dir',
+      '/c',
+    ]);
   });
 });

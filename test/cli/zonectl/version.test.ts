@@ -5,7 +5,7 @@ import { VERSION } from '../../../cli/zonectl/version.js';
 import { repoRoot } from '../../support/paths.js';
 
 describe('VERSION', () => {
-  it('is the package\'s', () => {
+  it("is the package's", () => {
     expect(VERSION).toBe(JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version);
   });
 });

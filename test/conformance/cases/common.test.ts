@@ -10,7 +10,9 @@ describe('describeError and step', () => {
   });
 
   it('prefixes the failed step', async () => {
-    await expect(step('ADD', () => Promise.reject(new CniError(4, 'missing CNI_NETNS')))).rejects.toThrow('ADD failed: code 4: missing CNI_NETNS');
+    await expect(step('ADD', () => Promise.reject(new CniError(4, 'missing CNI_NETNS')))).rejects.toThrow(
+      'ADD failed: code 4: missing CNI_NETNS',
+    );
     await expect(step('ADD', () => Promise.resolve(5))).resolves.toBe(5);
   });
 });
@@ -49,7 +51,12 @@ describe('standInResult and needsVersion', () => {
 
   it('says why a command does not apply to the claimed versions', () => {
     const profile = parseProfile(
-      { name: 'p', pluginDirs: ['/x'], conflist: { cniVersion: '1.0.0', name: 'n', plugins: [{ type: 't' }] }, claims: { versions: ['0.4.0', '1.0.0'] } },
+      {
+        name: 'p',
+        pluginDirs: ['/x'],
+        conflist: { cniVersion: '1.0.0', name: 'n', plugins: [{ type: 't' }] },
+        claims: { versions: ['0.4.0', '1.0.0'] },
+      },
       'p.json',
       '/',
     );

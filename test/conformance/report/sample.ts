@@ -5,10 +5,46 @@ import { summarize, type ProfileReport } from '../../../conformance/runner.js';
 export function sampleResults(): CaseResult[] {
   const base = { durationMs: 120 };
   return [
-    { ...base, id: 'version.echo', area: 'version', title: 'VERSION echoes', clause: 'SPEC §5 "VERSION Success"', level: 'MUST', status: 'pass', reason: '' },
-    { ...base, id: 'del.idempotent', area: 'del', title: 'DEL twice', clause: 'SPEC §2 "DEL"', level: 'MUST', status: 'fail', reason: 'second DEL failed: code 100 <"&">' },
-    { ...base, id: 'gc.releases-stale', area: 'gc', title: 'GC releases', clause: 'SPEC §2 "GC"', level: 'SHOULD', status: 'n/a', reason: 'GC exists from 1.1.0 on' },
-    { ...base, id: 'capabilities.portMappings', area: 'capabilities', title: 'ports | mapped', clause: 'CONVENTIONS', level: 'SHOULD', status: 'xfail', reason: 'expected to fail (wip): no answer' },
+    {
+      ...base,
+      id: 'version.echo',
+      area: 'version',
+      title: 'VERSION echoes',
+      clause: 'SPEC §5 "VERSION Success"',
+      level: 'MUST',
+      status: 'pass',
+      reason: '',
+    },
+    {
+      ...base,
+      id: 'del.idempotent',
+      area: 'del',
+      title: 'DEL twice',
+      clause: 'SPEC §2 "DEL"',
+      level: 'MUST',
+      status: 'fail',
+      reason: 'second DEL failed: code 100 <"&">',
+    },
+    {
+      ...base,
+      id: 'gc.releases-stale',
+      area: 'gc',
+      title: 'GC releases',
+      clause: 'SPEC §2 "GC"',
+      level: 'SHOULD',
+      status: 'n/a',
+      reason: 'GC exists from 1.1.0 on',
+    },
+    {
+      ...base,
+      id: 'capabilities.portMappings',
+      area: 'capabilities',
+      title: 'ports | mapped',
+      clause: 'CONVENTIONS',
+      level: 'SHOULD',
+      status: 'xfail',
+      reason: 'expected to fail (wip): no answer',
+    },
   ];
 }
 

@@ -4,7 +4,12 @@ import { sampleReport } from './sample.js';
 
 describe('formatColumns', () => {
   it('pads every column but the last', () => {
-    expect(formatColumns([['A', 'BB', 'C'], ['aaa', 'b', 'c c']])).toBe('A    BB  C\naaa  b   c c');
+    expect(
+      formatColumns([
+        ['A', 'BB', 'C'],
+        ['aaa', 'b', 'c c'],
+      ]),
+    ).toBe('A    BB  C\naaa  b   c c');
   });
 });
 
@@ -21,6 +26,8 @@ describe('formatTable', () => {
   });
 
   it('summarizes counts, pass rates and blocking failures', () => {
-    expect(summaryLine(sampleReport())).toBe('sample: 4 cases: 1 pass, 1 FAIL, 1 n/a, 1 xfail; MUST 50 %, SHOULD 0 % passed; 1 blocking (1.5 s)');
+    expect(summaryLine(sampleReport())).toBe(
+      'sample: 4 cases: 1 pass, 1 FAIL, 1 n/a, 1 xfail; MUST 50 %, SHOULD 0 % passed; 1 blocking (1.5 s)',
+    );
   });
 });

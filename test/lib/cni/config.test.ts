@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseNetConf, requestedVersion, validAttachments } from '../../../lib/cni/config.js';
 import type { Command } from '../../../lib/cni/env.js';
-import { CniError } from '../../../lib/cni/errors.js';
+import type { CniError } from '../../../lib/cni/errors.js';
 
 function codeOf(text: string, command?: Command): number {
   try {
@@ -55,11 +55,15 @@ describe('parseNetConf', () => {
     expect(codeOf(JSON.stringify({ name: 'x', type: 'zone' }))).toBe(1);
     expect(codeOf(JSON.stringify({ cniVersion: '', name: 'x', type: 'zone' }))).toBe(1);
   });
-  it.each(['junk', '1.0', '1.0.0.0', ' 1.0.0', '9.9.9'])('a version %j is code 1', (v) => expect(codeOf(JSON.stringify({ ...base, cniVersion: v }))).toBe(1));
+  it.each(['junk', '1.0', '1.0.0.0', ' 1.0.0', '9.9.9'])('a version %j is code 1', (v) =>
+    expect(codeOf(JSON.stringify({ ...base, cniVersion: v }))).toBe(1),
+  );
   it.each([1, null, {}, ['1.0.0']])('a version that is not a string (%j) cannot be decoded: code 6', (v) =>
-    expect(codeOf(JSON.stringify({ ...base, cniVersion: v }))).toBe(v === null ? 1 : 6));
+    expect(codeOf(JSON.stringify({ ...base, cniVersion: v }))).toBe(v === null ? 1 : 6),
+  );
   it.each(['', 'we b', 'web/1', '-web', '.web', 'wéb', 'a\u0000b'])('a network name %j is code 7', (name) =>
-    expect(codeOf(JSON.stringify({ ...base, name }))).toBe(7));
+    expect(codeOf(JSON.stringify({ ...base, name }))).toBe(7),
+  );
   it.each(['web', 'a', 'Web_1.2-x', '9'])('takes the network name %j', (name) => expect(codeOf(JSON.stringify({ ...base, name }))).toBe(0));
   it('a missing name is code 7', () => expect(codeOf(JSON.stringify({ cniVersion: '1.0.0', type: 'zone' }))).toBe(7));
   it('ipam without a type is code 7', () => expect(codeOf(JSON.stringify({ ...base, ipam: {} }))).toBe(7));

@@ -190,7 +190,11 @@ describe('dispatch', () => {
 
   describe('STATUS and GC', () => {
     it.each(['STATUS', 'GC'])('%s needs config version 1.1.0 (code 1)', async (command) => {
-      const r = await run({ CNI_COMMAND: command, CNI_PATH: '/x' }, conf('1.0.0'), { add: result as never, status: async () => {}, gc: async () => {} });
+      const r = await run({ CNI_COMMAND: command, CNI_PATH: '/x' }, conf('1.0.0'), {
+        add: result as never,
+        status: async () => {},
+        gc: async () => {},
+      });
       expect(r.json).toMatchObject({ code: 1 });
     });
 

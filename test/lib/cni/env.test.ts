@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnv, validateContainerId, type Command } from '../../../lib/cni/env.js';
 import { containerIdProblem, interfaceNameProblem } from '../../../lib/names/index.js';
-import { CniError } from '../../../lib/cni/errors.js';
+import type { CniError } from '../../../lib/cni/errors.js';
 
 const full = {
   CNI_CONTAINERID: 'abc123',
@@ -80,7 +80,9 @@ describe('container IDs', () => {
 });
 
 describe('interface names', () => {
-  it.each(['eth0', 'a', 'x'.repeat(15), 'net-1.2_x', 'eth0.100', '_x', '.x'])('accepts %s', (n) => expect(interfaceNameProblem(n)).toBeUndefined());
+  it.each(['eth0', 'a', 'x'.repeat(15), 'net-1.2_x', 'eth0.100', '_x', '.x'])('accepts %s', (n) =>
+    expect(interfaceNameProblem(n)).toBeUndefined(),
+  );
   const onlyAscii = /only letters A-Z a-z, digits/;
   it.each([
     ['', /empty/],

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseNetConf } from '../../../lib/cni/config.js';
 import { delegate, delegateAdd } from '../../../lib/cni/delegate.js';
 import { parseEnv } from '../../../lib/cni/env.js';
-import { CniError } from '../../../lib/cni/errors.js';
+import type { CniError } from '../../../lib/cni/errors.js';
 import { execPlugin, findPlugin } from '../../../lib/cni/exec.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cni-exec-'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CniError } from '../../../lib/cni/errors.js';
+import type { CniError } from '../../../lib/cni/errors.js';
 import { convertResult, parseResult } from '../../../lib/cni/result.js';
 import type { Result } from '../../../lib/cni/types.js';
 

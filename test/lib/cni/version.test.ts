@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, isLegacyResultVersion, isSupportedVersion, SUPPORTED_VERSIONS, versionAtLeast } from '../../../lib/cni/version.js';
+import {
+  compareVersions,
+  isLegacyResultVersion,
+  isSupportedVersion,
+  SUPPORTED_VERSIONS,
+  versionAtLeast,
+} from '../../../lib/cni/version.js';
 
 describe('versions', () => {
   it('supports exactly 0.3.0 through 1.1.0', () => {

@@ -34,10 +34,17 @@ const NESTED = 0x8000;
 /** The message the kernel sends for `flow` in a dump. */
 export function entryMessage(flow: FakeFlow): RtMessage {
   const [src, dst] = flow.family === 4 ? [1, 2] : [3, 4];
-  const ip = attribute(1 | NESTED, Buffer.concat([attribute(src, addressBytes(flow.source)), attribute(dst, addressBytes(flow.destination))]));
+  const ip = attribute(
+    1 | NESTED,
+    Buffer.concat([attribute(src, addressBytes(flow.source)), attribute(dst, addressBytes(flow.destination))]),
+  );
   const proto = attribute(
     2 | NESTED,
-    Buffer.concat([attribute(1, Buffer.from([flow.protocol])), attribute(2, be16(flow.sourcePort)), attribute(3, be16(flow.destinationPort))]),
+    Buffer.concat([
+      attribute(1, Buffer.from([flow.protocol])),
+      attribute(2, be16(flow.sourcePort)),
+      attribute(3, be16(flow.destinationPort)),
+    ]),
   );
   const attributes = [attribute(1 | NESTED, Buffer.concat([ip, proto])), attribute(3, be32(0x188)), attribute(12, be32(flow.id))];
   if (flow.zone !== undefined) attributes.push(attribute(18, be16(flow.zone)));

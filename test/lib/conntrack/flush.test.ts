@@ -34,8 +34,16 @@ describe('flushFlows', () => {
   });
 
   it('keeps to the address when one is given, and to the family', () => {
-    const kernel = new FakeConntrack([flow(1, '192.0.2.1', 53), flow(2, '127.0.0.1', 53), flow(3, '2001:db8::1', 53), flow(4, '2001:db8::9', 53)]);
-    const deleted = flushFlows([udp(53, { address: parseAddress('127.0.0.1') }), udp(53, { family: 6, address: parseAddress('2001:db8::1') })], { open: () => kernel });
+    const kernel = new FakeConntrack([
+      flow(1, '192.0.2.1', 53),
+      flow(2, '127.0.0.1', 53),
+      flow(3, '2001:db8::1', 53),
+      flow(4, '2001:db8::9', 53),
+    ]);
+    const deleted = flushFlows(
+      [udp(53, { address: parseAddress('127.0.0.1') }), udp(53, { family: 6, address: parseAddress('2001:db8::1') })],
+      { open: () => kernel },
+    );
     expect(deleted).toBe(2);
     expect(kernel.deleted.sort()).toEqual([2, 3]);
   });
@@ -68,7 +76,13 @@ describe('flushFlows', () => {
   });
 
   it('opens no socket for no destinations', () => {
-    expect(flushFlows([], { open: () => { throw new Error('opened'); } })).toBe(0);
+    expect(
+      flushFlows([], {
+        open: () => {
+          throw new Error('opened');
+        },
+      }),
+    ).toBe(0);
   });
 });
 

@@ -31,11 +31,26 @@ describe('dumpRequest', () => {
 });
 
 describe('decodeEntry and deleteRequest', () => {
-  const flow = { family: 4 as const, protocol: IPPROTO_UDP, source: '192.0.2.2', sourcePort: 4000, destination: '192.0.2.1', destinationPort: 8080, id: 77 };
+  const flow = {
+    family: 4 as const,
+    protocol: IPPROTO_UDP,
+    source: '192.0.2.2',
+    sourcePort: 4000,
+    destination: '192.0.2.1',
+    destinationPort: 8080,
+    id: 77,
+  };
 
   it('reads where a flow first went', () => {
-    expect(decodeEntry(entryMessage(flow))).toMatchObject({ family: 4, protocol: IPPROTO_UDP, destination: parseAddress('192.0.2.1'), destinationPort: 8080 });
-    expect(decodeEntry(entryMessage({ ...flow, family: 6, source: '2001:db8::2', destination: '2001:db8::1' }))?.destination).toEqual(parseAddress('2001:db8::1'));
+    expect(decodeEntry(entryMessage(flow))).toMatchObject({
+      family: 4,
+      protocol: IPPROTO_UDP,
+      destination: parseAddress('192.0.2.1'),
+      destinationPort: 8080,
+    });
+    expect(decodeEntry(entryMessage({ ...flow, family: 6, source: '2001:db8::2', destination: '2001:db8::1' }))?.destination).toEqual(
+      parseAddress('2001:db8::1'),
+    );
   });
 
   it('deletes by the original tuple, the id and the zone, exactly as the kernel sent them', () => {

@@ -70,8 +70,11 @@ describe('ConntrackSocket', () => {
     expect(new ConntrackSocket(libc, 3).exchange('delete', { type: 0x102, flags: 0, body: Buffer.alloc(4) })).toEqual([]);
   });
 
-  it('turns the kernel\'s errno and a silent kernel into ConntrackErrors', () => {
-    const gone = new ConntrackSocket(fakeLibc((seq) => [frame(2, seq, status(2))]), 3);
+  it("turns the kernel's errno and a silent kernel into ConntrackErrors", () => {
+    const gone = new ConntrackSocket(
+      fakeLibc((seq) => [frame(2, seq, status(2))]),
+      3,
+    );
     const error = (() => {
       try {
         gone.exchange('delete a flow', { type: 0x102, flags: 0, body: Buffer.alloc(4) });
@@ -81,7 +84,10 @@ describe('ConntrackSocket', () => {
     })();
     expect(error).toBeInstanceOf(ConntrackError);
     expect(isGone(error)).toBe(true);
-    const silent = new ConntrackSocket(fakeLibc(() => []), 3);
+    const silent = new ConntrackSocket(
+      fakeLibc(() => []),
+      3,
+    );
     expect(() => silent.exchange('list', { type: 0x101, flags: 0x300, body: Buffer.alloc(4) })).toThrow(
       expect.objectContaining({ message: 'conntrack: cannot list', details: expect.stringMatching(/no answer within/) }),
     );

@@ -16,7 +16,10 @@ describe('sha256', () => {
 
   it('agrees with node:crypto on every length around the block boundaries and on any text', () => {
     for (let length = 0; length < 200; length++) expect(sha256Hex('x'.repeat(length))).toBe(reference('x'.repeat(length)));
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => sha256Hex(text) === reference(text)), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => sha256Hex(text) === reference(text)),
+      { numRuns: 500 },
+    );
   });
 
   it('returns 32 bytes', () => {

@@ -111,7 +111,12 @@ describe('parseAddress / formatAddress', () => {
   it('agrees with node:net isIP on random inputs', () => {
     const pieces = ['0', '1', '9', 'f', 'F', 'ff', 'ffff', '10', '255', '256', '01', ':', '::', '.', '1.2.3.4', 'fffff', 'g', ' '];
     const glued = fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 12 }).map((list) => list.join(''));
-    const text = fc.oneof(glued, fc.ipV4Extended(), fc.string({ maxLength: 40 }), fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF:.'), maxLength: 45 }));
+    const text = fc.oneof(
+      glued,
+      fc.ipV4Extended(),
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF:.'), maxLength: 45 }),
+    );
     fc.assert(
       fc.property(text, (t) => {
         fc.pre(!t.includes('%') && !t.includes('/'));

@@ -34,7 +34,14 @@ describe('roundRobin (host-local RangeIter)', () => {
   });
 
   it('skips a gateway in the middle of a range and works for v6', () => {
-    expect(order([{ subnet: 'fd00::/125', gateway: 'fd00::4' }], 'fd00::2')).toEqual(['fd00::3', 'fd00::5', 'fd00::6', 'fd00::7', 'fd00::1', 'fd00::2']);
+    expect(order([{ subnet: 'fd00::/125', gateway: 'fd00::4' }], 'fd00::2')).toEqual([
+      'fd00::3',
+      'fd00::5',
+      'fd00::6',
+      'fd00::7',
+      'fd00::1',
+      'fd00::2',
+    ]);
   });
 
   it('yields nothing for a range that holds only its gateway', () => {
@@ -80,13 +87,19 @@ describe('allocate', () => {
     const { take } = setup();
     expect(take('c1', '10.0.0.5')).toBe('10.0.0.5');
     expect(await failure(() => take('c2', '10.0.0.5'))).toMatchObject({ code: 111 });
-    expect(await failure(() => take('c2', '10.0.0.1'))).toMatchObject({ code: 111, message: 'requested IP 10.0.0.1 is the gateway of its subnet' });
+    expect(await failure(() => take('c2', '10.0.0.1'))).toMatchObject({
+      code: 111,
+      message: 'requested IP 10.0.0.1 is the gateway of its subnet',
+    });
   });
 
   it('refuses a second address for the same attachment with code 112, as host-local does', async () => {
     const { take } = setup();
     take('c1');
-    expect(await failure(() => take('c1'))).toMatchObject({ code: 112, message: expect.stringContaining('10.0.0.2 is already allocated to c1/eth0') });
+    expect(await failure(() => take('c1'))).toMatchObject({
+      code: 112,
+      message: expect.stringContaining('10.0.0.2 is already allocated to c1/eth0'),
+    });
   });
 
   it('treats an old store file holding only the container ID as an allocation of it', async () => {

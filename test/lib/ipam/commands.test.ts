@@ -8,7 +8,11 @@ import { failure, ipamConf, makeGcRequest, makeRequest, tempDataDir } from './he
 
 const storeOf = (dataDir: string) => join(dataDir, 'testnet');
 const addressFiles = (dataDir: string) =>
-  existsSync(storeOf(dataDir)) ? readdirSync(storeOf(dataDir)).filter((n) => /^[\d.]+$|:/.test(n)).sort() : [];
+  existsSync(storeOf(dataDir))
+    ? readdirSync(storeOf(dataDir))
+        .filter((n) => /^[\d.]+$|:/.test(n))
+        .sort()
+    : [];
 
 async function add(conf: object, containerId: string, ifname = 'eth0', cniArgs = '') {
   return ipamAdd(makeRequest(conf, { containerId, ifname, cniArgs }));
@@ -137,8 +141,7 @@ describe('ipamAdd', () => {
 });
 
 describe('ipamDel', () => {
-  const del = (conf: object, containerId: string, ifname = 'eth0') =>
-    ipamDel(makeRequest(conf, { command: 'DEL', containerId, ifname }));
+  const del = (conf: object, containerId: string, ifname = 'eth0') => ipamDel(makeRequest(conf, { command: 'DEL', containerId, ifname }));
 
   it('releases the attachment’s addresses in every range set and nothing else', async () => {
     const dataDir = tempDataDir();

@@ -10,7 +10,8 @@ import { failure } from './helpers.js';
 const conf = (extra: object, ipam: object | undefined = { type: 'zone-ipam', ranges: [[{ subnet: '10.89.0.0/24' }]] }) =>
   parseNetConf(JSON.stringify({ cniVersion: '1.0.0', name: 'web', type: 'zone', ...(ipam && { ipam }), ...extra })).conf;
 
-const load = (ipam: object, extra: object = {}, cniArgs = '') => loadIpamConfig(conf(extra, { type: 'zone-ipam', ...ipam }), parseCniArgs(cniArgs));
+const load = (ipam: object, extra: object = {}, cniArgs = '') =>
+  loadIpamConfig(conf(extra, { type: 'zone-ipam', ...ipam }), parseCniArgs(cniArgs));
 const sets = (ipam: object, extra: object = {}) => load(ipam, extra).rangeSets.map(formatRangeSet);
 const requested = (ipam: object, extra: object, cniArgs = '') =>
   load(ipam, extra, cniArgs).requested.map((a) => (a ? formatAddress(a) : undefined));
@@ -58,10 +59,9 @@ describe('loadStoreConfig', () => {
 
 describe('loadIpamConfig: range sets', () => {
   it('reads ranges of both families', () => {
-    expect(sets({ ranges: [[{ subnet: '10.89.0.0/24' }], [{ subnet: 'fd89::/64', rangeStart: 'fd89::10', rangeEnd: 'fd89::20' }]] })).toEqual([
-      '10.89.0.1-10.89.0.254 of 10.89.0.0/24',
-      'fd89::10-fd89::20 of fd89::/64',
-    ]);
+    expect(
+      sets({ ranges: [[{ subnet: '10.89.0.0/24' }], [{ subnet: 'fd89::/64', rangeStart: 'fd89::10', rangeEnd: 'fd89::20' }]] }),
+    ).toEqual(['10.89.0.1-10.89.0.254 of 10.89.0.0/24', 'fd89::10-fd89::20 of fd89::/64']);
   });
 
   it('puts runtimeConfig.ipRanges, then the legacy range, then ranges, as host-local does', () => {
@@ -121,7 +121,10 @@ describe('gatewayAddresses', () => {
 
 describe('loadIpamConfig: routes and resolvConf', () => {
   it('keeps routes with their optional fields', () => {
-    const loaded = load({ ranges: [[{ subnet: '10.89.0.0/24' }]], routes: [{ dst: '0.0.0.0/0' }, { dst: '10.0.0.0/8', gw: '10.89.0.254', mtu: 1400 }] });
+    const loaded = load({
+      ranges: [[{ subnet: '10.89.0.0/24' }]],
+      routes: [{ dst: '0.0.0.0/0' }, { dst: '10.0.0.0/8', gw: '10.89.0.254', mtu: 1400 }],
+    });
     expect(loaded.routes).toEqual([{ dst: '0.0.0.0/0' }, { dst: '10.0.0.0/8', gw: '10.89.0.254', mtu: 1400 }]);
   });
 
@@ -149,7 +152,10 @@ describe('loadIpamConfig: requested addresses', () => {
   });
 
   it('refuses a bad address in CNI_ARGS with code 4, elsewhere with 7', async () => {
-    expect(await failure(() => requested(dual, {}, 'IP=10.89.0.300'))).toMatchObject({ code: 4, message: 'CNI_ARGS IP: "10.89.0.300" is not an IP address' });
+    expect(await failure(() => requested(dual, {}, 'IP=10.89.0.300'))).toMatchObject({
+      code: 4,
+      message: 'CNI_ARGS IP: "10.89.0.300" is not an IP address',
+    });
     expect(await failure(() => requested(dual, { args: { cni: { ips: ['x'] } } }))).toMatchObject({ code: 7 });
     expect(await failure(() => requested(dual, { runtimeConfig: { ips: ['10.89.0.1/99'] } }))).toMatchObject({ code: 7 });
     expect(await failure(() => requested(dual, { runtimeConfig: { ips: 'fd89::1' } }))).toMatchObject({ code: 7 });

@@ -40,7 +40,10 @@ describe('parseRange', () => {
   });
 
   it('treats empty strings as absent, as Go does', () => {
-    expect(show(parseRange({ subnet: '10.89.0.0/24', rangeStart: '', gateway: '' }, 'r'))).toMatchObject({ start: '10.89.0.1', gateway: '10.89.0.1' });
+    expect(show(parseRange({ subnet: '10.89.0.0/24', rangeStart: '', gateway: '' }, 'r'))).toMatchObject({
+      start: '10.89.0.1',
+      gateway: '10.89.0.1',
+    });
   });
 
   it('never hands out the network or broadcast address, even when the range names them', () => {
@@ -72,10 +75,7 @@ describe('parseRange', () => {
 describe('range sets', () => {
   it('finds the range holding an address and knows what is allocatable', () => {
     const set = parseRangeSet(
-      [
-        { subnet: '10.89.0.0/24', rangeStart: '10.89.0.10', rangeEnd: '10.89.0.20' },
-        { subnet: '10.90.0.0/24' },
-      ],
+      [{ subnet: '10.89.0.0/24', rangeStart: '10.89.0.10', rangeEnd: '10.89.0.20' }, { subnet: '10.90.0.0/24' }],
       'ranges[0]',
     );
     expect(rangeFor(set, addr('10.89.0.15'))).toBe(set[0]);

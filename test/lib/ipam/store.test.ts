@@ -43,7 +43,7 @@ describe('store files in host-local format', () => {
     reserve(dir, addr('fd89:0:0:0:0:0:1:0'), owner('c1'), 1);
     expect(readdirSync(dir).sort()).toEqual(['fd89::1:0', 'last_reserved_ip.1']);
     expect(readFileSync(join(dir, 'last_reserved_ip.1'), 'utf8')).toBe('fd89::1:0');
-    expect(formatAddress((readLastReserved(dir, 1))!)).toBe('fd89::1:0');
+    expect(formatAddress(readLastReserved(dir, 1)!)).toBe('fd89::1:0');
   });
 
   it('refuses to reserve an address twice and leaves no temp files', () => {
@@ -83,7 +83,10 @@ describe('store files in host-local format', () => {
     writeFileSync(join(dir, '10.89.0.4'), 'c1');
     writeFileSync(join(dir, '10.89.0.5'), 'c2');
     const all = readAllocations(dir);
-    const of = (o: { containerId: string; ifname: string }) => allocationsOf(all, o).map((a) => formatAddress(a.address)).sort();
+    const of = (o: { containerId: string; ifname: string }) =>
+      allocationsOf(all, o)
+        .map((a) => formatAddress(a.address))
+        .sort();
     expect(of(owner('c1', 'eth0'))).toEqual(['10.89.0.2']);
     expect(of(owner('c1', 'eth9'))).toEqual(['10.89.0.4']);
     expect(of(owner('c2', 'eth0'))).toEqual(['10.89.0.5']);
@@ -122,7 +125,10 @@ describe('store files in host-local format', () => {
   it('takes the address back when last_reserved_ip cannot be written: no half reservation', async () => {
     const dir = newStore();
     mkdirSync(join(dir, 'last_reserved_ip.0')); // a rename over a directory fails, as a full disk would
-    expect(await failure(() => reserve(dir, addr('10.89.0.2'), owner('c1'), 0))).toMatchObject({ code: 5, message: expect.stringMatching(/last_reserved_ip\.0/) });
+    expect(await failure(() => reserve(dir, addr('10.89.0.2'), owner('c1'), 0))).toMatchObject({
+      code: 5,
+      message: expect.stringMatching(/last_reserved_ip\.0/),
+    });
     expect(readdirSync(dir)).toEqual(['last_reserved_ip.0']);
     rmdirSync(join(dir, 'last_reserved_ip.0'));
     expect(reserve(dir, addr('10.89.0.2'), owner('c1'), 0)).toBe(true);
@@ -131,7 +137,14 @@ describe('store files in host-local format', () => {
   it('collects temp files of writers that are gone, and only those', () => {
     const dir = newStore();
     const dead = spawnSync('true').pid!;
-    const names = [`.tmp-${dead}-1-abcdef`, `.tmp-${process.pid}-1-abcdef`, `.tmp-${process.ppid}-7-zzzzzz`, '.tmp-x-1', '10.89.0.2', 'lock'];
+    const names = [
+      `.tmp-${dead}-1-abcdef`,
+      `.tmp-${process.pid}-1-abcdef`,
+      `.tmp-${process.ppid}-7-zzzzzz`,
+      '.tmp-x-1',
+      '10.89.0.2',
+      'lock',
+    ];
     for (const name of names) writeFileSync(join(dir, name), '');
     expect(collectStaleTempFiles(dir)).toEqual([`.tmp-${dead}-1-abcdef`]);
     expect(readdirSync(dir).sort()).toEqual(names.slice(1).sort());

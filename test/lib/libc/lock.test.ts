@@ -155,9 +155,13 @@ describe.each(['flock', 'ofd'] as const)('withFileLock (%s)', (kind) => {
 describe('withFileLock kinds', () => {
   it('do not exclude each other, which is why both exist', async () => {
     const path = tempLockPath();
-    await withFileLock(path, async () => {
-      expect(outside.ofd.isFree(path)).toBe(true);
-      expect(outside.flock.isFree(path)).toBe(false);
-    }, { kind: 'flock' });
+    await withFileLock(
+      path,
+      async () => {
+        expect(outside.ofd.isFree(path)).toBe(true);
+        expect(outside.flock.isFree(path)).toBe(false);
+      },
+      { kind: 'flock' },
+    );
   });
 });

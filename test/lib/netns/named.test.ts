@@ -2,12 +2,7 @@
 // and lives in test/e2e/netns.test.ts.
 import { describe, expect, it } from 'vitest';
 import { isNetnsError } from '../../../lib/netns/errors.js';
-import {
-  createNamedNetns,
-  listNamedNetns,
-  namedNetnsPath,
-  removeNamedNetns,
-} from '../../../lib/netns/named.js';
+import { createNamedNetns, listNamedNetns, namedNetnsPath, removeNamedNetns } from '../../../lib/netns/named.js';
 import { netnsNameProblem } from '../../../lib/names/index.js';
 
 describe('netnsNameProblem', () => {

@@ -142,17 +142,25 @@ describe('openNetns on files that are no namespace', () => {
     symlinkSync('/proc/self/ns/net', join(dir, 'link-to-ns'));
     symlinkSync(join(dir, 'fifo'), join(dir, 'link-to-fifo'));
     expect(open(join(dir, 'link-to-ns')).inode).toBe(currentNetnsInode());
-    expect(isNetnsError(thrown(() => openNetns(join(dir, 'link-to-fifo'))), 'not-netns')).toBe(true);
+    expect(
+      isNetnsError(
+        thrown(() => openNetns(join(dir, 'link-to-fifo'))),
+        'not-netns',
+      ),
+    ).toBe(true);
   });
 });
 
 describe('openContainerNetns', () => {
   // The test runs in the host's namespace: every path to it is refused.
-  it.each(['/proc/self/ns/net', '/proc/thread-self/ns/net', `/proc/${process.pid}/ns/net`])('refuses %s, the host\'s own namespace', (path) => {
-    const error = thrown(() => openContainerNetns(path));
-    expect(isNetnsError(error, 'host-netns')).toBe(true);
-    expect(asCniError(error).code).toBe(4);
-  });
+  it.each(['/proc/self/ns/net', '/proc/thread-self/ns/net', `/proc/${process.pid}/ns/net`])(
+    "refuses %s, the host's own namespace",
+    (path) => {
+      const error = thrown(() => openContainerNetns(path));
+      expect(isNetnsError(error, 'host-netns')).toBe(true);
+      expect(asCniError(error).code).toBe(4);
+    },
+  );
 
   it("refuses PID 1's namespace (where a container runtime may not even open it)", () => {
     const error = thrown(() => openContainerNetns('/proc/1/ns/net'));
@@ -162,6 +170,11 @@ describe('openContainerNetns', () => {
 
   it('passes other problems on as they are', () => {
     expect(isNetnsNotFound(thrown(() => openContainerNetns('/run/netns/czt-does-not-exist-at-all')))).toBe(true);
-    expect(isNetnsError(thrown(() => openContainerNetns('/etc/hostname')), 'not-netns')).toBe(true);
+    expect(
+      isNetnsError(
+        thrown(() => openContainerNetns('/etc/hostname')),
+        'not-netns',
+      ),
+    ).toBe(true);
   });
 });

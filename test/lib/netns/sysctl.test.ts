@@ -21,16 +21,12 @@ describe('sysctlPath', () => {
     expect(sysctlPath(interfaceSysctl('ipv6', 'eth0', 'accept_dad'))).toBe('/proc/sys/net/ipv6/conf/eth0/accept_dad');
   });
 
-  it.each([
-    'kernel.hostname',
-    'vm.swappiness',
-    'net',
-    'net..ip_forward',
-    'net.ipv4.conf.a/b.forwarding',
-    'net.ipv4.conf.a b.x',
-  ])('rejects %j', (key) => {
-    expect(() => sysctlPath(key)).toThrow(/invalid sysctl key/);
-  });
+  it.each(['kernel.hostname', 'vm.swappiness', 'net', 'net..ip_forward', 'net.ipv4.conf.a/b.forwarding', 'net.ipv4.conf.a b.x'])(
+    'rejects %j',
+    (key) => {
+      expect(() => sysctlPath(key)).toThrow(/invalid sysctl key/);
+    },
+  );
 
   it('rejects path tricks in segments', () => {
     expect(problemOf(() => sysctlPath(['net', '..', '..', 'kernel', 'hostname']))).toBe('bad segment ".."');

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const dbusDaemonPath = '/usr/bin/dbus-daemon';
+const dbusDaemonPath = '/usr/bin/dbus-daemon';
 export const hasDbusDaemon = existsSync(dbusDaemonPath);
 
 export interface TestBus {

@@ -3,7 +3,14 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { callMethod, DbusError, DbusErrorName, type DbusMethodCall, systemBusSocket, systemBusSocketPath } from '../../../lib/networkd/dbus.js';
+import {
+  callMethod,
+  DbusError,
+  DbusErrorName,
+  type DbusMethodCall,
+  systemBusSocket,
+  systemBusSocketPath,
+} from '../../../lib/networkd/dbus.js';
 import { hasDbusDaemon, startTestBus, type TestBus } from './dbus-daemon.js';
 
 const busDriver = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' };
@@ -149,7 +156,13 @@ describe.skipIf(!hasDbusDaemon && process.env.CI !== 'true')('callMethod against
 
   it('does not start an absent service when asked not to', async () => {
     const error = await dbusErrorOf(
-      call({ destination: 'org.freedesktop.network1', path: '/org/freedesktop/network1', interface: 'org.freedesktop.network1.Manager', member: 'Reload', noAutoStart: true }),
+      call({
+        destination: 'org.freedesktop.network1',
+        path: '/org/freedesktop/network1',
+        interface: 'org.freedesktop.network1.Manager',
+        member: 'Reload',
+        noAutoStart: true,
+      }),
     );
     expect([DbusErrorName.ServiceUnknown, DbusErrorName.NameHasNoOwner]).toContain(error.errorName);
   });

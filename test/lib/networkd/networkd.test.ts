@@ -35,7 +35,10 @@ async function addLink(name: string, ifindex: number): Promise<void> {
 }
 
 async function setLinkState(ifindex: number, adminState: string, networkFile = ours): Promise<void> {
-  await writeFile(join(stateDir, 'links', String(ifindex)), `ADMIN_STATE=${adminState}\nOPER_STATE=no-carrier\nNETWORK_FILE=${networkFile}\n`);
+  await writeFile(
+    join(stateDir, 'links', String(ifindex)),
+    `ADMIN_STATE=${adminState}\nOPER_STATE=no-carrier\nNETWORK_FILE=${networkFile}\n`,
+  );
 }
 
 async function cniErrorOf(promise: Promise<unknown>): Promise<CniError> {

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CniError, ErrorCode } from '../../../lib/cni/errors.js';
-import {
-  parseUnitFile,
-  renderUnitFile,
-  section,
-  sectionsNamed,
-  type UnitFile,
-  valuesOf,
-} from '../../../lib/networkd/unit-file.js';
+import { parseUnitFile, renderUnitFile, section, sectionsNamed, type UnitFile, valuesOf } from '../../../lib/networkd/unit-file.js';
 
 function errorOf(fn: () => unknown): CniError {
   try {
@@ -165,7 +158,15 @@ describe('renderUnitFile', () => {
     const tricky: UnitFile = {
       comments: [],
       sections: [
-        section('X-Test', ['A', '#not a comment'], ['B', ';nor this'], ['C', 'a=b=c'], ['D', '"quoted" \'x\''], ['E', 'dir\\\\'], ['F', '']),
+        section(
+          'X-Test',
+          ['A', '#not a comment'],
+          ['B', ';nor this'],
+          ['C', 'a=b=c'],
+          ['D', '"quoted" \'x\''],
+          ['E', 'dir\\\\'],
+          ['F', ''],
+        ),
       ],
     };
     expect(parseUnitFile(renderUnitFile(tricky))).toEqual(tricky);

@@ -40,13 +40,16 @@ describe('names', () => {
     }
   });
 
-  it.each([[''], ['abcdefghijklm'], ['we b'], ['a/b'], ['a:b'], ['zoné'], ['a\nb'], ['-web'], ['_web'], ['.hidden']])('rejects the zone name %j', (zone) => {
-    expect(zoneNameProblem(zone)).toBeDefined();
-    const error = errorOf(() => bridgeName(zone));
-    expect(error.code).toBe(ErrorCode.InvalidNetworkConfig);
-    expect(error.message).toContain('invalid zone name');
-    expect(() => zoneFileNames(zone)).toThrow(CniError);
-  });
+  it.each([[''], ['abcdefghijklm'], ['we b'], ['a/b'], ['a:b'], ['zoné'], ['a\nb'], ['-web'], ['_web'], ['.hidden']])(
+    'rejects the zone name %j',
+    (zone) => {
+      expect(zoneNameProblem(zone)).toBeDefined();
+      const error = errorOf(() => bridgeName(zone));
+      expect(error.code).toBe(ErrorCode.InvalidNetworkConfig);
+      expect(error.message).toContain('invalid zone name');
+      expect(() => zoneFileNames(zone)).toThrow(CniError);
+    },
+  );
 
   it('tells which zone a file of ours belongs to', () => {
     expect(zoneOfFileName('70-cni-zones-web.network')).toBe('web');
@@ -116,7 +119,9 @@ describe('renderZoneFiles', () => {
     const network = filesOf({ zone: 'lan', gateways: ['192.168.7.254/24'], ipMasquerade: false, dhcpPool: { offset: 1, size: 253 } })[
       '70-cni-zones-lan.network'
     ];
-    expect(network).toContain('\nIPMasquerade=no\nDHCPServer=yes\n\n[Address]\nAddress=192.168.7.254/24\n\n[DHCPServer]\nPoolOffset=1\nPoolSize=253\n');
+    expect(network).toContain(
+      '\nIPMasquerade=no\nDHCPServer=yes\n\n[Address]\nAddress=192.168.7.254/24\n\n[DHCPServer]\nPoolOffset=1\nPoolSize=253\n',
+    );
   });
 
   it('a zone without gateways is a plain bridge', () => {
@@ -126,7 +131,13 @@ describe('renderZoneFiles', () => {
   });
 
   it('renders the same text for the same model, and reads back through the codec', () => {
-    const model: ZoneNetwork = { zone: 'web', gateways: ['10.89.0.1/24', 'fd89::1/64'], ipMasquerade: true, mtu: 9000, dhcpPool: { offset: 10, size: 5 } };
+    const model: ZoneNetwork = {
+      zone: 'web',
+      gateways: ['10.89.0.1/24', 'fd89::1/64'],
+      ipMasquerade: true,
+      mtu: 9000,
+      dhcpPool: { offset: 10, size: 5 },
+    };
     expect(renderZoneFiles(model)).toEqual(renderZoneFiles({ ...model }));
     const units = zoneUnits(model);
     for (const file of renderZoneFiles(model)) {

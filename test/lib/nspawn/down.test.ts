@@ -14,7 +14,12 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('machineDown', () => {
   it('is done at once for a machine that is already down', async () => {
-    const outcome = await machineDown({ confDir: join(dir, 'net.d'), cacheDir: join(dir, 'cache'), pluginDirs: [], machine: `czt-unit-${process.pid}-gone` });
+    const outcome = await machineDown({
+      confDir: join(dir, 'net.d'),
+      cacheDir: join(dir, 'cache'),
+      pluginDirs: [],
+      machine: `czt-unit-${process.pid}-gone`,
+    });
     expect(outcome).toEqual({ detached: [], failures: [], removedNetns: false });
   });
 

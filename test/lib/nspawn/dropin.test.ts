@@ -32,7 +32,7 @@ describe('renderDropin', () => {
     );
   });
 
-  it('is a unit file systemd\'s syntax reads back', () => {
+  it("is a unit file systemd's syntax reads back", () => {
     const unit = parseUnitFile(renderDropin(spec));
     expect(valuesOf(unit, 'Service', 'ExecStart')).toHaveLength(2);
   });
@@ -49,7 +49,7 @@ describe('drop-in files', () => {
   });
   afterEach(() => rmSync(unitDir, { recursive: true, force: true }));
 
-  it('lives in the instance\'s .d directory', () => {
+  it("lives in the instance's .d directory", () => {
     expect(unitName('web')).toBe('systemd-nspawn@web.service');
     expect(dropinPath('/etc/systemd/system', 'web')).toBe(`/etc/systemd/system/systemd-nspawn@web.service.d/${DROPIN_NAME}`);
   });

@@ -50,13 +50,30 @@ describe('parseExecLine', () => {
   });
 
   it('reads quotes, escapes, %% and $$', () => {
-    expect(parseExecLine(`-/bin/echo "a b" 'c d' e\\"f 100%% $$PATH ""`).argv).toEqual(['/bin/echo', 'a b', 'c d', 'e"f', '100%', '$PATH', '']);
+    expect(parseExecLine(`-/bin/echo "a b" 'c d' e\\"f 100%% $$PATH ""`).argv).toEqual([
+      '/bin/echo',
+      'a b',
+      'c d',
+      'e"f',
+      '100%',
+      '$PATH',
+      '',
+    ]);
     expect(parseExecLine('-@/bin/x').flags).toBe('-@');
   });
 
   it('reads back whatever renderExecLine writes', () => {
     const words = ['/usr/bin/node', '/a b/zonectl', 'up', INSTANCE, '--cni-path', '/x:/y', '--odd', 'q"u\\o%t$e'];
-    expect(parseExecLine(renderExecLine(words), { i: 'm1' }).argv).toEqual(['/usr/bin/node', '/a b/zonectl', 'up', 'm1', '--cni-path', '/x:/y', '--odd', 'q"u\\o%t$e']);
+    expect(parseExecLine(renderExecLine(words), { i: 'm1' }).argv).toEqual([
+      '/usr/bin/node',
+      '/a b/zonectl',
+      'up',
+      'm1',
+      '--cni-path',
+      '/x:/y',
+      '--odd',
+      'q"u\\o%t$e',
+    ]);
   });
 
   it('refuses what it cannot expand', () => {

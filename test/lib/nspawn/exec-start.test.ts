@@ -8,24 +8,29 @@ import { makeTestTempDir } from '../../support/paths.js';
 const rewrite = (line: string) => renderExecLine(netnsExecStart(line));
 
 describe('netnsExecStart', () => {
-  it('turns systemd 252\'s line into one that joins /run/netns/%i, without -U', () => {
+  it("turns systemd 252's line into one that joins /run/netns/%i, without -U", () => {
     expect(rewrite(DEFAULT_NSPAWN_EXEC_START)).toBe(
       'systemd-nspawn --quiet --keep-unit --boot --link-journal=try-guest --network-namespace-path=/run/netns/%i --settings=override --machine=%i',
     );
   });
 
   it('drops every network option, in either value form, and user-namespace options', () => {
-    const line = 'systemd-nspawn --keep-unit --network-zone=web --port=80 -p 443 --network-bridge br0 --private-users=pick --private-users-ownership=auto -n --machine=%i';
+    const line =
+      'systemd-nspawn --keep-unit --network-zone=web --port=80 -p 443 --network-bridge br0 --private-users=pick --private-users-ownership=auto -n --machine=%i';
     expect(rewrite(line)).toBe('systemd-nspawn --keep-unit --network-namespace-path=/run/netns/%i --machine=%i');
   });
 
   it('adds the namespace where there was no network option, before a command', () => {
-    expect(rewrite('systemd-nspawn --quiet --machine=%i /bin/sh')).toBe('systemd-nspawn --quiet --machine=%i --network-namespace-path=/run/netns/%i /bin/sh');
+    expect(rewrite('systemd-nspawn --quiet --machine=%i /bin/sh')).toBe(
+      'systemd-nspawn --quiet --machine=%i --network-namespace-path=/run/netns/%i /bin/sh',
+    );
     expect(rewrite('/usr/bin/systemd-nspawn --boot')).toBe('/usr/bin/systemd-nspawn --boot --network-namespace-path=/run/netns/%i');
   });
 
   it('replaces a namespace path that is already there', () => {
-    expect(rewrite('systemd-nspawn --network-namespace-path=/run/netns/other --boot')).toBe('systemd-nspawn --network-namespace-path=/run/netns/%i --boot');
+    expect(rewrite('systemd-nspawn --network-namespace-path=/run/netns/other --boot')).toBe(
+      'systemd-nspawn --network-namespace-path=/run/netns/%i --boot',
+    );
   });
 
   it('refuses quoting it would have to rewrite', () => {
@@ -55,7 +60,7 @@ describe('readTemplateExecStart', () => {
     });
   });
 
-  it('falls back to systemd 252\'s line', async () => {
+  it("falls back to systemd 252's line", async () => {
     expect(await readTemplateExecStart([join(dir, 'none.service')])).toEqual({ line: DEFAULT_NSPAWN_EXEC_START, source: 'built-in' });
   });
 });

@@ -47,7 +47,9 @@ describe('address requests', () => {
   });
 
   it('leave the broadcast out when asked, and for /31', () => {
-    expect(findAttribute(decodeAddress(addAddressRequest(4, '10.89.0.2/24', { broadcast: false }).body).attributes, IFA_BROADCAST)).toBeUndefined();
+    expect(
+      findAttribute(decodeAddress(addAddressRequest(4, '10.89.0.2/24', { broadcast: false }).body).attributes, IFA_BROADCAST),
+    ).toBeUndefined();
     expect(findAttribute(decodeAddress(addAddressRequest(4, '10.89.0.2/31').body).attributes, IFA_BROADCAST)).toBeUndefined();
   });
 

@@ -75,7 +75,9 @@ describe('attribute decoding', () => {
 });
 
 describe('typed lookups', () => {
-  const attrs = decodeAttributes(Buffer.concat([stringAttribute(3, 'eth0'), u32Attribute(4, 1500), u32Attribute(37, 0xffffffff), u8Attribute(9, 1)]));
+  const attrs = decodeAttributes(
+    Buffer.concat([stringAttribute(3, 'eth0'), u32Attribute(4, 1500), u32Attribute(37, 0xffffffff), u8Attribute(9, 1)]),
+  );
 
   it('read strings, unsigned and signed 32-bit values, and nothing from a short payload', () => {
     expect(findString(attrs, 3)).toBe('eth0');
@@ -87,7 +89,11 @@ describe('typed lookups', () => {
 
   it('write addresses as their network-order bytes and read them back as canonical text', () => {
     const addresses = decodeAttributes(
-      Buffer.concat([addressAttribute(1, parseAddress('10.89.0.1')!), addressAttribute(2, parseAddress('FD89:0::1')!), attribute(3, Buffer.alloc(5))]),
+      Buffer.concat([
+        addressAttribute(1, parseAddress('10.89.0.1')!),
+        addressAttribute(2, parseAddress('FD89:0::1')!),
+        attribute(3, Buffer.alloc(5)),
+      ]),
     );
     expect(findAttribute(addresses, 1)).toEqual(Buffer.from([10, 89, 0, 1]));
     expect(findAddress(addresses, 1)).toBe('10.89.0.1');

@@ -95,7 +95,11 @@ export function fakeSocket(): FakeSocket {
 
 /** A RTM_NEWLINK message as the kernel sends one: ifinfomsg, IFLA_IFNAME, then `attributes`. */
 export function linkMessage(index: number, ifname: string, attributes: Buffer[] = [], header: InterfaceInfoHeader = {}): RtMessage {
-  return { type: RTM_NEWLINK, flags: 0, body: Buffer.concat([interfaceInfoHeader({ ...header, index }), stringAttribute(3, ifname), ...attributes]) };
+  return {
+    type: RTM_NEWLINK,
+    flags: 0,
+    body: Buffer.concat([interfaceInfoHeader({ ...header, index }), stringAttribute(3, ifname), ...attributes]),
+  };
 }
 
 export function addressMessage(header: AddressHeader, attributes: Buffer[] = []): RtMessage {
@@ -103,6 +107,17 @@ export function addressMessage(header: AddressHeader, attributes: Buffer[] = [])
 }
 
 export function routeMessage(header: Partial<RouteHeader>, attributes: Buffer[] = []): RtMessage {
-  const full: RouteHeader = { family: 2, dstLength: 0, srcLength: 0, tos: 0, table: 254, protocol: 0, scope: 0, type: 1, flags: 0, ...header };
+  const full: RouteHeader = {
+    family: 2,
+    dstLength: 0,
+    srcLength: 0,
+    tos: 0,
+    table: 254,
+    protocol: 0,
+    scope: 0,
+    type: 1,
+    flags: 0,
+    ...header,
+  };
   return { type: RTM_NEWROUTE, flags: 0, body: Buffer.concat([routeHeader(full), ...attributes]) };
 }

@@ -56,12 +56,18 @@ describe('decodeStatus', () => {
   const reason = stringAttribute(1, 'Unknown device type');
 
   it('reads an ack as errno 0', () => {
-    expect(decodeStatus({ type: NLMSG_ERROR, flags: NLM_F_CAPPED, body: statusBody(0, request.subarray(0, 16)) })).toEqual({ errno: 0, extAck: undefined });
+    expect(decodeStatus({ type: NLMSG_ERROR, flags: NLM_F_CAPPED, body: statusBody(0, request.subarray(0, 16)) })).toEqual({
+      errno: 0,
+      extAck: undefined,
+    });
   });
 
   it('reads the errno and the extended-ack message after the capped request header', () => {
     const body = statusBody(-95, request.subarray(0, 16), reason);
-    expect(decodeStatus({ type: NLMSG_ERROR, flags: NLM_F_CAPPED | NLM_F_ACK_TLVS, body })).toEqual({ errno: 95, extAck: 'Unknown device type' });
+    expect(decodeStatus({ type: NLMSG_ERROR, flags: NLM_F_CAPPED | NLM_F_ACK_TLVS, body })).toEqual({
+      errno: 95,
+      extAck: 'Unknown device type',
+    });
   });
 
   it('skips a fully echoed request when the kernel did not cap it', () => {
@@ -70,7 +76,10 @@ describe('decodeStatus', () => {
   });
 
   it('reads the errno of a dump that failed, with its attributes right after it', () => {
-    expect(decodeStatus({ type: NLMSG_DONE, flags: NLM_F_ACK_TLVS, body: statusBody(-16, reason) })).toEqual({ errno: 16, extAck: 'Unknown device type' });
+    expect(decodeStatus({ type: NLMSG_DONE, flags: NLM_F_ACK_TLVS, body: statusBody(-16, reason) })).toEqual({
+      errno: 16,
+      extAck: 'Unknown device type',
+    });
     expect(decodeStatus({ type: NLMSG_DONE, flags: 0, body: Buffer.alloc(0) })).toEqual({ errno: 0, extAck: undefined });
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { attribute, decodeAttributes, findAddress, findAttribute, findU32, nestedAttribute, u32Attribute } from '../../../lib/rtnl/attributes.js';
+import {
+  attribute,
+  decodeAttributes,
+  findAddress,
+  findAttribute,
+  findU32,
+  nestedAttribute,
+  u32Attribute,
+} from '../../../lib/rtnl/attributes.js';
 import { isRtnlExists, isRtnlNotFound } from '../../../lib/rtnl/errors.js';
 import { encodeRequest, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE } from '../../../lib/rtnl/netlink.js';
 import {
@@ -120,7 +128,16 @@ describe('parseRoute', () => {
       u32Attribute(RTA_PRIORITY, 1024),
       nestedAttribute(RTA_METRICS, [u32Attribute(RTAX_MTU, 1300)]),
     ]);
-    expect(parseRoute(message.body)).toMatchObject({ dst: '::/0', gw: 'fd89::1', metric: 1024, mtu: 1300, protocol: 99, scope: 17, type: 42, table: 254 });
+    expect(parseRoute(message.body)).toMatchObject({
+      dst: '::/0',
+      gw: 'fd89::1',
+      metric: 1024,
+      mtu: 1300,
+      protocol: 99,
+      scope: 17,
+      type: 42,
+      table: 254,
+    });
   });
 
   it('skips families that are not IP', () => {

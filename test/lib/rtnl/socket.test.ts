@@ -107,7 +107,9 @@ describe('NetlinkSocket.exchange', () => {
 
   it('turns NLMSG_ERROR into an RtnlError named by errno, with the extended ack as details', () => {
     const reason = stringAttribute(1, 'Unknown device type');
-    const { libc } = fakeLibc((request) => [frame(NLMSG_ERROR, NLM_F_CAPPED | NLM_F_ACK_TLVS, request.seq, statusBody(-17, Buffer.alloc(16), reason))]);
+    const { libc } = fakeLibc((request) => [
+      frame(NLMSG_ERROR, NLM_F_CAPPED | NLM_F_ACK_TLVS, request.seq, statusBody(-17, Buffer.alloc(16), reason)),
+    ]);
     const error = failure(() => new NetlinkSocket(libc, 3).exchange('create bridge br0', setLink));
     expect(isRtnlExists(error)).toBe(true);
     expect(error.message).toBe('create bridge br0: EEXIST');
@@ -151,7 +153,10 @@ describe('NetlinkSocket.exchange', () => {
   });
 
   it('asks an interrupted dump again, and gives up after three tries', () => {
-    const interrupted = (request: NetlinkMessage) => [linkReply(request, 'lo', NLM_F_MULTI | NLM_F_DUMP_INTR), done(request, NLM_F_MULTI | NLM_F_DUMP_INTR)];
+    const interrupted = (request: NetlinkMessage) => [
+      linkReply(request, 'lo', NLM_F_MULTI | NLM_F_DUMP_INTR),
+      done(request, NLM_F_MULTI | NLM_F_DUMP_INTR),
+    ];
     const once = fakeLibc((request, call) => (call === 1 ? interrupted(request) : [linkReply(request, 'lo', NLM_F_MULTI), done(request)]));
     expect(new NetlinkSocket(once.libc, 3).exchange('list links', dumpLinks)).toHaveLength(1);
     expect(once.sent).toHaveLength(2);

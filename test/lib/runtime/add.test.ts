@@ -26,7 +26,10 @@ const key = { networkName: 'testnet', containerId: 'c0ffee', ifname: 'eth0' };
 
 describe('addNetworkList', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('runs every plugin in order, each given the previous result, and returns the last result', async () => {
-    const list = recorderList(sandbox, [{ tag: 'main', addIP: '10.89.0.5/24' }, { tag: 'chained', addInterface: 'vz-web' }]);
+    const list = recorderList(sandbox, [
+      { tag: 'main', addIP: '10.89.0.5/24' },
+      { tag: 'chained', addInterface: 'vz-web' },
+    ]);
     const result = await addNetworkList(list, runtimeConf(sandbox));
 
     expect(result).toEqual({
@@ -129,7 +132,11 @@ describe('addNetworkList', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
       expect(error).toMatchObject({ code: 7, message: 'plugin type="recorder" failed (add): bad config' });
       expect(error.details).toMatch(/^zone too long\nrolled back/);
       expect(callSummary(sandbox)).toEqual(['ADD a', 'ADD b', 'DEL c', 'DEL b', 'DEL a']);
-      expect(readCalls(sandbox).filter((c) => c.command === 'DEL').every((c) => !('prevResult' in c.stdin))).toBe(true);
+      expect(
+        readCalls(sandbox)
+          .filter((c) => c.command === 'DEL')
+          .every((c) => !('prevResult' in c.stdin)),
+      ).toBe(true);
       expect(existsSync(cacheFilePath(sandbox.cacheDir, key))).toBe(false);
     });
 

@@ -46,13 +46,17 @@ describe('checkNetworkList', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     expect(readCalls(sandbox)).toEqual([]);
   });
 
-  it("stops at the first failing plugin and passes on its code", async () => {
+  it('stops at the first failing plugin and passes on its code', async () => {
     const list = recorderList(sandbox, [{ tag: 'a', fail: { CHECK: { code: 51, msg: 'degraded' } } }, { tag: 'b' }]);
     await addNetworkList(list, runtimeConf(sandbox));
     await expect(checkNetworkList(list, runtimeConf(sandbox))).rejects.toMatchObject({
       code: 51,
       message: 'plugin type="recorder" failed (check): degraded',
     });
-    expect(readCalls(sandbox).filter((c) => c.command === 'CHECK').map((c) => c.stdin.tag)).toEqual(['a']);
+    expect(
+      readCalls(sandbox)
+        .filter((c) => c.command === 'CHECK')
+        .map((c) => c.stdin.tag),
+    ).toEqual(['a']);
   });
 });

@@ -17,10 +17,7 @@ function errorOf(fn: () => unknown): { code?: number; message: string; details?:
 const twoPlugins = {
   cniVersion: '1.0.0',
   name: 'web',
-  plugins: [
-    { type: 'zone', zone: 'web', capabilities: { portMappings: true, mac: false } },
-    { type: 'zone-ports' },
-  ],
+  plugins: [{ type: 'zone', zone: 'web', capabilities: { portMappings: true, mac: false } }, { type: 'zone-ports' }],
 };
 
 describe('parseConfList', () => {

@@ -4,15 +4,7 @@ import { ErrorCode } from '../../../lib/cni/errors.js';
 import { addNetworkList } from '../../../lib/runtime/add.js';
 import { cacheFilePath, resultsDir } from '../../../lib/runtime/cache.js';
 import { delNetworkList } from '../../../lib/runtime/del.js';
-import {
-  callSummary,
-  makeSandbox,
-  PROCESS_TEST_TIMEOUT_MS,
-  readCalls,
-  recorderList,
-  runtimeConf,
-  type Sandbox,
-} from './helpers.js';
+import { callSummary, makeSandbox, PROCESS_TEST_TIMEOUT_MS, readCalls, recorderList, runtimeConf, type Sandbox } from './helpers.js';
 
 let sandbox: Sandbox;
 beforeEach(() => {

@@ -53,11 +53,7 @@ export function readCalls(sandbox: Sandbox): Call[] {
 }
 
 /** A list of recorder plugins, each logging to the sandbox; `plugins` are extra config fields per plugin. */
-export function recorderList(
-  sandbox: Sandbox,
-  plugins: Record<string, unknown>[],
-  top: Record<string, unknown> = {},
-): NetworkConfigList {
+export function recorderList(sandbox: Sandbox, plugins: Record<string, unknown>[], top: Record<string, unknown> = {}): NetworkConfigList {
   const list = {
     cniVersion: '1.1.0',
     name: 'testnet',

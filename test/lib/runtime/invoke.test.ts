@@ -3,15 +3,7 @@ import { CniError, ErrorCode } from '../../../lib/cni/errors.js';
 import { parseConfList, type PluginConfig } from '../../../lib/runtime/conf.js';
 import { decodeResult, describePlugin, pluginFailed, runPlugin, withDetails } from '../../../lib/runtime/invoke.js';
 import { NO_ATTACHMENT } from '../../../lib/runtime/runtime-conf.js';
-import {
-  fixturePluginDir,
-  makeSandbox,
-  pluginTestEnv,
-  PROCESS_TEST_TIMEOUT_MS,
-  readCalls,
-  recorderList,
-  type Sandbox,
-} from './helpers.js';
+import { fixturePluginDir, makeSandbox, pluginTestEnv, PROCESS_TEST_TIMEOUT_MS, readCalls, recorderList, type Sandbox } from './helpers.js';
 
 let sandbox: Sandbox;
 beforeEach(() => {

@@ -1,15 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../lib/cni/errors.js';
 import { statusNetworkList } from '../../../lib/runtime/status.js';
-import {
-  fixturePluginDir,
-  makeSandbox,
-  pluginTestEnv,
-  PROCESS_TEST_TIMEOUT_MS,
-  readCalls,
-  recorderList,
-  type Sandbox,
-} from './helpers.js';
+import { fixturePluginDir, makeSandbox, pluginTestEnv, PROCESS_TEST_TIMEOUT_MS, readCalls, recorderList, type Sandbox } from './helpers.js';
 
 let sandbox: Sandbox;
 beforeEach(() => {

@@ -1,15 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../lib/cni/errors.js';
 import { pluginVersions } from '../../../lib/runtime/version-probe.js';
-import {
-  failureOf,
-  fixturePluginDir,
-  makeSandbox,
-  pluginTestEnv,
-  PROCESS_TEST_TIMEOUT_MS,
-  readCalls,
-  type Sandbox,
-} from './helpers.js';
+import { failureOf, fixturePluginDir, makeSandbox, pluginTestEnv, PROCESS_TEST_TIMEOUT_MS, readCalls, type Sandbox } from './helpers.js';
 
 let sandbox: Sandbox;
 beforeEach(() => {

@@ -23,6 +23,7 @@ describe('runProcess', () => {
   });
 
   it('passes exactly the environment and working directory it is given', async () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, not a template
     const run = await runProcess('/bin/sh', ['-c', 'echo "$A-${B:-unset}-$(pwd)"'], { env: { A: 'x', PATH: '/bin:/usr/bin' }, cwd: '/' });
     expect(run.stdout).toBe('x-unset-/\n');
   });

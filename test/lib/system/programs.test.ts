@@ -36,6 +36,8 @@ describe('requireExecutable', () => {
   it('finds what findExecutable finds, and fails naming a program that is not there', () => {
     expect(requireExecutable('sh')).toBe(findExecutable('sh'));
     expect(() => requireExecutable('no-such-program-anywhere')).toThrow(ProcessError);
-    expect(() => requireExecutable('no-such-program-anywhere')).toThrow(/^required program "no-such-program-anywhere" not found \(\/usr\/sbin, .*PATH/);
+    expect(() => requireExecutable('no-such-program-anywhere')).toThrow(
+      /^required program "no-such-program-anywhere" not found \(\/usr\/sbin, .*PATH/,
+    );
   });
 });

@@ -68,7 +68,9 @@ function answerProblem(call: FuzzCall, a: Answer): string | undefined {
   if (a.stderr !== '') return `stderr: ${a.stderr}`;
   const lines = a.stdout.split('\n').filter(Boolean);
   if (lines.length !== 1 || !a.stdout.endsWith('\n')) {
-    return a.code === 0 && a.stdout === '' && call.command !== 'ADD' && call.command !== 'VERSION' ? undefined : `stdout is ${JSON.stringify(a.stdout)}`;
+    return a.code === 0 && a.stdout === '' && call.command !== 'ADD' && call.command !== 'VERSION'
+      ? undefined
+      : `stdout is ${JSON.stringify(a.stdout)}`;
   }
   const json = JSON.parse(lines[0]!) as Record<string, unknown>;
   if (a.code === 0) return call.command === 'ADD' || call.command === 'VERSION' ? undefined : `${call.command} printed ${lines[0]}`;
@@ -76,7 +78,8 @@ function answerProblem(call: FuzzCall, a: Answer): string | undefined {
   if (!Number.isInteger(code) || !KNOWN_CODES.has(code)) return `unknown code ${String(json.code)}`;
   if (code === ErrorCode.Internal) return `an untyped failure: ${String(json.msg)}`;
   if (typeof json.msg !== 'string' || json.msg === '' || typeof json.details !== 'string') return 'msg or details missing';
-  if (json.cniVersion !== expectedErrorVersion(call.stdin)) return `cniVersion ${String(json.cniVersion)}, expected ${expectedErrorVersion(call.stdin)}`;
+  if (json.cniVersion !== expectedErrorVersion(call.stdin))
+    return `cniVersion ${String(json.cniVersion)}, expected ${expectedErrorVersion(call.stdin)}`;
   if (code === ErrorCode.InvalidEnvironment && !/CNI_[A-Z]+/.test(json.msg)) return `code 4 without the variable's name: ${json.msg}`;
   return undefined;
 }
@@ -97,7 +100,15 @@ describe('zone plugin edge, in-process: every answer is a result or one proper C
       portsStateDir: join(dir, 'ports'),
       networkDir: join(dir, 'network'),
       cniPath: join(dir, 'cni-path'),
-      netns: ['/proc/self/ns/net', '/proc/thread-self/ns/net', join(dir, 'netns', 'fifo'), join(dir, 'netns', 'file'), join(dir, 'netns', 'self'), join(dir, 'netns'), join(dir, 'netns', 'gone')],
+      netns: [
+        '/proc/self/ns/net',
+        '/proc/thread-self/ns/net',
+        join(dir, 'netns', 'fifo'),
+        join(dir, 'netns', 'file'),
+        join(dir, 'netns', 'self'),
+        join(dir, 'netns'),
+        join(dir, 'netns', 'gone'),
+      ],
       netnsDir: join(dir, 'netns'),
       reservedContainerIds: [],
     };

@@ -31,7 +31,6 @@ describe('loadZoneConfig', () => {
       ipMasq: true,
       hairpin: false,
       ipv6Dad: false,
-      ipamType: 'zone-ipam',
     });
   });
 
@@ -57,7 +56,6 @@ describe('loadZoneConfig', () => {
       mtu: 9000,
       dhcpPool: { offset: 128, size: 100 },
       ipv6Dad: true,
-      ipamType: 'host-local',
     });
   });
 
@@ -65,11 +63,14 @@ describe('loadZoneConfig', () => {
     expect(load({ zone: 'abcdefghijkl' }).bridge).toBe('vz-abcdefghijkl');
   });
 
-  it.each(['abcdefghijklm', '', 'we b', 'web/1', 'web:1', 'web;x', 'wéb', '-web', '_web', '..'])('refuses the zone name %j with code 7', (zone) => {
-    const error = failure(() => load({ zone }));
-    expect(error.code).toBe(7);
-    expect(error.message).toMatch(/invalid zone name/);
-  });
+  it.each(['abcdefghijklm', '', 'we b', 'web/1', 'web:1', 'web;x', 'wéb', '-web', '_web', '..'])(
+    'refuses the zone name %j with code 7',
+    (zone) => {
+      const error = failure(() => load({ zone }));
+      expect(error.code).toBe(7);
+      expect(error.message).toMatch(/invalid zone name/);
+    },
+  );
 
   it('says how to fix a network name that cannot be the zone name', () => {
     const error = failure(() => load({}, 'a-very-long-network-name'));

@@ -24,7 +24,14 @@ const conf = (extra: Record<string, unknown> = {}) => ({
 function request(command: Command, containerId = 'c1', extra: Record<string, unknown> = {}, prevResult?: Result): Request {
   const c = conf(extra);
   return {
-    env: { command, containerId, netns: `/run/netns/${containerId}`, ifname: 'eth0', args: { pairs: [], values: new Map(), ignoreUnknown: false }, path: ['/opt/cni/bin'] },
+    env: {
+      command,
+      containerId,
+      netns: `/run/netns/${containerId}`,
+      ifname: 'eth0',
+      args: { pairs: [], values: new Map(), ignoreUnknown: false },
+      path: ['/opt/cni/bin'],
+    },
     conf: c,
     parsed: { conf: c, text: JSON.stringify(c) },
     ...(prevResult && { prevResult }),
@@ -164,14 +171,20 @@ describe('zone core: CHECK', () => {
     const result = await attach(fake.world(), request('ADD'));
     await check(fake.world(), request('CHECK', 'c1', {}, result));
     await fake.links('c1').deleteLinkIfExists('eth0');
-    await expect(check(fake.world(), request('CHECK', 'c1', {}, result))).rejects.toMatchObject({ code: 122, message: expect.stringMatching(/missing/) });
+    await expect(check(fake.world(), request('CHECK', 'c1', {}, result))).rejects.toMatchObject({
+      code: 122,
+      message: expect.stringMatching(/missing/),
+    });
   });
 
   it('finds a host veth taken off its bridge', async () => {
     const fake = new FakeWorld();
     const result = await attach(fake.world(), request('ADD'));
     await fake.links('host').setMaster(veth('c1'), undefined);
-    await expect(check(fake.world(), request('CHECK', 'c1', {}, result))).rejects.toMatchObject({ code: 122, message: expect.stringMatching(/not attached to vz-web/) });
+    await expect(check(fake.world(), request('CHECK', 'c1', {}, result))).rejects.toMatchObject({
+      code: 122,
+      message: expect.stringMatching(/not attached to vz-web/),
+    });
   });
 });
 

@@ -95,7 +95,8 @@ export class FakeWorld {
         lines.push(`${name}: link ${link.name} ${link.kind ?? '-'}${link.up ? ' up' : ''}${master}${link.hairpin ? ' hairpin' : ''}`);
         for (const address of link.addresses) lines.push(`${name}: address ${link.name} ${address}`);
       }
-      for (const route of ns.routes) lines.push(`${name}: route ${route.dst}${route.gw ? ` via ${route.gw}` : ''} dev ${ns.links.get(route.dev)?.name}`);
+      for (const route of ns.routes)
+        lines.push(`${name}: route ${route.dst}${route.gw ? ` via ${route.gw}` : ''} dev ${ns.links.get(route.dev)?.name}`);
       for (const [key, value] of ns.sysctls) if (value !== '0') lines.push(`${name}: sysctl ${key}=${value}`);
     }
     for (const [owner, ips] of this.allocations) lines.push(`ipam: ${owner} ${ips.join(' ')}`);
@@ -142,7 +143,9 @@ export class FakeWorld {
           for (const [name, content] of this.files) {
             const spec = JSON.parse(content) as { zone: string; gateways: string[] };
             const host = this.links('host') as FakeLinks;
-            const bridge = host.find(`vz-${spec.zone}`) ?? host.add({ name: `vz-${spec.zone}`, kind: 'bridge', mtu: 1500, mac: '02:00:00:00:00:01', up: true, addresses: [] });
+            const bridge =
+              host.find(`vz-${spec.zone}`) ??
+              host.add({ name: `vz-${spec.zone}`, kind: 'bridge', mtu: 1500, mac: '02:00:00:00:00:01', up: true, addresses: [] });
             for (const gateway of spec.gateways) if (!bridge.addresses.includes(gateway)) bridge.addresses.push(gateway);
             void name;
           }
@@ -296,8 +299,23 @@ class FakeLinks implements Links {
     const peerNs = typeof options.peerNetns === 'object' ? (options.peerNetns as unknown as { name: string }).name : this.nsName;
     const peerLinks = this.fake.links(peerNs) as FakeLinks;
     if (peerLinks.find(options.peerName)) throw refused(`create veth ${options.name}`, EEXIST);
-    const here = this.add({ name: options.name, kind: 'veth', mtu: options.mtu ?? 1500, mac: '02:00:00:00:00:aa', up: false, addresses: [], ...(options.alias && { alias: options.alias }) });
-    const there = peerLinks.add({ name: options.peerName, kind: 'veth', mtu: options.mtu ?? 1500, mac: options.peerMac ?? '02:00:00:00:00:bb', up: false, addresses: [] });
+    const here = this.add({
+      name: options.name,
+      kind: 'veth',
+      mtu: options.mtu ?? 1500,
+      mac: '02:00:00:00:00:aa',
+      up: false,
+      addresses: [],
+      ...(options.alias && { alias: options.alias }),
+    });
+    const there = peerLinks.add({
+      name: options.peerName,
+      kind: 'veth',
+      mtu: options.mtu ?? 1500,
+      mac: options.peerMac ?? '02:00:00:00:00:bb',
+      up: false,
+      addresses: [],
+    });
     here.peer = { ns: peerNs, index: there.index };
     there.peer = { ns: this.nsName, index: here.index };
     return this.#view(here);
@@ -343,7 +361,14 @@ class FakeLinks implements Links {
     return links.flatMap((link) =>
       link.addresses.map((cidr): Address => {
         const [address, prefix] = cidr.split('/') as [string, string];
-        return { index: link.index, family: address.includes(':') ? 6 : 4, address, prefixLength: Number(prefix), cidr, scope: 0 } as unknown as Address;
+        return {
+          index: link.index,
+          family: address.includes(':') ? 6 : 4,
+          address,
+          prefixLength: Number(prefix),
+          cidr,
+          scope: 0,
+        } as unknown as Address;
       }),
     );
   }
@@ -363,7 +388,9 @@ class FakeLinks implements Links {
   }
 
   async listRoutes() {
-    return this.ns.routes.map((r) => ({ family: r.dst.includes(':') ? 6 : 4, dst: r.dst, gw: r.gw, dev: r.dev, table: 254 }) as unknown as Route);
+    return this.ns.routes.map(
+      (r) => ({ family: r.dst.includes(':') ? 6 : 4, dst: r.dst, gw: r.gw, dev: r.dev, table: 254 }) as unknown as Route,
+    );
   }
 
   close(): void {}

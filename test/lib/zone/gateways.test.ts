@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Address } from '../../../lib/rtnl/addresses.js';
-import { checkIpamAddresses, checkMtuFits, checkRouteGateways, gatewaysOf, isGatewayAddress, subnetOf } from '../../../lib/zone/gateways.js';
+import {
+  checkIpamAddresses,
+  checkMtuFits,
+  checkRouteGateways,
+  gatewaysOf,
+  isGatewayAddress,
+  subnetOf,
+} from '../../../lib/zone/gateways.js';
 
 describe('gatewaysOf', () => {
   it('gives one gateway per family with the prefix length of its subnet', () => {
@@ -112,7 +119,12 @@ describe('checkIpamAddresses', () => {
   };
 
   it('takes what zone-ipam and host-local hand out', () => {
-    expect(refused([{ address: '10.89.0.2/24', gateway: '10.89.0.1' }, { address: 'fd89::2/64', gateway: 'fd89::1' }])).toBeUndefined();
+    expect(
+      refused([
+        { address: '10.89.0.2/24', gateway: '10.89.0.1' },
+        { address: 'fd89::2/64', gateway: 'fd89::1' },
+      ]),
+    ).toBeUndefined();
     expect(refused([{ address: '10.89.0.2/24' }])).toBeUndefined();
   });
 
@@ -132,7 +144,10 @@ describe('checkIpamAddresses', () => {
 });
 
 describe('checkRouteGateways', () => {
-  const ips = [{ address: '10.89.0.2/24', gateway: '10.89.0.1' }, { address: 'fd89::2/64', gateway: 'fd89::1' }];
+  const ips = [
+    { address: '10.89.0.2/24', gateway: '10.89.0.1' },
+    { address: 'fd89::2/64', gateway: 'fd89::1' },
+  ];
 
   it('takes gateways in the container subnets, IPv6 link-local ones, and routes without a gateway', () => {
     const routes = [
@@ -145,7 +160,9 @@ describe('checkRouteGateways', () => {
   });
 
   it('refuses a gateway of the other family than the destination (code 7)', () => {
-    expect(() => checkRouteGateways([{ dst: '::/0', gw: '10.89.0.1' }], ips)).toThrow(expect.objectContaining({ code: 7, message: expect.stringMatching(/other address family/) }));
+    expect(() => checkRouteGateways([{ dst: '::/0', gw: '10.89.0.1' }], ips)).toThrow(
+      expect.objectContaining({ code: 7, message: expect.stringMatching(/other address family/) }),
+    );
     expect(() => checkRouteGateways([{ dst: '0.0.0.0/0', gw: 'fe80::1' }], ips)).toThrow(expect.objectContaining({ code: 7 }));
   });
 

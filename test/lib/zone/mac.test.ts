@@ -7,7 +7,14 @@ import { requestedMac } from '../../../lib/zone/config.js';
 
 function request(fields: object = {}, cniArgs = ''): Request {
   const env = parseEnv(
-    { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c1', CNI_NETNS: '/run/netns/c1', CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin', CNI_ARGS: cniArgs },
+    {
+      CNI_COMMAND: 'ADD',
+      CNI_CONTAINERID: 'c1',
+      CNI_NETNS: '/run/netns/c1',
+      CNI_IFNAME: 'eth0',
+      CNI_PATH: '/opt/cni/bin',
+      CNI_ARGS: cniArgs,
+    },
     'ADD',
   );
   const parsed = parseNetConf(JSON.stringify({ cniVersion: '1.1.0', name: 'web', type: 'zone', ...fields }));

@@ -13,7 +13,13 @@ describe('hostVethName', () => {
   });
 
   it('differs per container and per ifname, also where the concatenations would be equal', () => {
-    const names = new Set([hostVethName('ctr', 'eth0'), hostVethName('ctr', 'eth1'), hostVethName('ctr2', 'eth0'), hostVethName('a', 'bc'), hostVethName('ab', 'c')]);
+    const names = new Set([
+      hostVethName('ctr', 'eth0'),
+      hostVethName('ctr', 'eth1'),
+      hostVethName('ctr2', 'eth0'),
+      hostVethName('a', 'bc'),
+      hostVethName('ab', 'c'),
+    ]);
     expect(names.size).toBe(5);
   });
 

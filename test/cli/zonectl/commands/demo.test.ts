@@ -3,7 +3,7 @@ import { run } from '../../../../cli/zonectl/cli.js';
 import { captureIo } from '../helpers.js';
 
 describe('zonectl demo', () => {
-  it('keeps its sandbox entry point for the sandbox\'s PID 1', async () => {
+  it("keeps its sandbox entry point for the sandbox's PID 1", async () => {
     const io = captureIo();
     expect(await run(['__demo-sandbox', '--busybox', '/bin/busybox'], io)).toBe(1);
     expect(io.stderr).toContain('runs only as PID 1 of the demo sandbox');

@@ -21,9 +21,17 @@ describe('renderGcReport', () => {
   });
 
   it('says when there was nothing, or why it did not run', () => {
-    expect(renderGcReport({ network: 'z', removedAttachments: [], removedLinks: [], releasedAddresses: [] })).toBe('z: nothing to collect\n');
-    expect(renderGcReport({ network: 'z', skipped: 'the network sets disableGC', removedAttachments: [], removedLinks: [], releasedAddresses: [] })).toBe(
-      'z: skipped (the network sets disableGC)\n',
+    expect(renderGcReport({ network: 'z', removedAttachments: [], removedLinks: [], releasedAddresses: [] })).toBe(
+      'z: nothing to collect\n',
     );
+    expect(
+      renderGcReport({
+        network: 'z',
+        skipped: 'the network sets disableGC',
+        removedAttachments: [],
+        removedLinks: [],
+        releasedAddresses: [],
+      }),
+    ).toBe('z: skipped (the network sets disableGC)\n');
   });
 });

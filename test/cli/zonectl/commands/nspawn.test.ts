@@ -26,20 +26,43 @@ describe('hookLines', () => {
       paths: { confDir: '/c', cacheDir: '/var/lib/cni', pluginDirs: ['/opt/cni/bin', '/usr/lib/cni'] },
       zonectl: ['/usr/bin/node', '/opt/z/zonectl'],
     });
-    expect(renderExecLine(hooks.up)).toBe('/usr/bin/node /opt/z/zonectl up %i --network web --port tcp:8080:80 --ifname eth1 --conf-dir /c');
+    expect(renderExecLine(hooks.up)).toBe(
+      '/usr/bin/node /opt/z/zonectl up %i --network web --port tcp:8080:80 --ifname eth1 --conf-dir /c',
+    );
     expect(renderExecLine(hooks.down)).toBe('/usr/bin/node /opt/z/zonectl down %i --conf-dir /c');
   });
 });
 
 describe('zonectl nspawn enable|disable', () => {
-  const enable = (...extra: string[]) => ['nspawn', 'enable', 'web', '--network', 'web', '--conf-dir', confDir, '--unit-dir', join(dir, 'units'), ...extra];
+  const enable = (...extra: string[]) => [
+    'nspawn',
+    'enable',
+    'web',
+    '--network',
+    'web',
+    '--conf-dir',
+    confDir,
+    '--unit-dir',
+    join(dir, 'units'),
+    ...extra,
+  ];
 
   it('prints the drop-in with --print and writes nothing', async () => {
     const io = captureIo();
     expect(await run([...enable('--print', '--port', '8080:80', '--zonectl', '/usr/local/sbin/zonectl')], io)).toBe(0);
     expect(io.stdout).toContain('[Service]\n');
     const pre = /^ExecStartPre=(.*)$/m.exec(io.stdout)?.[1] ?? '';
-    expect(parseExecLine(pre, { i: 'web' }).argv).toEqual(['/usr/local/sbin/zonectl', 'up', 'web', '--network', 'web', '--port', 'tcp:8080:80', '--conf-dir', confDir]);
+    expect(parseExecLine(pre, { i: 'web' }).argv).toEqual([
+      '/usr/local/sbin/zonectl',
+      'up',
+      'web',
+      '--network',
+      'web',
+      '--port',
+      'tcp:8080:80',
+      '--conf-dir',
+      confDir,
+    ]);
     expect(io.stdout).toMatch(/^ExecStart=$/m);
     expect(io.stdout).toMatch(/^ExecStart=.*--network-namespace-path=\/run\/netns\/%i/m);
     expect(existsSync(join(dir, 'units'))).toBe(false);
@@ -67,7 +90,9 @@ describe('zonectl nspawn enable|disable', () => {
 
   it('refuses an unknown network, a bad port and a bad machine name, naming the fix', async () => {
     const network = captureIo();
-    expect(await run(['nspawn', 'enable', 'web', '--network', 'nope', '--conf-dir', confDir, '--unit-dir', join(dir, 'units')], network)).toBe(1);
+    expect(
+      await run(['nspawn', 'enable', 'web', '--network', 'nope', '--conf-dir', confDir, '--unit-dir', join(dir, 'units')], network),
+    ).toBe(1);
     expect(network.stderr).toContain('fix: put a conflist named "nope"');
     const port = captureIo();
     expect(await run(enable('--port', 'http'), port)).toBe(1);

@@ -4,8 +4,25 @@ import { renderPorts } from '../../../../cli/zonectl/commands/ports.js';
 describe('renderPorts', () => {
   it('shows where each host port leads and whose it is', () => {
     const text = renderPorts([
-      { hostPort: 8080, containerPort: 80, protocol: 'tcp', network: 'zones', containerId: 'web', ifname: 'eth0', containerAddresses: ['10.89.0.2', 'fd89::2'] },
-      { hostPort: 53, containerPort: 53, protocol: 'udp', hostIP: '127.0.0.1', network: 'zones', containerId: 'dns', ifname: 'eth0', containerAddresses: ['10.89.0.3'] },
+      {
+        hostPort: 8080,
+        containerPort: 80,
+        protocol: 'tcp',
+        network: 'zones',
+        containerId: 'web',
+        ifname: 'eth0',
+        containerAddresses: ['10.89.0.2', 'fd89::2'],
+      },
+      {
+        hostPort: 53,
+        containerPort: 53,
+        protocol: 'udp',
+        hostIP: '127.0.0.1',
+        network: 'zones',
+        containerId: 'dns',
+        ifname: 'eth0',
+        containerAddresses: ['10.89.0.3'],
+      },
     ]);
     expect(text).toBe(
       [

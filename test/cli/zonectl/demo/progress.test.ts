@@ -6,7 +6,13 @@ describe('Progress', () => {
   it('numbers steps and reports each outcome', async () => {
     const io = captureIo();
     const progress = new Progress(io);
-    expect(await progress.step('first', async () => 42, (v) => `got ${v}`)).toBe(42);
+    expect(
+      await progress.step(
+        'first',
+        async () => 42,
+        (v) => `got ${v}`,
+      ),
+    ).toBe(42);
     await expect(progress.step('second', async () => Promise.reject(new Error('broke\nmore')))).rejects.toThrow('broke');
     progress.note('a\n\nb');
     const lines = io.stdout.split('\n');

@@ -30,7 +30,9 @@ describe('runtimePackages', () => {
   it('prefers a dependency nested in its dependent', () => {
     pkg(dir, 'some-addon', { dependencies: { 'node-gyp-build': '4' } });
     pkg(join(dir, 'node_modules', 'some-addon'), 'node-gyp-build', { version: '4.9.0' });
-    expect(resolvePackageDir('node-gyp-build', join(dir, 'node_modules', 'some-addon'))).toBe(join(dir, 'node_modules', 'some-addon', 'node_modules', 'node-gyp-build'));
+    expect(resolvePackageDir('node-gyp-build', join(dir, 'node_modules', 'some-addon'))).toBe(
+      join(dir, 'node_modules', 'some-addon', 'node_modules', 'node-gyp-build'),
+    );
     expect(runtimePackages(dir, ['some-addon']).find((p) => p.name === 'node-gyp-build')?.version).toBe('4.9.0');
   });
 

@@ -39,8 +39,25 @@ describe('collectPorts', () => {
     await entry('zones', 'db');
     await entry('other', 'x', [{ hostPort: 53, containerPort: 53, protocol: 'udp', hostIP: '127.0.0.1' }]);
     expect(await collectPorts(cacheDir, 'zones')).toEqual([
-      { hostPort: 8080, containerPort: 80, protocol: 'tcp', network: 'zones', containerId: 'web', ifname: 'eth0', containerAddresses: ['10.89.0.2', 'fd89::2'] },
-      { hostPort: 8443, containerPort: 443, protocol: 'tcp', hostIP: '::', network: 'zones', containerId: 'web', ifname: 'eth0', containerAddresses: ['fd89::2'] },
+      {
+        hostPort: 8080,
+        containerPort: 80,
+        protocol: 'tcp',
+        network: 'zones',
+        containerId: 'web',
+        ifname: 'eth0',
+        containerAddresses: ['10.89.0.2', 'fd89::2'],
+      },
+      {
+        hostPort: 8443,
+        containerPort: 443,
+        protocol: 'tcp',
+        hostIP: '::',
+        network: 'zones',
+        containerId: 'web',
+        ifname: 'eth0',
+        containerAddresses: ['fd89::2'],
+      },
     ]);
     expect((await collectPorts(cacheDir)).map((p) => p.containerId)).toEqual(['x', 'web', 'web']);
   });

@@ -73,10 +73,19 @@ describe('renderZone', () => {
 });
 
 describe('renderStatus', () => {
-  const report: StatusReport = { confDir: '/etc/cni/net.d', cacheDir: '/var/lib/cni', networkd: { presence: 'absent', reason: '' }, zones: [], unreadable: [], healthy: true };
+  const report: StatusReport = {
+    confDir: '/etc/cni/net.d',
+    cacheDir: '/var/lib/cni',
+    networkd: { presence: 'absent', reason: '' },
+    zones: [],
+    unreadable: [],
+    healthy: true,
+  };
 
   it('explains an empty conf dir', () => {
-    expect(renderStatus(report, { colour: false })).toBe('No zones in /etc/cni/net.d (networks whose chain holds the "zone" plugin).\nRun "zonectl install" for the example network, or pass --conf-dir.\n');
+    expect(renderStatus(report, { colour: false })).toBe(
+      'No zones in /etc/cni/net.d (networks whose chain holds the "zone" plugin).\nRun "zonectl install" for the example network, or pass --conf-dir.\n',
+    );
   });
 
   it('names unreadable files', () => {

@@ -1,7 +1,7 @@
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../../lib/cni/errors.js';
+import { asCniError, ErrorCode } from '../../../lib/cni/errors.js';
 import { chooseNftExecutor, defaultNftExecutor } from '../../../lib/nft/default-executor.js';
 import { isNftError, type NftError } from '../../../lib/nft/errors.js';
 import { ProcessExecutor } from '../../../lib/nft/executor.js';
@@ -27,7 +27,7 @@ describe('chooseNftExecutor', () => {
     const chosen = chooseNftExecutor({ library: missingLibrary, nft: join(dir, 'missing-nft') });
     const error = (await chosen.run(['list', 'tables']).catch((e: unknown) => e)) as NftError;
     expect(isNftError(error, 'unavailable')).toBe(true);
-    expect(error.code).toBe(ErrorCode.PluginNotAvailable);
+    expect(asCniError(error).code).toBe(ErrorCode.PluginNotAvailable);
     expect(error.message).toBe(`nftables unavailable: neither ${missingLibrary} nor the nft binary can be used`);
     expect(error.details).toContain(`cannot load ${missingLibrary}`);
     expect(error.details).toContain(`${join(dir, 'missing-nft')} is not executable`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, isCniError } from '../../../lib/cni/errors.js';
+import { asCniError, ErrorCode } from '../../../lib/cni/errors.js';
 import { classifyNftError, firstErrorMessage, isExists, isNftError, isNotFound, NftError, nftFailure } from '../../../lib/nft/errors.js';
 
 // stderr texts as nft 1.0.6 prints them (captured on this machine)
@@ -66,10 +66,11 @@ describe('firstErrorMessage', () => {
 });
 
 describe('nftFailure', () => {
-  it('is a CniError with code 100, the message and the stderr as details', () => {
+  it("is the nft layer's failure, code 100 to the runtime, with the stderr as details", () => {
     const e = nftFailure('transaction', stderrOf.created, 1);
     expect(e).toBeInstanceOf(NftError);
-    expect(isCniError(e, ErrorCode.Internal)).toBe(true);
+    expect(e).toMatchObject({ layer: 'nft', reason: 'exists' });
+    expect(asCniError(e).code).toBe(ErrorCode.Internal);
     expect(e.message).toBe('nft transaction failed: Could not process rule: File exists');
     expect(e.details).toContain('create table inet cni_zones');
     expect(e.exitCode).toBe(1);
@@ -82,8 +83,8 @@ describe('nftFailure', () => {
     expect(nftFailure('list tables', '', 2).message).toBe('nft list tables failed: exit code 2');
   });
 
-  it('maps an unavailable nft to code 50', () => {
-    expect(new NftError('unavailable', 'nft not found').code).toBe(ErrorCode.PluginNotAvailable);
+  it('is code 50 to the runtime when nft is unavailable', () => {
+    expect(asCniError(new NftError('unavailable', 'nft not found')).code).toBe(ErrorCode.PluginNotAvailable);
   });
 });
 

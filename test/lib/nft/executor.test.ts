@@ -1,8 +1,8 @@
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../../lib/cni/errors.js';
-import { isExists, isNftError, NftError } from '../../../lib/nft/errors.js';
+import { asCniError, ErrorCode } from '../../../lib/cni/errors.js';
+import { isExists, isNftError } from '../../../lib/nft/errors.js';
 import { ProcessExecutor } from '../../../lib/nft/executor.js';
 import { makeTestTempDir } from '../../support/paths.js';
 
@@ -39,13 +39,14 @@ describe('ProcessExecutor', () => {
   it('maps stderr to a typed error', async () => {
     const error = await new ProcessExecutor({ nft: exists }).run(['-f', '-'], 'create table inet t\n').catch((e: unknown) => e);
     expect(isExists(error)).toBe(true);
-    expect(error).toMatchObject({ message: 'nft transaction failed: Could not process rule: File exists', exitCode: 1, code: ErrorCode.Internal });
+    expect(error).toMatchObject({ message: 'nft transaction failed: Could not process rule: File exists', exitCode: 1 });
+    expect(asCniError(error).code).toBe(ErrorCode.Internal);
   });
 
   it('reports a binary that cannot start as unavailable (code 50)', async () => {
     const error = await new ProcessExecutor({ nft: join(dir, 'missing') }).run(['list', 'tables']).catch((e: unknown) => e);
     expect(isNftError(error, 'unavailable')).toBe(true);
-    expect((error as NftError).code).toBe(ErrorCode.PluginNotAvailable);
+    expect(asCniError(error).code).toBe(ErrorCode.PluginNotAvailable);
   });
 
   it('kills nft after the timeout', async () => {

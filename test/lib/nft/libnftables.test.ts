@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../../lib/cni/errors.js';
+import { asCniError, ErrorCode } from '../../../lib/cni/errors.js';
 import type { FfiPointer } from '../../../lib/libc/ffi.js';
 import { getLibc, LibcError } from '../../../lib/libc/index.js';
 import { isExists, isNftError, isNotFound, type NftError, nftFailure } from '../../../lib/nft/errors.js';
@@ -31,7 +31,16 @@ function fakeLibnftables(answer: (command: string, file?: string) => Answer, ove
   const of = (pointer: FfiPointer) => pointer as unknown as FakeContext;
   const lib: Libnftables = {
     nft_ctx_new: () => {
-      const ctx: FakeContext = { id: contexts.length, flags: 0, dryRun: false, commands: [], files: [], freed: false, stdout: '', stderr: '' };
+      const ctx: FakeContext = {
+        id: contexts.length,
+        flags: 0,
+        dryRun: false,
+        commands: [],
+        files: [],
+        freed: false,
+        stdout: '',
+        stderr: '',
+      };
       contexts.push(ctx);
       return ctx as unknown as FfiPointer;
     },
@@ -99,7 +108,13 @@ describe('LibnftablesExecutor', () => {
     await expect(nft.run(['-c', '-f', '-'], 'add table inet u\n')).resolves.toBe('');
     await expect(nft.run(['-j', 'list', 'table', 'inet', 't'])).resolves.toBe('{"nftables": []}\n');
     expect(contexts).toEqual([
-      expect.objectContaining({ commands: ['add table inet t\n'], files: [expect.stringMatching(/^\/proc\/self\/fd\/\d+$/)], flags: 0, dryRun: false, freed: true }),
+      expect.objectContaining({
+        commands: ['add table inet t\n'],
+        files: [expect.stringMatching(/^\/proc\/self\/fd\/\d+$/)],
+        flags: 0,
+        dryRun: false,
+        freed: true,
+      }),
       expect.objectContaining({ commands: ['add table inet u\n'], files: [expect.any(String)], flags: 0, dryRun: true, freed: true }),
       expect.objectContaining({ commands: ['list table inet t'], files: [], flags: NFT_CTX_OUTPUT_JSON, dryRun: false, freed: true }),
     ]);
@@ -115,19 +130,30 @@ describe('LibnftablesExecutor', () => {
     ['not-found', missingTable, 'nft transaction failed: Could not process rule: No such file or directory'],
     ['exists', existingTable, 'nft transaction failed: Could not process rule: File exists'],
     ['syntax', syntax, 'nft transaction failed: syntax error, unexpected newline, expecting string'],
-  ])('turns a failed transaction into the NftError nft -f - gives (%s), with its stderr text', async (kind, located, message) => {
+  ])('turns a failed transaction into the NftError nft -f - gives (%s), with its stderr text', async (reason, located, message) => {
     const { lib, contexts } = fakeLibnftables(fromFile(located));
-    const error = (await executor(lib).run(['-f', '-'], 'x\n').catch((e: unknown) => e)) as NftError;
+    const error = (await executor(lib)
+      .run(['-f', '-'], 'x\n')
+      .catch((e: unknown) => e)) as NftError;
     const fromBinary = nftFailure('transaction', `/dev/stdin${located}`, 1);
-    expect(isNftError(error, kind as NftError['kind'])).toBe(true);
-    expect(error).toMatchObject({ kind: fromBinary.kind, message, stderr: fromBinary.stderr, details: fromBinary.details, exitCode: 1, code: ErrorCode.Internal });
+    expect(isNftError(error, reason as NftError['reason'])).toBe(true);
+    expect(error).toMatchObject({
+      reason: fromBinary.reason,
+      message,
+      stderr: fromBinary.stderr,
+      details: fromBinary.details,
+      exitCode: 1,
+    });
+    expect(asCniError(error).code).toBe(ErrorCode.Internal);
     expect(contexts[0]?.freed).toBe(true);
   });
 
   it('turns a failed command into the NftError nft gives', async () => {
     const stderr = 'Error: No such file or directory\nlist table inet nope\n                ^^^^\n';
     const { lib } = fakeLibnftables(() => ({ rc: -1, stderr }));
-    const error = await executor(lib).run(['-j', 'list', 'table', 'inet', 'nope']).catch((e: unknown) => e);
+    const error = await executor(lib)
+      .run(['-j', 'list', 'table', 'inet', 'nope'])
+      .catch((e: unknown) => e);
     expect(isNotFound(error)).toBe(true);
     expect(error).toMatchObject({ message: 'nft -j list table inet nope failed: No such file or directory', stderr, exitCode: 1 });
   });
@@ -142,7 +168,9 @@ describe('LibnftablesExecutor', () => {
 
   it('fails without running when the output cannot be buffered, and still frees the context', async () => {
     const { lib, contexts } = fakeLibnftables(() => ({ rc: 0 }), { nft_ctx_buffer_error: () => 1 });
-    const error = await executor(lib).run(['list', 'tables']).catch((e: unknown) => e);
+    const error = await executor(lib)
+      .run(['list', 'tables'])
+      .catch((e: unknown) => e);
     expect(isNftError(error, 'failed')).toBe(true);
     expect(contexts).toEqual([expect.objectContaining({ commands: [], freed: true })]);
   });
@@ -155,7 +183,9 @@ describe('LibnftablesExecutor', () => {
   it('refuses to call the library when it could not open its netlink sockets (it would exit the process)', async () => {
     const { lib, contexts } = fakeLibnftables(() => ({ rc: 0 }));
     const probe = fakeLibc(2);
-    const error = (await executor(lib, probe.libc).run(['list', 'tables']).catch((e: unknown) => e)) as NftError;
+    const error = (await executor(lib, probe.libc)
+      .run(['list', 'tables'])
+      .catch((e: unknown) => e)) as NftError;
     expect(isNftError(error, 'failed')).toBe(true);
     expect(error.message).toBe('nft: cannot open a netlink socket');
     expect(contexts).toEqual([]);
@@ -166,7 +196,9 @@ describe('LibnftablesExecutor', () => {
     const { lib } = fakeLibnftables(() => ({ rc: 0 }));
     const probe = fakeLibc();
     await executor(lib, probe.libc).run(['list', 'tables']);
-    await executor(lib, probe.libc).run(['list', 'tables']).catch(() => undefined);
+    await executor(lib, probe.libc)
+      .run(['list', 'tables'])
+      .catch(() => undefined);
     expect(probe.open.size).toBe(0);
   });
 
@@ -179,7 +211,9 @@ describe('LibnftablesExecutor', () => {
   it('refuses a relative netns and reports a missing one as a failure, not as a missing object', async () => {
     const { lib, contexts } = fakeLibnftables(() => ({ rc: 0 }));
     await expect(executor(lib, undefined, 'czt-x').run(['list', 'tables'])).rejects.toThrow('netns must be a path');
-    const missing = await executor(lib, undefined, '/run/netns/czt-does-not-exist').run(['list', 'tables']).catch((e: unknown) => e);
+    const missing = await executor(lib, undefined, '/run/netns/czt-does-not-exist')
+      .run(['list', 'tables'])
+      .catch((e: unknown) => e);
     expect(isNftError(missing, 'failed')).toBe(true);
     expect(isExists(missing) || isNotFound(missing)).toBe(false);
     expect((missing as Error).message).toBe('nft: network namespace /run/netns/czt-does-not-exist does not exist');
@@ -198,6 +232,7 @@ describe('loadLibnftables', () => {
       thrown = e;
     }
     expect(isNftError(thrown, 'unavailable')).toBe(true);
-    expect(thrown).toMatchObject({ message: 'cannot load /nonexistent/libnftables.so.1', code: ErrorCode.PluginNotAvailable });
+    expect(thrown).toMatchObject({ message: 'cannot load /nonexistent/libnftables.so.1' });
+    expect(asCniError(thrown).code).toBe(ErrorCode.PluginNotAvailable);
   });
 });

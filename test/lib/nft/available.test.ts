@@ -2,17 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { nftAvailable } from '../../../lib/nft/available.js';
 import { NftError, nftFailure } from '../../../lib/nft/errors.js';
 import { ProcessExecutor } from '../../../lib/nft/executor.js';
-import { RecordingExecutor } from '../../../lib/nft/fake.js';
+import { FakeNft } from '../../../lib/nft/fake.js';
 
 describe('nftAvailable', () => {
   it('runs one `nft list tables` and reports success', async () => {
-    const fake = new RecordingExecutor();
-    await expect(nftAvailable(fake)).resolves.toEqual({ available: true });
-    expect(fake.calls).toEqual([{ args: ['list', 'tables'], stdin: '' }]);
+    const nft = new FakeNft();
+    await expect(nftAvailable(nft)).resolves.toEqual({ available: true });
+    expect(nft.calls).toEqual([{ args: ['list', 'tables'], stdin: '' }]);
   });
 
   it('reports why nft cannot be used', async () => {
-    const denied = new RecordingExecutor(() => nftFailure('list tables', 'Error: Operation not permitted (you must be root)\n', 1));
+    const denied = new FakeNft(() => nftFailure('list tables', 'Error: Operation not permitted (you must be root)\n', 1));
     const result = await nftAvailable(denied);
     expect(result.available).toBe(false);
     expect(!result.available && result.reason).toContain('Operation not permitted');
@@ -21,7 +21,7 @@ describe('nftAvailable', () => {
   it('reports a missing binary', async () => {
     const result = await nftAvailable(new ProcessExecutor({ nft: '/nonexistent/nft' }));
     expect(result).toEqual({ available: false, reason: expect.stringContaining('cannot run /nonexistent/nft') });
-    const thrown = await nftAvailable(new RecordingExecutor(() => new NftError('unavailable', 'nft not found', 'looked in /usr/sbin')));
+    const thrown = await nftAvailable(new FakeNft(() => new NftError('unavailable', 'nft not found', 'looked in /usr/sbin')));
     expect(thrown).toEqual({ available: false, reason: 'nft not found: looked in /usr/sbin' });
   });
 });

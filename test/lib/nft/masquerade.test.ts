@@ -9,7 +9,9 @@ import {
   zoneMasqueradeElements,
   zoneTag,
 } from '../../../lib/nft/masquerade.js';
+import { FakeNft } from '../../../lib/nft/fake.js';
 import type { Element } from '../../../lib/nft/objects.js';
+import { NftTable } from '../../../lib/nft/table.js';
 import { Transaction } from '../../../lib/nft/transaction.js';
 
 const web = { zone: 'web', bridge: 'vz-web', subnets: ['10.89.0.0/24', 'fd89::/64'] };
@@ -51,11 +53,19 @@ describe('addZoneMasquerade', () => {
   });
 
   it('has fixed rules that never mention a zone', () => {
-    expect(masqueradeRules().map((rule) => rule.rule).join('\n')).not.toMatch(/web|vz-/);
+    expect(
+      masqueradeRules()
+        .map((rule) => rule.rule)
+        .join('\n'),
+    ).not.toMatch(/web|vz-/);
   });
 
   it('clears host bits and writes single addresses as nft lists them', () => {
-    const elements = zoneMasqueradeElements({ zone: 'db', bridge: 'vz-db', subnets: ['10.90.0.1/24', '10.91.0.7/32', 'fd90::1/64', 'fd91::1/128'] });
+    const elements = zoneMasqueradeElements({
+      zone: 'db',
+      bridge: 'vz-db',
+      subnets: ['10.90.0.1/24', '10.91.0.7/32', 'fd90::1/64', 'fd91::1/128'],
+    });
     expect(elements.filter((e) => e.key.length === 1).map((e) => e.key[0])).toEqual(['10.90.0.0/24', '10.91.0.7', 'fd90::/64', 'fd91::1']);
   });
 
@@ -68,7 +78,9 @@ describe('addZoneMasquerade', () => {
       element('zone_local_v4', ['10.89.0.0/24', '"vz-web"'], 'zone:web'), // already right
       element('ports', ['10.89.0.0/24'], 'zone:web'), // not a masquerade set
     ]);
-    const lines = addZoneMasquerade(new Transaction('cni_zones'), { ...web, subnets: ['10.89.0.0/24'] }, current).render().split('\n');
+    const lines = addZoneMasquerade(new Transaction('cni_zones'), { ...web, subnets: ['10.89.0.0/24'] }, current)
+      .render()
+      .split('\n');
     expect(lines.slice(skeleton.length)).toEqual([
       'delete element inet cni_zones zone_masq_v4 { 10.88.0.0/24, 10.89.0.0/24 }',
       'delete element inet cni_zones zone_local_v4 { 10.88.0.0/24 . "vz-web" }',
@@ -90,7 +102,9 @@ describe('addZoneMasquerade', () => {
       { ...web, subnets: ['any'] },
     ];
     for (const spec of attempts) {
-      expect(() => addZoneMasquerade(new Transaction('cni_zones'), spec)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidNetworkConfig }));
+      expect(() => addZoneMasquerade(new Transaction('cni_zones'), spec)).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidNetworkConfig }),
+      );
     }
   });
 });
@@ -125,5 +139,37 @@ describe('removeZoneMasquerade', () => {
   it('validates the zone name', () => {
     expect(zoneTag('web')).toBe('zone:web');
     expect(() => zoneTag('a b')).toThrow('invalid zone name');
+  });
+});
+
+describe('zone masquerade on a table', () => {
+  it('leaves each zone exactly its elements, through repeats, a subnet taken over, a move and a removal', async () => {
+    const nft = new FakeNft();
+    const table = new NftTable('cni_zones', nft);
+    const apply = async (build: (tx: Transaction, current: Listing | undefined) => Transaction) =>
+      table.apply(build(table.transaction(), await table.list()));
+    await apply((tx) => addZoneMasquerade(tx, web));
+    await apply((tx, now) => addZoneMasquerade(tx, { zone: 'db', bridge: 'vz-db', subnets: ['10.90.0.0/24'] }, now));
+    await apply((tx, now) => addZoneMasquerade(tx, web, now));
+    const skeletonState = nft.dump(['table', 'set', 'chain', 'rule']);
+    expect(nft.dump(['element'])).toBe(`\
+add element inet cni_zones zone_local_v4 { 10.89.0.0/24 . "vz-web" comment "zone:web" }
+add element inet cni_zones zone_local_v4 { 10.90.0.0/24 . "vz-db" comment "zone:db" }
+add element inet cni_zones zone_local_v6 { fd89::/64 . "vz-web" comment "zone:web" }
+add element inet cni_zones zone_masq_v4 { 10.89.0.0/24 comment "zone:web" }
+add element inet cni_zones zone_masq_v4 { 10.90.0.0/24 comment "zone:db" }
+add element inet cni_zones zone_masq_v6 { fd89::/64 comment "zone:web" }
+`);
+    // another zone on web's bridge takes its IPv4 subnet over; db moves
+    await apply((tx, now) => addZoneMasquerade(tx, { zone: 'web2', bridge: 'vz-web', subnets: ['10.89.0.0/24'] }, now));
+    await apply((tx, now) => addZoneMasquerade(tx, { zone: 'db', bridge: 'vz-db', subnets: ['10.91.0.0/24'] }, now));
+    await apply((tx, now) => removeZoneMasquerade(tx, 'web', now));
+    expect(nft.dump(['element'])).toBe(`\
+add element inet cni_zones zone_local_v4 { 10.89.0.0/24 . "vz-web" comment "zone:web2" }
+add element inet cni_zones zone_local_v4 { 10.91.0.0/24 . "vz-db" comment "zone:db" }
+add element inet cni_zones zone_masq_v4 { 10.89.0.0/24 comment "zone:web2" }
+add element inet cni_zones zone_masq_v4 { 10.91.0.0/24 comment "zone:db" }
+`);
+    expect(nft.dump(['table', 'set', 'chain', 'rule'])).toBe(skeletonState);
   });
 });

@@ -13,8 +13,15 @@ describe('nftInvocation', () => {
       outputFlags: NFT_CTX_OUTPUT_JSON,
       dryRun: false,
     });
-    expect(nftInvocation(['-t', '-j', 'list', 'map', 'inet', 'cni_zones', 'hostports']).outputFlags).toBe(NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_TERSE);
-    expect(nftInvocation(['list', 'tables'], 'ignored without -f')).toEqual({ fromFile: false, command: 'list tables', outputFlags: 0, dryRun: false });
+    expect(nftInvocation(['-t', '-j', 'list', 'map', 'inet', 'cni_zones', 'hostports']).outputFlags).toBe(
+      NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_TERSE,
+    );
+    expect(nftInvocation(['list', 'tables'], 'ignored without -f')).toEqual({
+      fromFile: false,
+      command: 'list tables',
+      outputFlags: 0,
+      dryRun: false,
+    });
   });
 
   it('uses the values of libnftables.h', () => {

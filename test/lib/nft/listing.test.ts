@@ -10,7 +10,13 @@ const tableJson = JSON.stringify({
     { table: { family: 'inet', name: 'cni_zones', handle: 2 } },
     {
       set: {
-        family: 'inet', name: 'masq_v4', table: 'cni_zones', type: 'ipv4_addr', handle: 3, comment: 'subnets', flags: ['interval'],
+        family: 'inet',
+        name: 'masq_v4',
+        table: 'cni_zones',
+        type: 'ipv4_addr',
+        handle: 3,
+        comment: 'subnets',
+        flags: ['interval'],
         elem: [
           { elem: { val: { prefix: { addr: '10.89.0.0', len: 24 } }, comment: 'zone web' } },
           { elem: { val: { prefix: { addr: '10.90.0.0', len: 24 } }, comment: 'zone db' } },
@@ -19,13 +25,23 @@ const tableJson = JSON.stringify({
     },
     {
       set: {
-        family: 'inet', name: 'keep_v4', table: 'cni_zones', type: ['ipv4_addr', 'ifname'], handle: 4, flags: ['interval'],
+        family: 'inet',
+        name: 'keep_v4',
+        table: 'cni_zones',
+        type: ['ipv4_addr', 'ifname'],
+        handle: 4,
+        flags: ['interval'],
         elem: [{ elem: { val: { concat: [{ prefix: { addr: '10.89.0.0', len: 24 } }, 'vz-web'] }, comment: 'zone web' } }],
       },
     },
     {
       map: {
-        family: 'inet', name: 'hp', table: 'cni_zones', type: ['ipv4_addr', 'inet_service'], handle: 7, map: 'ipv4_addr . inet_service',
+        family: 'inet',
+        name: 'hp',
+        table: 'cni_zones',
+        type: ['ipv4_addr', 'inet_service'],
+        handle: 7,
+        map: 'ipv4_addr . inet_service',
         elem: [
           [{ elem: { val: { concat: ['127.0.0.1', 8080] }, comment: 'abc123' } }, { concat: ['10.89.0.2', 80] }],
           [{ concat: ['127.0.0.1', 8081] }, { concat: ['10.89.0.3', 80] }],
@@ -34,7 +50,13 @@ const tableJson = JSON.stringify({
     },
     {
       map: {
-        family: 'inet', name: 'vm', table: 'cni_zones', type: 'ipv4_addr', handle: 8, map: 'verdict', flags: ['interval'],
+        family: 'inet',
+        name: 'vm',
+        table: 'cni_zones',
+        type: 'ipv4_addr',
+        handle: 8,
+        map: 'verdict',
+        flags: ['interval'],
         elem: [
           [{ prefix: { addr: '10.0.0.0', len: 8 } }, { jump: { target: 'reg' } }],
           [{ range: ['11.0.0.1', '11.0.0.9'] }, { accept: null }],
@@ -43,16 +65,25 @@ const tableJson = JSON.stringify({
     },
     {
       set: {
-        family: 'inet', name: 'protos', table: 'cni_zones', type: ['inet_proto', 'inet_service'], handle: 9,
+        family: 'inet',
+        name: 'protos',
+        table: 'cni_zones',
+        type: ['inet_proto', 'inet_service'],
+        handle: 9,
         elem: [{ elem: { val: { concat: ['udp', 53] }, comment: 'x' } }, { concat: ['tcp', 80] }],
       },
     },
     { set: { family: 'inet', name: 'empty', table: 'cni_zones', type: 'ipv6_addr', handle: 10, flags: 'interval' } },
-    { chain: { family: 'inet', table: 'cni_zones', name: 'masq', handle: 1, type: 'nat', hook: 'postrouting', prio: 100, policy: 'accept' } },
+    {
+      chain: { family: 'inet', table: 'cni_zones', name: 'masq', handle: 1, type: 'nat', hook: 'postrouting', prio: 100, policy: 'accept' },
+    },
     { chain: { family: 'inet', table: 'cni_zones', name: 'reg', handle: 2 } },
     {
       rule: {
-        family: 'inet', table: 'cni_zones', chain: 'masq', handle: 5,
+        family: 'inet',
+        table: 'cni_zones',
+        chain: 'masq',
+        handle: 5,
         expr: [{ match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: '@keep_v4' } }, { return: null }],
       },
     },

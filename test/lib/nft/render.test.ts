@@ -38,7 +38,9 @@ describe('chains', () => {
 
   it('renders regular chains, flush and delete', () => {
     expect(line('add', { kind: 'chain', name: 'zone_web' })).toBe('add chain inet cni_zones zone_web');
-    expect(line('add', { kind: 'chain', name: 'zone_web', comment: 'zone:web' })).toBe('add chain inet cni_zones zone_web { comment "zone:web" ; }');
+    expect(line('add', { kind: 'chain', name: 'zone_web', comment: 'zone:web' })).toBe(
+      'add chain inet cni_zones zone_web { comment "zone:web" ; }',
+    );
     expect(line('flush', { kind: 'chain', name: 'zone_web' })).toBe('flush chain inet cni_zones zone_web');
     expect(line('delete', { kind: 'chain', name: 'zone_web', handle: 3 })).toBe('delete chain inet cni_zones zone_web');
   });
@@ -105,13 +107,15 @@ describe('elements', () => {
         comment: 'cnitool-0123abcd',
       }),
     ).toBe('127.0.0.1 . 8080 comment "cnitool-0123abcd" : 10.89.0.2 . 80');
-    expect(renderElementItem('add', { kind: 'element', set: 'v', key: ['10.0.0.0/8'], value: ['jump zone_web'] })).toBe('10.0.0.0/8 : jump zone_web');
+    expect(renderElementItem('add', { kind: 'element', set: 'v', key: ['10.0.0.0/8'], value: ['jump zone_web'] })).toBe(
+      '10.0.0.0/8 : jump zone_web',
+    );
   });
 
   it('deletes by key only', () => {
-    expect(renderElementItem('delete', { kind: 'element', set: 'm', key: ['127.0.0.1', '8080'], value: ['10.0.0.1', '80'], comment: 'x' })).toBe(
-      '127.0.0.1 . 8080',
-    );
+    expect(
+      renderElementItem('delete', { kind: 'element', set: 'm', key: ['127.0.0.1', '8080'], value: ['10.0.0.1', '80'], comment: 'x' }),
+    ).toBe('127.0.0.1 . 8080');
   });
 
   it('puts several elements of one set on one line', () => {
@@ -149,11 +153,15 @@ describe('rules', () => {
 
   it('renders add, insert, replace and delete', () => {
     expect(line('add', rule)).toBe('add rule inet cni_zones masq ip saddr @zone_masq_v4 masquerade');
-    expect(line('add', { ...rule, comment: 'zone:web' })).toBe('add rule inet cni_zones masq ip saddr @zone_masq_v4 masquerade comment "zone:web"');
+    expect(line('add', { ...rule, comment: 'zone:web' })).toBe(
+      'add rule inet cni_zones masq ip saddr @zone_masq_v4 masquerade comment "zone:web"',
+    );
     expect(line('add', { ...rule, handle: 7 })).toBe('add rule inet cni_zones masq handle 7 ip saddr @zone_masq_v4 masquerade');
     expect(line('insert', rule)).toBe('insert rule inet cni_zones masq ip saddr @zone_masq_v4 masquerade');
     expect(line('insert', { ...rule, index: 0 })).toBe('insert rule inet cni_zones masq index 0 ip saddr @zone_masq_v4 masquerade');
-    expect(line('replace', { ...rule, handle: 9, comment: 'c' })).toBe('replace rule inet cni_zones masq handle 9 ip saddr @zone_masq_v4 masquerade comment "c"');
+    expect(line('replace', { ...rule, handle: 9, comment: 'c' })).toBe(
+      'replace rule inet cni_zones masq handle 9 ip saddr @zone_masq_v4 masquerade comment "c"',
+    );
     expect(line('delete', { kind: 'rule', chain: 'masq', handle: 9 })).toBe('delete rule inet cni_zones masq handle 9');
   });
 

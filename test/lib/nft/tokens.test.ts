@@ -112,9 +112,12 @@ describe('checkType', () => {
     expect(checkType(type)).toBe(type);
   });
 
-  it.each([...injections, ...structural, 'ipv4_addr.inet_service', 'ipv4_addr ; flags interval', 'ipv4_addr : verdict', 'IPV4'])('rejects %j', (type) => {
-    expect(rejected(() => checkType(type))).toBe(true);
-  });
+  it.each([...injections, ...structural, 'ipv4_addr.inet_service', 'ipv4_addr ; flags interval', 'ipv4_addr : verdict', 'IPV4'])(
+    'rejects %j',
+    (type) => {
+      expect(rejected(() => checkType(type))).toBe(true);
+    },
+  );
 });
 
 describe('checkRuleText', () => {

@@ -16,7 +16,9 @@ describe('loadPortsConfig', () => {
 
   it('refuses wrong types and relative directories with code 7', () => {
     expect(() => loadPortsConfig(conf({ localhost: 'no' }))).toThrow(expect.objectContaining({ code: 7 }));
-    expect(() => loadPortsConfig(conf({ portsStateDir: 'state' }))).toThrow(expect.objectContaining({ code: 7, details: expect.stringMatching(/absolute/) }));
+    expect(() => loadPortsConfig(conf({ portsStateDir: 'state' }))).toThrow(
+      expect.objectContaining({ code: 7, details: expect.stringMatching(/absolute/) }),
+    );
   });
 
   it.each(['/run/cni-zones/../../etc', '/run/./x', '/run//x'])('refuses the portsStateDir %j, which is not normal', (portsStateDir) => {

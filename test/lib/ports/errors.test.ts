@@ -3,7 +3,10 @@ import { invalidMapping, PortsErrorCode, portsCheckFailed } from '../../../lib/p
 
 describe('ports error codes', () => {
   it('stay in 130-139 and carry message and details', () => {
-    for (const code of Object.values(PortsErrorCode)) expect(code).toBeGreaterThanOrEqual(130), expect(code).toBeLessThanOrEqual(139);
+    for (const code of Object.values(PortsErrorCode)) {
+      expect(code).toBeGreaterThanOrEqual(130);
+      expect(code).toBeLessThanOrEqual(139);
+    }
     expect(invalidMapping('m', 'd')).toMatchObject({ code: 7, message: 'm', details: 'd' });
     expect(portsCheckFailed('m')).toMatchObject({ code: PortsErrorCode.CheckFailed, message: 'm' });
   });

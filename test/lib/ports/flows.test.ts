@@ -5,7 +5,13 @@ import { parseAddress } from '../../../lib/ip/index.js';
 import type { Element } from '../../../lib/nft/objects.js';
 import { forgetUdpFlows, udpDestinations } from '../../../lib/ports/flows.js';
 
-const claim = (set: string, key: string[]): Element => ({ kind: 'element', set, key, value: ['10.89.0.5', '53'], comment: 'ports web c1 eth0' });
+const claim = (set: string, key: string[]): Element => ({
+  kind: 'element',
+  set,
+  key,
+  value: ['10.89.0.5', '53'],
+  comment: 'ports web c1 eth0',
+});
 
 describe('udpDestinations', () => {
   it('takes the UDP claims of every DNAT map, with the host address when the key has one', () => {
@@ -31,7 +37,12 @@ describe('forgetUdpFlows', () => {
   it('asks for nothing when there is no UDP claim, and only warns when forgetting fails', () => {
     const asked: FlowDestination[][] = [];
     const warnings: string[] = [];
-    const flows = { forget: (d: readonly FlowDestination[]) => (asked.push([...d]), 0) };
+    const flows = {
+      forget: (d: readonly FlowDestination[]) => {
+        asked.push([...d]);
+        return 0;
+      },
+    };
     forgetUdpFlows(flows, [claim('ports_any_v4', ['tcp', '80'])], (w) => warnings.push(w));
     expect(asked).toEqual([]);
     const failing = {
@@ -40,6 +51,8 @@ describe('forgetUdpFlows', () => {
       },
     };
     forgetUdpFlows(failing, [claim('ports_any_v4', ['udp', '53'])], (w) => warnings.push(w));
-    expect(warnings).toEqual(['UDP flows to the published ports may still reach their old destination: conntrack: cannot list IPv4 udp flows: errno 1']);
+    expect(warnings).toEqual([
+      'UDP flows to the published ports may still reach their old destination: conntrack: cannot list IPv4 udp flows: errno 1',
+    ]);
   });
 });

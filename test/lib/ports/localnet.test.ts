@@ -27,7 +27,9 @@ describe('routeInterface', () => {
   });
 
   it('takes the lower metric among equal prefixes and survives junk', () => {
-    const table = ['header', 'a\t0000590A\t0\t0001\t0\t0\t20\t00FFFFFF', 'b\t0000590A\t0\t0001\t0\t0\t10\t00FFFFFF', 'garbage', ''].join('\n');
+    const table = ['header', 'a\t0000590A\t0\t0001\t0\t0\t20\t00FFFFFF', 'b\t0000590A\t0\t0001\t0\t0\t10\t00FFFFFF', 'garbage', ''].join(
+      '\n',
+    );
     expect(routeInterface('10.89.0.1', table)).toBe('b');
     expect(routeInterface('10.89.0.1', '')).toBeUndefined();
   });
@@ -56,4 +58,3 @@ describe('route_localnet', () => {
     await expect(disableRouteLocalnet('vz-web', broken)).rejects.toThrow('EPERM');
   });
 });
-

@@ -3,7 +3,8 @@ import { ErrorCode } from '../../../lib/cni/errors.js';
 import type { NetConf } from '../../../lib/cni/config.js';
 import { mappingLabel, parsePortMappings, requestedMappings } from '../../../lib/ports/mappings.js';
 
-const invalid = (msg: RegExp | string) => expect.objectContaining({ code: ErrorCode.InvalidNetworkConfig, message: expect.stringMatching(msg) });
+const invalid = (msg: RegExp | string) =>
+  expect.objectContaining({ code: ErrorCode.InvalidNetworkConfig, message: expect.stringMatching(msg) });
 
 describe('parsePortMappings', () => {
   it('reads what runtimes send, protocol in any case and tcp by default', () => {
@@ -60,13 +61,19 @@ describe('parsePortMappings', () => {
   });
 
   it('names the entry that is wrong', () => {
-    expect(() => parsePortMappings([{ hostPort: 1, containerPort: 1 }, { hostPort: 1, containerPort: 0 }])).toThrow(/portMappings\[1\]/);
+    expect(() =>
+      parsePortMappings([
+        { hostPort: 1, containerPort: 1 },
+        { hostPort: 1, containerPort: 0 },
+      ]),
+    ).toThrow(/portMappings\[1\]/);
     expect(() => parsePortMappings({})).toThrow(invalid(/runtimeConfig.portMappings/));
   });
 });
 
 describe('requestedMappings', () => {
-  const conf = (runtimeConfig?: object) => ({ cniVersion: '1.0.0', name: 'n', type: 't', ...(runtimeConfig && { runtimeConfig }) }) as NetConf;
+  const conf = (runtimeConfig?: object) =>
+    ({ cniVersion: '1.0.0', name: 'n', type: 't', ...(runtimeConfig && { runtimeConfig }) }) as NetConf;
 
   it('is undefined without a portMappings entry, and the list otherwise', () => {
     expect(requestedMappings(conf())).toBeUndefined();

@@ -31,7 +31,12 @@ describe('ownerTag', () => {
     }
     expect(parseOwnerTag(ownerTag(cases[0]!))?.network).toBe(networkPart('n'.repeat(200)));
     expect(networkPart('n'.repeat(200))).toMatch(/^=[0-9a-f]{16}$/);
-    expect(ownerTag(cases[2]!).split(' ').slice(1).every((part) => part.startsWith('='))).toBe(true);
+    expect(
+      ownerTag(cases[2]!)
+        .split(' ')
+        .slice(1)
+        .every((part) => part.startsWith('=')),
+    ).toBe(true);
   });
 
   it('tells tags apart from other comments', () => {
@@ -44,7 +49,7 @@ describe('ownerTag', () => {
 
 describe('validTags and stateFileName', () => {
   it('tags the attachments to keep', () => {
-    expect(validTags('web', [{ containerID: 'a', ifname: 'eth0' }])).toEqual(new Set(['ports web a eth0']));
+    expect(validTags('web', [{ network: 'web', containerId: 'a', ifname: 'eth0' }])).toEqual(new Set(['ports web a eth0']));
   });
 
   it('names state files by hash only', () => {

@@ -26,7 +26,10 @@ describe('planPorts', () => {
   });
 
   it('keys a hostIP mapping by address, in its family only', () => {
-    const plan = planPorts(mappings({ hostPort: 443, containerPort: 8443, protocol: 'udp', hostIP: '2001:db8::1' }), dual, { tag, localhost: true });
+    const plan = planPorts(mappings({ hostPort: 443, containerPort: 8443, protocol: 'udp', hostIP: '2001:db8::1' }), dual, {
+      tag,
+      localhost: true,
+    });
     expect(keys(plan.claims)).toEqual(['ports_addr_v6 udp . 2001:db8::1 . 443 : fd89::5 . 8443']);
     expect(keys(plan.marks)).toEqual(['ports_targets_v6 fd89::5']);
     expect(keys(plan.shared)).toEqual(['ports_hairpin_v6 fd89::/64 . fd89::/64']);
@@ -41,7 +44,11 @@ describe('planPorts', () => {
   });
 
   it('with localhost off: opts each any-address mapping out of 127.0.0.0/8, no loopback masquerade', () => {
-    const plan = planPorts(mappings({ hostPort: 8080, containerPort: 80 }, { hostPort: 8081, containerPort: 81, hostIP: '0.0.0.0' }), v4only, { tag, localhost: false });
+    const plan = planPorts(
+      mappings({ hostPort: 8080, containerPort: 80 }, { hostPort: 8081, containerPort: 81, hostIP: '0.0.0.0' }),
+      v4only,
+      { tag, localhost: false },
+    );
     expect(keys(plan.marks)).toEqual(['ports_nolocal_v4 tcp . 8080', 'ports_nolocal_v4 tcp . 8081', 'ports_targets_v4 10.89.0.5']);
     expect(plan.loopback).toBe(false);
     expect(() => planPorts(mappings({ hostPort: 1, containerPort: 1, hostIP: '127.0.0.1' }), v4only, { tag, localhost: false })).toThrow(
@@ -50,18 +57,31 @@ describe('planPorts', () => {
   });
 
   it('skips mappings of a family the container has no address in', () => {
-    const plan = planPorts(mappings({ hostPort: 80, containerPort: 80, hostIP: '::' }, { hostPort: 81, containerPort: 81, hostIP: '2001:db8::1' }), v4only, { tag, localhost: true });
+    const plan = planPorts(
+      mappings({ hostPort: 80, containerPort: 80, hostIP: '::' }, { hostPort: 81, containerPort: 81, hostIP: '2001:db8::1' }),
+      v4only,
+      { tag, localhost: true },
+    );
     expect(plan).toEqual({ claims: [], marks: [], shared: [], loopback: false });
     expect(planPorts(mappings({ hostPort: 80, containerPort: 80 }), {}, { tag, localhost: true }).claims).toEqual([]);
   });
 
   it('merges repeated mappings and refuses one port leading to two places', () => {
-    const same = planPorts(mappings({ hostPort: 80, containerPort: 80 }, { hostPort: 80, containerPort: 80, hostIP: '0.0.0.0' }), v4only, { tag, localhost: true });
+    const same = planPorts(mappings({ hostPort: 80, containerPort: 80 }, { hostPort: 80, containerPort: 80, hostIP: '0.0.0.0' }), v4only, {
+      tag,
+      localhost: true,
+    });
     expect(keys(same.claims)).toEqual(['ports_any_v4 tcp . 80 : 10.89.0.5 . 80']);
-    expect(() => planPorts(mappings({ hostPort: 80, containerPort: 80 }, { hostPort: 80, containerPort: 81 }), v4only, { tag, localhost: true })).toThrow(
+    expect(() =>
+      planPorts(mappings({ hostPort: 80, containerPort: 80 }, { hostPort: 80, containerPort: 81 }), v4only, { tag, localhost: true }),
+    ).toThrow(
       expect.objectContaining({ code: 7, message: expect.stringMatching(/tcp\/80 twice with different container ports \(80 and 81\)/) }),
     );
-    const protocols = planPorts(mappings({ hostPort: 80, containerPort: 80 }, { hostPort: 80, containerPort: 80, protocol: 'udp' }), v4only, { tag, localhost: true });
+    const protocols = planPorts(
+      mappings({ hostPort: 80, containerPort: 80 }, { hostPort: 80, containerPort: 80, protocol: 'udp' }),
+      v4only,
+      { tag, localhost: true },
+    );
     expect(protocols.claims).toHaveLength(2);
   });
 });
@@ -77,10 +97,23 @@ describe('claimLabel and planOf', () => {
       owner: { network: 'web', containerId: 'c1', ifname: 'eth0' },
       mappings: parsePortMappings([{ hostPort: 80, containerPort: 8080 }]),
       config: { localhost: false, stateDir: '/x' },
-      result: { cniVersion: '1.0.0', interfaces: [{ name: 'br' }, { name: 'eth0', sandbox: '/n' }], ips: [{ address: '10.0.0.1/24', interface: 0 }, { address: '10.0.0.7/24', interface: 1 }] },
+      result: {
+        cniVersion: '1.0.0',
+        interfaces: [{ name: 'br' }, { name: 'eth0', sandbox: '/n' }],
+        ips: [
+          { address: '10.0.0.1/24', interface: 0 },
+          { address: '10.0.0.7/24', interface: 1 },
+        ],
+      },
     });
     expect(keys(plan.claims)).toEqual(['ports_any_v4 tcp . 80 : 10.0.0.7 . 8080']);
     expect(plan.claims[0]?.comment).toBe('ports web c1 eth0');
-    expect(planOf({ owner: { network: 'web', containerId: 'c1', ifname: 'eth0' }, mappings: undefined, config: { localhost: true, stateDir: '/x' } }).claims).toEqual([]);
+    expect(
+      planOf({
+        owner: { network: 'web', containerId: 'c1', ifname: 'eth0' },
+        mappings: undefined,
+        config: { localhost: true, stateDir: '/x' },
+      }).claims,
+    ).toEqual([]);
   });
 });

@@ -46,7 +46,9 @@ describe('the fixed ruleset', () => {
 
   it('never DNATs ::1 and never takes 127.0.0.0/8 from outside', () => {
     const text = portsRules().map((r) => `${r.chain}: ${r.rule}`);
-    expect(text.indexOf('ports_output: ip6 daddr ::1 return')).toBeLessThan(text.indexOf('ports_output: fib daddr type local jump ports_dnat'));
+    expect(text.indexOf('ports_output: ip6 daddr ::1 return')).toBeLessThan(
+      text.indexOf('ports_output: fib daddr type local jump ports_dnat'),
+    );
     expect(text.indexOf('ports_prerouting: ip daddr 127.0.0.0/8 return')).toBe(0);
     expect(text.filter((line) => line.includes('127.0.0.1') || line.includes('dnat ip6 to ::1'))).toEqual([]);
   });
@@ -56,9 +58,17 @@ describe('the fixed ruleset', () => {
     expect(portsRules().every((rule) => rule.comment === undefined)).toBe(true);
   });
 
-  it('lists every set and map that holds attachment elements; the hairpin pairs are nobody\'s', () => {
+  it("lists every set and map that holds attachment elements; the hairpin pairs are nobody's", () => {
     expect([...PORTS_SETS].sort()).toEqual(
-      ['ports_nolocal_v4', targetSetName(4), targetSetName(6), dnatMapName(4, true), dnatMapName(4, false), dnatMapName(6, true), dnatMapName(6, false)].sort(),
+      [
+        'ports_nolocal_v4',
+        targetSetName(4),
+        targetSetName(6),
+        dnatMapName(4, true),
+        dnatMapName(4, false),
+        dnatMapName(6, true),
+        dnatMapName(6, false),
+      ].sort(),
     );
   });
 

@@ -44,7 +44,11 @@ describe('state records', () => {
     writeState(dir, { owner, elements });
     writeState(dir, { owner: { ...owner, containerId: 'c2' }, elements: [] });
     writeFileSync(join(dir, 'stray.json'), '{}');
-    expect(listStates(dir).map((s) => s.owner.containerId).sort()).toEqual(['c1', 'c2']);
+    expect(
+      listStates(dir)
+        .map((s) => s.owner.containerId)
+        .sort(),
+    ).toEqual(['c1', 'c2']);
   });
 
   it('writes through a temp file that is never a planted symlink, and reads no symlink as a record', () => {
@@ -63,7 +67,7 @@ describe('state records', () => {
     expect(readState(dir, owner)).toBeUndefined();
   });
 
-  it('collects temp files of dead writers: the owner\'s on DEL, all on GC; live writers\' stay', () => {
+  it("collects temp files of dead writers: the owner's on DEL, all on GC; live writers' stay", () => {
     writeState(dir, { owner, elements });
     const other = { ...owner, containerId: 'c2' };
     const dead = spawnSync('true').pid!;

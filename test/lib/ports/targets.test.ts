@@ -20,7 +20,9 @@ describe('containerTargets', () => {
   });
 
   it('accepts addresses without interface, writes host routes without prefix, and copes with nothing', () => {
-    expect(containerTargets({ cniVersion: '1.0.0', ips: [{ address: '10.1.1.5/32' }] })).toEqual({ 4: { family: 4, address: '10.1.1.5', subnet: '10.1.1.5' } });
+    expect(containerTargets({ cniVersion: '1.0.0', ips: [{ address: '10.1.1.5/32' }] })).toEqual({
+      4: { family: 4, address: '10.1.1.5', subnet: '10.1.1.5' },
+    });
     expect(containerTargets(undefined)).toEqual({});
     expect(containerTargets({ cniVersion: '1.0.0' })).toEqual({});
   });

@@ -7,9 +7,14 @@ import type { Result } from '../../../lib/cni/types.js';
 import { portsAdd, portsDel, portsRequest, portsStatus, wantsPorts } from '../../../lib/ports/commands.js';
 import { handlers as zonePortsHandlers } from '../../../lib/ports/handlers.js';
 import { makeTestTempDir } from '../../support/paths.js';
-import { isList, memorySysctl, notFound, RecordingExecutor, routeTable } from './helpers.js';
+import { FakeNft } from '../../../lib/nft/fake.js';
+import { elementsIn, memorySysctl, portsTable, routeTable } from './helpers.js';
 
-const prevResult: Result = { cniVersion: '1.0.0', interfaces: [{ name: 'eth0', sandbox: '/run/netns/x' }], ips: [{ address: '10.89.0.5/24', interface: 0 }] };
+const prevResult: Result = {
+  cniVersion: '1.0.0',
+  interfaces: [{ name: 'eth0', sandbox: '/run/netns/x' }],
+  ips: [{ address: '10.89.0.5/24', interface: 0 }],
+};
 
 let stateDir: string;
 beforeEach(() => {
@@ -35,7 +40,9 @@ describe('ports commands', () => {
   });
 
   it('builds the request from the CNI request', () => {
-    expect(portsRequest(req({ runtimeConfig: { portMappings: [{ hostPort: 1, containerPort: 2 }] }, localhost: false }), prevResult)).toEqual({
+    expect(
+      portsRequest(req({ runtimeConfig: { portMappings: [{ hostPort: 1, containerPort: 2 }] }, localhost: false }), prevResult),
+    ).toEqual({
       owner: { network: 'web', containerId: 'c1', ifname: 'eth0' },
       mappings: [{ protocol: 'tcp', hostPort: 1, containerPort: 2 }],
       config: { localhost: false, stateDir },
@@ -44,8 +51,12 @@ describe('ports commands', () => {
   });
 
   it('returns the result it was given, unchanged', async () => {
-    const nft = new RecordingExecutor();
-    const out = await portsAdd(req({ runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }] } }), prevResult, { executor: nft, sysctl: memorySysctl(), routeTable: () => routeTable });
+    const nft = new FakeNft();
+    const out = await portsAdd(req({ runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }] } }), prevResult, {
+      executor: nft,
+      sysctl: memorySysctl(),
+      routeTable: () => routeTable,
+    });
     expect(out).toBe(prevResult);
     expect(nft.inputs).toHaveLength(1);
   });
@@ -53,18 +64,32 @@ describe('ports commands', () => {
   it('needs a prevResult for ADD and CHECK (code 7) and rejects bad mappings before touching nft', async () => {
     await expect(zonePortsHandlers.add!(req({}, false))).rejects.toMatchObject({ code: 7, message: 'zone-ports ADD needs a prevResult' });
     await expect(zonePortsHandlers.check!(req({}, false))).rejects.toMatchObject({ code: 7 });
-    await expect(zonePortsHandlers.add!(req({ runtimeConfig: { portMappings: [{ hostPort: 0, containerPort: 80 }] } }))).rejects.toMatchObject({ code: 7 });
+    await expect(
+      zonePortsHandlers.add!(req({ runtimeConfig: { portMappings: [{ hostPort: 0, containerPort: 80 }] } })),
+    ).rejects.toMatchObject({ code: 7 });
   });
 
   it('DEL neither reads nor validates the mappings it is sent', async () => {
-    const nft = new RecordingExecutor((call) => (isList(call) ? notFound() : ''));
+    const published = {
+      kind: 'element' as const,
+      set: 'ports_any_v4',
+      key: ['tcp', '8080'],
+      value: ['10.89.0.5', '80'],
+      comment: 'ports web c1 eth0',
+    };
+    const nft = portsTable([published]);
     const del = req({ runtimeConfig: { portMappings: [{ hostPort: 0, containerPort: 80 }] } });
     await expect(portsDel(del, { executor: nft })).resolves.toBeUndefined();
+    expect(elementsIn(nft)).toEqual([]);
+    await expect(portsDel(del, { executor: new FakeNft() })).resolves.toBeUndefined();
   });
 
   it('STATUS is code 50 when nft cannot run, and passes when it can', async () => {
-    const broken = new RecordingExecutor(() => Object.assign(new Error('Operation not supported'), { details: 'no nf_tables' }));
-    await expect(portsStatus(req(), { executor: broken })).rejects.toMatchObject({ code: 50, details: expect.stringMatching(/Operation not supported/) });
-    await expect(portsStatus(req(), { executor: new RecordingExecutor() })).resolves.toBeUndefined();
+    const broken = new FakeNft(() => Object.assign(new Error('Operation not supported'), { details: 'no nf_tables' }));
+    await expect(portsStatus(req(), { executor: broken })).rejects.toMatchObject({
+      code: 50,
+      details: expect.stringMatching(/Operation not supported/),
+    });
+    await expect(portsStatus(req(), { executor: new FakeNft() })).resolves.toBeUndefined();
   });
 });

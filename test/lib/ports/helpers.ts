@@ -1,59 +1,34 @@
-// A stand-in for the nft side of port publishing in unit tests: `nft -j list table` output
-// built from elements (as nft 1.0.6 prints it), and a RecordingExecutor that serves it.
-import { nftFailure } from '../../../lib/nft/errors.js';
-import { RecordingExecutor, type NftCall } from '../../../lib/nft/fake.js';
-import type { Element, NftMap, NftSet } from '../../../lib/nft/objects.js';
-import { portsObjects, portsRules } from '../../../lib/ports/ruleset.js';
-import type { SysctlAccess } from '../../../lib/ports/localnet.js';
+// Stand-ins for the world around port publishing in unit tests: nftables (a FakeNft holding
+// our table as ADD leaves it), sysctls, the routing table and connection tracking.
 import type { FlowDestination } from '../../../lib/conntrack/flush.js';
+import { FakeNft } from '../../../lib/nft/fake.js';
+import type { Element } from '../../../lib/nft/objects.js';
+import { TABLE_NAME } from '../../../lib/nft/our-table.js';
+import { Transaction } from '../../../lib/nft/transaction.js';
 import type { FlowAccess } from '../../../lib/ports/flows.js';
+import type { SysctlAccess } from '../../../lib/ports/localnet.js';
+import { declarePorts } from '../../../lib/ports/ruleset.js';
 
-function jsonLiteral(literal: string): unknown {
-  if (/^\d+$/.test(literal)) return Number(literal);
-  const prefix = /^(.+)\/(\d+)$/.exec(literal);
-  return prefix ? { prefix: { addr: prefix[1], len: Number(prefix[2]) } } : literal;
+/** nftables holding our table with the fixed ruleset of port publishing and `elements`. */
+export function portsTable(elements: readonly Element[] = []): FakeNft {
+  const tx = declarePorts(new Transaction(TABLE_NAME));
+  if (elements.length > 0) tx.add(elements);
+  return new FakeNft().load(tx.render());
 }
 
-function jsonValue(parts: readonly string[]): unknown {
-  return parts.length === 1 ? jsonLiteral(parts[0] as string) : { concat: parts.map(jsonLiteral) };
+/** The elements in `nft`, one `set { element }` per line, in dump() order. */
+export function elementsIn(nft: FakeNft): string[] {
+  return nft
+    .dump(['element'])
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.replace(`add element inet ${TABLE_NAME} `, ''));
 }
 
-function jsonElement(element: Element): unknown {
-  const key = element.comment === undefined ? jsonValue(element.key) : { elem: { val: jsonValue(element.key), comment: element.comment } };
-  return element.value === undefined ? key : [key, jsonValue(element.value)];
+/** Everything but the elements: the table, its sets, maps, chains and rules. */
+export function rulesetIn(nft: FakeNft): string {
+  return nft.dump(['table', 'set', 'map', 'chain', 'rule']);
 }
-
-export interface ListingOptions {
-  /** Leave out the rules of these chains (a chain flushed by hand). */
-  flushedChains?: readonly string[];
-}
-
-/** `nft -j list table inet cni_zones` holding our ruleset and `elements`. */
-export function listingJson(elements: readonly Element[], options: ListingOptions = {}): string {
-  const owner = { family: 'inet', table: 'cni_zones' };
-  const items: unknown[] = [{ metainfo: { version: '1.0.6' } }, { table: { family: 'inet', name: 'cni_zones', handle: 1 } }];
-  let handle = 2;
-  for (const object of portsObjects()) {
-    if (object.kind === 'map' || object.kind === 'set') {
-      const set = object as NftSet | NftMap;
-      const elem = elements.filter((e) => e.set === set.name).map(jsonElement);
-      const entry = { ...owner, name: set.name, type: set.type.split(' . '), handle: handle++, ...(elem.length > 0 && { elem }) };
-      items.push(set.kind === 'map' ? { map: { ...entry, map: (set as NftMap).valueType } } : { set: { ...entry, ...(set.flags && { flags: set.flags }) } });
-    } else if (object.kind === 'chain') {
-      items.push({ chain: { ...owner, name: object.name, handle: handle++ } });
-    }
-  }
-  for (const rule of portsRules()) {
-    if (!options.flushedChains?.includes(rule.chain)) items.push({ rule: { ...owner, chain: rule.chain, handle: handle++, expr: [] } });
-  }
-  return JSON.stringify({ nftables: items });
-}
-
-export const exists = () => nftFailure('transaction', 'Error: Could not process rule: File exists\n', 1);
-export const notFound = () => nftFailure('list', 'Error: No such file or directory\nlist table inet cni_zones\n', 1);
-
-export const isList = (call: NftCall) => call.args.includes('list');
-export const isApply = (call: NftCall) => call.args.includes('-f');
 
 /** Sysctls in memory, keyed by dotted name. */
 export function memorySysctl(initial: Record<string, string> = {}): SysctlAccess & { values: Record<string, string> } {
@@ -75,10 +50,14 @@ export const routeTable = [
   '',
 ].join('\n');
 
-export { RecordingExecutor };
-
 /** Connection tracking that records what it was asked to forget. */
 export function recordingFlows(): FlowAccess & { asked: FlowDestination[][] } {
   const asked: FlowDestination[][] = [];
-  return { asked, forget: (destinations) => (asked.push([...destinations]), 0) };
+  return {
+    asked,
+    forget: (destinations) => {
+      asked.push([...destinations]);
+      return 0;
+    },
+  };
 }

@@ -3,19 +3,40 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withFileLock } from '../../../lib/libc/lock.js';
 import { NetnsError } from '../../../lib/netns/errors.js';
-import { parseListing } from '../../../lib/nft/listing.js';
+import type { FakeNft } from '../../../lib/nft/fake.js';
+import { TABLE_NAME } from '../../../lib/nft/our-table.js';
+import { NftTable } from '../../../lib/nft/table.js';
+import { Transaction } from '../../../lib/nft/transaction.js';
 import type { Element } from '../../../lib/nft/objects.js';
 import { exposesLoopback, interfacesInUse, openLoopback, releaseLoopback } from '../../../lib/ports/loopback.js';
 import { worldOf } from '../../../lib/ports/request.js';
 import { makeTestTempDir } from '../../support/paths.js';
-import { isList, listingJson, memorySysctl, RecordingExecutor, recordingFlows, routeTable } from './helpers.js';
+import { memorySysctl, portsTable, recordingFlows, routeTable } from './helpers.js';
 
 const KEY = 'net.ipv4.conf.vz-web.route_localnet';
 const tag = 'ports web c1 eth0';
-const any = (port: string, address = '10.89.0.5'): Element => ({ kind: 'element', set: 'ports_any_v4', key: ['tcp', port], value: [address, '80'], comment: tag });
-const on = (hostIP: string, port: string): Element => ({ kind: 'element', set: 'ports_addr_v4', key: ['tcp', hostIP, port], value: ['10.89.0.5', '80'], comment: tag });
+const any = (port: string, address = '10.89.0.5'): Element => ({
+  kind: 'element',
+  set: 'ports_any_v4',
+  key: ['tcp', port],
+  value: [address, '80'],
+  comment: tag,
+});
+const on = (hostIP: string, port: string): Element => ({
+  kind: 'element',
+  set: 'ports_addr_v4',
+  key: ['tcp', hostIP, port],
+  value: ['10.89.0.5', '80'],
+  comment: tag,
+});
 const nolocal = (port: string): Element => ({ kind: 'element', set: 'ports_nolocal_v4', key: ['tcp', port], comment: tag });
-const v6 = (port: string): Element => ({ kind: 'element', set: 'ports_any_v6', key: ['tcp', port], value: ['fd89::5', '80'], comment: tag });
+const v6 = (port: string): Element => ({
+  kind: 'element',
+  set: 'ports_any_v6',
+  key: ['tcp', port],
+  value: ['fd89::5', '80'],
+  comment: tag,
+});
 
 let stateDir: string;
 beforeEach(() => {
@@ -23,20 +44,20 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
 
-function world(table: Element[], sysctl = memorySysctl()) {
-  const executor = new RecordingExecutor((call) => (isList(call) ? listingJson(table) : ''));
+function world(elements: Element[], sysctl = memorySysctl()) {
+  const executor: FakeNft = portsTable(elements);
   return { executor, sysctl, world: worldOf({ executor, sysctl, routeTable: () => routeTable, flows: recordingFlows() }) };
 }
 
 const markers = () => readdirSync(stateDir).filter((name) => name.startsWith('localnet-'));
 
 describe('interfacesInUse', () => {
-  it('are those that IPv4 mappings reachable from 127.0.0.0/8 route through', () => {
-    const listing = (elements: Element[]) => parseListing(listingJson(elements), 'cni_zones');
-    expect(interfacesInUse(listing([any('80')]), routeTable)).toEqual(new Set(['vz-web']));
-    expect(interfacesInUse(listing([on('127.0.0.1', '81')]), routeTable)).toEqual(new Set(['vz-web']));
-    expect(interfacesInUse(listing([any('80'), nolocal('80'), on('192.0.2.1', '82'), v6('83')]), routeTable)).toEqual(new Set());
-    expect(interfacesInUse(listing([any('80', '8.8.8.8')]), routeTable)).toEqual(new Set());
+  it('are those that IPv4 mappings reachable from 127.0.0.0/8 route through', async () => {
+    const listing = (elements: Element[]) => new NftTable(TABLE_NAME, portsTable(elements)).list();
+    expect(interfacesInUse(await listing([any('80')]), routeTable)).toEqual(new Set(['vz-web']));
+    expect(interfacesInUse(await listing([on('127.0.0.1', '81')]), routeTable)).toEqual(new Set(['vz-web']));
+    expect(interfacesInUse(await listing([any('80'), nolocal('80'), on('192.0.2.1', '82'), v6('83')]), routeTable)).toEqual(new Set());
+    expect(interfacesInUse(await listing([any('80', '8.8.8.8')]), routeTable)).toEqual(new Set());
     expect(interfacesInUse(undefined, routeTable)).toEqual(new Set());
   });
 
@@ -88,15 +109,18 @@ describe('route_localnet goes back off', () => {
   });
 
   it('waits for a concurrent ADD holding the lock, and then sees its mapping', async () => {
-    const table: Element[] = [];
-    const { world: w, sysctl } = world(table);
+    const { world: w, sysctl, executor } = world([]);
     await openLoopback(w, stateDir, 'vz-web');
     let release: Promise<void> | undefined;
-    await withFileLock(join(stateDir, 'localnet.lock'), async () => {
-      release = releaseLoopback(w, stateDir, [any('80')]);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      table.push(any('81'));
-    }, { kind: 'flock' });
+    await withFileLock(
+      join(stateDir, 'localnet.lock'),
+      async () => {
+        release = releaseLoopback(w, stateDir, [any('80')]);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        executor.load(new Transaction(TABLE_NAME).add(any('81')).render());
+      },
+      { kind: 'flock' },
+    );
     await release;
     expect(sysctl.values[KEY]).toBe('1');
     expect(existsSync(join(stateDir, 'localnet-vz-web'))).toBe(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RecordingExecutor } from '../../../lib/nft/fake.js';
+import { FakeNft } from '../../../lib/nft/fake.js';
 import { processSysctl, readRouteTable } from '../../../lib/ports/localnet.js';
 import { worldOf } from '../../../lib/ports/request.js';
 
@@ -9,7 +9,7 @@ describe('worldOf', () => {
     expect(world.table.name).toBe('cni_zones');
     expect(world.sysctl).toBe(processSysctl);
     expect(world.routeTable).toBe(readRouteTable);
-    const executor = new RecordingExecutor();
+    const executor = new FakeNft();
     const routeTable = () => '';
     expect(worldOf({ executor, routeTable }).routeTable).toBe(routeTable);
   });

@@ -21,20 +21,20 @@ import { spendReserve } from '../system/budget.js';
 
 /**
  * The fixed ruleset, then `removals` (what an earlier ADD of this attachment left), then the
- * claims, the shared hairpin pairs and the marks (add, delete, add: fresh, with our tag).
+ * claims, the shared hairpin pairs and the marks (destroyed and added again: fresh, with our tag).
  */
 function publishTransaction(table: NftTable, plan: PortsPlan, removals: (tx: Transaction) => unknown): Transaction {
   const tx = declarePorts(table.transaction());
   removals(tx);
   tx.create(plan.claims);
   if (plan.shared.length > 0) tx.add(plan.shared);
-  if (plan.marks.length > 0) tx.add(plan.marks).delete(plan.marks).add(plan.marks);
+  if (plan.marks.length > 0) tx.destroy(plan.marks).add(plan.marks);
   return tx;
 }
 
-/** From the record: removed tolerantly (add, then delete), as they may be gone already. */
+/** From the record: destroyed, as they may be gone already. */
 function removeRecorded(earlier: readonly Element[]) {
-  return (tx: Transaction) => earlier.length > 0 && tx.add(earlier).delete(earlier);
+  return (tx: Transaction) => earlier.length > 0 && tx.destroy(earlier);
 }
 
 /** From a listing: exactly the elements carrying our tag. */
@@ -119,7 +119,7 @@ async function applyPlan(table: NftTable, plan: PortsPlan, tag: string, earlier:
 async function takeBack(world: World, dir: string, owner: Owner, written: readonly Element[]): Promise<void> {
   spendReserve();
   try {
-    await world.table.apply(world.table.transaction().add(written).delete(written));
+    await world.table.apply(world.table.transaction().destroy(written));
     removeState(dir, owner);
   } catch {
     // the record stays, and with it what a DEL needs to finish the job

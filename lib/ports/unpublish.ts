@@ -1,6 +1,6 @@
 // DEL and GC: take an attachment's elements out again, never anyone else's. DEL reads the
-// attachment's record and removes exactly those elements in one transaction, tolerant of
-// absence (add, then delete: nft 1.0.6 has no `destroy`); without a record, or when the
+// attachment's record and destroys exactly those elements in one transaction, tolerant of
+// absence (Transaction.destroy: added, then deleted); without a record, or when the
 // record no longer matches the table, it lists the table and removes what carries its tag.
 // What the request's config asks for plays no part: a DEL may come with other or no mappings.
 // Then the conntrack entries of UDP flows to the removed host ports go (flows.ts), and
@@ -38,7 +38,7 @@ async function removeTagged(table: NftTable, matches: (comment: string | undefin
 /** The recorded elements in one tolerant transaction; by the tag when the record no longer matches the table. */
 async function removeRecorded(table: NftTable, recorded: readonly Element[], tag: string): Promise<Element[]> {
   try {
-    await table.apply(table.transaction().add(recorded).delete(recorded));
+    await table.apply(table.transaction().destroy(recorded));
     return [...recorded];
   } catch (e) {
     // "exists": a key now maps elsewhere (not ours any more); "not found": the table or a map is gone.

@@ -12,7 +12,7 @@ import { listCacheEntries } from '../../lib/runtime/cache.js';
 import type { CacheEntry } from '../../lib/runtime/cache-format.js';
 import type { NetworkConfigList } from '../../lib/runtime/conf.js';
 import { gcNetworkList } from '../../lib/runtime/gc.js';
-import { parseAttachmentAlias } from '../../lib/zone/names.js';
+import { parseAttachmentAlias } from '../../lib/names/attachment.js';
 import { netnsIsPresent } from './netns.js';
 
 export interface RemovedAttachment {

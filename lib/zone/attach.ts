@@ -10,28 +10,11 @@ import { asCniError, CniError, ErrorCode } from '../cni/errors.js';
 import type { Interface, Result } from '../cni/types.js';
 import { spendReserve } from '../system/budget.js';
 import { ensureBridge, ensureMasquerade, removeBridgeIfUnused } from './bridge.js';
-import { loadZoneConfig, requestedMac, type ZoneConfig } from './config.js';
 import { configureContainer, effectiveRoutes } from './container.js';
-import { checkIpamAddresses, checkMtuFits, checkRouteGateways, gatewaysOf, subnetOf } from './gateways.js';
-import { attachmentAlias, hostVethName } from './names.js';
+import { type AttachPlan, checkIpamAddresses, checkMtuFits, checkRouteGateways, gatewaysOf, planAttach, subnetOf } from './plan.js';
+import { attachmentAlias, hostVethName } from '../names/attachment.js';
 import { runAll, type Step, withUndoFailures } from './steps.js';
 import type { ContainerNamespace, Links, ZoneWorld } from './world.js';
-
-/** What an ADD works from, every part of it checked before the first change. */
-export interface AttachPlan {
-  config: ZoneConfig;
-  mac: string | undefined;
-  ipamAdd: () => Promise<Result>;
-  ports: boolean;
-}
-
-export function planAttach(world: ZoneWorld, req: Request): AttachPlan {
-  const config = loadZoneConfig(req.conf);
-  const mac = requestedMac(req);
-  const ipamAdd = world.ipam.prepareAdd(req);
-  const ports = world.ports.prepare(req);
-  return { config, mac, ipamAdd, ports };
-}
 
 /** One ADD in progress: where it works, and the undo of each step done so far. */
 interface Attaching {

@@ -8,9 +8,9 @@ import { zoneFileNames } from '../networkd/zone-files.js';
 import { addZoneMasquerade, removeZoneMasquerade } from '../nft/masquerade.js';
 import type { Link } from '../rtnl/links.js';
 import { waitLimit } from '../system/budget.js';
-import type { ZoneConfig } from './config.js';
-import { isGatewayAddress, type Gateway } from './gateways.js';
-import { bridgeMac } from './names.js';
+import type { ZoneConfig } from './plan.js';
+import { isGatewayAddress, type Gateway } from './plan.js';
+import { bridgeMac } from '../names/attachment.js';
 import type { Links, ResolvedBackend, ZoneWorld } from './world.js';
 
 export interface ZoneBridge {

@@ -3,9 +3,9 @@
 import type { Request } from '../cni/dispatch.js';
 import type { Result } from '../cni/types.js';
 import { canonicalAddress, formatSubnet, parseCidr, subnetOf } from '../ip/index.js';
-import { loadZoneConfig, type ZoneConfig } from './config.js';
+import { loadZoneConfig, type ZoneConfig } from './plan.js';
 import { checkFailed } from './errors.js';
-import { hostVethName } from './names.js';
+import { hostVethName } from '../names/attachment.js';
 import type { ContainerNamespace, ZoneWorld } from './world.js';
 
 export async function check(world: ZoneWorld, req: Request): Promise<void> {

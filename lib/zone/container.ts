@@ -4,7 +4,7 @@ import type { IPConfig, Route } from '../cni/types.js';
 import { familyOf, stripPrefix } from '../ip/index.js';
 import { interfaceSysctl, type SysctlKey } from '../netns/sysctl.js';
 import { isRtnlExists } from '../rtnl/errors.js';
-import type { Gateway } from './gateways.js';
+import type { Gateway } from './plan.js';
 import type { ContainerNamespace, Links } from './world.js';
 
 export interface ContainerSetup {

@@ -9,7 +9,7 @@
 // gone, the host's own namespace or a path that is no namespace at all (a FIFO, a file) so
 // cannot make DEL touch the host or hang; such a DEL cleans up by the names above and succeeds.
 import type { Request } from '../cni/dispatch.js';
-import { hostVethName } from './names.js';
+import { hostVethName } from '../names/attachment.js';
 import { combined, runAll } from './steps.js';
 import type { ZoneWorld } from './world.js';
 

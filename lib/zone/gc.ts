@@ -3,8 +3,8 @@
 // but the kernel's own list of links is needed.
 import type { GcRequest } from '../cni/dispatch.js';
 import { type Attachment, isListedAttachment } from '../cni/types.js';
-import { loadZoneConfig } from './config.js';
-import { parseAttachmentAlias } from './names.js';
+import { loadZoneConfig } from './plan.js';
+import { parseAttachmentAlias } from '../names/attachment.js';
 import type { ZoneWorld } from './world.js';
 
 export async function gc(world: ZoneWorld, req: GcRequest): Promise<void> {

@@ -2,7 +2,7 @@
 import type { Handlers } from '../cni/dispatch.js';
 import { attach } from './attach.js';
 import { check } from './check.js';
-import { loadZoneConfig } from './config.js';
+import { loadZoneConfig } from './plan.js';
 import { detach } from './detach.js';
 import { gc } from './gc.js';
 import { systemWorld } from './world.js';

@@ -26,7 +26,7 @@ import { portsAdd, portsCheck, portsDel, portsGc, portsOwner, portsRequest, want
 import { loadPortsConfigForDel } from '../ports/config.js';
 import { statePath } from '../ports/state.js';
 import { Rtnl } from '../rtnl/client.js';
-import type { Backend } from './config.js';
+import type { Backend } from './plan.js';
 
 /** The rtnetlink calls the zone core makes, in one namespace. */
 export type Links = Pick<

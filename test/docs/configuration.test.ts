@@ -9,7 +9,7 @@ import { type NetConf, netConfSchema } from '../../lib/cni/config.js';
 import { buildSchemas as ipamSchemas } from '../../lib/ipam/config.js';
 import { buildSchemas as portsSchemas } from '../../lib/ports/config.js';
 import { parsePortMappings } from '../../lib/ports/mappings.js';
-import { loadZoneConfig } from '../../lib/zone/config.js';
+import { loadZoneConfig } from '../../lib/zone/plan.js';
 import { codeSpan, readDoc, tableRows } from './markdown.js';
 
 interface JsonSchema {

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
-import { hostVethName } from '../../lib/zone/names.js';
+import { hostVethName } from '../../lib/names/attachment.js';
 import { createSandbox, createVethPair, ipIn, type Netns, nsExec, type Sandbox } from '../support/netns.js';
 import { type NetworkdSandbox, startNetworkdSandbox } from '../support/networkd-sandbox.js';
 import { complaintsAbout, networkctlStatus, staticAddresses } from '../support/networkctl.js';

@@ -10,7 +10,7 @@
 
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { attachmentAlias, hostVethName } from '../../lib/zone/names.js';
+import { attachmentAlias, hostVethName } from '../../lib/names/attachment.js';
 import type { Netns } from '../support/netns.js';
 import type { PluginOutcome } from '../support/plugin-process.js';
 import { tableElements } from '../support/ports-census.js';

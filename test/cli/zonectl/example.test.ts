@@ -5,7 +5,7 @@ import { CONFLIST_FILE, DEFAULT_NETWORK, exampleConfList, renderConfList } from 
 import { parseNetConf } from '../../../lib/cni/config.js';
 import { loadIpamConfig } from '../../../lib/ipam/config.js';
 import { parseConfList } from '../../../lib/runtime/conf.js';
-import { loadZoneConfig } from '../../../lib/zone/config.js';
+import { loadZoneConfig } from '../../../lib/zone/plan.js';
 import { repoRoot } from '../../support/paths.js';
 
 function pluginConf(text: string) {

@@ -1,5 +1,5 @@
 // The name rules themselves; the messages built from them are tested where they are raised
-// (lib/cni/env, lib/zone/config, lib/networkd/zone-files, lib/netns/named, lib/nspawn/machine).
+// (lib/cni/env, lib/zone/plan, lib/networkd/zone-files, lib/netns/named, lib/nspawn/machine).
 import { describe, expect, it } from 'vitest';
 import {
   linkNameProblem,

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseNetConf } from '../../../lib/cni/config.js';
 import { CniError } from '../../../lib/cni/errors.js';
 import { MAX_CONTAINER_ID_LENGTH, MAX_ZONE_NETWORK_NAME_LENGTH } from '../../../lib/names/index.js';
-import { loadZoneConfig } from '../../../lib/zone/config.js';
-import { attachmentAlias } from '../../../lib/zone/names.js';
+import { loadZoneConfig } from '../../../lib/zone/plan.js';
+import { attachmentAlias } from '../../../lib/names/attachment.js';
 
 const ipam = { type: 'zone-ipam', ranges: [[{ subnet: '10.89.0.0/24' }]] };
 

@@ -4,7 +4,7 @@ import type { Rtnl } from '../../../lib/rtnl/client.js';
 import { refused } from '../../../lib/rtnl/errors.js';
 import type { RouteSpec } from '../../../lib/rtnl/routes.js';
 import { configureContainer, effectiveRoutes } from '../../../lib/zone/container.js';
-import { gatewaysOf } from '../../../lib/zone/gateways.js';
+import { gatewaysOf } from '../../../lib/zone/plan.js';
 
 const dual = gatewaysOf([
   { address: '10.89.0.2/24', gateway: '10.89.0.1' },

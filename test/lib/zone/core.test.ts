@@ -10,7 +10,7 @@ import { attach, enableForwarding } from '../../../lib/zone/attach.js';
 import { check } from '../../../lib/zone/check.js';
 import { detach } from '../../../lib/zone/detach.js';
 import { gc } from '../../../lib/zone/gc.js';
-import { hostVethName } from '../../../lib/zone/names.js';
+import { hostVethName } from '../../../lib/names/attachment.js';
 import { FakeWorld } from './fake-world.js';
 
 const conf = (extra: Record<string, unknown> = {}) => ({

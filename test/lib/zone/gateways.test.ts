@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Address } from '../../../lib/rtnl/addresses.js';
-import {
-  checkIpamAddresses,
-  checkMtuFits,
-  checkRouteGateways,
-  gatewaysOf,
-  isGatewayAddress,
-  subnetOf,
-} from '../../../lib/zone/gateways.js';
+import { checkIpamAddresses, checkMtuFits, checkRouteGateways, gatewaysOf, isGatewayAddress, subnetOf } from '../../../lib/zone/plan.js';
 
 describe('gatewaysOf', () => {
   it('gives one gateway per family with the prefix length of its subnet', () => {

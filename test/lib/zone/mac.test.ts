@@ -3,7 +3,7 @@ import { parseNetConf } from '../../../lib/cni/config.js';
 import type { Request } from '../../../lib/cni/dispatch.js';
 import { parseEnv } from '../../../lib/cni/env.js';
 import { CniError } from '../../../lib/cni/errors.js';
-import { requestedMac } from '../../../lib/zone/config.js';
+import { requestedMac } from '../../../lib/zone/plan.js';
 
 function request(fields: object = {}, cniArgs = ''): Request {
   const env = parseEnv(

@@ -2,7 +2,7 @@
 // and the MAC of a zone bridge it creates.
 import { sha256, sha256Hex } from '../hash/sha256.js';
 import type { Attachment } from '../cni/types.js';
-import { ATTACHMENT_ALIAS_PREFIX } from '../names/index.js';
+import { ATTACHMENT_ALIAS_PREFIX } from './index.js';
 
 /**
  * Host veth name from (container ID, ifname): deterministic, so DEL finds it without a

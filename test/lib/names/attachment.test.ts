@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attachmentAlias, bridgeMac, hostVethName, parseAttachmentAlias } from '../../../lib/zone/names.js';
+import { attachmentAlias, bridgeMac, hostVethName, parseAttachmentAlias } from '../../../lib/names/attachment.js';
 
 describe('hostVethName', () => {
   it('is vz and 13 hex digits: 15 bytes, an interface name the kernel takes', () => {

@@ -1,0 +1,245 @@
+// What an ADD works from, every part of it checked before the first change: the zone
+// plugin's own configuration on top of the common NetConf, the MAC a runtime asks for, and
+// what IPAM hands out (addresses, the bridge's gateways, routes), which a delegated IPAM may
+// get wrong in ways only a built zone would show.
+//   zone       1-12 chars of [A-Za-z0-9_.-], a letter or digit first (lib/names); the bridge is vz-<zone>
+//              (default: the network name)
+//   backend    auto | networkd | netlink
+//   networkDir where networkd files go (default /run/systemd/network)
+//   ipMasq, hairpin, mtu, dhcpPool {offset, size}, ipv6Dad (default false: no DAD in containers)
+import * as z from 'zod/mini';
+import type { NetConf } from '../cni/config.js';
+import type { Request } from '../cni/dispatch.js';
+import { CniError, ErrorCode } from '../cni/errors.js';
+import { configPath } from '../cni/paths.js';
+import { parseOrThrow } from '../cni/schema.js';
+import type { IPConfig, Result, Route } from '../cni/types.js';
+import {
+  type Address,
+  canonicalAddress,
+  formatSubnet,
+  parseAddress,
+  parseCidr,
+  sameAddress,
+  type Subnet,
+  subnetContains,
+  subnetOf as subnetOfCidr,
+} from '../ip/index.js';
+import { ZONE_NAME_RULE, zoneNameProblem, zoneNetworkNameProblem } from '../names/index.js';
+import { defaultNetworkDir } from '../networkd/files.js';
+import { bridgeName } from '../networkd/zone-files.js';
+import type { Address as LinkAddress } from '../rtnl/addresses.js';
+import type { ZoneWorld } from './world.js';
+
+/** What an ADD works from, every part of it checked before the first change. */
+export interface AttachPlan {
+  config: ZoneConfig;
+  mac: string | undefined;
+  ipamAdd: () => Promise<Result>;
+  ports: boolean;
+}
+
+export function planAttach(world: ZoneWorld, req: Request): AttachPlan {
+  const config = loadZoneConfig(req.conf);
+  const mac = requestedMac(req);
+  const ipamAdd = world.ipam.prepareAdd(req);
+  const ports = world.ports.prepare(req);
+  return { config, mac, ipamAdd, ports };
+}
+
+export type Backend = 'auto' | 'networkd' | 'netlink';
+
+export interface ZoneConfig {
+  zone: string;
+  bridge: string;
+  backend: Backend;
+  networkDir: string;
+  ipMasq: boolean;
+  hairpin: boolean;
+  mtu?: number;
+  dhcpPool?: { offset: number; size: number };
+  ipv6Dad: boolean;
+}
+
+let schema: ReturnType<typeof buildSchema> | undefined;
+
+// Built on first use: a VERSION call never pays for it.
+function buildSchema() {
+  const positive = z.number().check(z.int(), z.positive());
+  return z.looseObject({
+    zone: z.optional(z.string()),
+    backend: z.optional(z.enum(['auto', 'networkd', 'netlink'])),
+    networkDir: z.optional(configPath()),
+    ipMasq: z.optional(z.boolean()),
+    hairpin: z.optional(z.boolean()),
+    mtu: z.optional(z.number().check(z.int(), z.gte(68), z.lte(65535))),
+    dhcpPool: z.optional(z.object({ offset: positive, size: positive })),
+    ipv6Dad: z.optional(z.boolean()),
+  });
+}
+
+export function loadZoneConfig(conf: NetConf): ZoneConfig {
+  schema ??= buildSchema();
+  const raw = parseOrThrow(schema, conf, ErrorCode.InvalidNetworkConfig, 'zone configuration');
+  const zone = raw.zone ?? conf.name;
+  const zoneProblem = zoneNameProblem(zone);
+  if (zoneProblem) {
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      `invalid zone name "${zone}"`,
+      raw.zone === undefined
+        ? `the network name is used as the zone name when "zone" is not set, and ${zoneProblem}: set "zone" to ${ZONE_NAME_RULE}`
+        : `${zoneProblem}; a zone name is ${ZONE_NAME_RULE} (vz-<zone> must fit an interface name)`,
+    );
+  }
+  const networkProblem = zoneNetworkNameProblem(conf.name);
+  if (networkProblem) {
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      `network name "${conf.name.slice(0, 32)}..." is too long for the zone plugin`,
+      networkProblem,
+    );
+  }
+  if (!conf.ipam) {
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      'the zone plugin needs an "ipam" section',
+      'e.g. "ipam": {"type": "zone-ipam", "ranges": [[{"subnet": "10.89.0.0/24"}]]}',
+    );
+  }
+  return {
+    zone,
+    bridge: bridgeName(zone),
+    backend: raw.backend ?? 'auto',
+    networkDir: raw.networkDir ?? defaultNetworkDir,
+    ipMasq: raw.ipMasq ?? true,
+    hairpin: raw.hairpin ?? false,
+    ...(raw.mtu !== undefined && { mtu: raw.mtu }),
+    ...(raw.dhcpPool && { dhcpPool: raw.dhcpPool }),
+    ipv6Dad: raw.ipv6Dad ?? false,
+  };
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
+/**
+ * The container MAC a runtime may ask for: runtimeConfig.mac (capability "mac") wins over
+ * args.cni.mac, which wins over CNI_ARGS MAC= (CONVENTIONS.md).
+ */
+export function requestedMac(req: Request): string | undefined {
+  const runtime = req.conf.runtimeConfig?.mac;
+  const mac = (typeof runtime === 'string' ? runtime : undefined) ?? req.conf.args?.cni?.mac ?? req.env.args.values.get('MAC');
+  if (mac === undefined) return undefined;
+  if (!MAC.test(mac))
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid MAC address "${mac}"`, 'expected six hex bytes separated by ":"');
+  if (parseInt(mac.slice(0, 2), 16) & 1) throw new CniError(ErrorCode.InvalidNetworkConfig, `MAC address ${mac} is a multicast address`);
+  return mac.toLowerCase();
+}
+
+// The bridge's own addresses, derived from what IPAM handed out: each range's gateway with
+// the prefix length of its subnet (10.89.0.1/24). Containers route through them.
+export interface Gateway {
+  /** `10.89.0.1/24` */
+  cidr: string;
+  address: string;
+  prefix: number;
+  family: 4 | 6;
+}
+
+/** One gateway per distinct IPAM gateway; IPAM entries without one give none. */
+export function gatewaysOf(ips: readonly IPConfig[]): Gateway[] {
+  const gateways: Gateway[] = [];
+  for (const ip of ips) {
+    if (!ip.gateway) continue;
+    const prefix = Number(ip.address.split('/')[1]);
+    const cidr = `${ip.gateway}/${prefix}`;
+    if (gateways.some((g) => g.cidr === cidr)) continue;
+    gateways.push({ cidr, address: ip.gateway, prefix, family: parseAddress(ip.gateway)?.family === 6 ? 6 : 4 });
+  }
+  return gateways;
+}
+
+function subnetOfAddress(cidr: string): Subnet | undefined {
+  const parsed = parseCidr(cidr);
+  return parsed && subnetOfCidr(parsed);
+}
+
+function unusableResult(msg: string, details: string): CniError {
+  return new CniError(ErrorCode.InvalidNetworkConfig, msg, details);
+}
+
+/**
+ * What IPAM handed out (a delegated one may hand out anything), checked before a bridge or a
+ * veth is built on it: a subnet of the whole address space would route all the host's traffic
+ * into the zone, an address that is its own gateway would give the host's bridge address to
+ * the container, a gateway outside the subnet cannot be reached.
+ */
+export function checkIpamAddresses(ips: readonly IPConfig[]): void {
+  const hint = 'check the IPAM configuration (subnet, gateway, rangeStart)';
+  for (const ip of ips) {
+    const parsed = parseCidr(ip.address);
+    const subnet = subnetOfAddress(ip.address);
+    if (!parsed || !subnet)
+      throw unusableResult(`IPAM returned ${JSON.stringify(ip.address)}, which is not an address with a prefix`, hint);
+    if (parsed.prefix === 0) throw unusableResult(`IPAM returned ${ip.address}: a /0 subnet spans every address`, hint);
+    if (ip.gateway === undefined) continue;
+    const gateway = parseAddress(ip.gateway);
+    if (sameAddress(parsed.address, gateway))
+      throw unusableResult(`IPAM returned ${ip.address} with the same address as its gateway`, hint);
+    if (!gateway || !subnetContains(subnet, gateway))
+      throw unusableResult(`IPAM returned gateway ${ip.gateway} outside ${formatSubnet(subnet)}`, hint);
+  }
+}
+
+const isLinkLocalV6 = (a: Address) => a.family === 6 && a.value >> 118n === 0x3fan;
+
+/** Each route's gateway must be on the container's link: in one of its subnets (or IPv6 link-local). */
+export function checkRouteGateways(routes: readonly Route[], ips: readonly IPConfig[]): void {
+  const subnets = ips.flatMap((ip) => subnetOfAddress(ip.address) ?? []);
+  for (const route of routes) {
+    if (route.gw === undefined) continue;
+    const gateway = parseAddress(route.gw);
+    if (gateway && gateway.family !== parseCidr(route.dst)?.address.family) {
+      throw unusableResult(
+        `route to ${route.dst} via ${route.gw}: the gateway is of the other address family`,
+        'fix the route in the IPAM configuration',
+      );
+    }
+    if (gateway && (isLinkLocalV6(gateway) || subnets.some((s) => subnetContains(s, gateway)))) continue;
+    throw unusableResult(
+      `route to ${route.dst} via ${route.gw}: the gateway is in none of the container's subnets`,
+      `the container's subnets: ${subnets.map((s) => formatSubnet(s)).join(', ') || 'none'}; fix the route in the IPAM configuration`,
+    );
+  }
+}
+
+/** The smallest MTU IPv6 runs on (RFC 8200); below it the kernel drops IPv6 from a link. */
+const IPV6_MIN_MTU = 1280;
+
+/**
+ * An IPv6 zone needs an MTU of 1280 or more. Checked before the bridge exists: the kernel's own
+ * answer comes later, as a bare EINVAL on the bridge's gateway address.
+ */
+export function checkMtuFits(mtu: number | undefined, gateways: readonly Gateway[]): void {
+  const v6 = gateways.find((g) => g.family === 6);
+  if (mtu === undefined || mtu >= IPV6_MIN_MTU || !v6) return;
+  throw new CniError(
+    ErrorCode.InvalidNetworkConfig,
+    `mtu ${mtu} is below ${IPV6_MIN_MTU}, the minimum for IPv6, and the zone has the IPv6 subnet ${subnetOf(v6)}`,
+    `raise "mtu" to at least ${IPV6_MIN_MTU} or leave IPv6 out of the IPAM ranges`,
+  );
+}
+
+/** The subnet a gateway sits in, e.g. `10.89.0.0/24`. */
+export function subnetOf(gateway: Gateway): string {
+  const parsed = parseCidr(gateway.cidr);
+  if (!parsed) throw new Error(`bad gateway ${gateway.cidr}`);
+  return formatSubnet(subnetOfCidr(parsed));
+}
+
+export function isGatewayAddress(present: LinkAddress, gateway: Gateway): boolean {
+  return (
+    present.prefixLength === gateway.prefix &&
+    (canonicalAddress(present.address) ?? present.address) === (canonicalAddress(gateway.address) ?? gateway.address)
+  );
+}

@@ -2,7 +2,7 @@
 // - claims: DNAT map entries, written with `create`, so a host port someone else holds
 //   fails the whole transaction (the conflict check costs no listing);
 // - marks: set entries keyed by the container (its address as a target, localhost opt-outs),
-//   written add → delete → add, so they end up carrying our tag even over stale debris;
+//   destroyed and added again (Transaction.destroy, then add), so they end up carrying our tag even over stale debris;
 // - shared: the subnet . subnet hairpin pair of the container's subnet, owned by nobody:
 //   written with `add` (idempotent), never removed (harmless once the subnet is empty).
 // Claims and marks carry the attachment's tag; DEL and GC remove exactly them.

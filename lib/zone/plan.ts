@@ -6,7 +6,8 @@
 //              (default: the network name)
 //   backend    auto | networkd | netlink
 //   networkDir where networkd files go (default /run/systemd/network)
-//   ipMasq, hairpin, mtu, dhcpPool {offset, size}, ipv6Dad (default false: no DAD in containers)
+//   ipMasq, hairpin (default: on with the portMappings capability), mtu, dhcpPool {offset, size},
+//   ipv6Dad (default false: no DAD in containers)
 import * as z from 'zod/mini';
 import type { NetConf } from '../cni/config.js';
 import type { Request } from '../cni/dispatch.js';
@@ -113,7 +114,9 @@ export function loadZoneConfig(conf: NetConf): ZoneConfig {
     backend: raw.backend ?? 'auto',
     networkDir: raw.networkDir ?? defaultNetworkDir,
     ipMasq: raw.ipMasq ?? true,
-    hairpin: raw.hairpin ?? false,
+    // A container reaching its own published port through the host comes back in on its own
+    // bridge port: with the portMappings capability that is expected to work without asking.
+    hairpin: raw.hairpin ?? conf.capabilities?.portMappings === true,
     ...(raw.mtu !== undefined && { mtu: raw.mtu }),
     ...(raw.dhcpPool && { dhcpPool: raw.dhcpPool }),
     ipv6Dad: raw.ipv6Dad ?? false,

@@ -59,6 +59,13 @@ describe('loadZoneConfig', () => {
     });
   });
 
+  it('turns hairpin on with the portMappings capability, unless the config says otherwise', () => {
+    expect(load({ capabilities: { portMappings: true } }).hairpin).toBe(true);
+    expect(load({ capabilities: { portMappings: true }, hairpin: false }).hairpin).toBe(false);
+    expect(load({ capabilities: { portMappings: false } }).hairpin).toBe(false);
+    expect(load({ capabilities: { mac: true } }).hairpin).toBe(false);
+  });
+
   it('accepts a zone of 12 characters: vz-<zone> fills IFNAMSIZ exactly', () => {
     expect(load({ zone: 'abcdefghijkl' }).bridge).toBe('vz-abcdefghijkl');
   });

@@ -90,10 +90,18 @@ priv.describe('zone plugin, built, run as a runtime runs it', () => {
       { hostPort: 65000, containerPort: 80, hostIP: '127.0.0.1' },
       { hostPort: 65001, containerPort: 80 },
     ];
+    // The anchor is another network on the same zone: its IPAM store is not the fuzz network's,
+    // so its addresses come from a part of the subnet the fuzz calls never get (they allocate
+    // from the start and ask for .50, .51, .60 and ::50); two attachments with one address in
+    // one zone would be a broken network, and the later one's port marks replace the other's.
+    const anchorRanges = [
+      [{ subnet: '10.89.0.0/24', rangeStart: '10.89.0.240', rangeEnd: '10.89.0.250' }],
+      [{ subnet: 'fd89::/64', rangeStart: 'fd89::f000', rangeEnd: 'fd89::f0ff' }],
+    ];
     await world.add({
       container: await world.container('anchor'),
       containerId: ANCHOR,
-      conf: world.conf({ runtimeConfig: { portMappings: anchorPorts } }),
+      conf: world.conf({ runtimeConfig: { portMappings: anchorPorts } }, { ranges: anchorRanges }),
     });
     const pool = [await world.container('ct1'), await world.container('ct2'), await world.container('ct3')];
     const files = await hostilePaths();

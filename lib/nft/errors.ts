@@ -29,11 +29,6 @@ export class NftError extends Failure<'nft', NftReason> {
     this.stderr = stderr;
     this.exitCode = exitCode;
   }
-
-  /** @deprecated use `reason` (kept while test/lib/nft is rewritten) */
-  get kind(): NftReason {
-    return this.reason;
-  }
 }
 
 export function isNftError(e: unknown, reason?: NftReason): e is NftError {

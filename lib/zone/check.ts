@@ -1,12 +1,16 @@
 // CHECK: the attachment still looks like ADD left it — container interface with its
 // addresses and routes, host end on the zone's bridge — and IPAM agrees.
 import type { Request } from '../cni/dispatch.js';
+import { CniError, ErrorCode } from '../cni/errors.js';
 import type { Result } from '../cni/types.js';
 import { canonicalAddress, formatSubnet, parseCidr, subnetOf } from '../ip/index.js';
 import { loadZoneConfig, type ZoneConfig } from './plan.js';
-import { checkFailed } from './errors.js';
 import { hostVethName } from '../names/attachment.js';
 import type { ContainerNamespace, ZoneWorld } from './world.js';
+
+function checkFailed(what: string): CniError {
+  return new CniError(ErrorCode.ZoneCheckFailed, what);
+}
 
 export async function check(world: ZoneWorld, req: Request): Promise<void> {
   const config = loadZoneConfig(req.conf);

@@ -191,6 +191,14 @@ function inProcess(req: Request): boolean {
   return ipamType(req) === IN_PROCESS_IPAM;
 }
 
+/** A command of zone-ipam in-process, or of the configured IPAM type as a delegated plugin. */
+function inProcessOrDelegated<R extends Request>(command: 'DEL' | 'CHECK' | 'STATUS' | 'GC', run: (req: R) => Promise<void>) {
+  return async (req: R): Promise<void> => {
+    if (inProcess(req)) await run(req);
+    else await delegate(ipamType(req), command, req.env, req.parsed);
+  };
+}
+
 // `zone-ipam` runs in-process (same code, no second process); any other type (host-local,
 // dhcp...) is delegated through CNI_PATH like the spec says.
 const systemIpam: ZoneIpam = {
@@ -203,10 +211,10 @@ const systemIpam: ZoneIpam = {
     const config = loadIpamConfig(req.conf, req.env.args);
     return () => ipamAdd(req, config);
   },
-  del: async (req) => (inProcess(req) ? ipamDel(req) : void (await delegate(ipamType(req), 'DEL', req.env, req.parsed))),
-  check: async (req) => (inProcess(req) ? ipamCheck(req) : void (await delegate(ipamType(req), 'CHECK', req.env, req.parsed))),
-  status: async (req) => (inProcess(req) ? ipamStatus(req) : void (await delegate(ipamType(req), 'STATUS', req.env, req.parsed))),
-  gc: async (req) => (inProcess(req) ? ipamGc(req) : void (await delegate(ipamType(req), 'GC', req.env, req.parsed))),
+  del: inProcessOrDelegated('DEL', ipamDel),
+  check: inProcessOrDelegated('CHECK', ipamCheck),
+  status: inProcessOrDelegated('STATUS', ipamStatus),
+  gc: inProcessOrDelegated('GC', ipamGc),
 };
 
 const systemPorts: ZonePorts = {

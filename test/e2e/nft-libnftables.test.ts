@@ -127,7 +127,7 @@ describeWithLibrary('lib/nft through libnftables in a private namespace', () => 
     const [libraryMissing, binaryMissing] = await both(['-f', '-'], 'add table inet cni_zones\ndelete table inet nosuch\n');
     expect(isNotFound(libraryMissing)).toBe(true);
     const { message, stderr, exitCode } = binaryMissing as NftError;
-    expect(libraryMissing).toMatchObject({ kind: 'not-found', message, stderr, exitCode });
+    expect(libraryMissing).toMatchObject({ reason: 'not-found', message, stderr, exitCode });
     expect(stderr).toMatch(/^\/dev\/stdin:2:19-24: Error: .*\ndelete table inet nosuch\n/);
 
     const conflicting = { ...portElement(1), value: ['10.89.9.9', '80'] };

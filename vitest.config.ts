@@ -15,6 +15,7 @@ export default defineConfig({
             'test/conformance/**/*.test.ts',
             'test/docs/**/*.test.ts',
           ],
+          setupFiles: ['test/support/unit-setup.ts'],
         },
       },
       {

@@ -6,7 +6,7 @@
 // synchronously when the process is being stopped. Nothing here ever runs a command in the
 // namespace the process itself is in: plugins and probes only see private ones.
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { createNamedNetns, NETNS_RUN_DIR, removeNamedNetns } from '../lib/netns/named.js';
 import { findExecutable, requireExecutable } from '../lib/system/programs.js';
 import { HarnessError } from './case.js';
@@ -72,6 +72,27 @@ export function removeNamespaceSync(name: string): void {
   } catch {
     // already gone
   }
+}
+
+/**
+ * Kill (SIGKILL) every process that runs in namespace `path`: what a plugin left running there
+ * (a [::1] proxy of an attachment never deleted) would otherwise keep the namespace alive.
+ */
+function killProcessesIn(path: string): number[] {
+  const target = statSync(path, { throwIfNoEntry: false });
+  if (target === undefined || isOwnNetworkNamespace(path)) return [];
+  const link = `net:[${target.ino}]`;
+  const killed: number[] = [];
+  for (const name of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      if (readlinkSync(`/proc/${name}/ns/net`) !== link) continue;
+      process.kill(Number(name), 'SIGKILL');
+      killed.push(Number(name));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return killed;
 }
 
 /** Whether `path` is the network namespace this process runs in. */
@@ -158,6 +179,7 @@ export class NamespaceGroup {
         .map((ns) => ns.name),
       ...this.pending,
     ];
+    for (const name of names) killProcessesIn(namespacePath(name));
     names.forEach(removeNamespaceSync);
     // An `ip netns add` still running may finish after the first sweep.
     for (let i = 0; i < 10 && this.pending.size; i++) {
@@ -177,6 +199,7 @@ export class NamespaceGroup {
     }
     for (const ns of [...this.namespaces].reverse()) {
       try {
+        killProcessesIn(ns.path);
         await removeNamespace(ns);
       } catch (e) {
         problems.push(`cannot remove namespace ${ns.name}: ${(e as Error).message}`);

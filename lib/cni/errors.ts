@@ -60,7 +60,8 @@ export const ErrorCodeBlocks = {
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode] | number;
 
-const { InvalidEnvironment, IoFailure, InvalidNetworkConfig, TryAgainLater, PluginNotAvailable, Internal, PluginTimeout } = ErrorCode;
+const { InvalidEnvironment, IoFailure, InvalidNetworkConfig, TryAgainLater, PluginNotAvailable, Internal, PluginTimeout, PortConflict } =
+  ErrorCode;
 
 /**
  * The code of each reason of each low layer. A layer that adds a reason (or a layer that joins
@@ -111,6 +112,11 @@ export const codeByReason: { readonly [L in FailureLayer]: Readonly<Record<Failu
     'spawn-failed': PluginNotAvailable,
     timeout: PluginTimeout,
     failed: Internal,
+  },
+  proxy: {
+    'in-use': PortConflict,
+    unavailable: PluginNotAvailable,
+    'start-failed': Internal,
   },
 };
 

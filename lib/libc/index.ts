@@ -1,7 +1,8 @@
 // The libc calls Node and Bun do not offer, through the FFI port (lib/libc/ffi.ts):
 // flock(2) (the lock host-local takes), fcntl(2) F_OFD_SETLK (the open-file-description lock
 // systemd-nspawn takes), setns(2) (enter a network namespace), and the socket calls that
-// rtnetlink and ctnetlink need (socket, bind, setsockopt, send, recv), and memfd_create(2) (an
+// rtnetlink and ctnetlink need (socket, bind, setsockopt, send, recv), listen(2) for the [::1]
+// listeners handed to proxies (lib/proxy), and memfd_create(2) (an
 // anonymous file to hand libnftables its input by path).
 // libc is bound on first use, so a plugin start that never needs it does not pay for it.
 import { lastErrno, openLibrary } from './ffi.js';
@@ -15,13 +16,17 @@ const EINTR = 4;
 export const EWOULDBLOCK = 11;
 export const EAGAIN = 11;
 export const EACCES = 13;
+export const EADDRINUSE = 98;
 const F_OFD_SETLK = 37;
 const F_WRLCK = 1;
 
 export const AF_NETLINK = 16;
+export const AF_INET6 = 10;
+export const SOCK_STREAM = 1;
 export const SOCK_RAW = 3;
 export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_SOCKET = 1;
+export const SO_REUSEADDR = 2;
 export const SO_RCVTIMEO = 20;
 export const SOL_NETLINK = 270;
 
@@ -44,6 +49,7 @@ export interface Libc {
   /** A new socket descriptor. */
   socket(domain: number, type: number, protocol: number): number;
   bind(fd: number, address: Uint8Array): void;
+  listen(fd: number, backlog: number): void;
   setsockopt(fd: number, level: number, option: number, value: Uint8Array): void;
   /** Bytes sent. */
   send(fd: number, data: Uint8Array, flags?: number): number;
@@ -63,6 +69,7 @@ const signatures = {
   fcntl: { args: ['i32', 'i32', 'buffer'], returns: 'i32' },
   socket: { args: ['i32', 'i32', 'i32'], returns: 'i32' },
   bind: { args: ['i32', 'buffer', 'u32'], returns: 'i32' },
+  listen: { args: ['i32', 'i32'], returns: 'i32' },
   setsockopt: { args: ['i32', 'i32', 'i32', 'buffer', 'u32'], returns: 'i32' },
   send: { args: ['i32', 'buffer', 'usize', 'i32'], returns: 'isize' },
   recv: { args: ['i32', 'buffer', 'usize', 'i32'], returns: 'isize' },
@@ -103,6 +110,7 @@ export function getLibc(): Libc {
     setns: (fd, nstype) => void check('setns', raw.setns(fd, nstype)),
     socket: (domain, type, protocol) => check('socket', raw.socket(domain, type, protocol)),
     bind: (fd, address) => void check('bind', raw.bind(fd, address, address.byteLength)),
+    listen: (fd, backlog) => void check('listen', raw.listen(fd, backlog)),
     setsockopt: (fd, level, option, value) => void check('setsockopt', raw.setsockopt(fd, level, option, value, value.byteLength)),
     send: (fd, data, flags = 0) => retrying('send', () => raw.send(fd, data, data.byteLength, flags)),
     recv: (fd, buffer, flags = 0) => retrying('recv', () => raw.recv(fd, buffer, buffer.byteLength, flags)),

@@ -1,7 +1,8 @@
 // Port mappings as runtimes send them in `runtimeConfig.portMappings` (capability
 // `portMappings`, CONVENTIONS.md): {hostPort, containerPort, protocol, hostIP}. Validated
 // here, at the edge, into plain values: a port is 1-65535, a protocol tcp, udp or sctp
-// (any case; tcp when missing, as in the reference portmap), hostIP empty or one address.
+// (any case; tcp when missing, as in the reference portmap), hostIP empty or one address
+// (::1 for TCP only: a proxy serves it, proxies.ts).
 import * as z from 'zod/mini';
 import type { NetConf } from '../cni/config.js';
 import { ErrorCode } from '../cni/errors.js';
@@ -59,7 +60,15 @@ function checkProtocol(value: string | null | undefined, index: number): Protoco
   return protocol;
 }
 
-const LOOPBACK_V6 = 1n;
+// The kernel cannot DNAT traffic to ::1 (there is no IPv6 route_localnet): [::1] is served by a
+// userspace proxy (proxies.ts), and systemd-socket-proxyd only carries streams.
+function checkLoopback6(protocol: Protocol, hostIP: string | undefined, index: number): void {
+  if (hostIP !== '::1' || protocol === 'tcp') return;
+  throw invalidMapping(
+    `portMappings[${index}]: ${protocol} cannot be published on hostIP ::1`,
+    '[::1] is served by a proxy (the kernel cannot forward IPv6 loopback traffic), and the proxy carries TCP only; use hostIP 127.0.0.1 for UDP',
+  );
+}
 
 /** hostIP → the family and address it restricts a mapping to. */
 function checkHostIP(value: string | null | undefined, index: number): Pick<PortMapping, 'family' | 'hostIP'> {
@@ -69,12 +78,6 @@ function checkHostIP(value: string | null | undefined, index: number): Pick<Port
     throw invalidMapping(
       `portMappings[${index}]: hostIP ${JSON.stringify(value)} is not an IP address`,
       'expected an IPv4 or IPv6 address without prefix, or an empty string for every address',
-    );
-  }
-  if (address.family === 6 && address.value === LOOPBACK_V6) {
-    throw invalidMapping(
-      `portMappings[${index}]: hostIP ::1 cannot be published: the kernel cannot DNAT IPv6 loopback traffic`,
-      'Linux has no IPv6 counterpart of route_localnet, so a packet to ::1 never leaves the host; a DNAT rule would only turn a fast refusal into a hang. Use hostIP 127.0.0.1, or a userspace proxy for [::1].',
     );
   }
   if (isV4Mapped(address)) {
@@ -88,12 +91,16 @@ function checkHostIP(value: string | null | undefined, index: number): Pick<Port
 export function parsePortMappings(value: unknown): PortMapping[] {
   schema ??= buildSchema();
   const entries = parseOrThrow(schema, value, ErrorCode.InvalidNetworkConfig, 'runtimeConfig.portMappings');
-  return entries.map((entry, index) => ({
-    protocol: checkProtocol(entry.protocol, index),
-    hostPort: checkPort('hostPort', entry.hostPort, index),
-    containerPort: checkPort('containerPort', entry.containerPort, index),
-    ...checkHostIP(entry.hostIP, index),
-  }));
+  return entries.map((entry, index) => {
+    const mapping = {
+      protocol: checkProtocol(entry.protocol, index),
+      hostPort: checkPort('hostPort', entry.hostPort, index),
+      containerPort: checkPort('containerPort', entry.containerPort, index),
+      ...checkHostIP(entry.hostIP, index),
+    };
+    checkLoopback6(mapping.protocol, mapping.hostIP, index);
+    return mapping;
+  });
 }
 
 /** The mappings a request carries; undefined when it carries none at all (no runtimeConfig entry). */

@@ -48,10 +48,15 @@ export function parseOwnerTag(tag: string | undefined): TagParts | undefined {
 }
 
 /** For messages: `container abc (ifname eth0, network web)`. */
+export function describeOwner(owner: Owner | TagParts): string {
+  return `container ${owner.containerId} (ifname ${owner.ifname}, network ${owner.network})`;
+}
+
+/** describeOwner for the owner a tag names. */
 export function describeTag(tag: string | undefined): string {
   const parts = parseOwnerTag(tag);
   if (parts === undefined) return tag === undefined ? 'an entry without owner' : `an entry tagged ${JSON.stringify(tag)}`;
-  return `container ${parts.containerId} (ifname ${parts.ifname}, network ${parts.network})`;
+  return describeOwner(parts);
 }
 
 /** Tags of the attachments GC must keep. */

@@ -7,10 +7,11 @@
 //   written with `add` (idempotent), never removed (harmless once the subnet is empty).
 // Claims and marks carry the attachment's tag; DEL and GC remove exactly them.
 import type { Element } from '../nft/objects.js';
-import type { IpFamily } from '../ip/index.js';
+import { formatHostPort, type IpFamily } from '../ip/index.js';
 import { invalidMapping } from './errors.js';
 import { mappingLabel, type PortMapping, type Protocol } from './mappings.js';
 import { ownerTag } from './owner.js';
+import { planProxies, type ProxyPlan } from './proxies.js';
 import type { PortsRequest } from './request.js';
 import { dnatMapName, FAMILIES, hairpinSetName, NOLOCAL_SET, SHARED_TAG, targetSetName } from './ruleset.js';
 import { containerTargets, type Target, type Targets } from './targets.js';
@@ -24,6 +25,8 @@ export interface PlanOptions {
 
 export interface PortsPlan {
   claims: Element[];
+  /** The [::1] listeners (proxies.ts): no element can publish there. */
+  proxies: ProxyPlan[];
   marks: Element[];
   shared: Element[];
   /** IPv4 mappings reachable from 127.0.0.0/8: the route to the container needs route_localnet. */
@@ -32,6 +35,10 @@ export interface PortsPlan {
 
 function isLoopbackV4(address: string | undefined): boolean {
   return address?.startsWith('127.') ?? false;
+}
+
+function isLocalhost(address: string | undefined): boolean {
+  return isLoopbackV4(address) || address === '::1';
 }
 
 function familiesOf(mapping: PortMapping): readonly IpFamily[] {
@@ -74,7 +81,7 @@ function addClaim(claims: Map<string, { element: Element; mapping: PortMapping }
 }
 
 function checkLocalhost(mapping: PortMapping, options: PlanOptions): void {
-  if (!options.localhost && isLoopbackV4(mapping.hostIP)) {
+  if (!options.localhost && isLocalhost(mapping.hostIP)) {
     throw invalidMapping(
       `portMappings: ${mappingLabel(mapping)} publishes on localhost only, but "localhost" is false`,
       'remove the hostIP or set "localhost": true',
@@ -82,13 +89,17 @@ function checkLocalhost(mapping: PortMapping, options: PlanOptions): void {
   }
 }
 
-/** Mappings of a family the container has no address of are skipped, as the reference portmap does. */
+/**
+ * Mappings of a family the container has no address of are skipped, as the reference portmap
+ * does; [::1] is not: its proxy reaches the container by whichever address it has.
+ */
 export function planPorts(mappings: readonly PortMapping[], targets: Targets, options: PlanOptions): PortsPlan {
   const claims = new Map<string, { element: Element; mapping: PortMapping }>();
   const marks: Element[] = [];
   let loopback = false;
   for (const mapping of mappings) {
     checkLocalhost(mapping, options);
+    if (mapping.hostIP === '::1') continue;
     for (const family of familiesOf(mapping)) {
       const target = targets[family];
       if (target === undefined) continue;
@@ -108,7 +119,13 @@ export function planPorts(mappings: readonly PortMapping[], targets: Targets, op
     marks.push({ kind: 'element', set: targetSetName(family), key: [target.address], comment: options.tag });
     shared.push({ kind: 'element', set: hairpinSetName(family), key: [target.subnet, target.subnet], comment: SHARED_TAG });
   }
-  return { claims: [...claims.values()].map(({ element }) => element), marks: dedupe(marks), shared, loopback };
+  return {
+    claims: [...claims.values()].map(({ element }) => element),
+    proxies: planProxies(mappings, targets, options.localhost),
+    marks: dedupe(marks),
+    shared,
+    loopback,
+  };
 }
 
 function dedupe(elements: readonly Element[]): Element[] {
@@ -142,4 +159,16 @@ export function planElements(plan: PortsPlan): Element[] {
 export function sameValue(a: Element, b: Element): boolean {
   const [x, y] = [a.value ?? [], b.value ?? []];
   return x.length === y.length && x.every((part, i) => part === y[i]);
+}
+
+/** `10.89.0.5:80`, `[fd89::5]:80` */
+export function targetLabel(value: readonly string[] | undefined): string {
+  const [address = '?', port = '?'] = value ?? [];
+  return formatHostPort(address, port);
+}
+
+/** For messages: a claim and where it leads, or a set entry. */
+export function describeElement(element: Element): string {
+  if (element.value !== undefined) return `${claimLabel(element)} → ${targetLabel(element.value)}`;
+  return `${element.set} entry ${element.key.join(' . ')}`;
 }

@@ -1,5 +1,6 @@
-// ADD: one transaction declares the fixed ruleset, claims every host port with `create` (a
-// port someone else holds fails it all, nothing changes) and writes the masquerade sets.
+// ADD: the [::1] ports are taken (proxies.ts); one transaction declares the fixed ruleset,
+// claims every host port with `create` (a port someone else holds fails it all, nothing
+// changes) and writes the masquerade sets; then the [::1] proxies start.
 // Only when it fails with "exists" is the table listed, once: to name the holder in a
 // code-130 error, or to replace what an earlier ADD of the same attachment left.
 import { CniError, ErrorCode } from '../cni/errors.js';
@@ -15,7 +16,8 @@ import { describeTag, type Owner, ownerTag } from './owner.js';
 import { claimLabel, elementId, indexById, planElements, planOf, type PortsPlan } from './plan.js';
 import { declarePorts } from './ruleset.js';
 import { worldOf, type PortsDeps, type PortsRequest, type World } from './request.js';
-import { readState, removeState, writeState } from './state.js';
+import { pendingRecords, type TakenPorts } from './proxies.js';
+import { type ProxyRecord, readState, removeState, writeState } from './state.js';
 import { containerTargets } from './targets.js';
 import { spendReserve } from '../system/budget.js';
 
@@ -26,7 +28,7 @@ import { spendReserve } from '../system/budget.js';
 function publishTransaction(table: NftTable, plan: PortsPlan, removals: (tx: Transaction) => unknown): Transaction {
   const tx = declarePorts(table.transaction());
   removals(tx);
-  tx.create(plan.claims);
+  if (plan.claims.length > 0) tx.create(plan.claims);
   if (plan.shared.length > 0) tx.add(plan.shared);
   if (plan.marks.length > 0) tx.destroy(plan.marks).add(plan.marks);
   return tx;
@@ -115,11 +117,18 @@ async function applyPlan(table: NftTable, plan: PortsPlan, tag: string, earlier:
   }
 }
 
-/** Undo a published plan after a later step failed; the record goes only once the elements have. */
-async function takeBack(world: World, dir: string, owner: Owner, written: readonly Element[]): Promise<void> {
+/** Undo a published plan after a later step failed; the record goes only once the elements and proxies have. */
+async function takeBack(
+  world: World,
+  dir: string,
+  owner: Owner,
+  written: readonly Element[],
+  proxies: readonly ProxyRecord[],
+): Promise<void> {
   spendReserve();
   try {
-    await world.table.apply(world.table.transaction().destroy(written));
+    await world.proxies.stop(proxies, dir, owner);
+    if (written.length > 0) await world.table.apply(world.table.transaction().destroy(written));
     removeState(dir, owner);
   } catch {
     // the record stays, and with it what a DEL needs to finish the job
@@ -128,29 +137,47 @@ async function takeBack(world: World, dir: string, owner: Owner, written: readon
 
 /**
  * Publish the request's mappings; nothing at all happens (no nft process) when there are none.
+ * The [::1] ports are taken first (a port held elsewhere fails the ADD before any change).
  * Flows to its UDP host ports are forgotten last, once the new DNAT is in place.
- * The record is written first, holding the earlier ADD's elements and the new ones together,
- * so a kill at any later point leaves a record that covers whatever nftables holds.
  */
 export async function publishPorts(request: PortsRequest, deps?: PortsDeps): Promise<void> {
   const plan = planOf(request);
-  if (plan.claims.length === 0) return;
-  const world = worldOf(deps);
+  if (plan.claims.length === 0 && plan.proxies.length === 0) return;
   const { owner, config } = request;
-  const earlier = readState(config.stateDir, owner)?.elements ?? [];
-  const written = planElements(plan);
-  writeState(config.stateDir, { owner, elements: union(earlier, written) });
+  const world = worldOf(deps);
+  const recorded = readState(config.stateDir, owner);
+  // An ADD repeated without DEL: the earlier proxies hold the ports this one takes.
+  if (recorded?.proxies !== undefined) await world.proxies.stop(recorded.proxies, config.stateDir, owner);
+  const taken = world.proxies.take(plan.proxies, config.stateDir);
   try {
-    await applyPlan(world.table, plan, ownerTag(owner), earlier);
+    await publishTaken(world, request, plan, recorded?.elements ?? [], taken);
+  } finally {
+    world.proxies.release(taken);
+  }
+}
+
+/**
+ * The record is written first, holding the earlier ADD's elements and the new ones together and
+ * the proxies about to start, so a kill at any later point leaves a record that covers whatever
+ * nftables holds and whatever runs.
+ */
+async function publishTaken(world: World, request: PortsRequest, plan: PortsPlan, earlier: readonly Element[], taken: TakenPorts) {
+  const { owner, config } = request;
+  const written = planElements(plan);
+  writeState(config.stateDir, { owner, elements: union(earlier, written), proxies: pendingRecords(taken, owner) });
+  try {
+    if (plan.claims.length > 0 || earlier.length > 0) await applyPlan(world.table, plan, ownerTag(owner), earlier);
   } catch (e) {
     restoreRecord(config.stateDir, owner, earlier);
     throw e;
   }
+  let proxies: ProxyRecord[] = [];
   try {
-    writeState(config.stateDir, { owner, elements: written });
+    proxies = await world.proxies.start(taken, config.stateDir, owner);
+    writeState(config.stateDir, { owner, elements: written, proxies, shared: plan.shared });
     await enableLocalhost(world, plan, request);
   } catch (e) {
-    await takeBack(world, config.stateDir, owner, written);
+    await takeBack(world, config.stateDir, owner, written, proxies);
     throw e;
   }
   forgetUdpFlows(world.flows, plan.claims, world.warn);

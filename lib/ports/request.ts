@@ -1,6 +1,6 @@
 // What every ports operation works from, whichever plugin runs it: the attachment, the
 // mappings it asked for, the plugin configuration and the main plugin's result; plus the
-// outside world (nft, sysctls, the routing table), replaceable in unit tests.
+// outside world (nft, sysctls, the routing table, the [::1] proxies), replaceable in unit tests.
 import type { Result } from '../cni/types.js';
 import type { NftExecutor } from '../nft/executor.js';
 import { ourTable } from '../nft/our-table.js';
@@ -10,6 +10,7 @@ import { type FlowAccess, kernelFlows } from './flows.js';
 import { processSysctl, readRouteTable, type SysctlAccess } from './localnet.js';
 import type { PortMapping } from './mappings.js';
 import type { Owner } from './owner.js';
+import { type ProxyAccess, systemProxies } from './proxies.js';
 
 export interface PortsRequest {
   owner: Owner;
@@ -29,6 +30,8 @@ export interface PortsDeps {
   flows?: FlowAccess;
   /** What a call says on stderr when something it could do without failed. */
   warn?: (message: string) => void;
+  /** The [::1] proxies (default: the system's). */
+  proxies?: ProxyAccess;
 }
 
 export interface World {
@@ -37,6 +40,7 @@ export interface World {
   routeTable: () => string;
   flows: FlowAccess;
   warn: (message: string) => void;
+  proxies: ProxyAccess;
 }
 
 function warnOnStderr(message: string): void {
@@ -50,5 +54,6 @@ export function worldOf(deps: PortsDeps = {}): World {
     routeTable: deps.routeTable ?? readRouteTable,
     flows: deps.flows ?? kernelFlows,
     warn: deps.warn ?? warnOnStderr,
+    proxies: deps.proxies ?? systemProxies,
   };
 }

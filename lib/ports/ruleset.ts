@@ -61,6 +61,9 @@ export const PORTS_SETS: ReadonlySet<string> = new Set([
   NOLOCAL_SET,
 ]);
 
+/** The sets of shared elements (owned by no attachment, never removed). */
+export const SHARED_SETS: ReadonlySet<string> = new Set(FAMILIES.map(hairpinSetName));
+
 /** The comment of the shared subnet pairs: no attachment owns them, none removes them. */
 export const SHARED_TAG = 'ports shared';
 

@@ -12,11 +12,24 @@ import { CniError, ErrorCode } from '../cni/errors.js';
 import { collectStaleTemps, readFileNoFollow, removeQuietly, replaceFile } from '../files/durable.js';
 import type { Element } from '../nft/objects.js';
 import { stateFileName, type Owner } from './owner.js';
-import { PORTS_SETS } from './ruleset.js';
+import { PORTS_SETS, SHARED_SETS } from './ruleset.js';
+
+/**
+ * A [::1] listener of the attachment and the proxy behind it (proxies.ts): a process of ours
+ * (`pid` is written once it runs: a record without it names a proxy a kill may have left
+ * unrecorded), or a systemd unit pair.
+ */
+export type ProxyRecord =
+  | { port: number; target: string; via: 'process'; pid?: number }
+  | { port: number; target: string; via: 'systemd'; unit: string };
 
 export interface PortsState {
   owner: Owner;
   elements: Element[];
+  /** Absent in records written before [::1] was published. */
+  proxies?: ProxyRecord[];
+  /** Shared elements the attachment relies on but does not own (the hairpin pair): repair writes them again. */
+  shared?: Element[];
 }
 
 const VERSION = 1;
@@ -25,16 +38,25 @@ let schema: ReturnType<typeof buildSchema> | undefined;
 
 function buildSchema() {
   const literals = z.array(z.string());
+  const elementOf = (sets: ReadonlySet<string>) =>
+    z.object({
+      set: z.string().check(z.refine((name) => sets.has(name), 'not a set of ours')),
+      key: literals,
+      value: z.optional(literals),
+      comment: z.optional(z.string()),
+    });
   return z.object({
     version: z.literal(VERSION),
     owner: z.object({ network: z.string(), containerId: z.string(), ifname: z.string() }),
-    elements: z.array(
-      z.object({
-        set: z.string().check(z.refine((name) => PORTS_SETS.has(name), 'not a set of ours')),
-        key: literals,
-        value: z.optional(literals),
-        comment: z.optional(z.string()),
-      }),
+    elements: z.array(elementOf(PORTS_SETS)),
+    shared: z.optional(z.array(elementOf(SHARED_SETS))),
+    proxies: z.optional(
+      z.array(
+        z.union([
+          z.object({ port: z.number(), target: z.string(), via: z.literal('process'), pid: z.optional(z.number()) }),
+          z.object({ port: z.number(), target: z.string(), via: z.literal('systemd'), unit: z.string() }),
+        ]),
+      ),
     ),
   });
 }
@@ -57,11 +79,17 @@ function parseState(text: string): PortsState | undefined {
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) return undefined;
-  const elements = parsed.data.elements.map((e): Element => ({ kind: 'element', ...e }));
-  return { owner: parsed.data.owner, elements };
+  const asElement = (e: (typeof parsed.data.elements)[number]): Element => ({ kind: 'element', ...e });
+  const { proxies, shared } = parsed.data;
+  return {
+    owner: parsed.data.owner,
+    elements: parsed.data.elements.map(asElement),
+    ...(proxies !== undefined && proxies.length > 0 && { proxies }),
+    ...(shared !== undefined && shared.length > 0 && { shared: shared.map(asElement) }),
+  };
 }
 
-function readStateFile(path: string): PortsState | undefined {
+export function readStateFile(path: string): PortsState | undefined {
   let text: string;
   try {
     text = readFileNoFollow(path);
@@ -91,13 +119,16 @@ function tempPathOf(path: string): string {
 export function writeState(dir: string, state: PortsState): void {
   const path = statePath(dir, state.owner);
   const temp = tempPathOf(path);
-  const elements = state.elements.map(({ set, key, value, comment }) => ({
-    set,
-    key,
-    ...(value && { value }),
-    ...(comment && { comment }),
-  }));
-  const content = `${JSON.stringify({ version: VERSION, owner: state.owner, elements })}\n`;
+  const plain = (elements: readonly Element[]) =>
+    elements.map(({ set, key, value, comment }) => ({ set, key, ...(value && { value }), ...(comment && { comment }) }));
+  const { proxies = [], shared = [] } = state;
+  const content = `${JSON.stringify({
+    version: VERSION,
+    owner: state.owner,
+    elements: plain(state.elements),
+    ...(shared.length > 0 && { shared: plain(shared) }),
+    ...(proxies.length > 0 && { proxies }),
+  })}\n`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     try {

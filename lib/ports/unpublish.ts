@@ -6,6 +6,7 @@
 // Then the conntrack entries of UDP flows to the removed host ports go (flows.ts), and
 // route_localnet where no localhost mapping needs it any more (loopback.ts); the record goes
 // last, so a DEL that failed before is repeated whole.
+// The [::1] proxies the record names stop first, so the port is refused once DEL returns.
 // The fixed ruleset stays: other attachments use it, and it costs nothing when empty.
 import { type Attachment, isListedAttachment } from '../cni/types.js';
 import { isExists, isNotFound } from '../nft/errors.js';
@@ -53,9 +54,12 @@ export async function unpublishPorts(request: PortsRequest, deps?: PortsDeps): P
   const world = worldOf(deps);
   const tag = ownerTag(owner);
   const state = readState(config.stateDir, owner);
+  if (state?.proxies !== undefined) await world.proxies.stop(state.proxies, config.stateDir, owner);
   const removed =
     state === undefined || state.elements.length === 0
-      ? await removeTagged(world.table, (comment) => comment === tag)
+      ? state?.proxies !== undefined
+        ? []
+        : await removeTagged(world.table, (comment) => comment === tag)
       : await removeRecorded(world.table, state.elements, tag);
   forgetUdpFlows(world.flows, removed, world.warn);
   await releaseLoopback(world, config.stateDir, removed);
@@ -85,6 +89,9 @@ export async function collectPorts(
   await releaseLoopback(world, config.stateDir, removed);
   collectStateTemps(config.stateDir);
   for (const state of listStates(config.stateDir)) {
-    if (state.owner.network === network && !isListedAttachment(valid, state.owner)) removeState(config.stateDir, state.owner);
+    if (state.owner.network !== network || isListedAttachment(valid, state.owner)) continue;
+    if (state.proxies !== undefined) await world.proxies.stop(state.proxies, config.stateDir, state.owner);
+    removeState(config.stateDir, state.owner);
   }
+  await world.proxies.stopOrphans(config.stateDir);
 }

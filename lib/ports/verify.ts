@@ -1,29 +1,19 @@
 // CHECK: every mapping the attachment asked for is in the table, keyed as asked, leading to
 // the container and carrying its tag; the fixed chains still hold their rules; localhost
-// exposure still has route_localnet. One listing; every problem is reported, not the first.
-import { formatHostPort } from '../ip/index.js';
+// exposure still has route_localnet; each [::1] port has its proxy running. One listing; every
+// problem is reported, not the first.
 import type { Listing } from '../nft/listing.js';
 import type { Element } from '../nft/objects.js';
 import { TABLE_NAME } from '../nft/our-table.js';
 import { portsCheckFailed } from './errors.js';
 import { routeInterface, routeLocalnetEnabled } from './localnet.js';
 import { describeTag, ownerTag } from './owner.js';
-import { claimLabel, elementId, indexById, planElements, planOf, sameValue, type PortsPlan } from './plan.js';
+import { claimLabel, describeElement, elementId, indexById, planElements, planOf, sameValue, targetLabel, type PortsPlan } from './plan.js';
 import { CHAINS, portsRules, SHARED_TAG } from './ruleset.js';
 import { worldOf, type PortsDeps, type PortsRequest, type World } from './request.js';
+import { proxyLabel } from './proxies.js';
 import { readState } from './state.js';
 import { containerTargets } from './targets.js';
-
-/** `10.89.0.5:80`, `[fd89::5]:80` */
-function targetLabel(value: readonly string[] | undefined): string {
-  const [address = '?', port = '?'] = value ?? [];
-  return formatHostPort(address, port);
-}
-
-function describeElement(element: Element): string {
-  if (element.value !== undefined) return `${claimLabel(element)} → ${targetLabel(element.value)}`;
-  return `${element.set} entry ${element.key.join(' . ')}`;
-}
 
 function elementProblems(expected: readonly Element[], listing: Listing, tag: string): string[] {
   const listed = indexById(listing.elements);
@@ -62,26 +52,45 @@ function expectedElements(request: PortsRequest, plan: PortsPlan): Element[] {
   return readState(request.config.stateDir, request.owner)?.elements ?? [];
 }
 
+/** Each [::1] port the request names (else the record) must have a running proxy. */
+async function proxyProblems(world: World, request: PortsRequest, plan: PortsPlan): Promise<string[]> {
+  const { stateDir } = request.config;
+  const records = readState(stateDir, request.owner)?.proxies ?? [];
+  const wanted = request.mappings !== undefined ? plan.proxies : records;
+  const problems: string[] = [];
+  for (const want of wanted) {
+    const record = records.find((r) => r.port === want.port && r.target === want.target);
+    if (record === undefined) problems.push(`${proxyLabel(want)} has no proxy`);
+    else if (!(await world.proxies.runs(record, stateDir, request.owner))) problems.push(`the proxy of ${proxyLabel(want)} is not running`);
+  }
+  return problems;
+}
+
+async function tableProblems(world: World, request: PortsRequest, plan: PortsPlan, expected: readonly Element[]): Promise<string[]> {
+  if (expected.length === 0) return [];
+  const listing = await world.table.list();
+  if (listing === undefined) {
+    const gone = expected.filter((e) => e.value).map(describeElement);
+    return [`table inet ${TABLE_NAME} is missing (was the ruleset flushed?): ${gone.join(', ')} gone`];
+  }
+  return [
+    ...ruleProblems(listing),
+    ...elementProblems(expected, listing, ownerTag(request.owner)),
+    ...(await localnetProblems(world, plan, request)),
+  ];
+}
+
 export async function checkPorts(request: PortsRequest, deps?: PortsDeps): Promise<void> {
   const plan = planOf(request);
-  const expected = expectedElements(request, plan);
-  if (expected.length === 0) return;
   const world = worldOf(deps);
-  const listing = await world.table.list();
-  const tag = ownerTag(request.owner);
-  const problems =
-    listing === undefined
-      ? [
-          `table inet ${TABLE_NAME} is missing (was the ruleset flushed?): ${expected
-            .filter((e) => e.value)
-            .map(describeElement)
-            .join(', ')} gone`,
-        ]
-      : [...ruleProblems(listing), ...elementProblems(expected, listing, tag), ...(await localnetProblems(world, plan, request))];
+  const problems = [
+    ...(await tableProblems(world, request, plan, expectedElements(request, plan))),
+    ...(await proxyProblems(world, request, plan)),
+  ];
   if (problems.length > 0) {
     throw portsCheckFailed(
-      `published ports of ${describeTag(tag)} are not in place: ${problems.join('; ')}`,
-      'ADD again (after DEL) to restore them',
+      `published ports of ${describeTag(ownerTag(request.owner))} are not in place: ${problems.join('; ')}`,
+      '"zonectl repair" restores them from the records (or DEL and ADD again)',
     );
   }
 }

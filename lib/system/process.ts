@@ -142,3 +142,30 @@ export async function runChecked(file: string, args: readonly string[], options:
   const output = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-5).join('\n');
   throw new ProcessError(result.timedOut ? 'timeout' : 'failed', `${command} ${how}${output ? `: ${output}` : ''}`, output, result);
 }
+
+export interface DetachedOptions {
+  /** The whole environment of the program. */
+  env: NodeJS.ProcessEnv;
+  /** Descriptors it gets as 3, 4, ... (stdin, stdout and stderr are /dev/null). */
+  passFds?: readonly number[];
+}
+
+/**
+ * Start a program that outlives us: in a session of its own (the caller's process group, and
+ * signals to it, do not reach it), not waited for. Resolves with its pid once it runs.
+ */
+export async function startDetached(file: string, args: readonly string[], options: DetachedOptions): Promise<number> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve, reject) => {
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(file, args, { stdio: ['ignore', 'ignore', 'ignore', ...(options.passFds ?? [])], detached: true, env: options.env });
+    } catch (e) {
+      reject(startFailure(file, e));
+      return;
+    }
+    child.unref();
+    child.once('error', (e) => reject(startFailure(file, e)));
+    child.once('spawn', () => resolve(child.pid as number));
+  });
+}

@@ -8,7 +8,7 @@ import { portsAdd, portsDel, portsRequest, portsStatus, wantsPorts } from '../..
 import { handlers as zonePortsHandlers } from '../../../lib/ports/handlers.js';
 import { makeTestTempDir } from '../../support/paths.js';
 import { FakeNft } from '../../../lib/nft/fake.js';
-import { elementsIn, memorySysctl, portsTable, routeTable } from './helpers.js';
+import { elementsIn, fakeProxies, memorySysctl, portsTable, routeTable } from './helpers.js';
 
 const prevResult: Result = {
   cniVersion: '1.0.0',
@@ -56,6 +56,7 @@ describe('ports commands', () => {
       executor: nft,
       sysctl: memorySysctl(),
       routeTable: () => routeTable,
+      proxies: fakeProxies(),
     });
     expect(out).toBe(prevResult);
     expect(nft.inputs).toHaveLength(1);

@@ -1,5 +1,6 @@
 // Stand-ins for the world around port publishing in unit tests: nftables (a FakeNft holding
-// our table as ADD leaves it), sysctls, the routing table and connection tracking.
+// our table as ADD leaves it), sysctls, the routing table, connection tracking and the [::1]
+// proxies.
 import type { FlowDestination } from '../../../lib/conntrack/flush.js';
 import { FakeNft } from '../../../lib/nft/fake.js';
 import type { Element } from '../../../lib/nft/objects.js';
@@ -7,7 +8,10 @@ import { TABLE_NAME } from '../../../lib/nft/our-table.js';
 import { Transaction } from '../../../lib/nft/transaction.js';
 import type { FlowAccess } from '../../../lib/ports/flows.js';
 import type { SysctlAccess } from '../../../lib/ports/localnet.js';
+import type { ProxyAccess } from '../../../lib/ports/proxies.js';
 import { declarePorts } from '../../../lib/ports/ruleset.js';
+import type { ProxyRecord } from '../../../lib/ports/state.js';
+import { CniError, ErrorCode } from '../../../lib/cni/errors.js';
 
 /** nftables holding our table with the fixed ruleset of port publishing and `elements`. */
 export function portsTable(elements: readonly Element[] = []): FakeNft {
@@ -59,5 +63,29 @@ export function recordingFlows(): FlowAccess & { asked: FlowDestination[][] } {
       asked.push([...destinations]);
       return 0;
     },
+  };
+}
+
+/** [::1] proxies in memory: `held` ports are someone else's; started ones run until stopped. */
+export function fakeProxies(held: readonly number[] = []): ProxyAccess & { running: Map<number, ProxyRecord> } {
+  const running = new Map<number, ProxyRecord>();
+  return {
+    running,
+    take(plans) {
+      const taken = plans.find((plan) => held.includes(plan.port) || running.has(plan.port));
+      if (taken !== undefined) throw new CniError(ErrorCode.PortConflict, `host port tcp/[::1]:${taken.port} is already taken`);
+      return { plans, listeners: new Map(), viaSystemd: false };
+    },
+    release: () => undefined,
+    async start(taken) {
+      const records = taken.plans.map((plan): ProxyRecord => ({ ...plan, via: 'process', pid: 1000 + plan.port }));
+      for (const record of records) running.set(record.port, record);
+      return records;
+    },
+    async stop(records) {
+      for (const record of records) running.delete(record.port);
+    },
+    runs: async (record) => running.has(record.port),
+    stopOrphans: async () => undefined,
   };
 }

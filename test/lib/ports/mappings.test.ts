@@ -50,13 +50,18 @@ describe('parsePortMappings', () => {
     expect(() => parsePortMappings([entry])).toThrow(invalid(msg));
   });
 
-  it('explains why ::1 cannot be published', () => {
-    try {
-      parsePortMappings([{ hostPort: 80, containerPort: 80, hostIP: '::1' }]);
-      expect.unreachable();
-    } catch (e) {
-      expect(e).toMatchObject({ code: 7, message: expect.stringMatching(/kernel cannot DNAT IPv6 loopback/) });
-      expect((e as { details: string }).details).toMatch(/route_localnet.*127\.0\.0\.1/s);
+  it('takes ::1 for TCP, and explains why UDP and SCTP cannot go there', () => {
+    expect(parsePortMappings([{ hostPort: 80, containerPort: 80, hostIP: '0:0::1' }])).toEqual([
+      { protocol: 'tcp', hostPort: 80, containerPort: 80, family: 6, hostIP: '::1' },
+    ]);
+    for (const protocol of ['udp', 'sctp']) {
+      try {
+        parsePortMappings([{ hostPort: 80, containerPort: 80, hostIP: '::1', protocol }]);
+        expect.unreachable();
+      } catch (e) {
+        expect(e).toMatchObject({ code: 7, message: expect.stringMatching(new RegExp(`${protocol} cannot be published on hostIP ::1`)) });
+        expect((e as { details: string }).details).toMatch(/TCP only.*127\.0\.0\.1/s);
+      }
     }
   });
 

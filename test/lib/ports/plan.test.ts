@@ -62,7 +62,7 @@ describe('planPorts', () => {
       v4only,
       { tag, localhost: true },
     );
-    expect(plan).toEqual({ claims: [], marks: [], shared: [], loopback: false });
+    expect(plan).toEqual({ claims: [], proxies: [], marks: [], shared: [], loopback: false });
     expect(planPorts(mappings({ hostPort: 80, containerPort: 80 }), {}, { tag, localhost: true }).claims).toEqual([]);
   });
 

@@ -11,7 +11,7 @@ import { publishPorts } from '../../../lib/ports/publish.js';
 import type { PortsRequest } from '../../../lib/ports/request.js';
 import { readState, statePath, writeState } from '../../../lib/ports/state.js';
 import { makeTestTempDir } from '../../support/paths.js';
-import { elementsIn, memorySysctl, portsTable, recordingFlows, routeTable, rulesetIn } from './helpers.js';
+import { elementsIn, fakeProxies, memorySysctl, portsTable, recordingFlows, routeTable, rulesetIn } from './helpers.js';
 
 const result: Result = {
   cniVersion: '1.1.0',
@@ -30,8 +30,8 @@ function request(entries: object[], extra: Partial<PortsRequest> = {}): PortsReq
   return { owner, mappings: parsePortMappings(entries), config: { localhost: true, stateDir }, result, ...extra };
 }
 
-function deps(executor: FakeNft, sysctl = memorySysctl(), flows = recordingFlows()) {
-  return { executor, sysctl, routeTable: () => routeTable, flows };
+function deps(executor: FakeNft, sysctl = memorySysctl(), flows = recordingFlows(), proxies = fakeProxies()) {
+  return { executor, sysctl, routeTable: () => routeTable, flows, proxies };
 }
 
 const isList = (args: readonly string[]) => args.includes('list');

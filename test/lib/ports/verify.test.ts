@@ -5,18 +5,24 @@ import type { Element } from '../../../lib/nft/objects.js';
 import { parsePortMappings } from '../../../lib/ports/mappings.js';
 import { planElements, planOf } from '../../../lib/ports/plan.js';
 import type { PortsRequest } from '../../../lib/ports/request.js';
-import { writeState } from '../../../lib/ports/state.js';
+import { type ProxyRecord, writeState } from '../../../lib/ports/state.js';
 import { checkPorts } from '../../../lib/ports/verify.js';
 import { makeTestTempDir } from '../../support/paths.js';
 import { FakeNft } from '../../../lib/nft/fake.js';
-import { memorySysctl, portsTable, routeTable } from './helpers.js';
+import { fakeProxies, memorySysctl, portsTable, routeTable } from './helpers.js';
 
 const result: Result = { cniVersion: '1.1.0', ips: [{ address: '10.89.0.5/24' }, { address: 'fd89::5/64' }] };
 const owner = { network: 'web', containerId: 'c1', ifname: 'eth0' };
 
+const proxy8080: ProxyRecord = { port: 8080, target: '[fd89::5]:80', via: 'process', pid: 1234 };
+
 let stateDir: string;
+let proxies: ReturnType<typeof fakeProxies>;
 beforeEach(() => {
   stateDir = makeTestTempDir('ports-verify');
+  writeState(stateDir, { owner, elements: [], proxies: [proxy8080] });
+  proxies = fakeProxies();
+  proxies.running.set(8080, proxy8080);
 });
 afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
 
@@ -33,7 +39,7 @@ const expected = () => {
 const localnetOn = () => memorySysctl({ 'net.ipv4.conf.vz-web.route_localnet': '1' });
 
 function deps(executor: FakeNft, sysctl = localnetOn()) {
-  return { executor, sysctl, routeTable: () => routeTable };
+  return { executor, sysctl, routeTable: () => routeTable, proxies };
 }
 
 const failure = (pattern: RegExp) => expect.objectContaining({ code: 131, message: expect.stringMatching(pattern) });
@@ -81,6 +87,17 @@ describe('checkPorts', () => {
     );
     await expect(checkPorts(request(), deps(portsTable(expected()), memorySysctl()))).rejects.toThrow(
       failure(/route_localnet is off on vz-web/),
+    );
+  });
+
+  it('reports a [::1] port whose proxy stopped, or that has none', async () => {
+    proxies.running.clear();
+    await expect(checkPorts(request(), deps(portsTable(expected())))).rejects.toThrow(
+      failure(/the proxy of tcp\/\[::1\]:8080 → \[fd89::5\]:80 is not running/),
+    );
+    writeState(stateDir, { owner, elements: [] });
+    await expect(checkPorts(request(), deps(portsTable(expected())))).rejects.toThrow(
+      failure(/tcp\/\[::1\]:8080 → \[fd89::5\]:80 has no proxy/),
     );
   });
 

@@ -1,0 +1,133 @@
+// The proxy as a process of ours, where no systemd manages our namespace: systemd-socket-proxyd
+// started detached (a session of its own, so the runtime's process group and our exit do not
+// take it along), given the [::1] listener we bound as its socket-activation descriptor (fd 3,
+// LISTEN_FDS=1). It carries a marker in its environment, so DEL and GC find it by that alone
+// when a kill left its pid unrecorded; a recorded pid is only trusted while it carries the marker.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { CURRENT_NETNS_PATH } from '../netns/open.js';
+import { waitLimit } from '../system/budget.js';
+import { startDetached } from '../system/process.js';
+import { findExecutable } from '../system/programs.js';
+import { ProxyError } from './errors.js';
+import { processEnvironment } from './holder.js';
+import type { Listener } from './listener.js';
+
+const PROXY_PROGRAM = 'systemd-socket-proxyd';
+/** The environment variable that marks a proxy as ours: its value names the attachment and port. */
+export const MARKER_VARIABLE = 'CNI_ZONES_PROXY';
+
+// sd_listen_fds(3) only takes the descriptors when LISTEN_PID is the process's own pid, which
+// is known only once it runs: a shell sets it and execs the proxy in its place (same pid).
+const SET_LISTEN_PID = 'LISTEN_PID=$$ exec "$0" "$@"';
+
+const STARTED_WAIT_MS = 2_000;
+const STOPPED_WAIT_MS = 2_000;
+const POLL_MS = 2;
+
+/**
+ * The proxy's argument for `target` (`10.89.0.5:80`, `[fd89::5]:80`): it splits host and port
+ * at the last colon and does not take brackets (systemd 252), so an IPv6 address goes bare.
+ */
+export function proxydTarget(target: string): string {
+  return target.replace(/^\[(.*)\]:(\d+)$/, '$1:$2');
+}
+
+export function proxyProgram(): string {
+  const found = findExecutable(PROXY_PROGRAM);
+  if (found === undefined) {
+    throw new ProxyError(
+      'unavailable',
+      `${PROXY_PROGRAM} is not installed: [::1] cannot be published`,
+      'it ships with systemd (Debian: the systemd package)',
+    );
+  }
+  return found;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function readOr(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Running, and not a zombie waiting for a parent that no longer reaps. */
+function isRunning(pid: number): boolean {
+  const stat = readOr(`/proc/${pid}/stat`);
+  if (stat === undefined) return false;
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
+}
+
+/** The process with `pid`, when it is alive and carries `marker`. */
+export function isMarkedProxy(pid: number, marker: string): boolean {
+  return isRunning(pid) && processEnvironment(pid).get(MARKER_VARIABLE) === marker;
+}
+
+async function waitFor(condition: () => boolean, capMs: number): Promise<boolean> {
+  const until = Date.now() + waitLimit(capMs);
+  for (;;) {
+    if (condition()) return true;
+    if (Date.now() >= until) return false;
+    await sleep(POLL_MS);
+  }
+}
+
+/** Start a proxy forwarding the connections of `listener` to `target` (`10.89.0.5:80`, `[fd89::5]:80`); its pid. */
+export async function spawnProxy(listener: Listener, target: string, marker: string): Promise<number> {
+  const program = proxyProgram();
+  let pid: number;
+  try {
+    pid = await startDetached('/bin/sh', ['-c', SET_LISTEN_PID, program, proxydTarget(target)], {
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LISTEN_FDS: '1', [MARKER_VARIABLE]: marker },
+      passFds: [listener.fd],
+    });
+  } catch (e) {
+    throw new ProxyError('start-failed', `cannot start ${program}: ${(e as Error).message}`, '', { cause: e });
+  }
+  const execed = await waitFor(() => (readOr(`/proc/${pid}/comm`) ?? '').startsWith(PROXY_PROGRAM.slice(0, 15)), STARTED_WAIT_MS);
+  if (!execed || !isRunning(pid)) {
+    stopPid(pid);
+    throw new ProxyError('start-failed', `${program} for ${target} did not start`);
+  }
+  return pid;
+}
+
+function stopPid(pid: number, signal: NodeJS.Signals = 'SIGTERM'): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone already
+  }
+}
+
+/** Stop the marked proxy `pid`, waiting (bounded) until its listener is closed; nothing when it is not ours. */
+export async function stopProxy(pid: number, marker: string): Promise<void> {
+  if (!isMarkedProxy(pid, marker)) return;
+  stopPid(pid);
+  if (await waitFor(() => !isRunning(pid), STOPPED_WAIT_MS)) return;
+  stopPid(pid, 'SIGKILL');
+  await waitFor(() => !isRunning(pid), STOPPED_WAIT_MS);
+}
+
+/** Proxies of ours in this network namespace whose marker `matches`: pid and marker. */
+export function findMarkedProxies(matches: (marker: string) => boolean): { pid: number; marker: string }[] {
+  const ours = readlinkSync(CURRENT_NETNS_PATH);
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((name) => {
+      const marker = processEnvironment(Number(name)).get(MARKER_VARIABLE);
+      if (marker === undefined || !matches(marker)) return [];
+      try {
+        if (readlinkSync(`/proc/${name}/ns/net`) !== ours || !isRunning(Number(name))) return [];
+      } catch {
+        return [];
+      }
+      return [{ pid: Number(name), marker }];
+    });
+}

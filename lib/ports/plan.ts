@@ -21,6 +21,8 @@ export interface PlanOptions {
   tag: string;
   /** Publish on 127.0.0.0/8 too. */
   localhost: boolean;
+  /** Publish on [::1] too (default: as `localhost`). */
+  localhost6?: boolean;
 }
 
 export interface PortsPlan {
@@ -37,9 +39,6 @@ function isLoopbackV4(address: string | undefined): boolean {
   return address?.startsWith('127.') ?? false;
 }
 
-function isLocalhost(address: string | undefined): boolean {
-  return isLoopbackV4(address) || address === '::1';
-}
 
 function familiesOf(mapping: PortMapping): readonly IpFamily[] {
   return mapping.family === undefined ? FAMILIES : [mapping.family];
@@ -81,9 +80,10 @@ function addClaim(claims: Map<string, { element: Element; mapping: PortMapping }
 }
 
 function checkLocalhost(mapping: PortMapping, options: PlanOptions): void {
-  if (!options.localhost && isLocalhost(mapping.hostIP)) {
+  const refused = mapping.hostIP === '::1' ? !(options.localhost6 ?? options.localhost) : !options.localhost && isLoopbackV4(mapping.hostIP);
+  if (refused) {
     throw invalidMapping(
-      `portMappings: ${mappingLabel(mapping)} publishes on localhost only, but "localhost" is false`,
+      `portMappings: ${mappingLabel(mapping)} publishes on localhost only, but "localhost" leaves it out`,
       'remove the hostIP or set "localhost": true',
     );
   }
@@ -121,7 +121,7 @@ export function planPorts(mappings: readonly PortMapping[], targets: Targets, op
   }
   return {
     claims: [...claims.values()].map(({ element }) => element),
-    proxies: planProxies(mappings, targets, options.localhost),
+    proxies: planProxies(mappings, targets, options.localhost6 ?? options.localhost),
     marks: dedupe(marks),
     shared,
     loopback,
@@ -139,6 +139,7 @@ export function planOf(request: PortsRequest): PortsPlan {
   return planPorts(request.mappings ?? [], containerTargets(request.result), {
     tag: ownerTag(request.owner),
     localhost: request.config.localhost,
+    localhost6: request.config.localhost6,
   });
 }
 

@@ -32,6 +32,9 @@ function dualStack(n: number): CniResult {
   };
 }
 
+// The nft side at scale: no [::1] proxy per TCP port (the documented way to publish thousands).
+const IPV4_LOCALHOST = { localhost: 'ipv4' };
+
 // 2 families × 2 × PORTS claims, one target address per family.
 const OWNED = 4 * PORTS + 2;
 
@@ -44,7 +47,7 @@ describe('zone-ports at scale', () => {
   afterAll(() => world?.cleanup());
 
   priv.it(`publishes ${2 * PORTS} mappings and DEL removes all of them by the record`, async () => {
-    await world.portsOk('ADD', { containerId: 'scale-1', prevResult: dualStack(1), mappings: manyMappings });
+    await world.portsOk('ADD', { containerId: 'scale-1', prevResult: dualStack(1), mappings: manyMappings, conf: IPV4_LOCALHOST });
     expect(await elementsOf(world.host, 'scale-1')).toBe(OWNED);
     expect(filesIn(world.stateDir)).toHaveLength(1);
 
@@ -54,8 +57,8 @@ describe('zone-ports at scale', () => {
   });
 
   priv.it(`without its record, DEL with no mappings still finds all ${2 * PORTS} by their tag`, async () => {
-    await world.portsOk('ADD', { containerId: 'scale-2', prevResult: dualStack(2), mappings: manyMappings });
-    await world.portsOk('ADD', { containerId: 'scale-3', prevResult: dualStack(3), mappings: [{ hostPort: 19_999, containerPort: 80 }] });
+    await world.portsOk('ADD', { containerId: 'scale-2', prevResult: dualStack(2), mappings: manyMappings, conf: IPV4_LOCALHOST });
+    await world.portsOk('ADD', { containerId: 'scale-3', prevResult: dualStack(3), mappings: [{ hostPort: 19_999, containerPort: 80 }], conf: IPV4_LOCALHOST });
     for (const name of filesIn(world.stateDir)) rmSync(join(world.stateDir, name));
 
     await world.portsOk('DEL', { containerId: 'scale-2', mappings: [] });

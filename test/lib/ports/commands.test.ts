@@ -45,7 +45,7 @@ describe('ports commands', () => {
     ).toEqual({
       owner: { network: 'web', containerId: 'c1', ifname: 'eth0' },
       mappings: [{ protocol: 'tcp', hostPort: 1, containerPort: 2 }],
-      config: { localhost: false, stateDir },
+      config: { localhost: false, localhost6: false, stateDir },
       result: prevResult,
     });
   });

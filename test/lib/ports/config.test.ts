@@ -6,12 +6,17 @@ const conf = (extra: object = {}) => ({ cniVersion: '1.0.0', name: 'web', type: 
 
 describe('loadPortsConfig', () => {
   it('exposes on localhost by default and records state under /run', () => {
-    expect(loadPortsConfig(conf())).toEqual({ localhost: true, stateDir: DEFAULT_STATE_DIR });
+    expect(loadPortsConfig(conf())).toEqual({ localhost: true, localhost6: true, stateDir: DEFAULT_STATE_DIR });
     expect(DEFAULT_STATE_DIR).toBe('/run/cni-zones/ports');
   });
 
   it('reads localhost and portsStateDir', () => {
-    expect(loadPortsConfig(conf({ localhost: false, portsStateDir: '/tmp/x' }))).toEqual({ localhost: false, stateDir: '/tmp/x' });
+    expect(loadPortsConfig(conf({ localhost: 'ipv4' }))).toMatchObject({ localhost: true, localhost6: false });
+    expect(loadPortsConfig(conf({ localhost: false, portsStateDir: '/tmp/x' }))).toEqual({
+      localhost: false,
+      localhost6: false,
+      stateDir: '/tmp/x',
+    });
   });
 
   it('refuses wrong types and relative directories with code 7', () => {
@@ -28,7 +33,11 @@ describe('loadPortsConfig', () => {
 
 describe('loadPortsConfigForDel', () => {
   it('reads only where the records are: a broken localhost does not stop a DEL', () => {
-    expect(loadPortsConfigForDel(conf({ localhost: 'no', portsStateDir: '/tmp/x' }))).toEqual({ localhost: true, stateDir: '/tmp/x' });
+    expect(loadPortsConfigForDel(conf({ localhost: 'no', portsStateDir: '/tmp/x' }))).toEqual({
+      localhost: true,
+      localhost6: true,
+      stateDir: '/tmp/x',
+    });
     expect(loadPortsConfigForDel(conf()).stateDir).toBe(DEFAULT_STATE_DIR);
   });
 

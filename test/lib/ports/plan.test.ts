@@ -52,8 +52,40 @@ describe('planPorts', () => {
     expect(keys(plan.marks)).toEqual(['ports_nolocal_v4 tcp . 8080', 'ports_nolocal_v4 tcp . 8081', 'ports_targets_v4 10.89.0.5']);
     expect(plan.loopback).toBe(false);
     expect(() => planPorts(mappings({ hostPort: 1, containerPort: 1, hostIP: '127.0.0.1' }), v4only, { tag, localhost: false })).toThrow(
-      expect.objectContaining({ code: 7, message: expect.stringMatching(/localhost only, but "localhost" is false/) }),
+      expect.objectContaining({ code: 7, message: expect.stringMatching(/localhost only, but "localhost" leaves it out/) }),
     );
+  });
+
+  it('plans a [::1] proxy per TCP port on every address or on ::1, toward whichever address the container has', () => {
+    const asked = mappings(
+      { hostPort: 8080, containerPort: 80 },
+      { hostPort: 8081, containerPort: 81, hostIP: '::1' },
+      { hostPort: 8082, containerPort: 82, protocol: 'udp' },
+      { hostPort: 8083, containerPort: 83, hostIP: '127.0.0.1' },
+      { hostPort: 8084, containerPort: 84, hostIP: '::' },
+    );
+    expect(planPorts(asked, v4only, { tag, localhost: true }).proxies).toEqual([
+      { port: 8080, target: '10.89.0.5:80' },
+      { port: 8081, target: '10.89.0.5:81' },
+    ]);
+    const dual = { ...v4only, 6: { family: 6 as const, address: 'fd89::5', subnet: 'fd89::/64' } };
+    expect(planPorts(asked, dual, { tag, localhost: true }).proxies.map((p) => p.target)).toEqual([
+      '[fd89::5]:80',
+      '[fd89::5]:81',
+      '[fd89::5]:84',
+    ]);
+    expect(planPorts(mappings({ hostPort: 8080, containerPort: 80 }), v4only, { tag, localhost: true, localhost6: false }).proxies).toEqual(
+      [],
+    );
+    expect(() =>
+      planPorts(mappings({ hostPort: 1, containerPort: 1, hostIP: '::1' }), v4only, { tag, localhost: true, localhost6: false }),
+    ).toThrow(expect.objectContaining({ code: 7 }));
+    expect(() =>
+      planPorts(mappings({ hostPort: 1, containerPort: 1 }, { hostPort: 1, containerPort: 2, hostIP: '::1' }), v4only, {
+        tag,
+        localhost: true,
+      }),
+    ).toThrow(expect.objectContaining({ code: 7, message: expect.stringMatching(/tcp\/\[::1\]:1 twice/) }));
   });
 
   it('skips mappings of a family the container has no address in', () => {
@@ -96,7 +128,7 @@ describe('claimLabel and planOf', () => {
     const plan = planOf({
       owner: { network: 'web', containerId: 'c1', ifname: 'eth0' },
       mappings: parsePortMappings([{ hostPort: 80, containerPort: 8080 }]),
-      config: { localhost: false, stateDir: '/x' },
+      config: { localhost: false, localhost6: false, stateDir: '/x' },
       result: {
         cniVersion: '1.0.0',
         interfaces: [{ name: 'br' }, { name: 'eth0', sandbox: '/n' }],
@@ -112,7 +144,7 @@ describe('claimLabel and planOf', () => {
       planOf({
         owner: { network: 'web', containerId: 'c1', ifname: 'eth0' },
         mappings: undefined,
-        config: { localhost: true, stateDir: '/x' },
+        config: { localhost: true, localhost6: true, stateDir: '/x' },
       }).claims,
     ).toEqual([]);
   });

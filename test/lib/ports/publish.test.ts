@@ -27,7 +27,7 @@ beforeEach(() => {
 afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
 
 function request(entries: object[], extra: Partial<PortsRequest> = {}): PortsRequest {
-  return { owner, mappings: parsePortMappings(entries), config: { localhost: true, stateDir }, result, ...extra };
+  return { owner, mappings: parsePortMappings(entries), config: { localhost: true, localhost6: true, stateDir }, result, ...extra };
 }
 
 function deps(executor: FakeNft, sysctl = memorySysctl(), flows = recordingFlows(), proxies = fakeProxies()) {
@@ -78,7 +78,7 @@ describe('publishPorts', () => {
       [[{ hostPort: 8080, containerPort: 80, hostIP: '192.0.2.1' }], true],
     ] as const) {
       const sysctl = memorySysctl();
-      await publishPorts(request([...entries], { config: { localhost, stateDir } }), deps(new FakeNft(), sysctl));
+      await publishPorts(request([...entries], { config: { localhost, localhost6: localhost, stateDir } }), deps(new FakeNft(), sysctl));
       expect(sysctl.values).toEqual({});
     }
   });
@@ -130,7 +130,7 @@ describe('publishPorts', () => {
     const nft = new FakeNft();
     await expect(
       publishPorts(
-        request([{ hostPort: 8080, containerPort: 80 }], { config: { localhost: true, stateDir: join(blocked, 'x') } }),
+        request([{ hostPort: 8080, containerPort: 80 }], { config: { localhost: true, localhost6: true, stateDir: join(blocked, 'x') } }),
         deps(nft),
       ),
     ).rejects.toMatchObject({ code: 5 });

@@ -35,7 +35,7 @@ afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
 const request = (mappings: PortsRequest['mappings'] = undefined): PortsRequest => ({
   owner,
   mappings,
-  config: { localhost: true, stateDir },
+  config: { localhost: true, localhost6: true, stateDir },
 });
 const runs = (nft: FakeNft) => nft.calls.map((call) => (call.args.includes('list') ? 'list' : 'apply'));
 
@@ -138,7 +138,12 @@ describe('collectPorts', () => {
     for (const containerId of ['c1', 'c2']) writeState(stateDir, { owner: { ...owner, containerId }, elements: [] });
     writeState(stateDir, { owner: { ...owner, network: 'db', containerId: 'c3' }, elements: [] });
     const nft = portsTable([el('c1', '1'), el('c2', '2'), el('c3', '3', 'db'), target('c2'), shared]);
-    await collectPorts('web', [{ network: 'web', containerId: 'c1', ifname: 'eth0' }], { localhost: true, stateDir }, { executor: nft });
+    await collectPorts(
+      'web',
+      [{ network: 'web', containerId: 'c1', ifname: 'eth0' }],
+      { localhost: true, localhost6: true, stateDir },
+      { executor: nft },
+    );
     expect(elementsIn(nft)).toEqual([
       'ports_any_v4 { tcp . 1 comment "ports web c1 eth0" : 10.89.0.5 . 80 }',
       'ports_any_v4 { tcp . 3 comment "ports db c3 eth0" : 10.89.0.7 . 80 }',
@@ -153,7 +158,7 @@ describe('collectPorts', () => {
 
   it('removes nothing without a list of valid attachments', async () => {
     const nft = portsTable([el('c1', '1')]);
-    await collectPorts('web', undefined, { localhost: true, stateDir }, { executor: nft });
+    await collectPorts('web', undefined, { localhost: true, localhost6: true, stateDir }, { executor: nft });
     expect(nft.calls).toEqual([]);
   });
 });
@@ -166,7 +171,7 @@ describe('flows of removed UDP ports', () => {
     const flows = recordingFlows();
     await unpublishPorts(request(), { executor: portsTable([udp('53'), el('c1', '80'), target('c1')]), flows });
     await unpublishPorts(request([]), { executor: portsTable([udp('5353'), el('c2', '80')]), flows });
-    await collectPorts('web', [], { localhost: true, stateDir }, { executor: portsTable([udp('54', 'c3')]), flows });
+    await collectPorts('web', [], { localhost: true, localhost6: true, stateDir }, { executor: portsTable([udp('54', 'c3')]), flows });
     expect(flows.asked.map((d) => d.map((x) => x.port))).toEqual([[53], [5353], [54]]);
   });
 });

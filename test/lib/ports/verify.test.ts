@@ -29,7 +29,7 @@ afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
 const request = (): PortsRequest => ({
   owner,
   mappings: parsePortMappings([{ hostPort: 8080, containerPort: 80 }]),
-  config: { localhost: true, stateDir },
+  config: { localhost: true, localhost6: true, stateDir },
   result,
 });
 const expected = () => {

@@ -93,25 +93,31 @@ export async function portsSection(ctx) {
   const world = portsWorld('p');
   const state = tempDir('ports');
   try {
-    const units = forms.map((form, i) => {
+    // Each form twice: as configured by default (127.0.0.1 and a [::1] proxy per tcp mapping), and
+    // with localhost "ipv4" (no proxy): the difference is what publishing [::1] costs.
+    const variants = forms.flatMap((form, i) => [
+      { form, key: form.form, label: form.label, base: 8080 + i, extra: {} },
+      { form, key: `${form.form}-v4`, label: `${form.label}, localhost "ipv4"`, base: 8280 + i, extra: { localhost: 'ipv4' } },
+    ]);
+    const units = variants.map(({ form, key, label, base, extra }) => {
       const conf = chainedConf({
         type: 'zone-ports',
         network: 'benchp',
-        mappings: twoMappings(8080 + i),
+        mappings: twoMappings(base),
         prevResult: world.prevResult(),
-        extra: { portsStateDir: `${state.path}/${form.form}` },
+        extra: { portsStateDir: `${state.path}/${key}`, ...extra },
       });
       return {
-        key: form.form,
+        key,
         run: (round) =>
           portsCycle({
-            label: `zone-ports (${form.label})`,
+            label: `zone-ports (${label})`,
             executable: `${form.dir}/zone-ports`,
             conf,
             world,
-            containerId: `bench-${form.form}-${round}`,
+            containerId: `bench-${key}-${round}`,
             path: `${form.dir}:${REFERENCE.dir}`,
-            peak: { what: 'zone-ports', form: form.form, where: 'zone-ports' },
+            peak: { what: 'zone-ports', form: form.form, where: key.endsWith('-v4') ? 'zone-ports, no [::1]' : 'zone-ports' },
           }),
       };
     });
@@ -141,11 +147,11 @@ export async function portsSection(ctx) {
       ['del', 'DEL'],
     ]) {
       const ref = samples.ref.map((s) => s[step]);
-      for (const form of forms) {
-        const ours = samples[form.form].map((s) => s[step]);
+      for (const { key, label } of variants) {
+        const ours = samples[key].map((s) => s[step]);
         rows.push([
           `${title} zone-ports`,
-          form.label,
+          label,
           ms(median(walls(ours))),
           ms(p90(walls(ours))),
           ms(median(cpus(ours))),
@@ -166,7 +172,8 @@ export async function portsSection(ctx) {
     say(table(['call', 'form', '>median ms', '>p90 ms', '>median CPU ms', '>× portmap', '>peak RSS MiB'], rows));
     say(
       `\n${ctx.runs} rounds of ADD + DEL per row, 2 tcp mappings each (runtimeConfig.portMappings), after a prevResult of a container on a bridge;` +
-        ' zone-ports writes its nft table (with localhost exposure), portmap its iptables chains (iptables-nft, snat on).',
+        ' zone-ports writes its nft table (with localhost exposure) and, by default, starts a [::1] proxy per mapping (stopped by DEL);' +
+        ' with localhost "ipv4" it publishes on 127.0.0.1 only, as portmap does; portmap writes its iptables chains (iptables-nft, snat on).',
     );
   } finally {
     world.remove();

@@ -8,6 +8,7 @@ import { gcCommand } from './commands/gc.js';
 import { installCommand } from './commands/install.js';
 import { nspawnDisableCommand, nspawnEnableCommand } from './commands/nspawn.js';
 import { portsCommand } from './commands/ports.js';
+import { repairCommand } from './commands/repair.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import { describeFailure, EXIT_USAGE } from './errors.js';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   portsCommand,
   gcCommand,
+  repairCommand,
   installCommand,
   demoCommand,
   demoSandboxCommand,
@@ -34,7 +36,7 @@ export function topLevelHelp(commands: readonly Command[] = COMMANDS): string {
     '',
     'cni-zones puts containers and systemd-nspawn machines into the same systemd-networkd',
     'zones (bridges vz-<zone>). zonectl attaches nspawn machines, shows zones and ports,',
-    'installs the plugins, and runs a demo in a private sandbox.',
+    'repairs what a flushed ruleset took, installs the plugins, and runs a demo in a private sandbox.',
     '',
     'Commands:',
     ...twoColumns(visible.map((c) => [c.spec.name, c.spec.summary])),

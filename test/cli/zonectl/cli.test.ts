@@ -86,6 +86,7 @@ describe('the command table', () => {
       'status',
       'ports',
       'gc',
+      'repair',
       'install',
       'demo',
     ]);

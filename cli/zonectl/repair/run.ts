@@ -1,0 +1,106 @@
+// `zonectl repair`: after a flush of the ruleset (an nftables.service restart, a firewalld
+// start, a provisioning tool) or a killed [::1] proxy, put back what our records say was
+// published: for each port record directory of our networks, lib/ports' repair (our table's
+// fixed ruleset, the recorded elements that are gone, route_localnet, the proxies); for each
+// zone of the netlink backend with ipMasq, its masquerade. Nothing is read from anywhere but
+// our records, the networks and the result cache; an empty machine is a no-op.
+import { asCniError } from '../../../lib/cni/errors.js';
+import { detectNetworkd } from '../../../lib/networkd/networkd.js';
+import type { RuntimePaths } from '../../../lib/nspawn/runtime-paths.js';
+import { repairPorts } from '../../../lib/ports/repair.js';
+import { listCacheEntries } from '../../../lib/runtime/cache.js';
+import type { NetworkConfigList } from '../../../lib/runtime/conf.js';
+import { ensureMasquerade } from '../../../lib/zone/bridge.js';
+import { systemWorld } from '../../../lib/zone/world.js';
+import { masqueradeDrift, tableNow } from './drift.js';
+import { cachedStateDirs, masqueradeZone, portsStateDirs } from './sources.js';
+
+export interface AttachmentRepairView {
+  network: string;
+  containerId: string;
+  ifname: string;
+  stateDir: string;
+  restored: string[];
+  problems: string[];
+}
+
+export interface ZoneRepairView {
+  network: string;
+  zone: string;
+  restored: string[];
+  problems: string[];
+}
+
+export interface RepairReport {
+  /** The port record directories looked at. */
+  stateDirs: string[];
+  /** One per recorded attachment. */
+  attachments: AttachmentRepairView[];
+  /** One per zone whose masquerade is ours. */
+  zones: ZoneRepairView[];
+  /** What stopped a part of the repair (a directory that cannot be read, nft failing). */
+  errors: string[];
+  ok: boolean;
+}
+
+function messageOf(e: unknown): string {
+  const error = asCniError(e);
+  return error.details ? `${error.message}: ${error.details}` : error.message;
+}
+
+/** The record directories of the networks, and of the configurations their cached ADDs ran with. */
+async function stateDirsOf(lists: readonly NetworkConfigList[], cacheDir: string, errors: string[]): Promise<string[]> {
+  const dirs = new Set<string>();
+  for (const list of lists) {
+    try {
+      for (const dir of portsStateDirs(list)) dirs.add(dir);
+      for (const entry of await listCacheEntries(cacheDir, { networkName: list.name })) {
+        for (const dir of cachedStateDirs(entry)) dirs.add(dir);
+      }
+    } catch (e) {
+      errors.push(`network ${list.name}: ${messageOf(e)}`);
+    }
+  }
+  return [...dirs];
+}
+
+async function repairZone(list: NetworkConfigList, paths: RuntimePaths, networkd: Awaited<ReturnType<typeof detectNetworkd>>) {
+  const zone = await masqueradeZone(list, paths.cacheDir, networkd);
+  if (zone === undefined) return undefined;
+  const view: ZoneRepairView = { network: list.name, zone: zone.config.zone, restored: [], problems: [] };
+  const spec = { zone: zone.config.zone, bridge: zone.config.bridge, subnets: zone.subnets };
+  const drift = await masqueradeDrift(spec, tableNow());
+  if (drift.length === 0) return view;
+  try {
+    await ensureMasquerade(systemWorld(), zone.config, zone.subnets);
+    view.restored.push(`masquerade of ${zone.subnets.join(', ')}`);
+  } catch (e) {
+    view.problems.push(`masquerade of ${zone.subnets.join(', ')}: ${messageOf(e)}`);
+  }
+  return view;
+}
+
+export async function repairNetworks(lists: readonly NetworkConfigList[], paths: RuntimePaths): Promise<RepairReport> {
+  const report: RepairReport = { stateDirs: [], attachments: [], zones: [], errors: [], ok: true };
+  report.stateDirs = await stateDirsOf(lists, paths.cacheDir, report.errors);
+  for (const stateDir of report.stateDirs) {
+    try {
+      for (const repair of await repairPorts(stateDir)) {
+        report.attachments.push({ ...repair.owner, stateDir, restored: repair.restored, problems: repair.problems });
+      }
+    } catch (e) {
+      report.errors.push(`${stateDir}: ${messageOf(e)}`);
+    }
+  }
+  const networkd = await detectNetworkd();
+  for (const list of lists) {
+    try {
+      const zone = await repairZone(list, paths, networkd);
+      if (zone !== undefined) report.zones.push(zone);
+    } catch (e) {
+      report.errors.push(`network ${list.name}: ${messageOf(e)}`);
+    }
+  }
+  report.ok = report.errors.length === 0 && [...report.attachments, ...report.zones].every((r) => r.problems.length === 0);
+  return report;
+}

@@ -1,0 +1,69 @@
+// Where what our plugins published is written down, read from the networks and the result
+// cache alone, never guessed from the host: the port records (`portsStateDir` of the zone and
+// zone-ports entries, default /run/cni-zones/ports) and, for zones of the netlink backend with
+// ipMasq, the subnets to masquerade (the gateways IPAM handed the cached attachments whose
+// namespace still exists, as the ADDs that masqueraded them used).
+import type { NetConf } from '../../../lib/cni/config.js';
+import type { Result } from '../../../lib/cni/types.js';
+import type { Detection } from '../../../lib/networkd/networkd.js';
+import { loadPortsConfigForDel } from '../../../lib/ports/config.js';
+import { listCacheEntries } from '../../../lib/runtime/cache.js';
+import type { CacheEntry } from '../../../lib/runtime/cache-format.js';
+import { type NetworkConfigList, parseConfList, type PluginConfig } from '../../../lib/runtime/conf.js';
+import { gatewaysOf, loadZoneConfig, subnetOf, type ZoneConfig } from '../../../lib/zone/plan.js';
+import { netnsIsPresent } from '../netns.js';
+
+const PORTS_PLUGINS = new Set(['zone', 'zone-ports']);
+
+/** A plugin's configuration as a request of the network carries it. */
+function pluginConf(list: NetworkConfigList, plugin: PluginConfig): NetConf {
+  return { ...plugin.conf, name: list.name, cniVersion: list.cniVersion } as NetConf;
+}
+
+/** The port record directories of a network's zone and zone-ports entries. */
+export function portsStateDirs(list: NetworkConfigList): string[] {
+  const dirs = list.plugins.filter((p) => PORTS_PLUGINS.has(p.type)).map((p) => loadPortsConfigForDel(pluginConf(list, p)).stateDir);
+  return [...new Set(dirs)];
+}
+
+/** The record directories of the configuration a cached ADD ran with; none when it cannot be read. */
+export function cachedStateDirs(entry: CacheEntry): string[] {
+  try {
+    return portsStateDirs(parseConfList(entry.config, `cached configuration of ${entry.containerId}`));
+  } catch {
+    return [];
+  }
+}
+
+/** A zone whose masquerade is ours to keep: the netlink backend, ipMasq, and the subnets its attachments use. */
+export interface MasqueradeZone {
+  network: string;
+  config: ZoneConfig;
+  subnets: string[];
+}
+
+/** Whether the zone's bridge is ours over netlink (networkd masquerades its own zones). */
+function netlinkBackend(config: ZoneConfig, networkd: Detection): boolean {
+  return config.backend === 'netlink' || (config.backend === 'auto' && networkd.presence === 'absent');
+}
+
+/** The subnets of the cached attachments' gateways whose namespace is still there, in order, once each. */
+function attachmentSubnets(entries: readonly CacheEntry[]): string[] {
+  const subnets = new Set<string>();
+  for (const entry of entries) {
+    if (!netnsIsPresent(entry.netns)) continue;
+    const result = entry.result as Result | undefined;
+    for (const gateway of gatewaysOf(result?.ips ?? [])) subnets.add(subnetOf(gateway));
+  }
+  return [...subnets];
+}
+
+/** The network's zone when its masquerade is ours and something on it needs one; else undefined. */
+export async function masqueradeZone(list: NetworkConfigList, cacheDir: string, networkd: Detection): Promise<MasqueradeZone | undefined> {
+  const plugin = list.plugins.find((p) => p.type === 'zone');
+  if (plugin === undefined) return undefined;
+  const config = loadZoneConfig(pluginConf(list, plugin));
+  if (!config.ipMasq || !netlinkBackend(config, networkd)) return undefined;
+  const subnets = attachmentSubnets(await listCacheEntries(cacheDir, { networkName: list.name }));
+  return subnets.length === 0 ? undefined : { network: list.name, config, subnets };
+}

@@ -1,7 +1,7 @@
 // Gather `zonectl status`: for each network whose chain holds the `zone` plugin, the zone's
 // configuration, its bridge as the kernel and networkd see it, the network's CNI STATUS, and
 // every cached attachment with a CHECK. Read-only: nothing on the host changes.
-import { asCniError } from '../../../lib/cni/errors.js';
+import { asCniError, ErrorCode } from '../../../lib/cni/errors.js';
 import type { NetConf } from '../../../lib/cni/config.js';
 import type { Result } from '../../../lib/cni/types.js';
 import { formatAddress, networkOf, offset, parseCidr } from '../../../lib/ip/index.js';
@@ -20,7 +20,10 @@ import type { NetworkConfigList, PluginConfig } from '../../../lib/runtime/conf.
 import { statusNetworkList } from '../../../lib/runtime/status.js';
 import { loadZoneConfig, type ZoneConfig } from '../../../lib/zone/plan.js';
 import { hostVethName } from '../../../lib/names/attachment.js';
+import { readState } from '../../../lib/ports/state.js';
 import { netnsIsPresent } from '../netns.js';
+import { driftLine, masqueradeDrift, portsDrift, type TableNow, tableNow } from '../repair/drift.js';
+import { cachedStateDirs, masqueradeZone, portsStateDirs } from '../repair/sources.js';
 import type { AttachmentView, BridgeView, DhcpPoolView, StatusReport, Verdict, ZoneView } from './model.js';
 import { readConfDir } from './networks.js';
 
@@ -102,7 +105,7 @@ async function verdict(run: () => Promise<void>): Promise<Verdict> {
     return { ok: true };
   } catch (e) {
     const error = asCniError(e);
-    return { ok: false, error: error.details ? `${error.message}: ${error.details}` : error.message };
+    return { ok: false, error: error.details ? `${error.message}: ${error.details}` : error.message, code: error.code };
   }
 }
 
@@ -113,7 +116,25 @@ function containerSide(result: Result | undefined, entry: CacheEntry): { address
   return { addresses: ips.map((ip) => ip.address), ...(mac !== undefined && { mac }) };
 }
 
-async function attachmentView(list: NetworkConfigList, entry: CacheEntry, paths: RuntimePaths): Promise<AttachmentView> {
+/**
+ * What the attachment's port record (in the directory its cached ADD or the network names) says
+ * was published and the host lacks now; undefined when there is no record or it cannot be read.
+ */
+async function attachmentDrift(list: NetworkConfigList, entry: CacheEntry, table: TableNow): Promise<string[] | undefined> {
+  const owner = { network: entry.networkName, containerId: entry.containerId, ifname: entry.ifname };
+  try {
+    for (const dir of new Set([...cachedStateDirs(entry), ...portsStateDirs(list)])) {
+      const state = readState(dir, owner);
+      if (state !== undefined) return await portsDrift(state, dir, table);
+    }
+  } catch {
+    // Unreadable records or no nft: CHECK tells what is wrong.
+  }
+  return undefined;
+}
+
+async function attachmentView(list: NetworkConfigList, entry: CacheEntry, ctx: ZoneContext): Promise<AttachmentView> {
+  const { paths } = ctx;
   const netns = entry.netns ?? '';
   const netnsPresent = netnsIsPresent(netns);
   const result = entry.result as Result | undefined;
@@ -131,6 +152,10 @@ async function attachmentView(list: NetworkConfigList, entry: CacheEntry, paths:
     view.check = { ok: false, error: `network namespace ${netns || '(none)'} is gone; "zonectl gc" removes the attachment` };
   else if (list.disableCheck) view.check = { ok: true, skipped: 'the network disables CHECK' };
   else view.check = await verdict(() => checkNetworkList(list, runtimeConfOfEntry(paths, entry, netns)));
+  if (netnsPresent) {
+    const drift = await attachmentDrift(list, entry, ctx.table);
+    if (drift !== undefined && drift.length > 0) view.drift = drift;
+  }
   return view;
 }
 
@@ -156,13 +181,20 @@ function activeBackend(configured: string, networkd: Detection): ZoneView['backe
   return { configured, active: 'netlink' };
 }
 
-function problemsOf(zone: Omit<ZoneView, 'problems' | 'healthy'>): string[] {
+export function problemsOf(zone: Omit<ZoneView, 'problems' | 'healthy'>): string[] {
   const problems: string[] = [];
   if (zone.backend.problem) problems.push(zone.backend.problem);
   if (!zone.plugins.ok) problems.push(`STATUS: ${zone.plugins.error}`);
   if (zone.attachments.length && !zone.bridge.present) problems.push(`bridge ${zone.bridge.name} is missing`);
   else if (zone.bridge.present && zone.bridge.up === false) problems.push(`bridge ${zone.bridge.name} is down`);
-  for (const a of zone.attachments) if (!a.check.ok) problems.push(`${a.containerId} (${a.ifname}): ${a.check.error}`);
+  if (zone.masqueradeDrift) problems.push(driftLine('masquerade', zone.masqueradeDrift));
+  for (const a of zone.attachments) {
+    const who = `${a.containerId} (${a.ifname})`;
+    if (a.drift) problems.push(`${who} ${driftLine('ports', a.drift)}`);
+    // The drift line says what CHECK of the ports says, and what to do.
+    const saidByDrift = a.drift !== undefined && a.check.code === ErrorCode.PortsCheckFailed;
+    if (!a.check.ok && !saidByDrift) problems.push(`${who}: ${a.check.error}`);
+  }
   return problems;
 }
 
@@ -170,18 +202,32 @@ interface ZoneContext {
   paths: RuntimePaths;
   host: HostLinks;
   networkd: Detection;
+  /** Our nft table, listed once when drift is looked for. */
+  table: TableNow;
+}
+
+/** What the zone's masquerade lacks, when it is ours (netlink backend, ipMasq) and attachments need it. */
+async function zoneMasqueradeDrift(list: NetworkConfigList, ctx: ZoneContext): Promise<string[] | undefined> {
+  try {
+    const zone = await masqueradeZone(list, ctx.paths.cacheDir, ctx.networkd);
+    if (zone === undefined) return undefined;
+    const drift = await masqueradeDrift({ zone: zone.config.zone, bridge: zone.config.bridge, subnets: zone.subnets }, ctx.table);
+    return drift.length > 0 ? drift : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function zoneView(list: NetworkConfigList, plugin: PluginConfig, ctx: ZoneContext): Promise<ZoneView> {
   const conf = requestConf(list, plugin);
   const config = loadZoneConfig(conf);
   const entries = await listCacheEntries(ctx.paths.cacheDir, { networkName: list.name });
-  const attachments = await mapLimited(entries, 8, (entry) => attachmentView(list, entry, ctx.paths));
+  const attachments = await mapLimited(entries, 8, (entry) => attachmentView(list, entry, ctx));
   const subnets = subnetsOf(conf.ipam);
   const pool = dhcpPoolOf(subnets, config.dhcpPool);
   const backend = activeBackend(config.backend, ctx.networkd);
   const state = backend.active === 'networkd' ? await readLinkState(config.bridge) : undefined;
-  const view = {
+  const view: Omit<ZoneView, 'problems' | 'healthy'> = {
     zone: config.zone,
     network: list.name,
     source: list.source,
@@ -195,6 +241,8 @@ async function zoneView(list: NetworkConfigList, plugin: PluginConfig, ctx: Zone
     plugins: await verdict(() => statusNetworkList(list, ctx.paths)),
     attachments,
   };
+  const masquerade = await zoneMasqueradeDrift(list, ctx);
+  if (masquerade !== undefined) view.masqueradeDrift = masquerade;
   const problems = problemsOf(view);
   return { ...view, problems, healthy: problems.length === 0 };
 }
@@ -223,7 +271,7 @@ export interface StatusQuery extends RuntimePaths {
 
 export async function collectStatus(query: StatusQuery): Promise<StatusReport> {
   const { lists, unreadable } = await readConfDir(query.confDir);
-  const ctx: ZoneContext = { paths: query, host: await readHostLinks(), networkd: await detectNetworkd() };
+  const ctx: ZoneContext = { paths: query, host: await readHostLinks(), networkd: await detectNetworkd(), table: tableNow() };
   const zones: ZoneView[] = [];
   for (const list of lists) {
     const plugin = zonePlugin(list);

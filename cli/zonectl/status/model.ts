@@ -6,6 +6,8 @@ export interface Verdict {
   ok: boolean;
   /** Why not, when not ok; "skipped: ..." notes when not run. */
   error?: string;
+  /** The CNI error code, when not ok. */
+  code?: number;
   skipped?: string;
 }
 
@@ -21,6 +23,8 @@ export interface AttachmentView {
   hostVeth: string;
   ports: PortMapping[];
   check: Verdict;
+  /** What its port record says was published and the host lacks now (`tcp/8080 (IPv4) missing`); fixed by `zonectl repair`. */
+  drift?: string[];
 }
 
 export interface BridgeView {
@@ -61,6 +65,8 @@ export interface ZoneView {
   /** The network's CNI STATUS. */
   plugins: Verdict;
   attachments: AttachmentView[];
+  /** What the zone's masquerade (netlink backend) lacks now; fixed by `zonectl repair`. */
+  masqueradeDrift?: string[];
   problems: string[];
   healthy: boolean;
 }

@@ -1,7 +1,7 @@
 // The pure parts of status collection; collectStatus itself reads the kernel and runs plugins,
 // and is checked against ip(8) in test/e2e/zonectl-machines.test.ts.
 import { describe, expect, it } from 'vitest';
-import { dhcpPoolOf, subnetsOf } from '../../../../cli/zonectl/status/collect.js';
+import { dhcpPoolOf, problemsOf, subnetsOf } from '../../../../cli/zonectl/status/collect.js';
 
 describe('subnetsOf', () => {
   it('reads ranges and the legacy subnet, once each', () => {
@@ -29,5 +29,57 @@ describe('dhcpPoolOf', () => {
   it('is absent without a pool or an IPv4 subnet', () => {
     expect(dhcpPoolOf(['10.89.0.0/24'], undefined)).toBeUndefined();
     expect(dhcpPoolOf(['fd89::/64'], { offset: 1, size: 1 })).toBeUndefined();
+  });
+});
+
+describe('problemsOf', () => {
+  const zone = {
+    zone: 'zt',
+    network: 'zt',
+    source: '/etc/cni/net.d/zt.conflist',
+    backend: { configured: 'netlink', active: 'netlink' as const },
+    bridge: { name: 'vz-zt', present: true, up: true, addresses: [], ports: [], otherPorts: [] },
+    subnets: ['10.89.0.0/24'],
+    plugins: { ok: true },
+  };
+  const attachment = {
+    containerId: 'web',
+    ifname: 'eth0',
+    netns: '/run/netns/web',
+    netnsPresent: true,
+    addresses: [],
+    hostVeth: 'vz0',
+    ports: [],
+  };
+
+  it('shows ports drift with the fix in place of the CHECK failure that says the same', () => {
+    const problems = problemsOf({
+      ...zone,
+      masqueradeDrift: ['zone_masq_v4 10.89.0.0/24 missing'],
+      attachments: [
+        {
+          ...attachment,
+          check: { ok: false, code: 131, error: 'published ports of container web are not in place: ...' },
+          drift: ['tcp/8080 (IPv4) missing', '[::1]:8080 proxy not running'],
+        },
+      ],
+    });
+    expect(problems).toEqual([
+      'masquerade: drift — zone_masq_v4 10.89.0.0/24 missing → run: zonectl repair',
+      'web (eth0) ports: drift — tcp/8080 (IPv4) missing, [::1]:8080 proxy not running → run: zonectl repair',
+    ]);
+  });
+
+  it('keeps a CHECK failure of another kind beside the drift', () => {
+    const problems = problemsOf({
+      ...zone,
+      attachments: [
+        { ...attachment, check: { ok: false, code: 110, error: 'interface eth0 is missing' }, drift: ['tcp/8080 (IPv4) missing'] },
+      ],
+    });
+    expect(problems).toEqual([
+      'web (eth0) ports: drift — tcp/8080 (IPv4) missing → run: zonectl repair',
+      'web (eth0): interface eth0 is missing',
+    ]);
   });
 });

@@ -3,6 +3,8 @@
 // executable, the plugins answer VERSION from there, and the installed zonectl attaches and
 // detaches a machine with the installed plugins, needing nothing from the source tree.
 // Installing again changes nothing; a file with other content stops the install unless --force.
+// The repair unit it writes passes systemd-analyze verify, and its ExecStart (the installed
+// zonectl repair) succeeds without changing anything on a machine where nothing is recorded.
 
 import { existsSync, lstatSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it, onTestFinished } from 'vitest';
+import { parseUnitFile, valuesOf } from '../../lib/networkd/unit-file.js';
+import { parseExecLine } from '../../lib/nspawn/exec-line.js';
 import { cleanupOnExit } from '../support/exit-cleanup.js';
 import { nsenterArgs } from '../support/netns.js';
 import { makeTestTempDir } from '../support/paths.js';
@@ -17,7 +21,7 @@ import { runPlugin } from '../support/plugin-process.js';
 import { privileged } from '../support/privileges.js';
 import { allocations, cacheRecords, createZonectlWorld, useZonectlBundles } from '../support/zonectl-world.js';
 
-const suite = privileged(['ip', 'nsenter', 'nft']);
+const suite = privileged(['ip', 'nsenter', 'nft', 'unshare', 'mount', 'systemd-analyze']);
 useZonectlBundles();
 const PLUGINS = ['zone', 'zone-ipam', 'zone-ports'];
 
@@ -26,15 +30,27 @@ interface Layout {
   bin: string;
   sbin: string;
   conf: string;
+  units: string;
 }
 
 function layoutIn(dir: string): Layout {
-  return { lib: join(dir, 'lib/cni-zones'), bin: join(dir, 'opt/cni/bin'), sbin: join(dir, 'sbin'), conf: join(dir, 'etc/cni/net.d') };
+  return {
+    lib: join(dir, 'lib/cni-zones'),
+    bin: join(dir, 'opt/cni/bin'),
+    sbin: join(dir, 'sbin'),
+    conf: join(dir, 'etc/cni/net.d'),
+    units: join(dir, 'etc/systemd/system'),
+  };
 }
 
 function installArgs(layout: Layout): string[] {
-  return ['install', '--lib-dir', layout.lib, '--bin-dir', layout.bin, '--sbin-dir', layout.sbin, '--conf-dir', layout.conf];
+  const dirs = ['--lib-dir', layout.lib, '--bin-dir', layout.bin, '--sbin-dir', layout.sbin, '--conf-dir', layout.conf];
+  return ['install', ...dirs, '--unit-dir', layout.units];
 }
+
+// The unit's command with the machine's state hidden: a private mount namespace with empty
+// /run and /var/lib, so the default record directory and result cache hold nothing of anyone's.
+const EMPTY_MACHINE = 'mount -t tmpfs none /run && mount -t tmpfs none /var/lib && exec "$@"';
 
 /** A directory outside the repository, so nothing of the source tree can stand in for the installed copy. */
 function outsideTheRepository(): string {
@@ -65,6 +81,28 @@ suite.describe('zonectl install', () => {
     expect(existsSync(join(layout.lib, 'node_modules'))).toBe(false);
     const example = JSON.parse(await readFile(join(layout.conf, 'cni-zones.conflist'), 'utf8'));
     expect(example).toMatchObject({ cniVersion: '1.0.0', cniVersions: ['1.0.0', '1.1.0'], name: 'cni-zones' });
+
+    // The repair unit: systemd reads it without a word, and it runs the installed zonectl.
+    const unit = join(layout.units, 'cni-zones-repair.service');
+    expect(install.stdout).toMatch(new RegExp(`${unit}\\s+installed`));
+    expect(install.stdout).toContain(`cni-zones-repair.service: written, not enabled (systemd does not read units from ${layout.units})`);
+    const verify = await execa('systemd-analyze', ['verify', 'cni-zones-repair.service'], {
+      env: { SYSTEMD_UNIT_PATH: `${layout.units}:` },
+      reject: false,
+    });
+    expect(verify.stderr).toBe('');
+    expect(verify.exitCode).toBe(0);
+    const text = parseUnitFile(await readFile(unit, 'utf8'));
+    const [execStart] = valuesOf(text, 'Service', 'ExecStart');
+    const repair = parseExecLine(execStart as string).argv;
+    expect(repair).toEqual([join(layout.lib, 'bin/cni-zones'), 'zonectl', 'repair', '--conf-dir', layout.conf]);
+    expect(valuesOf(text, 'Service', 'ExecReload')).toEqual([execStart]);
+    const boot = await execa('nsenter', [...nsenterArgs(world.host), 'unshare', '--mount', 'sh', '-c', EMPTY_MACHINE, 'sh', ...repair], {
+      reject: false,
+    });
+    expect(boot.exitCode, boot.stderr).toBe(0);
+    expect(boot.stdout).toBe('nothing to repair (0 recorded attachments, 0 masqueraded zones as recorded)');
+    expect((await execa('nsenter', [...nsenterArgs(world.host), 'nft', 'list', 'ruleset'])).stdout).toBe('');
 
     for (const name of PLUGINS) {
       const version = await runPlugin(join(layout.bin, name), { command: 'VERSION', stdin: { cniVersion: '1.0.0' } });

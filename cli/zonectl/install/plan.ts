@@ -7,7 +7,8 @@
 //   LIB/bin/{zone,zone-ipam,zone-ports,zonectl}
 //   LIB/node_modules/<package>/...   the native addon and what it loads (packages.ts)
 // Either way, executables pointing into it: BIN/<plugin> -> LIB/bin/<plugin> (the CNI plugin
-// directory), SBIN/zonectl -> LIB/bin/zonectl; plus the example network in CONF.
+// directory), SBIN/zonectl -> LIB/bin/zonectl; plus the example network in CONF and
+// UNIT/cni-zones-repair.service, which runs the installed `zonectl repair` (repair-unit.ts).
 // Node resolves a symlinked script by its real path, so the bundles find LIB/node_modules; the
 // compiled executable picks its role from the name it is started by, whatever the link chain.
 import { existsSync } from 'node:fs';
@@ -17,7 +18,10 @@ import { CommandError } from '../errors.js';
 import { CONFLIST_FILE, exampleConfList, renderConfList } from '../example.js';
 import type { SelfForm } from '../self.js';
 import { VERSION } from '../version.js';
+import { DEFAULT_CONF_DIR } from '../../../lib/nspawn/runtime-paths.js';
+import type { ExecWord } from '../../../lib/nspawn/exec-line.js';
 import { runtimePackages } from './packages.js';
+import { REPAIR_UNIT, renderRepairUnit } from './repair-unit.js';
 
 const PLUGINS = ['zone', 'zone-ipam', 'zone-ports'] as const;
 const CLI = 'zonectl';
@@ -31,6 +35,8 @@ export interface InstallDirs {
   binDir: string;
   sbinDir: string;
   confDir: string;
+  /** Where cni-zones-repair.service goes. */
+  unitDir: string;
 }
 
 export type InstallItem =
@@ -41,7 +47,7 @@ export type InstallItem =
 /** Which items to name in the report; the library's files are counted, not listed. */
 export interface InstallPlan {
   items: InstallItem[];
-  /** The executables and the conflist: what a user looks for. */
+  /** The executables, the conflist and the unit: what a user looks for. */
   visible: Set<string>;
   packages: string[];
 }
@@ -96,6 +102,13 @@ async function libraryItems(libDir: string, form: SelfForm, bundleDir: string): 
   return { items, packages: packages.map((p) => `${p.name}@${p.version}`) };
 }
 
+/** `zonectl repair` as the installed copy runs it, from a unit (no PATH needed). */
+function installedRepair(dirs: Pick<InstallDirs, 'libDir' | 'confDir'>, form: SelfForm, node = process.execPath): ExecWord[] {
+  const libBin = join(dirs.libDir, 'bin');
+  const zonectl = form.kind === 'compiled' ? [join(libBin, MULTI_CALL), CLI] : [node, join(libBin, CLI)];
+  return [...zonectl, 'repair', ...(dirs.confDir === DEFAULT_CONF_DIR ? [] : ['--conf-dir', dirs.confDir])];
+}
+
 export async function planInstall(dirs: InstallDirs, form: SelfForm, bundleDir: string): Promise<InstallPlan> {
   const libBin = join(dirs.libDir, 'bin');
   const { items, packages } = await libraryItems(dirs.libDir, form, bundleDir);
@@ -104,10 +117,15 @@ export async function planInstall(dirs: InstallDirs, form: SelfForm, bundleDir: 
     { kind: 'symlink', target: join(dirs.sbinDir, CLI), linkTo: join(libBin, CLI) },
   ];
   const conflist: InstallItem = { kind: 'write', target: join(dirs.confDir, CONFLIST_FILE), content: renderConfList(exampleConfList()) };
-  items.push(...links, conflist);
+  const unit: InstallItem = {
+    kind: 'write',
+    target: join(dirs.unitDir, REPAIR_UNIT),
+    content: renderRepairUnit(installedRepair(dirs, form)),
+  };
+  items.push(...links, conflist, unit);
   return {
     items,
-    visible: new Set([...links.map((l) => l.target), conflist.target]),
+    visible: new Set([...links.map((l) => l.target), conflist.target, unit.target]),
     packages,
   };
 }

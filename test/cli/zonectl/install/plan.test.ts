@@ -1,12 +1,13 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LIB_PACKAGE_JSON, planInstall } from '../../../../cli/zonectl/install/plan.js';
+import { type InstallItem, LIB_PACKAGE_JSON, planInstall } from '../../../../cli/zonectl/install/plan.js';
+import { parseUnitFile, valuesOf } from '../../../../lib/networkd/unit-file.js';
 import { makeTestTempDir } from '../../../support/paths.js';
 
 let dir: string;
 let bundle: string;
-const dirs = { libDir: '/L', binDir: '/B', sbinDir: '/S', confDir: '/C' };
+const dirs = { libDir: '/L', binDir: '/B', sbinDir: '/S', confDir: '/C', unitDir: '/U' };
 
 beforeEach(() => {
   dir = makeTestTempDir('install-plan');
@@ -20,6 +21,11 @@ beforeEach(() => {
   }
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function unitExecStart(items: readonly InstallItem[]): string | undefined {
+  const unit = items.find((i) => i.target.endsWith('/cni-zones-repair.service'));
+  return unit?.kind === 'write' ? valuesOf(parseUnitFile(unit.content), 'Service', 'ExecStart')[0] : undefined;
+}
 
 describe('planInstall', () => {
   it('lays out the bundle directory, the links into it, and the example network', async () => {
@@ -38,9 +44,19 @@ describe('planInstall', () => {
       'symlink /B/zone-ports -> /L/bin/zone-ports',
       'symlink /S/zonectl -> /L/bin/zonectl',
       'write /C/cni-zones.conflist',
+      'write /U/cni-zones-repair.service',
     ]);
     expect(plan.packages).toEqual(['koffi@2.0.0']);
-    expect([...plan.visible]).toEqual(['/B/zone', '/B/zone-ipam', '/B/zone-ports', '/S/zonectl', '/C/cni-zones.conflist']);
+    expect([...plan.visible]).toEqual([
+      '/B/zone',
+      '/B/zone-ipam',
+      '/B/zone-ports',
+      '/S/zonectl',
+      '/C/cni-zones.conflist',
+      '/U/cni-zones-repair.service',
+    ]);
+    // The unit runs the installed bundle with the node running this install, and the conf dir given.
+    expect(unitExecStart(plan.items)).toBe(`${process.execPath} /L/bin/zonectl repair --conf-dir /C`);
     expect(JSON.parse(LIB_PACKAGE_JSON)).toMatchObject({ type: 'commonjs' });
     const bundles = plan.items.filter((i) => i.kind === 'copy' && i.target.startsWith('/L/bin/'));
     expect(bundles.every((i) => i.kind === 'copy' && i.executable)).toBe(true);
@@ -60,8 +76,12 @@ describe('planInstall', () => {
       'symlink /B/zone-ports -> /L/bin/zone-ports',
       'symlink /S/zonectl -> /L/bin/zonectl',
       'write /C/cni-zones.conflist',
+      'write /U/cni-zones-repair.service',
     ]);
     expect(plan.items[0]).toMatchObject({ source: '/src/dist/native/cni-zones', executable: true });
+    expect(unitExecStart(plan.items)).toBe('/L/bin/cni-zones zonectl repair --conf-dir /C');
+    const defaults = await planInstall({ ...dirs, confDir: '/etc/cni/net.d' }, { kind: 'compiled', executable: '/x' }, '/');
+    expect(unitExecStart(defaults.items)).toBe('/L/bin/cni-zones zonectl repair');
     expect(plan.packages).toEqual([]);
   });
 

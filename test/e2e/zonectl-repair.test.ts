@@ -58,6 +58,15 @@ async function withHostAddress(world: ZonectlWorld): Promise<void> {
   await ipIn(world.host, 'address', 'add', `${HOST_ADDRESS}/24`, 'dev', 'uplink0');
 }
 
+/** The [::1] listener `zonectl ports --json` shows for the one mapping. */
+async function loopback6(world: ZonectlWorld): Promise<unknown> {
+  const run = await world.zonectl(['ports', '--json'], { runtime: true });
+  const [port, ...more] = JSON.parse(run.stdout) as { hostPort: number; loopback6?: unknown }[];
+  expect(more).toEqual([]);
+  expect(port?.hostPort).toBe(8080);
+  return port?.loopback6;
+}
+
 interface StatusJson {
   healthy: boolean;
   zones: { problems: string[]; masqueradeDrift?: string[]; attachments: { containerId: string; drift?: string[] }[] }[];
@@ -96,6 +105,15 @@ suite.describe('zonectl repair', () => {
     );
     const json = JSON.parse((await world.zonectl(['status', '--json'], { runtime: true })).stdout) as StatusJson;
     expect(json.zones[0]?.attachments[0]?.drift).toContain('[::1]:8080 proxy not running');
+    // ports: the listener from the record, not running.
+    expect(await loopback6(world)).toEqual({
+      published: true,
+      port: 8080,
+      target: expect.any(String),
+      via: 'process',
+      pid: proxy,
+      running: false,
+    });
     // status is read-only: nothing came back.
     expect(await nft(world.host, 'list', 'ruleset')).toBe('');
     expect(proxiesIn(world.host)).toEqual([]);
@@ -117,7 +135,13 @@ suite.describe('zonectl repair', () => {
     expect(repair.stdout).not.toContain('NOT restored');
 
     expect(await reach(world)).toEqual(answers);
-    expect(proxiesIn(world.host)).toHaveLength(1);
+    const restarted = proxiesIn(world.host);
+    expect(restarted).toHaveLength(1);
+    expect(await loopback6(world)).toMatchObject({ pid: restarted[0], running: true });
+    const ports = await world.zonectl(['ports'], { runtime: true });
+    expect(ports.stdout).toMatch(
+      new RegExp(`^\\[::1\\]:8080 +\\[fd89::[0-9a-f]+\\]:80 +${web} +${world.network} +process ${restarted[0]} +running$`, 'm'),
+    );
     expect(await nft(world.host, 'list', 'table', 'inet', 'other')).toBe(other);
     expect((await nft(world.host, 'list', 'tables')).split('\n').sort()).toEqual(['table inet cni_zones', 'table inet other']);
     const after = await world.zonectl(['status'], { runtime: true });

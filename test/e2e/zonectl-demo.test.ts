@@ -1,6 +1,7 @@
 // `zonectl demo`, as `make demo` runs it (dist/native/zonectl, the compiled executable, built
-// first): it passes, says what it showed, and leaves nothing behind — no namespace, no process, no change to the root network
-// namespace (the e2e global teardown compares snapshots), no file in the host's /run. Once with
+// first): it passes, says what it showed (the published port on 127.0.0.1 and on [::1]), and
+// leaves nothing behind — no namespace, no process, no change to the root network namespace
+// (the e2e global teardown compares snapshots), no file in the host's /run. Once with
 // what this machine has (networkd, nspawn), once on the fallbacks (netlink backend, plain namespaces).
 
 import { existsSync } from 'node:fs';
@@ -47,6 +48,7 @@ suite.describe('zonectl demo', () => {
     expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stdout).toContain('Summary: the demo passed');
     expect(result.stdout).toContain(`published port:      127.0.0.1:8080 gave "${PAGE}"`);
+    expect(result.stdout).toContain(`published on [::1]:  [::1]:8080 gave "${PAGE}"`);
     expect(result.stdout).toContain(`across the zone:     demo-client got "${PAGE}"`);
     expect(result.stdout).toMatch(/● zone demo: healthy/);
     expect(result.stdout).not.toContain('FAILED');
@@ -59,6 +61,7 @@ suite.describe('zonectl demo', () => {
     expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stdout).toContain('backend netlink, plain network namespaces');
     expect(result.stdout).toContain('demo-client  10.89.0.');
+    expect(result.stdout).toContain(`published on [::1]:  [::1]:8080 gave "${PAGE}"`);
     expect(result.stdout).toContain('Summary: the demo passed');
   });
 });

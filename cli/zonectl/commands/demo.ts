@@ -30,8 +30,8 @@ export const demoCommand: Command = {
       DEMO_ZONE +
       '", two machines\n' +
       '(systemd-nspawn busybox machines, or plain namespaces without nspawn), one serving HTTP and\n' +
-      `published on the sandbox's 127.0.0.1:${DEMO_PORT}, fetched across the zone and through the\n` +
-      'published port, "zonectl status", and the cleanup. With networkd and nspawn the second machine\n' +
+      `published on the sandbox's 127.0.0.1:${DEMO_PORT} and [::1]:${DEMO_PORT}, fetched across the zone and\n` +
+      'through both, "zonectl status", and the cleanup. With networkd and nspawn the second machine\n' +
       "joins with nspawn's own --network-zone and a DHCP lease: both kinds share one bridge.\n" +
       'Needs root. Exit code 0 when all went well.',
     positionals: [],

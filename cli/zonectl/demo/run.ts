@@ -1,6 +1,7 @@
 // The demo itself, run inside the sandbox: a zone `demo` with two machines, one serving HTTP,
-// published on the sandbox host's 127.0.0.1:8080; fetched across the zone and through the
-// published port; `zonectl status`; then everything removed again. Each step prints a progress
+// published on the sandbox host's 127.0.0.1:8080 (nft DNAT) and [::1]:8080 (a proxy, which is
+// what `localhost` reaches first on most machines); fetched across the zone and through both;
+// `zonectl status`; then everything removed again. Each step prints a progress
 // line; the summary says what was shown, or where it failed.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -59,6 +60,8 @@ interface Findings {
   machines: MachineState[];
   acrossZone?: string;
   published?: string;
+  /** What [::1]:DEMO_PORT gave. */
+  publishedOnIpv6?: string;
 }
 
 const DONE_MARKER = '--- done ---';
@@ -235,6 +238,20 @@ class Demo {
       },
       (body) => `"${body}"`,
     );
+    const local6 = `http://[::1]:${DEMO_PORT}/`;
+    this.findings.publishedOnIpv6 = await progress.step(
+      `fetch ${local6} on the sandbox host (published port, served by systemd-socket-proxyd)`,
+      async () => {
+        try {
+          return (await httpGet(local6, 5_000)).trim();
+        } catch (e) {
+          throw new Error(
+            `${(e as Error).message} ([::1] is served by a proxy of the port publishing: is systemd-socket-proxyd installed?)`,
+          );
+        }
+      },
+      (body) => `"${body}"`,
+    );
     const report = await progress.step(
       'zonectl status',
       () => collectStatus({ ...this.paths }),
@@ -294,6 +311,7 @@ class Demo {
     }
     if (f.acrossZone) lines.push(`  across the zone:     ${CLIENT} got "${f.acrossZone}"`);
     if (f.published) lines.push(`  published port:      127.0.0.1:${DEMO_PORT} gave "${f.published}"`);
+    if (f.publishedOnIpv6) lines.push(`  published on [::1]:  [::1]:${DEMO_PORT} gave "${f.publishedOnIpv6}"`);
     if (failure) lines.push(`  failed: ${failure.message}`);
     for (const c of cleanupFailures) lines.push(`  cleanup failed: ${c}`);
     lines.push("  all of it ran in a private sandbox, which ends now; the host's network was not touched");

@@ -39,7 +39,6 @@ function isLoopbackV4(address: string | undefined): boolean {
   return address?.startsWith('127.') ?? false;
 }
 
-
 function familiesOf(mapping: PortMapping): readonly IpFamily[] {
   return mapping.family === undefined ? FAMILIES : [mapping.family];
 }
@@ -80,7 +79,8 @@ function addClaim(claims: Map<string, { element: Element; mapping: PortMapping }
 }
 
 function checkLocalhost(mapping: PortMapping, options: PlanOptions): void {
-  const refused = mapping.hostIP === '::1' ? !(options.localhost6 ?? options.localhost) : !options.localhost && isLoopbackV4(mapping.hostIP);
+  const refused =
+    mapping.hostIP === '::1' ? !(options.localhost6 ?? options.localhost) : !options.localhost && isLoopbackV4(mapping.hostIP);
   if (refused) {
     throw invalidMapping(
       `portMappings: ${mappingLabel(mapping)} publishes on localhost only, but "localhost" leaves it out`,

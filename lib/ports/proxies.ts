@@ -22,11 +22,13 @@ import type { Target, Targets } from './targets.js';
 /** The proxies' side of the world: the system's (below), or a fake in unit tests. */
 export interface ProxyAccess {
   /** Take every planned [::1] port, or fail (code 130 naming the holder) before any change. */
-  take(plans: readonly ProxyPlan[], stateDir: string): TakenPorts;
+  take(plans: readonly ProxyPlan[], stateDir: string, owner: Owner): Promise<TakenPorts>;
   /** Our copies of the taken listeners go: the proxies hold theirs. */
   release(taken: TakenPorts): void;
   start(taken: TakenPorts, stateDir: string, owner: Owner): Promise<ProxyRecord[]>;
   stop(records: readonly ProxyRecord[], stateDir: string, owner: Owner): Promise<void>;
+  /** Stop the attachment's proxies found by their marker alone (its record is gone). */
+  stopMarked(stateDir: string, owner: Owner): Promise<void>;
   runs(record: ProxyRecord, stateDir: string, owner: Owner): Promise<boolean>;
   stopOrphans(stateDir: string): Promise<void>;
 }
@@ -76,21 +78,21 @@ function unitOf(owner: Owner, port: number): string {
   return `${UNIT_PREFIX}${stateFileName(owner).slice(0, 16)}-${port}`;
 }
 
-/** For a conflict: who holds the port, in the words of its record when it is one of our proxies. */
+/** For a conflict: who holds the port, as a 130 names a container's host port ("already published by ..."). */
 function describeHolder(holder: Holder | undefined, stateDir: string): string {
-  if (holder === undefined) return 'another program';
+  if (holder === undefined) return 'taken by another program';
   const marker = holder.environment.get(MARKER_VARIABLE);
   if (marker?.startsWith(`${stateDir}/`)) {
     const owner = readStateFile(marker)?.owner;
-    if (owner !== undefined) return `the [::1] proxy of ${describeOwner(owner)}`;
+    if (owner !== undefined) return `published by ${describeOwner(owner)}`;
   }
-  return `${holder.command} (pid ${holder.pid})`;
+  return `taken by ${holder.command} (pid ${holder.pid})`;
 }
 
 function conflict(port: number, holder: string): CniError {
   return new CniError(
     ErrorCode.PortConflict,
-    `host port tcp/[::1]:${port} is already taken by ${holder}`,
+    `host port tcp/[::1]:${port} is already ${holder}`,
     'nothing was changed; choose another hostPort, or stop what holds it',
   );
 }
@@ -102,27 +104,44 @@ export interface TakenPorts {
   viaSystemd: boolean;
 }
 
-/**
- * Take every planned [::1] port before anything changes: a port held elsewhere is a code-130
- * conflict naming the holder. Under systemd the ports are only probed (it binds them itself).
- */
-function takePorts(plans: readonly ProxyPlan[], stateDir: string): TakenPorts {
-  const viaSystemd = plans.length > 0 && systemdManagesOurNamespace();
+/** Thrown by bindAll: which port someone holds. */
+class PortTaken {
+  constructor(readonly port: number) {}
+}
+
+function bindAll(plans: readonly ProxyPlan[], viaSystemd: boolean): TakenPorts {
   const listeners = new Map<number, Listener>();
-  try {
-    for (const { port } of plans) {
+  for (const { port } of plans) {
+    try {
       if (viaSystemd) probeLoopback6(port);
       else listeners.set(port, listenOnLoopback6(port));
+    } catch (e) {
+      releasePorts({ plans, listeners, viaSystemd });
+      throw isProxyError(e, 'in-use') ? new PortTaken(port) : e;
     }
-  } catch (e) {
-    releasePorts({ plans, listeners, viaSystemd });
-    if (isProxyError(e, 'in-use')) {
-      const port = plans.find((plan) => !listeners.has(plan.port))?.port ?? 0;
-      throw conflict(port, describeHolder(findLoopback6Holder(port), stateDir));
-    }
-    throw e;
   }
   return { plans, listeners, viaSystemd };
+}
+
+/**
+ * Take every planned [::1] port before anything changes: a port held elsewhere is a code-130
+ * conflict naming the holder. A proxy of the same attachment that lost its record (an ADD
+ * repeated without DEL) gives way. Under systemd the ports are only probed (it binds them itself).
+ */
+async function takePorts(plans: readonly ProxyPlan[], stateDir: string, owner: Owner): Promise<TakenPorts> {
+  const viaSystemd = plans.length > 0 && systemdManagesOurNamespace();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return bindAll(plans, viaSystemd);
+    } catch (e) {
+      if (!(e instanceof PortTaken)) throw e;
+      const { port } = e;
+      const holder = findLoopback6Holder(port);
+      const marker = markerOf(stateDir, owner);
+      if (attempt > 0 || holder?.environment.get(MARKER_VARIABLE) !== marker) throw conflict(port, describeHolder(holder, stateDir));
+      await stopProxy(holder.pid, marker);
+    }
+  }
 }
 
 /** Our copies of the listeners: the proxies hold theirs. */
@@ -164,9 +183,12 @@ async function stopProxies(records: readonly ProxyRecord[], stateDir: string, ow
     if (record.via === 'systemd') await stopProxyUnits(record.unit);
     else if (record.pid !== undefined) await stopProxy(record.pid, marker);
   }
-  if (records.some((record) => record.via === 'process' && record.pid === undefined)) {
-    for (const { pid } of findMarkedProxies((found) => found === marker)) await stopProxy(pid, marker);
-  }
+  if (records.some((record) => record.via === 'process' && record.pid === undefined)) await stopMarkedProxies(stateDir, owner);
+}
+
+async function stopMarkedProxies(stateDir: string, owner: Owner): Promise<void> {
+  const marker = markerOf(stateDir, owner);
+  for (const { pid } of findMarkedProxies((found) => found === marker)) await stopProxy(pid, marker);
 }
 
 /** Whether a recorded proxy listens: its process runs, or its socket unit is active. */
@@ -196,6 +218,7 @@ export const systemProxies: ProxyAccess = {
   release: releasePorts,
   start: startProxies,
   stop: stopProxies,
+  stopMarked: stopMarkedProxies,
   runs: proxyRuns,
   stopOrphans: stopOrphanedProxies,
 };

@@ -148,7 +148,7 @@ export async function publishPorts(request: PortsRequest, deps?: PortsDeps): Pro
   const recorded = readState(config.stateDir, owner);
   // An ADD repeated without DEL: the earlier proxies hold the ports this one takes.
   if (recorded?.proxies !== undefined) await world.proxies.stop(recorded.proxies, config.stateDir, owner);
-  const taken = world.proxies.take(plan.proxies, config.stateDir);
+  const taken = await world.proxies.take(plan.proxies, config.stateDir, owner);
   try {
     await publishTaken(world, request, plan, recorded?.elements ?? [], taken);
   } finally {

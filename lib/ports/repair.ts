@@ -79,7 +79,7 @@ async function repairProxies(
   const kept = proxies.filter((record) => !dead.includes(record));
   for (const record of dead) {
     try {
-      const taken = world.proxies.take([{ port: record.port, target: record.target }], stateDir);
+      const taken = await world.proxies.take([{ port: record.port, target: record.target }], stateDir, state.owner);
       try {
         kept.push(...(await world.proxies.start(taken, stateDir, state.owner)));
         report.restored.push(proxyLabel(record));

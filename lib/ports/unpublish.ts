@@ -54,7 +54,8 @@ export async function unpublishPorts(request: PortsRequest, deps?: PortsDeps): P
   const world = worldOf(deps);
   const tag = ownerTag(owner);
   const state = readState(config.stateDir, owner);
-  if (state?.proxies !== undefined) await world.proxies.stop(state.proxies, config.stateDir, owner);
+  if (state === undefined) await world.proxies.stopMarked(config.stateDir, owner);
+  else if (state.proxies !== undefined) await world.proxies.stop(state.proxies, config.stateDir, owner);
   const removed =
     state === undefined || state.elements.length === 0
       ? state?.proxies !== undefined

@@ -115,11 +115,17 @@ export async function stopProxy(pid: number, marker: string): Promise<void> {
   await waitFor(() => !isRunning(pid), STOPPED_WAIT_MS);
 }
 
+/** The proxy, or the shell about to become it: the only processes whose environment is read. */
+function mayBeProxy(pid: string): boolean {
+  const command = (readOr(`/proc/${pid}/comm`) ?? '').trim();
+  return command === 'sh' || PROXY_PROGRAM.startsWith(command);
+}
+
 /** Proxies of ours in this network namespace whose marker `matches`: pid and marker. */
 export function findMarkedProxies(matches: (marker: string) => boolean): { pid: number; marker: string }[] {
   const ours = readlinkSync(CURRENT_NETNS_PATH);
   return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => /^\d+$/.test(name) && mayBeProxy(name))
     .flatMap((name) => {
       const marker = processEnvironment(Number(name)).get(MARKER_VARIABLE);
       if (marker === undefined || !matches(marker)) return [];

@@ -237,7 +237,7 @@ describe('zone with the portMappings capability, in-process', () => {
       runtimeConfig: { portMappings: [{ hostPort: 8181, containerPort: 80 }] },
     });
     const refused = await world.zoneRun('ADD', second, 'zone-late', withPorts([{ hostPort: 8181, containerPort: 80 }]));
-    expectCniError(refused, 130, /tcp\/8181 \(IPv4\) is already published by container zone-holder/);
+    expectCniError(refused, 130, /tcp\/(8181 \(IPv4\)|\[::1\]:8181) is already published by container zone-holder/);
     expect((await ipIn(second, '-o', 'link')).stdout).not.toContain('eth0');
     expect(await nftRuleset(world.host)).not.toContain('zone-late');
     const gc = await world.zoneRun('GC', undefined, 'x', {

@@ -79,11 +79,11 @@ describe('zone-ports lifecycle', () => {
     expectCniError(await add('bad', ct1, r1, [{ hostPort: 80, containerPort: 80, protocol: 'icmp' }]), 7, /unknown protocol "icmp"/);
     expectCniError(await add('bad', ct1, r1, [{ hostPort: 80, containerPort: 80, hostIP: 'localhost' }]), 7, /not an IP address/);
     const v6loop = expectCniError(
-      await add('bad', ct1, r1, [{ hostPort: 80, containerPort: 80, hostIP: '::1' }]),
+      await add('bad', ct1, r1, [{ hostPort: 80, containerPort: 80, hostIP: '::1', protocol: 'udp' }]),
       7,
-      /kernel cannot DNAT IPv6 loopback/,
+      /udp cannot be published on hostIP ::1/,
     );
-    expect(v6loop.details).toMatch(/route_localnet/);
+    expect(v6loop.details).toMatch(/TCP only/);
     expectCniError(
       await world.ports('ADD', { containerId: 'bad', container: ct1, mappings: [{ hostPort: 80, containerPort: 80 }] }),
       7,
@@ -101,10 +101,18 @@ describe('zone-ports lifecycle', () => {
     });
     const before = await nftTable(world.host, 'inet', 'cni_zones');
     const states = readdirSync(world.stateDir);
-    const refused = await add('life-2', ct2, r2, [
+    const wanted = [
       { hostPort: 9001, containerPort: 80 },
       { hostPort: 9000, containerPort: 80 },
-    ]);
+    ];
+    // [::1] is taken first, before any change: its proxy names the holder.
+    expectCniError(
+      await add('life-2', ct2, r2, wanted),
+      PORT_CONFLICT,
+      /host port tcp\/\[::1\]:9000 is already published by container life-1 \(ifname eth0, network web\)/,
+    );
+    // Without [::1], nft's claims conflict, and every one of them is named.
+    const refused = await add('life-2', ct2, r2, wanted, { localhost: 'ipv4' });
     const error = expectCniError(
       refused,
       PORT_CONFLICT,

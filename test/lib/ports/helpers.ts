@@ -71,7 +71,7 @@ export function fakeProxies(held: readonly number[] = []): ProxyAccess & { runni
   const running = new Map<number, ProxyRecord>();
   return {
     running,
-    take(plans) {
+    async take(plans) {
       const taken = plans.find((plan) => held.includes(plan.port) || running.has(plan.port));
       if (taken !== undefined) throw new CniError(ErrorCode.PortConflict, `host port tcp/[::1]:${taken.port} is already taken`);
       return { plans, listeners: new Map(), viaSystemd: false };
@@ -85,6 +85,7 @@ export function fakeProxies(held: readonly number[] = []): ProxyAccess & { runni
     async stop(records) {
       for (const record of records) running.delete(record.port);
     },
+    stopMarked: async () => undefined,
     runs: async (record) => running.has(record.port),
     stopOrphans: async () => undefined,
   };

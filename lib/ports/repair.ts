@@ -4,7 +4,6 @@
 // (a key someone else holds now is reported, never taken), route_localnet where a localhost
 // mapping needs it, and a proxy behind each recorded [::1] port that has none. Only our table
 // and our records are read or written; it is what CHECK would ask for, from the same records.
-import { isProxyError } from '../proxy/errors.js';
 import type { Element } from '../nft/objects.js';
 import type { Listing } from '../nft/listing.js';
 import { interfacesInUse, openLoopback } from './loopback.js';
@@ -88,8 +87,7 @@ async function repairProxies(
       }
     } catch (e) {
       kept.push(record);
-      const why = isProxyError(e) || e instanceof Error ? e.message : String(e);
-      report.problems.push(`${proxyLabel(record)}: ${why}`);
+      report.problems.push(`${proxyLabel(record)}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
   writeState(stateDir, { ...state, proxies: kept });

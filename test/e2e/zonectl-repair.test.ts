@@ -2,7 +2,7 @@
 // nftables.service restart does that) and a [::1] proxy killed by hand. A machine publishes
 // 8080 with `zonectl up --port`; from the host namespace 127.0.0.1, the host's own address and
 // [::1] answer. After the flush only [::1] does (its proxy connects straight to the container,
-// not through nft); after the kill nothing does. `zonectl status` shows the drift and the fix;
+// not through nft), and with it `curl http://localhost:8080/`; after the kill nothing does. `zonectl status` shows the drift and the fix;
 // `zonectl repair` brings all three back, leaves a foreign table byte for byte as it was, and a
 // second repair has nothing to do. On a machine with nothing recorded, repair changes nothing.
 
@@ -15,7 +15,7 @@ import { privileged } from '../support/privileges.js';
 import { type Probe, probeMap, startServer } from '../support/ports-world.js';
 import { createZonectlWorld, netnsPathOf, useZonectlBundles, type ZonectlWorld } from '../support/zonectl-world.js';
 
-const suite = privileged(['ip', 'nsenter', 'nft', 'sysctl']);
+const suite = privileged(['ip', 'nsenter', 'nft', 'sysctl', 'curl']);
 useZonectlBundles();
 
 const HOST_ADDRESS = '192.0.2.1';
@@ -87,6 +87,9 @@ suite.describe('zonectl repair', () => {
     // What an nftables.service restart does; [::1] does not go through nft.
     await nsExec(world.host, 'nft', ['flush', 'ruleset']);
     expect(await reach(world)).toEqual(['ECONNREFUSED', 'ECONNREFUSED', 'web fd89::1']);
+    // So `localhost`, which resolves to ::1 first, still answers (the server speaks no HTTP).
+    const curl = await nsExec(world.host, 'curl', ['-sS', '--http0.9', '--max-time', '5', 'http://localhost:8080/'], { reject: false });
+    expect(curl.stdout, curl.stderr).toBe('web fd89::1');
     // And what else may happen to a host: the proxy killed, route_localnet switched off.
     const [proxy, ...more] = proxiesIn(world.host);
     expect(more).toEqual([]);

@@ -1,5 +1,6 @@
 // zonectl: the CLI of cni-zones. A small CNI runtime for systemd-nspawn machines (up, down,
-// and the nspawn drop-in that runs them), views of zones and ports, GC, install, and the demo.
+// and the nspawn drop-in that runs them), views of zones and ports, GC, repair after a ruleset
+// flush, install, and the demo.
 // Each command lives in commands/; cli.ts dispatches.
 import { run } from './cli.js';
 import { describeFailure } from './errors.js';

@@ -152,7 +152,7 @@ suite.describe('zonectl repair', () => {
 
     const again = await world.zonectl(['repair'], { runtime: true });
     expect(again.exitCode, again.stderr).toBe(0);
-    expect(again.stdout).toBe('nothing to repair (1 recorded attachment, 1 masqueraded zone as recorded)');
+    expect(again.stdout).toBe('nothing to repair: 1 recorded attachment and 1 masqueraded zone in place');
     expect(proxiesIn(world.host)).toHaveLength(1);
 
     // The restarted proxy is recorded: down stops it.
@@ -170,7 +170,7 @@ suite.describe('zonectl repair', () => {
     await mkdir(empty);
     const none = await world.zonectl(['repair', '--conf-dir', empty, '--cache-dir', world.cacheDir]);
     expect(none.exitCode, none.stderr).toBe(0);
-    expect(none.stdout).toBe('nothing to repair (0 recorded attachments, 0 masqueraded zones as recorded)');
+    expect(none.stdout).toBe('nothing to repair: nothing is recorded');
     expect(await nft(world.host, 'list', 'ruleset')).toBe('');
   });
 });

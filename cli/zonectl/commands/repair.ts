@@ -22,8 +22,11 @@ export function renderRepair(report: RepairReport): string {
   }
   out.push(...report.errors.map((e) => `failed: ${e}`));
   if (out.length === 0) {
-    const checked = [plural(report.attachments.length, 'recorded attachment'), plural(report.zones.length, 'masqueraded zone')];
-    out.push(`nothing to repair (${checked.join(', ')} as recorded)`);
+    const checked = [
+      ...(report.attachments.length ? [plural(report.attachments.length, 'recorded attachment')] : []),
+      ...(report.zones.length ? [plural(report.zones.length, 'masqueraded zone')] : []),
+    ];
+    out.push(checked.length ? `nothing to repair: ${checked.join(' and ')} in place` : 'nothing to repair: nothing is recorded');
   }
   return lines(...out);
 }

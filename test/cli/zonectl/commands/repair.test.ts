@@ -33,12 +33,14 @@ describe('renderRepair', () => {
   });
 
   it('says when there was nothing to do, and what it looked at', () => {
-    expect(renderRepair(empty)).toBe('nothing to repair (0 recorded attachments, 0 masqueraded zones as recorded)\n');
+    expect(renderRepair(empty)).toBe('nothing to repair: nothing is recorded\n');
     const intact = {
       ...empty,
       attachments: [{ ...web, restored: [], problems: [] }],
       zones: [{ network: 'zt', zone: 'zt', restored: [], problems: [] }],
     };
-    expect(renderRepair(intact)).toBe('nothing to repair (1 recorded attachment, 1 masqueraded zone as recorded)\n');
+    expect(renderRepair(intact)).toBe('nothing to repair: 1 recorded attachment and 1 masqueraded zone in place\n');
+    const two = { ...empty, attachments: [intact.attachments[0]!, intact.attachments[0]!] };
+    expect(renderRepair(two)).toBe('nothing to repair: 2 recorded attachments in place\n');
   });
 });

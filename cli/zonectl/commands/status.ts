@@ -14,6 +14,8 @@ export const statusCommand: Command = {
       "(systemd-networkd or netlink) and networkd's state of the bridge, subnets, the DHCP pool\n" +
       "networkd serves to --network-zone machines, the network's CNI STATUS, and every cached\n" +
       'attachment with its container ID, interface, addresses, MAC, published ports and CHECK.\n' +
+      'Drift (what the port records or the masquerade say should be there and is not, after a\n' +
+      'ruleset flush or a killed [::1] proxy) is listed per attachment with the fix, "zonectl repair".\n' +
       'Exit code 0 when everything is healthy, 1 otherwise.',
     positionals: [{ name: 'ZONE', optional: true, description: 'only this zone (zone or network name)' }],
     options: [{ name: 'json', kind: 'boolean', description: 'print the report as JSON' }, ...runtimeOptions],

@@ -1,6 +1,8 @@
 // Gather `zonectl status`: for each network whose chain holds the `zone` plugin, the zone's
 // configuration, its bridge as the kernel and networkd see it, the network's CNI STATUS, and
-// every cached attachment with a CHECK. Read-only: nothing on the host changes.
+// every cached attachment with a CHECK and the drift of what its port record says was published
+// (and of the zone's masquerade, netlink backend), which `zonectl repair` restores. Read-only:
+// nothing on the host changes.
 import { asCniError, ErrorCode } from '../../../lib/cni/errors.js';
 import type { NetConf } from '../../../lib/cni/config.js';
 import type { Result } from '../../../lib/cni/types.js';

@@ -93,10 +93,18 @@ async function repairProxies(
   writeState(stateDir, { ...state, proxies: kept });
 }
 
-/** Repair every attachment recorded in `stateDir`; one report per attachment. */
-export async function repairPorts(stateDir: string, deps?: PortsDeps): Promise<AttachmentRepair[]> {
+/**
+ * Repair the attachments recorded in `stateDir` that `include` names (default: all); one
+ * report per attachment. The others' records are left as they are: a container that is gone
+ * is GC's to clean up, not repair's to bring back.
+ */
+export async function repairPorts(
+  stateDir: string,
+  deps?: PortsDeps,
+  include: (owner: Owner) => boolean = () => true,
+): Promise<AttachmentRepair[]> {
   const world = worldOf(deps);
-  const states = listStates(stateDir);
+  const states = listStates(stateDir).filter((state) => include(state.owner));
   if (states.length === 0) return [];
   const { reports } = states.some((s) => s.elements.length > 0)
     ? await repairTable(world, states)

@@ -43,8 +43,8 @@ export const repairCommand: Command = {
       'systemd-socket-proxyd behind each recorded [::1] port, and the masquerade of zones of the\n' +
       'netlink backend. No other table is read or written. The records are the port records in\n' +
       "each network's portsStateDir (default /run/cni-zones/ports) and the result cache.\n" +
-      'Without NETWORK: every network in the conf dir that uses our plugins. Attachments of other\n' +
-      'networks recorded in the same directory are repaired along with NETWORK.\n' +
+      'Without NETWORK: every network in the conf dir that uses our plugins. Attachments the result\n' +
+      'cache knows with a namespace that is gone are left to "zonectl gc".\n' +
       'Exit code 0 when everything is in place afterwards; "zonectl install" adds the unit\n' +
       'cni-zones-repair.service, which runs this at boot and after nftables or firewalld (re)start.',
     positionals: [{ name: 'NETWORK', optional: true, description: 'only this network (any plugins)' }],

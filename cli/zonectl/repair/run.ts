@@ -5,6 +5,7 @@
 // zone of the netlink backend with ipMasq, its masquerade. Nothing is read from anywhere but
 // our records, the networks and the result cache; an empty machine is a no-op.
 import { asCniError } from '../../../lib/cni/errors.js';
+import type { Attachment } from '../../../lib/cni/types.js';
 import { detectNetworkd } from '../../../lib/networkd/networkd.js';
 import type { RuntimePaths } from '../../../lib/nspawn/runtime-paths.js';
 import { repairPorts } from '../../../lib/ports/repair.js';
@@ -12,6 +13,7 @@ import { listCacheEntries } from '../../../lib/runtime/cache.js';
 import type { NetworkConfigList } from '../../../lib/runtime/conf.js';
 import { ensureMasquerade } from '../../../lib/zone/bridge.js';
 import { systemWorld } from '../../../lib/zone/world.js';
+import { netnsIsPresent } from '../netns.js';
 import { masqueradeDrift, tableNow } from './drift.js';
 import { cachedStateDirs, masqueradeZone, portsStateDirs } from './sources.js';
 
@@ -80,12 +82,28 @@ async function repairZone(list: NetworkConfigList, paths: RuntimePaths, networkd
   return view;
 }
 
+/**
+ * Which recorded attachments to repair: those of `lists`, except the ones the result cache
+ * knows with a namespace that is gone (a container that died without DEL: GC's to remove).
+ */
+async function repairable(lists: readonly NetworkConfigList[], cacheDir: string): Promise<(owner: Attachment) => boolean> {
+  const networks = new Set(lists.map((list) => list.name));
+  const gone = new Set<string>();
+  for (const entry of await listCacheEntries(cacheDir)) {
+    if (networks.has(entry.networkName) && entry.netns !== undefined && !netnsIsPresent(entry.netns)) {
+      gone.add(`${entry.networkName}\0${entry.containerId}\0${entry.ifname}`);
+    }
+  }
+  return (owner) => networks.has(owner.network) && !gone.has(`${owner.network}\0${owner.containerId}\0${owner.ifname}`);
+}
+
 export async function repairNetworks(lists: readonly NetworkConfigList[], paths: RuntimePaths): Promise<RepairReport> {
   const report: RepairReport = { stateDirs: [], attachments: [], zones: [], errors: [], ok: true };
   report.stateDirs = await stateDirsOf(lists, paths.cacheDir, report.errors);
+  const include = await repairable(lists, paths.cacheDir);
   for (const stateDir of report.stateDirs) {
     try {
-      for (const repair of await repairPorts(stateDir)) {
+      for (const repair of await repairPorts(stateDir, undefined, include)) {
         report.attachments.push({ ...repair.owner, stateDir, restored: repair.restored, problems: repair.problems });
       }
     } catch (e) {

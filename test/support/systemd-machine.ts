@@ -319,6 +319,10 @@ function nspawnArgs(root: string, netns: Netns, options: SystemdMachineOptions):
     '--link-journal=no',
     '--console=read-only',
     `--network-namespace-path=${netns.path}`,
+    // The namespace is the machine's own, as with --private-network, but nspawn grants
+    // CAP_NET_ADMIN only for that option: the machine's services (nftables.service, our repair
+    // unit) configure its network, so they get it here too.
+    '--capability=CAP_NET_ADMIN',
     ...binds,
   ];
 }

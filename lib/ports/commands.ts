@@ -6,6 +6,7 @@ import type { Result } from '../cni/types.js';
 import { nftAvailable } from '../nft/available.js';
 import { loadPortsConfig, loadPortsConfigForDel } from './config.js';
 import { type PortMapping, requestedMappings } from './mappings.js';
+import { systemProxies } from './proxies.js';
 import { publishPorts } from './publish.js';
 import type { Owner } from './owner.js';
 import type { PortsDeps, PortsRequest } from './request.js';
@@ -59,11 +60,12 @@ export async function portsGc(req: GcRequest, deps?: PortsDeps): Promise<void> {
   await collectPorts(req.conf.name, req.validAttachments, loadPortsConfig(req.conf), deps);
 }
 
-/** STATUS: code 50 when nft cannot run or the kernel lacks nf_tables. */
+/** STATUS: code 50 when nft cannot run or the kernel lacks nf_tables, or [::1] is on and its proxy is missing. */
 export async function portsStatus(req: Request, deps?: PortsDeps): Promise<void> {
-  loadPortsConfig(req.conf);
+  const config = loadPortsConfig(req.conf);
   const availability = await nftAvailable(deps?.executor);
   if (!availability.available) {
     throw new CniError(ErrorCode.PluginNotAvailable, 'nftables is not available: ports cannot be published', availability.reason);
   }
+  if (config.localhost6) (deps?.proxies ?? systemProxies).available();
 }

@@ -10,7 +10,7 @@ import { formatHostPort } from '../ip/index.js';
 import { isProxyError } from '../proxy/errors.js';
 import { findLoopback6Holder, type Holder } from '../proxy/holder.js';
 import { closeListener, type Listener, listenOnLoopback6, probeLoopback6 } from '../proxy/listener.js';
-import { findMarkedProxies, isMarkedProxy, MARKER_VARIABLE, spawnProxy, stopProxy } from '../proxy/process.js';
+import { findMarkedProxies, isMarkedProxy, MARKER_VARIABLE, proxyProgram, spawnProxy, stopProxy } from '../proxy/process.js';
 import { proxyUnitActive, startProxyUnits, stopProxyUnits, systemdManagesOurNamespace } from '../proxy/systemd.js';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { invalidMapping } from './errors.js';
@@ -31,6 +31,8 @@ export interface ProxyAccess {
   stopMarked(stateDir: string, owner: Owner): Promise<void>;
   runs(record: ProxyRecord, stateDir: string, owner: Owner): Promise<boolean>;
   stopOrphans(stateDir: string): Promise<void>;
+  /** Throws (code 50) when no proxy can be started here. */
+  available(): void;
 }
 
 /** One [::1] listener to provide: its port and where its connections go. */
@@ -221,4 +223,5 @@ export const systemProxies: ProxyAccess = {
   stopMarked: stopMarkedProxies,
   runs: proxyRuns,
   stopOrphans: stopOrphanedProxies,
+  available: () => void proxyProgram(),
 };

@@ -5,6 +5,8 @@ import type { Request } from '../../../lib/cni/dispatch.js';
 import type { NetConf } from '../../../lib/cni/config.js';
 import type { Result } from '../../../lib/cni/types.js';
 import { portsAdd, portsDel, portsRequest, portsStatus, wantsPorts } from '../../../lib/ports/commands.js';
+import { ProxyError } from '../../../lib/proxy/errors.js';
+import { asCniError } from '../../../lib/cni/errors.js';
 import { handlers as zonePortsHandlers } from '../../../lib/ports/handlers.js';
 import { makeTestTempDir } from '../../support/paths.js';
 import { FakeNft } from '../../../lib/nft/fake.js';
@@ -91,6 +93,18 @@ describe('ports commands', () => {
       code: 50,
       details: expect.stringMatching(/Operation not supported/),
     });
-    await expect(portsStatus(req(), { executor: new FakeNft() })).resolves.toBeUndefined();
+    await expect(portsStatus(req(), { executor: new FakeNft(), proxies: fakeProxies() })).resolves.toBeUndefined();
+  });
+
+  it('STATUS is code 50 when [::1] is on and no proxy can start, and passes with localhost "ipv4"', async () => {
+    const missing = {
+      ...fakeProxies(),
+      available: () => {
+        throw new ProxyError('unavailable', 'systemd-socket-proxyd is not installed: [::1] cannot be published');
+      },
+    };
+    const failure = await portsStatus(req(), { executor: new FakeNft(), proxies: missing }).catch(asCniError);
+    expect(failure).toMatchObject({ code: 50, message: expect.stringMatching(/\[::1\] cannot be published/) });
+    await expect(portsStatus(req({ localhost: 'ipv4' }), { executor: new FakeNft(), proxies: missing })).resolves.toBeUndefined();
   });
 });

@@ -88,5 +88,6 @@ export function fakeProxies(held: readonly number[] = []): ProxyAccess & { runni
     stopMarked: async () => undefined,
     runs: async (record) => running.has(record.port),
     stopOrphans: async () => undefined,
+    available: () => undefined,
   };
 }

@@ -67,7 +67,7 @@ describe('repairPorts', () => {
     expect(elementsIn(other)).toContain('ports_any_v4 { tcp . 8080 comment "ports web c2 eth0" : 10.89.0.9 . 80 }');
   });
 
-  it('leaves the records it is told to skip as they are (a container that is gone is GC\'s)', async () => {
+  it("leaves the records it is told to skip as they are (a container that is gone is GC's)", async () => {
     await publishPorts(request(), world(new FakeNft()));
     const nft = new FakeNft();
     const proxies = fakeProxies();

@@ -58,7 +58,12 @@ describe('zone-ports at scale', () => {
 
   priv.it(`without its record, DEL with no mappings still finds all ${2 * PORTS} by their tag`, async () => {
     await world.portsOk('ADD', { containerId: 'scale-2', prevResult: dualStack(2), mappings: manyMappings, conf: IPV4_LOCALHOST });
-    await world.portsOk('ADD', { containerId: 'scale-3', prevResult: dualStack(3), mappings: [{ hostPort: 19_999, containerPort: 80 }], conf: IPV4_LOCALHOST });
+    await world.portsOk('ADD', {
+      containerId: 'scale-3',
+      prevResult: dualStack(3),
+      mappings: [{ hostPort: 19_999, containerPort: 80 }],
+      conf: IPV4_LOCALHOST,
+    });
     for (const name of filesIn(world.stateDir)) rmSync(join(world.stateDir, name));
 
     await world.portsOk('DEL', { containerId: 'scale-2', mappings: [] });

@@ -180,7 +180,12 @@ priv.describe('the nft fake agrees with nftables', () => {
       await publishPorts(request('c1', '10.89.0.5', [{ hostPort: 8081, containerPort: 80 }]), deps);
       await unpublishPorts(request('c1', '10.89.0.5', []), deps); // by the record: destroyed
       await unpublishPorts(request('c1', '10.89.0.5', []), deps); // nothing left
-      await collectPorts('web', [{ network: 'web', containerId: 'c4', ifname: 'eth0' }], { localhost: true, localhost6: false, stateDir }, deps);
+      await collectPorts(
+        'web',
+        [{ network: 'web', containerId: 'c4', ifname: 'eth0' }],
+        { localhost: true, localhost6: false, stateDir },
+        deps,
+      );
       await table.apply(table.transaction().add({ kind: 'chain', name: 'checked' }), { check: true });
       await table.apply(addZoneMasquerade(table.transaction(), { ...web, subnets: ['10.91.0.0/24'] }, await table.list()));
       await table.apply(removeZoneMasquerade(table.transaction(), 'db', await table.list()));

@@ -9,7 +9,9 @@
 // - a network names directories, cache files and nft comments (libcni's rule); the zone plugin
 //   also puts it into every host veth's alias, which bounds its length;
 // - a container ID goes into file names, aliases and nft comments, so it is bounded too;
-// - an interface name is what every tool shows and parses alike (the kernel takes more).
+// - an interface name is what every tool shows and parses alike (the kernel takes more);
+// - a DNS label (a container's or machine's name in its zone's name server) is the hostname
+//   label of RFC 1123 in lowercase: what every resolver and every runtime's name rule accepts.
 
 const LETTERS = 'letters A-Z a-z, digits, "_", "." and "-"';
 /** A letter or digit, then letters, digits, `_`, `.` and `-`: libcni's rule for network names and container IDs. */
@@ -93,6 +95,20 @@ export function linkNameProblem(name: string): string | undefined {
 /** Why `type` cannot be a plugin type: it is a file name looked up in CNI_PATH. */
 export function pluginTypeProblem(type: string): string | undefined {
   if (!FILE_NAME.test(type)) return 'a plugin type is a file name';
+  return undefined;
+}
+
+const MAX_DNS_LABEL_LENGTH = 63;
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+
+/**
+ * Why `label` cannot be one label of a DNS name of ours: 1-63 lowercase letters, digits and "-",
+ * neither first nor last a "-". Names are lowercased before they are checked (DNS ignores case).
+ */
+export function dnsLabelProblem(label: string): string | undefined {
+  if (label === '') return 'it is empty';
+  if (label.length > MAX_DNS_LABEL_LENGTH) return `it is longer than ${MAX_DNS_LABEL_LENGTH} characters`;
+  if (!DNS_LABEL.test(label)) return 'it may hold only lowercase letters a-z, digits and "-", and not start or end with "-"';
   return undefined;
 }
 

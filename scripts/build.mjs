@@ -1,6 +1,6 @@
 // Build every executable in two forms from the same sources:
 // - dist/native/cni-zones: the compiled, self-contained executable (Bun's `build --compile`),
-//   holding every role; dist/native/{zone,zone-ipam,zone-ports,zonectl} are links to it and
+//   holding every role; dist/native/{zone,zone-ipam,zone-ports,zonectl,zone-dns} are links to it and
 //   the name it is started by picks the role (plugins/cni-zones/main.ts). What we ship and test.
 // - dist/bin/<name>: one Node CJS bundle each, with a shebang and the run bit (esbuild), for
 //   machines where a 100 MB file is unwelcome. koffi, the one native addon, stays external.
@@ -14,6 +14,8 @@ const executables = {
   'zone-ipam': 'plugins/zone-ipam/main.ts',
   'zone-ports': 'plugins/zone-ports/main.ts',
   zonectl: 'cli/zonectl/main.ts',
+  // A zone's name server (a daemon, not a plugin): lib/dns/main.ts.
+  'zone-dns': 'lib/dns/main.ts',
 };
 const MULTI_CALL = 'cni-zones';
 const NODE_BANNER = '#!/usr/bin/env node\n"use strict";var __bundleUrl = require("url").pathToFileURL(__filename).href;';

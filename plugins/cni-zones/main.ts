@@ -10,6 +10,7 @@ const roles: Record<string, () => Promise<unknown>> = {
   'zone-ipam': () => import('../zone-ipam/main.js'),
   'zone-ports': () => import('../zone-ports/main.js'),
   zonectl: () => import('../../cli/zonectl/main.js'),
+  'zone-dns': () => import('../../lib/dns/main.js'),
 };
 
 const byName = basename(process.argv0);

@@ -8,6 +8,7 @@
 //   networkDir where networkd files go (default /run/systemd/network)
 //   ipMasq, hairpin (default: on with the portMappings capability), mtu, dhcpPool {offset, size},
 //   ipv6Dad (default false: no DAD in containers)
+//   allowZones the zones whose members may open connections to this zone's and back (default none)
 import * as z from 'zod/mini';
 import type { NetConf } from '../cni/config.js';
 import type { Request } from '../cni/dispatch.js';
@@ -60,6 +61,8 @@ export interface ZoneConfig {
   mtu?: number;
   dhcpPool?: { offset: number; size: number };
   ipv6Dad: boolean;
+  /** Zones this one allows connections with, both ways; valid zone names, once each, never itself. */
+  allowZones: string[];
 }
 
 let schema: ReturnType<typeof buildSchema> | undefined;
@@ -76,6 +79,7 @@ function buildSchema() {
     mtu: z.optional(z.number().check(z.int(), z.gte(68), z.lte(65535))),
     dhcpPool: z.optional(z.object({ offset: positive, size: positive })),
     ipv6Dad: z.optional(z.boolean()),
+    allowZones: z.optional(z.array(z.string())),
   });
 }
 
@@ -120,7 +124,32 @@ export function loadZoneConfig(conf: NetConf): ZoneConfig {
     ...(raw.mtu !== undefined && { mtu: raw.mtu }),
     ...(raw.dhcpPool && { dhcpPool: raw.dhcpPool }),
     ipv6Dad: raw.ipv6Dad ?? false,
+    allowZones: allowedZones(raw.allowZones ?? [], zone),
   };
+}
+
+/** `allowZones`, each checked by the zone name rule (it becomes a bridge name in our nft set). */
+function allowedZones(listed: readonly string[], zone: string): string[] {
+  for (const peer of listed) {
+    const problem = zoneNameProblem(peer);
+    if (problem) {
+      throw new CniError(
+        ErrorCode.InvalidNetworkConfig,
+        `invalid zone name ${JSON.stringify(peer.slice(0, 32))} in "allowZones"`,
+        `${problem}; a zone name is ${ZONE_NAME_RULE}`,
+      );
+    }
+  }
+  return [...new Set(listed)].filter((peer) => peer !== zone);
+}
+
+/**
+ * The zone a DEL's configuration names, or undefined when it names none that is valid: DEL
+ * must not fail on a configuration that changed or broke since ADD.
+ */
+export function zoneOfDel(conf: NetConf): { zone: string; bridge: string } | undefined {
+  const zone = typeof conf.zone === 'string' ? conf.zone : conf.name;
+  return zoneNameProblem(zone) === undefined ? { zone, bridge: bridgeName(zone) } : undefined;
 }
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;

@@ -31,6 +31,7 @@ describe('loadZoneConfig', () => {
       ipMasq: true,
       hairpin: false,
       ipv6Dad: false,
+      allowZones: [],
     });
   });
 
@@ -44,6 +45,7 @@ describe('loadZoneConfig', () => {
       mtu: 9000,
       dhcpPool: { offset: 128, size: 100 },
       ipv6Dad: true,
+      allowZones: ['web', 'db', 'db_1.x-y', 'web'],
       ipam: { type: 'host-local', subnet: '10.89.0.0/24' },
     });
     expect(config).toEqual({
@@ -56,7 +58,20 @@ describe('loadZoneConfig', () => {
       mtu: 9000,
       dhcpPool: { offset: 128, size: 100 },
       ipv6Dad: true,
+      // once each, never the zone itself
+      allowZones: ['web', 'db'],
     });
+  });
+
+  it.each([[''], ['abcdefghijklm'], ['we b'], ['db" . "x'], ['-db'], ['db}']])('refuses %j in allowZones with code 7', (peer) => {
+    const error = failure(() => load({ allowZones: ['db', peer] }));
+    expect(error.code).toBe(7);
+    expect(error.message).toMatch(/invalid zone name .* in "allowZones"/);
+  });
+
+  it('refuses an allowZones that is not a list of strings with code 7', () => {
+    expect(failure(() => load({ allowZones: 'db' })).code).toBe(7);
+    expect(failure(() => load({ allowZones: [1] })).code).toBe(7);
   });
 
   it('turns hairpin on with the portMappings capability, unless the config says otherwise', () => {

@@ -152,7 +152,7 @@ suite.describe('zonectl repair', () => {
 
     const again = await world.zonectl(['repair'], { runtime: true });
     expect(again.exitCode, again.stderr).toBe(0);
-    expect(again.stdout).toBe('nothing to repair: 1 recorded attachment and 1 masqueraded zone in place');
+    expect(again.stdout).toBe('nothing to repair: 1 recorded attachment and 1 zone in place');
     expect(proxiesIn(world.host)).toHaveLength(1);
 
     // The restarted proxy is recorded: down stops it.

@@ -24,7 +24,7 @@ export function renderRepair(report: RepairReport): string {
   if (out.length === 0) {
     const checked = [
       ...(report.attachments.length ? [plural(report.attachments.length, 'recorded attachment')] : []),
-      ...(report.zones.length ? [plural(report.zones.length, 'masqueraded zone')] : []),
+      ...(report.zones.length ? [plural(report.zones.length, 'zone')] : []),
     ];
     out.push(checked.length ? `nothing to repair: ${checked.join(' and ')} in place` : 'nothing to repair: nothing is recorded');
   }
@@ -34,13 +34,14 @@ export function renderRepair(report: RepairReport): string {
 export const repairCommand: Command = {
   spec: {
     name: 'repair',
-    summary: 'Restore published ports, [::1] proxies and masquerade after a ruleset flush.',
+    summary: 'Restore published ports, [::1] proxies, zone isolation and masquerade after a ruleset flush.',
     description:
       'Puts back what the records say was published, after "nft flush ruleset", a restart of\n' +
       'nftables.service or firewalld, or a killed [::1] proxy: our table inet cni_zones with its\n' +
       "fixed rules, every recorded attachment's port elements that are gone (a port someone else\n" +
       'holds now is reported, never taken), route_localnet for localhost mappings, the\n' +
-      'systemd-socket-proxyd behind each recorded [::1] port, and the masquerade of zones of the\n' +
+      'systemd-socket-proxyd behind each recorded [::1] port, the isolation of every zone with\n' +
+      'members as its configuration says (allowZones), and the masquerade of zones of the\n' +
       'netlink backend. No other table is read or written. The records are the port records in\n' +
       "each network's portsStateDir (default /run/cni-zones/ports) and the result cache.\n" +
       'Without NETWORK: every network in the conf dir that uses our plugins. Attachments the result\n' +

@@ -1,6 +1,7 @@
 // Drift: what our records say was published, held against what the host has now. Read-only:
 // one listing of our table, and a look at each recorded [::1] proxy. `zonectl status` shows it
-// per attachment (and per zone, for masquerade); `zonectl repair` puts it back.
+// per attachment (and per zone, for masquerade and isolation); `zonectl repair` puts it back.
+import { isolationDrift, isolationStateOf } from '../../../lib/nft/isolation.js';
 import { type ZoneMasquerade, zoneMasqueradeElements, masqueradeRules } from '../../../lib/nft/masquerade.js';
 import type { Listing } from '../../../lib/nft/listing.js';
 import type { Element } from '../../../lib/nft/objects.js';
@@ -10,6 +11,8 @@ import { claimLabel, elementId, indexById } from '../../../lib/ports/plan.js';
 import { systemProxies, type ProxyAccess } from '../../../lib/ports/proxies.js';
 import { CHAINS, portsRules, SHARED_TAG } from '../../../lib/ports/ruleset.js';
 import type { PortsState } from '../../../lib/ports/state.js';
+import { isolationSpec } from '../../../lib/zone/isolation.js';
+import type { ZoneConfig } from '../../../lib/zone/plan.js';
 
 export const REPAIR_FIX = 'zonectl repair';
 
@@ -85,6 +88,13 @@ export async function masqueradeDrift(spec: ZoneMasquerade, table: TableNow): Pr
   const listed = indexById(listing.elements);
   const missing = wanted.filter((element) => !listed.has(elementId(element))).map((e) => `${e.set} ${e.key.join(' . ')} missing`);
   return [...chainProblems(listing, chains, rules), ...missing];
+}
+
+/** How the zone's isolation differs from what its configuration says; empty when it is in place. */
+export async function isolationDriftOf(config: ZoneConfig, table: TableNow): Promise<string[]> {
+  const listing = await table();
+  if (listing === undefined) return [`isolation of zone ${config.zone} gone (table inet ${TABLE_NAME} missing)`];
+  return isolationDrift(isolationSpec(config), isolationStateOf(listing));
 }
 
 /** `ports: drift — tcp/8080 (IPv4) missing, [::1]:8080 proxy not running → run: zonectl repair` */

@@ -2,8 +2,9 @@
 // start, a provisioning tool) or a killed [::1] proxy, put back what our records say was
 // published: for each port record directory of our networks, lib/ports' repair (our table's
 // fixed ruleset, the recorded elements that are gone, route_localnet, the proxies); for each
-// zone of the netlink backend with ipMasq, its masquerade. Nothing is read from anywhere but
-// our records, the networks and the result cache; an empty machine is a no-op.
+// zone with members, its isolation as its configuration says (so a changed allowZones takes
+// effect here too) and, with the netlink backend and ipMasq, its masquerade. Nothing is read
+// from anywhere but our records, the networks and the result cache; an empty machine is a no-op.
 import { asCniError } from '../../../lib/cni/errors.js';
 import type { Attachment } from '../../../lib/cni/types.js';
 import { detectNetworkd } from '../../../lib/networkd/networkd.js';
@@ -11,11 +12,11 @@ import type { RuntimePaths } from '../../../lib/nspawn/runtime-paths.js';
 import { repairPorts } from '../../../lib/ports/repair.js';
 import { listCacheEntries } from '../../../lib/runtime/cache.js';
 import type { NetworkConfigList } from '../../../lib/runtime/conf.js';
-import { ensureMasquerade } from '../../../lib/zone/bridge.js';
+import { ensureZoneRules } from '../../../lib/zone/isolation.js';
 import { systemWorld } from '../../../lib/zone/world.js';
 import { netnsIsPresent } from '../netns.js';
-import { masqueradeDrift, tableNow } from './drift.js';
-import { cachedStateDirs, masqueradeZone, portsStateDirs } from './sources.js';
+import { isolationDriftOf, masqueradeDrift, tableNow } from './drift.js';
+import { cachedStateDirs, memberZone, portsStateDirs } from './sources.js';
 
 export interface AttachmentRepairView {
   network: string;
@@ -38,7 +39,7 @@ export interface RepairReport {
   stateDirs: string[];
   /** One per recorded attachment. */
   attachments: AttachmentRepairView[];
-  /** One per zone whose masquerade is ours. */
+  /** One per zone with members: its isolation, and its masquerade where that is ours. */
   zones: ZoneRepairView[];
   /** What stopped a part of the repair (a directory that cannot be read, nft failing). */
   errors: string[];
@@ -67,17 +68,25 @@ async function stateDirsOf(lists: readonly NetworkConfigList[], cacheDir: string
 }
 
 async function repairZone(list: NetworkConfigList, paths: RuntimePaths, networkd: Awaited<ReturnType<typeof detectNetworkd>>) {
-  const zone = await masqueradeZone(list, paths.cacheDir, networkd);
+  const zone = await memberZone(list, paths.cacheDir, networkd);
   if (zone === undefined) return undefined;
-  const view: ZoneRepairView = { network: list.name, zone: zone.config.zone, restored: [], problems: [] };
-  const spec = { zone: zone.config.zone, bridge: zone.config.bridge, subnets: zone.subnets };
-  const drift = await masqueradeDrift(spec, tableNow());
-  if (drift.length === 0) return view;
+  const { config, subnets } = zone;
+  const view: ZoneRepairView = { network: list.name, zone: config.zone, restored: [], problems: [] };
+  const table = tableNow();
+  const masquerade = zone.masquerade ? await masqueradeDrift({ zone: config.zone, bridge: config.bridge, subnets }, table) : [];
+  const isolation = await isolationDriftOf(config, table);
+  if (masquerade.length === 0 && isolation.length === 0) return view;
+  const what = [
+    ...(masquerade.length > 0 ? [`masquerade of ${subnets.join(', ')}`] : []),
+    ...(isolation.length > 0
+      ? [`isolation (${config.allowZones.length > 0 ? `allowed: ${config.allowZones.join(', ')}` : 'no zone allowed'})`]
+      : []),
+  ];
   try {
-    await ensureMasquerade(systemWorld(), zone.config, zone.subnets);
-    view.restored.push(`masquerade of ${zone.subnets.join(', ')}`);
+    await ensureZoneRules(systemWorld(), config, zone.masquerade ? subnets : undefined);
+    view.restored.push(...what);
   } catch (e) {
-    view.problems.push(`masquerade of ${zone.subnets.join(', ')}: ${messageOf(e)}`);
+    view.problems.push(...what.map((w) => `${w}: ${messageOf(e)}`));
   }
   return view;
 }

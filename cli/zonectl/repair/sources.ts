@@ -1,8 +1,9 @@
 // Where what our plugins published is written down, read from the networks and the result
 // cache alone, never guessed from the host: the port records (`portsStateDir` of the zone and
-// zone-ports entries, default /run/cni-zones/ports) and, for zones of the netlink backend with
-// ipMasq, the subnets to masquerade (the gateways IPAM handed the cached attachments whose
-// namespace still exists, as the ADDs that masqueraded them used).
+// zone-ports entries, default /run/cni-zones/ports) and the zones with members (cached
+// attachments whose namespace still exists): their isolation, from their configuration, and,
+// for zones of the netlink backend with ipMasq, the subnets to masquerade (the gateways IPAM
+// handed those attachments, as the ADDs that masqueraded them used).
 import type { NetConf } from '../../../lib/cni/config.js';
 import type { Result } from '../../../lib/cni/types.js';
 import type { Detection } from '../../../lib/networkd/networkd.js';
@@ -35,11 +36,14 @@ export function cachedStateDirs(entry: CacheEntry): string[] {
   }
 }
 
-/** A zone whose masquerade is ours to keep: the netlink backend, ipMasq, and the subnets its attachments use. */
-export interface MasqueradeZone {
+/** A zone with members, whose rules in our table are ours to keep. */
+export interface MemberZone {
   network: string;
   config: ZoneConfig;
+  /** The subnets its attachments use. */
   subnets: string[];
+  /** Whether its masquerade is ours: the netlink backend, ipMasq, and subnets to masquerade. */
+  masquerade: boolean;
 }
 
 /** Whether the zone's bridge is ours over netlink (networkd masquerades its own zones). */
@@ -47,23 +51,29 @@ function netlinkBackend(config: ZoneConfig, networkd: Detection): boolean {
   return config.backend === 'netlink' || (config.backend === 'auto' && networkd.presence === 'absent');
 }
 
-/** The subnets of the cached attachments' gateways whose namespace is still there, in order, once each. */
+/** The cached attachments whose namespace is still there. */
+function liveEntries(entries: readonly CacheEntry[]): CacheEntry[] {
+  return entries.filter((entry) => netnsIsPresent(entry.netns));
+}
+
+/** The subnets of the attachments' gateways, in order, once each. */
 function attachmentSubnets(entries: readonly CacheEntry[]): string[] {
   const subnets = new Set<string>();
   for (const entry of entries) {
-    if (!netnsIsPresent(entry.netns)) continue;
     const result = entry.result as Result | undefined;
     for (const gateway of gatewaysOf(result?.ips ?? [])) subnets.add(subnetOf(gateway));
   }
   return [...subnets];
 }
 
-/** The network's zone when its masquerade is ours and something on it needs one; else undefined. */
-export async function masqueradeZone(list: NetworkConfigList, cacheDir: string, networkd: Detection): Promise<MasqueradeZone | undefined> {
+/** The network's zone when an attachment of it is still there (its namespace exists); else undefined. */
+export async function memberZone(list: NetworkConfigList, cacheDir: string, networkd: Detection): Promise<MemberZone | undefined> {
   const plugin = list.plugins.find((p) => p.type === 'zone');
   if (plugin === undefined) return undefined;
   const config = loadZoneConfig(pluginConf(list, plugin));
-  if (!config.ipMasq || !netlinkBackend(config, networkd)) return undefined;
-  const subnets = attachmentSubnets(await listCacheEntries(cacheDir, { networkName: list.name }));
-  return subnets.length === 0 ? undefined : { network: list.name, config, subnets };
+  const live = liveEntries(await listCacheEntries(cacheDir, { networkName: list.name }));
+  if (live.length === 0) return undefined;
+  const subnets = attachmentSubnets(live);
+  const masquerade = config.ipMasq && netlinkBackend(config, networkd) && subnets.length > 0;
+  return { network: list.name, config, subnets, masquerade };
 }

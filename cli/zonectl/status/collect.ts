@@ -1,7 +1,8 @@
 // Gather `zonectl status`: for each network whose chain holds the `zone` plugin, the zone's
 // configuration, its bridge as the kernel and networkd see it, the network's CNI STATUS, and
 // every cached attachment with a CHECK and the drift of what its port record says was published
-// (and of the zone's masquerade, netlink backend), which `zonectl repair` restores. Read-only:
+// (and of the zone's isolation and, netlink backend, masquerade), which `zonectl repair`
+// restores; and the zone's isolation: which zones it allows, and which allow it. Read-only:
 // nothing on the host changes.
 import { asCniError, ErrorCode } from '../../../lib/cni/errors.js';
 import type { NetConf } from '../../../lib/cni/config.js';
@@ -20,13 +21,14 @@ import type { CacheEntry } from '../../../lib/runtime/cache-format.js';
 import { checkNetworkList } from '../../../lib/runtime/check.js';
 import type { NetworkConfigList, PluginConfig } from '../../../lib/runtime/conf.js';
 import { statusNetworkList } from '../../../lib/runtime/status.js';
+import { bridgesAllowing, ownAllowElements } from '../../../lib/nft/isolation.js';
 import { loadZoneConfig, type ZoneConfig } from '../../../lib/zone/plan.js';
 import { hostVethName } from '../../../lib/names/attachment.js';
 import { readState } from '../../../lib/ports/state.js';
 import { netnsIsPresent } from '../netns.js';
-import { driftLine, masqueradeDrift, portsDrift, type TableNow, tableNow } from '../repair/drift.js';
-import { cachedStateDirs, masqueradeZone, portsStateDirs } from '../repair/sources.js';
-import type { AttachmentView, BridgeView, DhcpPoolView, StatusReport, Verdict, ZoneView } from './model.js';
+import { driftLine, isolationDriftOf, masqueradeDrift, portsDrift, type TableNow, tableNow } from '../repair/drift.js';
+import { cachedStateDirs, memberZone, portsStateDirs } from '../repair/sources.js';
+import type { AttachmentView, BridgeView, DhcpPoolView, IsolationView, StatusReport, Verdict, ZoneView } from './model.js';
 import { readConfDir } from './networks.js';
 
 /** What the kernel says about the host namespace, read once for every zone. */
@@ -190,6 +192,7 @@ export function problemsOf(zone: Omit<ZoneView, 'problems' | 'healthy'>): string
   if (zone.attachments.length && !zone.bridge.present) problems.push(`bridge ${zone.bridge.name} is missing`);
   else if (zone.bridge.present && zone.bridge.up === false) problems.push(`bridge ${zone.bridge.name} is down`);
   if (zone.masqueradeDrift) problems.push(driftLine('masquerade', zone.masqueradeDrift));
+  if (zone.isolationDrift) problems.push(driftLine('isolation', zone.isolationDrift));
   for (const a of zone.attachments) {
     const who = `${a.containerId} (${a.ifname})`;
     if (a.drift) problems.push(`${who} ${driftLine('ports', a.drift)}`);
@@ -208,16 +211,42 @@ interface ZoneContext {
   table: TableNow;
 }
 
-/** What the zone's masquerade lacks, when it is ours (netlink backend, ipMasq) and attachments need it. */
-async function zoneMasqueradeDrift(list: NetworkConfigList, ctx: ZoneContext): Promise<string[] | undefined> {
+interface RulesDrift {
+  masquerade?: string[];
+  isolation?: string[];
+}
+
+/**
+ * What the zone's rules lack, when it has members: its masquerade when that is ours (netlink
+ * backend, ipMasq), its isolation always.
+ */
+async function zoneRulesDrift(list: NetworkConfigList, ctx: ZoneContext): Promise<RulesDrift> {
   try {
-    const zone = await masqueradeZone(list, ctx.paths.cacheDir, ctx.networkd);
-    if (zone === undefined) return undefined;
-    const drift = await masqueradeDrift({ zone: zone.config.zone, bridge: zone.config.bridge, subnets: zone.subnets }, ctx.table);
-    return drift.length > 0 ? drift : undefined;
+    const zone = await memberZone(list, ctx.paths.cacheDir, ctx.networkd);
+    if (zone === undefined) return {};
+    const { config, subnets } = zone;
+    const masquerade = zone.masquerade ? await masqueradeDrift({ zone: config.zone, bridge: config.bridge, subnets }, ctx.table) : [];
+    const isolation = await isolationDriftOf(config, ctx.table);
+    return { ...(masquerade.length > 0 && { masquerade }), ...(isolation.length > 0 && { isolation }) };
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+const zoneOfBridge = (bridge: string) => bridge.replace(/^vz-/, '');
+
+/** The zone's isolation as configured, and as our table holds it. */
+async function isolationView(config: ZoneConfig, table: TableNow): Promise<IsolationView> {
+  const view: IsolationView = { active: false, allowZones: config.allowZones, allowedBy: [] };
+  try {
+    const listing = await table();
+    const elements = listing?.elements ?? [];
+    view.active = ownAllowElements(elements, config.bridge).some((e) => e.key[1] === e.key[0]);
+    view.allowedBy = bridgesAllowing(elements, config.bridge).map(zoneOfBridge);
+  } catch {
+    // no nft: nothing is in effect
+  }
+  return view;
 }
 
 async function zoneView(list: NetworkConfigList, plugin: PluginConfig, ctx: ZoneContext): Promise<ZoneView> {
@@ -242,9 +271,11 @@ async function zoneView(list: NetworkConfigList, plugin: PluginConfig, ctx: Zone
     ...(pool && { dhcpPool: pool }),
     plugins: await verdict(() => statusNetworkList(list, ctx.paths)),
     attachments,
+    isolation: await isolationView(config, ctx.table),
   };
-  const masquerade = await zoneMasqueradeDrift(list, ctx);
-  if (masquerade !== undefined) view.masqueradeDrift = masquerade;
+  const drift = await zoneRulesDrift(list, ctx);
+  if (drift.masquerade !== undefined) view.masqueradeDrift = drift.masquerade;
+  if (drift.isolation !== undefined) view.isolationDrift = drift.isolation;
   const problems = problemsOf(view);
   return { ...view, problems, healthy: problems.length === 0 };
 }

@@ -51,6 +51,15 @@ export interface DhcpPoolView {
   size: number;
 }
 
+export interface IsolationView {
+  /** Whether our table isolates the zone now (it does once a member was added). */
+  active: boolean;
+  /** The zones its configuration allows, both ways. */
+  allowZones: string[];
+  /** The other zones whose configuration allows this one (as our table holds it). */
+  allowedBy: string[];
+}
+
 export interface ZoneView {
   zone: string;
   network: string;
@@ -67,6 +76,10 @@ export interface ZoneView {
   attachments: AttachmentView[];
   /** What the zone's masquerade (netlink backend) lacks now; fixed by `zonectl repair`. */
   masqueradeDrift?: string[];
+  /** Whom the zone allows and who allows it; absent for a zone whose configuration cannot be read. */
+  isolation?: IsolationView;
+  /** How the zone's isolation differs from its configuration now; fixed by `zonectl repair` or the next ADD. */
+  isolationDrift?: string[];
   problems: string[];
   healthy: boolean;
 }

@@ -3,7 +3,7 @@
 import type { PortMapping } from '../../../lib/ports/mappings.js';
 import { twoColumns } from '../args.js';
 import { renderTable } from '../table.js';
-import type { AttachmentView, StatusReport, ZoneView } from './model.js';
+import type { AttachmentView, IsolationView, StatusReport, ZoneView } from './model.js';
 
 export interface RenderOptions {
   /** ANSI colour for the state dots. */
@@ -43,6 +43,16 @@ function networkdLine(zone: ZoneView): string | undefined {
   return `${adminState}, ${operState}${networkFile ? ` (${networkFile})` : ''}`;
 }
 
+/** `isolated; allowed: b, c (by c's configuration)` */
+function isolationLine(isolation: IsolationView): string {
+  const own = isolation.allowZones;
+  const theirs = isolation.allowedBy.filter((zone) => !own.includes(zone));
+  const allowed = [...own, ...theirs.map((zone) => `${zone} (by ${zone}'s configuration)`)];
+  const peers = allowed.length > 0 ? `allowed: ${allowed.join(', ')}` : 'no other zone allowed';
+  const state = isolation.active ? 'isolated from other zones' : 'not in effect yet (made with the first attachment)';
+  return `${state}; ${peers}`;
+}
+
 function checkCell(a: AttachmentView): string {
   if (a.check.skipped) return `skipped (${a.check.skipped})`;
   return a.check.ok ? 'ok' : 'FAILED';
@@ -75,6 +85,7 @@ export function renderZone(zone: ZoneView, options: RenderOptions): string {
       'DHCP pool:',
       `${zone.dhcpPool.first} - ${zone.dhcpPool.last} (${zone.dhcpPool.size} addresses, for --network-zone machines)`,
     ]);
+  if (zone.isolation) rows.push(['Isolation:', isolationLine(zone.isolation)]);
   rows.push(['Plugins:', zone.plugins.ok ? 'ready' : `not ready: ${zone.plugins.error}`]);
   rows.push(['Attachments:', `${zone.attachments.length}`]);
   if (zone.bridge.otherPorts.length)

@@ -39,7 +39,7 @@ describe('renderRepair', () => {
       attachments: [{ ...web, restored: [], problems: [] }],
       zones: [{ network: 'zt', zone: 'zt', restored: [], problems: [] }],
     };
-    expect(renderRepair(intact)).toBe('nothing to repair: 1 recorded attachment and 1 masqueraded zone in place\n');
+    expect(renderRepair(intact)).toBe('nothing to repair: 1 recorded attachment and 1 zone in place\n');
     const two = { ...empty, attachments: [intact.attachments[0]!, intact.attachments[0]!] };
     expect(renderRepair(two)).toBe('nothing to repair: 2 recorded attachments in place\n');
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { driftLine, masqueradeDrift, portsDrift, tableNow } from '../../../../cli/zonectl/repair/drift.js';
+import { driftLine, isolationDriftOf, masqueradeDrift, portsDrift, tableNow } from '../../../../cli/zonectl/repair/drift.js';
 import { FakeNft } from '../../../../lib/nft/fake.js';
+import { addZoneIsolation } from '../../../../lib/nft/isolation.js';
 import { addZoneMasquerade } from '../../../../lib/nft/masquerade.js';
 import type { Element } from '../../../../lib/nft/objects.js';
 import { ourTable } from '../../../../lib/nft/our-table.js';
@@ -102,6 +103,44 @@ describe('masqueradeDrift', () => {
         tableNow(async () => undefined),
       ),
     ).toEqual(['masquerade of 10.89.0.0/24, fd89::/64 gone (table inet cni_zones missing)']);
+  });
+});
+
+describe('isolationDriftOf', () => {
+  const config = { zone: 'zt', bridge: 'vz-zt', allowZones: ['db'] } as Parameters<typeof isolationDriftOf>[0];
+
+  it('finds nothing when the zone is isolated as configured, and what differs when not', async () => {
+    const nft = new FakeNft();
+    const table = ourTable(nft);
+    await table.apply(addZoneIsolation(table.transaction(), { zone: 'zt', bridge: 'vz-zt', peers: ['vz-db'] }));
+    expect(
+      await isolationDriftOf(
+        config,
+        tableNow(() => table.list()),
+      ),
+    ).toEqual([]);
+    expect(
+      await isolationDriftOf(
+        { ...config, allowZones: [] },
+        tableNow(() => table.list()),
+      ),
+    ).toEqual(['zone_allow vz-zt . vz-db not in allowZones']);
+    await nft.run(['-f', '-'], 'flush chain inet cni_zones zone_isolation\n');
+    expect(
+      await isolationDriftOf(
+        config,
+        tableNow(() => table.list()),
+      ),
+    ).toEqual(['chain zone_isolation has 0 rules, not its 2']);
+  });
+
+  it('says when the table is gone', async () => {
+    expect(
+      await isolationDriftOf(
+        config,
+        tableNow(async () => undefined),
+      ),
+    ).toEqual(['isolation of zone zt gone (table inet cni_zones missing)']);
   });
 });
 

@@ -70,6 +70,11 @@ describe('problemsOf', () => {
     ]);
   });
 
+  it('shows isolation drift with the fix', () => {
+    const problems = problemsOf({ ...zone, isolationDrift: ['zone_allow vz-zt . vz-db missing'], attachments: [] });
+    expect(problems).toEqual(['isolation: drift — zone_allow vz-zt . vz-db missing → run: zonectl repair']);
+  });
+
   it('keeps a CHECK failure of another kind beside the drift', () => {
     const problems = problemsOf({
       ...zone,

@@ -53,6 +53,23 @@ describe('renderZone', () => {
     );
   });
 
+  it('shows the zone isolation: whom it allows, who allows it, and whether it is in effect', () => {
+    const isolation = (view: ZoneView['isolation']) =>
+      renderZone({ ...zone, ...(view && { isolation: view }) }, { colour: false })
+        .split('\n')
+        .filter((line) => line.includes('Isolation:'));
+    expect(isolation({ active: true, allowZones: ['db', 'app'], allowedBy: ['app', 'ops'] })).toEqual([
+      "      Isolation:  isolated from other zones; allowed: db, app, ops (by ops's configuration)",
+    ]);
+    expect(isolation({ active: true, allowZones: [], allowedBy: [] })).toEqual([
+      '      Isolation:  isolated from other zones; no other zone allowed',
+    ]);
+    expect(isolation({ active: false, allowZones: ['db'], allowedBy: [] })).toEqual([
+      '      Isolation:  not in effect yet (made with the first attachment); allowed: db',
+    ]);
+    expect(isolation(undefined)).toEqual([]);
+  });
+
   it('lists the problems of an unhealthy zone, with colour on a terminal', () => {
     const broken: ZoneView = {
       ...zone,

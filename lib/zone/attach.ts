@@ -1,16 +1,18 @@
 // ADD: put a container on its zone. First everything that can be checked without changing
 // anything (config, MAC, IPAM config, port mappings, CNI_NETNS); then IPAM (the bridge's
 // addresses come from its gateways), the bridge, the veth pair straight into the container's
-// namespace, the container side, ports, masquerade, forwarding. Every step that made something
-// registers its undo; any error runs them in reverse, so a failed ADD leaves nothing behind.
+// namespace, the container side, ports, isolation and masquerade, forwarding. Every step that
+// made something registers its undo; any error runs them in reverse, so a failed ADD leaves
+// nothing behind.
 // nft and sysctls come last: the steps that fail most often fail before our table or
 // ip_forward were ever touched.
 import type { Request } from '../cni/dispatch.js';
 import { asCniError, CniError, ErrorCode } from '../cni/errors.js';
 import type { Interface, Result } from '../cni/types.js';
 import { spendReserve } from '../system/budget.js';
-import { ensureBridge, ensureMasquerade, removeBridgeIfUnused } from './bridge.js';
+import { ensureBridge, removeBridgeIfUnused } from './bridge.js';
 import { configureContainer, effectiveRoutes } from './container.js';
+import { ensureZoneRules } from './isolation.js';
 import { type AttachPlan, checkIpamAddresses, checkMtuFits, checkRouteGateways, gatewaysOf, planAttach, subnetOf } from './plan.js';
 import { attachmentAlias, hostVethName } from '../names/attachment.js';
 import { runAll, type Step, withUndoFailures } from './steps.js';
@@ -102,8 +104,10 @@ async function attachSteps(a: Attaching): Promise<Result> {
     undo.push(() => world.ports.del(req));
     await world.ports.add(req, result);
   }
-  // networkd masquerades by itself (IPMasquerade=); a bridge this ADD made takes it along when undone
-  if (backend === 'netlink' && config.ipMasq) await ensureMasquerade(world, config, gateways.map(subnetOf));
+  // Isolation from other zones, and masquerade where it is ours (networkd masquerades by itself,
+  // IPMasquerade=), in one transaction; a bridge this ADD made takes them along when undone.
+  const masquerade = backend === 'netlink' && config.ipMasq ? gateways.map(subnetOf) : undefined;
+  undo.push(await ensureZoneRules(world, config, masquerade));
   await enableForwarding(
     world,
     gateways.map((g) => g.family),

@@ -1,11 +1,15 @@
 // The zone's bridge vz-<zone>: made and configured by networkd from our files, or directly
 // over netlink, always under nspawn's zone lock so machines and containers never race on it.
 // An existing bridge (nspawn's, or an earlier ADD's) is adopted, never recreated. The zone's
-// masquerade (netlink backend; networkd does its own with IPMasquerade=) lives and goes with it.
+// rules in our nft table (isolation; masquerade with the netlink backend, networkd does its own
+// with IPMasquerade=) are written by isolation.ts; a bridge an ADD made takes them along when
+// that ADD is undone.
 import { join } from 'node:path';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { zoneFileNames } from '../networkd/zone-files.js';
-import { addZoneMasquerade, removeZoneMasquerade } from '../nft/masquerade.js';
+import { isNftError } from '../nft/errors.js';
+import { removeZoneIsolation } from '../nft/isolation.js';
+import { removeZoneMasquerade } from '../nft/masquerade.js';
 import type { Link } from '../rtnl/links.js';
 import { waitLimit } from '../system/budget.js';
 import type { ZoneConfig } from './plan.js';
@@ -121,10 +125,10 @@ async function configureWithNetlink(
   if (!bridge.up) await rt.setUp(bridge);
 }
 
-/** Remove a bridge this ADD created, unless something joined it meanwhile; its masquerade goes with it. */
+/** Remove a bridge this ADD created, unless something joined it meanwhile; its rules go with it. */
 export async function removeBridgeIfUnused(world: ZoneWorld, rt: Links, config: ZoneConfig): Promise<void> {
   await world.withZoneLock(async () => {
-    if ((await deleteBridgeIfUnused(rt, config)) && config.ipMasq) await removeMasquerade(world, config.zone);
+    if (await deleteBridgeIfUnused(rt, config)) await removeZoneRules(world, config);
   });
 }
 
@@ -142,16 +146,18 @@ async function discardNewZone(world: ZoneWorld, rt: Links, config: ZoneConfig, b
   if (backend === 'networkd') await world.networkd.removeFiles(config.zone, config.networkDir);
 }
 
-// Adding is idempotent, so an ADD costs one nft run and no listing (reading the table costs
-// more than writing it).
-export async function ensureMasquerade(world: ZoneWorld, config: ZoneConfig, subnets: readonly string[]): Promise<void> {
+/** Caller holds the zone lock. The zone's masquerade and isolation elements, in one transaction. */
+async function removeZoneRules(world: ZoneWorld, config: ZoneConfig): Promise<void> {
   const table = world.nft();
-  await world.withZoneLock(() =>
-    table.apply(addZoneMasquerade(table.transaction(), { zone: config.zone, bridge: config.bridge, subnets })),
-  );
-}
-
-async function removeMasquerade(world: ZoneWorld, zone: string): Promise<void> {
-  const table = world.nft();
-  await table.apply(removeZoneMasquerade(table.transaction(), zone, await table.list()));
+  let current: Awaited<ReturnType<typeof table.list>>;
+  try {
+    current = await table.list();
+  } catch (e) {
+    // Without nftables no ADD wrote anything there.
+    if (isNftError(e, 'unavailable')) return;
+    throw e;
+  }
+  const tx = removeZoneIsolation(table.transaction(), config.bridge, current?.elements ?? []);
+  if (config.ipMasq) removeZoneMasquerade(tx, config.zone, current);
+  await table.apply(tx);
 }

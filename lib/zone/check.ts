@@ -1,9 +1,12 @@
 // CHECK: the attachment still looks like ADD left it — container interface with its
-// addresses and routes, host end on the zone's bridge — and IPAM agrees.
+// addresses and routes, host end on the zone's bridge, the zone's isolation as its
+// configuration says (a changed allowZones shows here until the next ADD or zonectl repair) —
+// and IPAM agrees.
 import type { Request } from '../cni/dispatch.js';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import type { Result } from '../cni/types.js';
 import { canonicalAddress, formatSubnet, parseCidr, subnetOf } from '../ip/index.js';
+import { zoneIsolationDrift } from './isolation.js';
 import { loadZoneConfig, type ZoneConfig } from './plan.js';
 import { hostVethName } from '../names/attachment.js';
 import type { ContainerNamespace, ZoneWorld } from './world.js';
@@ -22,6 +25,7 @@ export async function check(world: ZoneWorld, req: Request): Promise<void> {
   try {
     await checkHostSide(world, config, hostVethName(req.env.containerId, ifname));
     await checkContainerSide(ns, ifname, prev, index);
+    await checkIsolation(world, config);
   } finally {
     ns.close();
   }
@@ -41,6 +45,11 @@ async function checkHostSide(world: ZoneWorld, config: ZoneConfig, hostName: str
   } finally {
     host.close();
   }
+}
+
+async function checkIsolation(world: ZoneWorld, config: ZoneConfig): Promise<void> {
+  const drift = await zoneIsolationDrift(world, config);
+  if (drift.length > 0) throw checkFailed(`isolation of zone ${config.zone}: ${drift.join(', ')}`);
 }
 
 async function checkContainerSide(ns: ContainerNamespace, ifname: string, prev: Result, index: number): Promise<void> {

@@ -346,9 +346,10 @@ suite.describe('zone plugin, networkd backend (vendor .network files in place)',
     const status = await networkctlStatus(networkd, 'vz-auto');
     expect(status).toMatchObject({ AdministrativeState: 'configured', NetworkFile: `${runtimeDir}/70-cni-zones-auto.network` });
     expect(staticAddresses(status)).toEqual(['10.74.0.1/24', 'fd74::1/64']);
-    // networkd masquerades (IPMasquerade=), so the netlink backend's nft table is not made.
-    const tables = await networkd.exec('nft', ['list', 'tables']);
-    expect(String(tables.stdout)).not.toContain('cni_zones');
+    // networkd masquerades (IPMasquerade=): our table holds the zone's isolation, no masquerade.
+    const table = await networkd.exec('nft', ['list', 'table', 'inet', 'cni_zones']);
+    expect(String(table.stdout)).toContain('chain zone_isolation');
+    expect(String(table.stdout)).not.toMatch(/masquerade|zone_masq/);
   });
 
   it('writes to a configured networkDir (/etc/systemd/network) and networkd uses it', async () => {

@@ -172,13 +172,16 @@ priv.describe('zone plugin, netlink backend: 64 parallel ADDs and DELs across tw
         }
 
         // Masquerade: each zone's elements once in each of the four sets; the shared chain's four rules once.
+        // Isolation: a zone with members has its one pair (itself) in zone_allow.
         const elements = await tableElements(world.host);
         for (const zone of ZONES) {
           const sets = elements
             .filter((e) => e.comment === `zone:${zone.zone}`)
             .map((e) => e.set)
             .sort();
-          expect(sets, `round ${round} ${zone.zone}: masquerade elements`).toEqual([
+          const members = [...succeeded.keys()].some((slot) => slot.zone === zone);
+          expect(sets, `round ${round} ${zone.zone}: masquerade and isolation elements`).toEqual([
+            ...(members ? ['zone_allow'] : []),
             'zone_local_v4',
             'zone_local_v6',
             'zone_masq_v4',

@@ -105,7 +105,15 @@ describe('zone core: ADD', () => {
     const req = request('ADD', 'c1', { runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }] } });
     await expect(attach(fake.world(), req)).rejects.toThrow();
     const undo = fake.log.slice(fake.log.indexOf('host: sysctl net.ipv4.ip_forward=1') + 1);
-    expect(undo).toEqual(['ports: del c1/eth0', `host: delete ${veth('c1')}`, 'host: delete vz-web', 'ipam: del c1/eth0']);
+    expect(undo).toEqual([
+      // the zone's pairs as they were before (none), then ports, veth, the bridge this ADD made with its rules
+      'nft: delete element zone_allow',
+      'ports: del c1/eth0',
+      `host: delete ${veth('c1')}`,
+      'host: delete vz-web',
+      'nft: delete element zone_masq_v4, delete element zone_local_v4',
+      'ipam: del c1/eth0',
+    ]);
   });
 
   it('keeps a bridge it did not make when a later step fails', async () => {
@@ -185,6 +193,144 @@ describe('zone core: CHECK', () => {
       code: 122,
       message: expect.stringMatching(/not attached to vz-web/),
     });
+  });
+});
+
+describe('zone core: isolation', () => {
+  const zoneConf = (zone: string, allowZones?: string[]) => ({ zone, ...(allowZones && { allowZones }) });
+  const pairs = (fake: FakeWorld) =>
+    fake.nftExecutor.dump(['element']).match(/(?<=^add element inet cni_zones )zone_allow \{ .* \}$/gm) ?? [];
+
+  it('declares the fixed chain and the zone pairs on ADD, with either backend', async () => {
+    for (const backend of ['netlink', 'networkd'] as const) {
+      const fake = new FakeWorld({ backend });
+      await attach(fake.world(), request('ADD', 'c1', zoneConf('web', ['db'])));
+      expect(fake.nftExecutor.dump(['chain', 'rule'])).toMatch(
+        /^add chain inet cni_zones zone_isolation \{ type filter hook forward priority 0 ; policy accept ; \}$/m,
+      );
+      expect(fake.nftExecutor.dump(['rule']).match(/zone_isolation .* drop comment/g), backend).toHaveLength(2);
+      expect(pairs(fake), backend).toEqual([
+        'zone_allow { "vz-web" . "vz-db" comment "zone:web" }',
+        'zone_allow { "vz-web" . "vz-web" comment "zone:web" }',
+      ]);
+      // networkd masquerades by itself: only isolation in our table
+      expect(fake.nftDump().includes('zone_masquerade'), backend).toBe(backend === 'netlink');
+    }
+  });
+
+  it('writes the netlink masquerade and isolation in one transaction, and no transaction without masquerade when isolation is in place', async () => {
+    const fake = new FakeWorld();
+    await attach(fake.world(), request('ADD', 'c1'));
+    const first = fake.log.filter((line) => line.startsWith('nft:'));
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatch(/zone_isolation.*zone_allow.*zone_masquerade/);
+    fake.log.length = 0;
+    await attach(fake.world(), request('ADD', 'c2'));
+    // masquerade rewrites its chain anyway: the isolation chain comes in the same commit, the pairs stay
+    const second = fake.log.filter((line) => line.startsWith('nft:'));
+    expect(second).toHaveLength(1);
+    expect(second[0]).toMatch(/flush chain zone_isolation.*flush chain zone_masquerade/);
+    expect(second[0]).not.toMatch(/element zone_allow/);
+    const networkd = new FakeWorld({ backend: 'networkd' });
+    await attach(networkd.world(), request('ADD', 'c1'));
+    networkd.log.length = 0;
+    await attach(networkd.world(), request('ADD', 'c2'));
+    expect(networkd.log.filter((line) => line.startsWith('nft:'))).toEqual([]);
+  });
+
+  it('replaces only its own zone pairs when allowZones changes', async () => {
+    const fake = new FakeWorld({ backend: 'networkd' });
+    await attach(fake.world(), request('ADD', 'b1', zoneConf('b', ['a'])));
+    await attach(fake.world(), request('ADD', 'c1', zoneConf('c')));
+    await attach(fake.world(), request('ADD', 'a1', zoneConf('a', ['b', 'c'])));
+    await attach(fake.world(), request('ADD', 'a2', zoneConf('a', ['b', 'd'])));
+    expect(pairs(fake)).toEqual([
+      'zone_allow { "vz-a" . "vz-a" comment "zone:a" }',
+      'zone_allow { "vz-a" . "vz-b" comment "zone:a" }',
+      'zone_allow { "vz-a" . "vz-d" comment "zone:a" }',
+      'zone_allow { "vz-b" . "vz-a" comment "zone:b" }',
+      'zone_allow { "vz-b" . "vz-b" comment "zone:b" }',
+      'zone_allow { "vz-c" . "vz-c" comment "zone:c" }',
+    ]);
+  });
+
+  it('puts the zone pairs back as they were when a later step of the ADD fails', async () => {
+    const fake = new FakeWorld({ backend: 'networkd' });
+    await attach(fake.world(), request('ADD', 'c1', zoneConf('web', ['db'])));
+    const before = { snapshot: fake.snapshot(), nft: fake.nftDump() };
+    fake.failOn(/sysctl net\.ipv4\.ip_forward=1|c2: up eth0/);
+    fake.namespace('host').sysctls.set('net.ipv4.ip_forward', '0');
+    await expect(attach(fake.world(), request('ADD', 'c2', zoneConf('web', ['other'])))).rejects.toThrow(/injected failure/);
+    fake.namespace('host').sysctls.set('net.ipv4.ip_forward', '1');
+    expect(fake.snapshot()).toEqual(before.snapshot);
+    expect(fake.nftDump()).toBe(before.nft);
+  });
+
+  it('undoes everything when the isolation transaction itself fails', async () => {
+    const fake = new FakeWorld().failOn(/^nft: .*zone_allow/);
+    const before = fake.snapshot();
+    await expect(attach(fake.world(), request('ADD', 'c1', zoneConf('web', ['db'])))).rejects.toThrow(/injected failure: nft/);
+    expect(fake.snapshot()).toEqual(before);
+    expect(fake.nftDump()).toBe('');
+  });
+
+  it('refuses an allowZones entry that is no zone name (7), before anything happens', async () => {
+    for (const bad of ['', 'much-too-long-zone', 'db;drop', 'db" . "x', '-db']) {
+      const fake = new FakeWorld();
+      await expect(attach(fake.world(), request('ADD', 'c1', zoneConf('web', ['db', bad]))), bad).rejects.toMatchObject({
+        code: 7,
+        message: expect.stringMatching(/allowZones/),
+      });
+      expect(fake.log, bad).toEqual([]);
+    }
+  });
+
+  it('takes the zone pairs away with the last member on DEL, and only then', async () => {
+    const fake = new FakeWorld({ backend: 'networkd' });
+    await attach(fake.world(), request('ADD', 'b1', zoneConf('b', ['web'])));
+    await attach(fake.world(), request('ADD', 'c1', zoneConf('web', ['b'])));
+    await attach(fake.world(), request('ADD', 'c2', zoneConf('web', ['b'])));
+    await detach(fake.world(), request('DEL', 'c1', zoneConf('web', ['b'])));
+    expect(pairs(fake)).toContain('zone_allow { "vz-web" . "vz-web" comment "zone:web" }');
+    // a machine's port (nspawn --network-zone) keeps the zone alive too
+    const machine = await fake.links('host').createVeth({ name: 'vb-machine', peerName: 'host0' });
+    await fake.links('host').setMaster(machine, (await fake.links('host').getLink('vz-web'))!.index);
+    await detach(fake.world(), request('DEL', 'c2', zoneConf('web', ['b'])));
+    expect(pairs(fake)).toHaveLength(4);
+    await fake.links('host').deleteLinkIfExists('vb-machine');
+    // DEL reads no more than the zone's name, from a configuration that may be broken since ADD
+    await detach(fake.world(), request('DEL', 'c2', { zone: 'web', allowZones: 'not a list', ipam: undefined }));
+    expect(pairs(fake)).toEqual(['zone_allow { "vz-b" . "vz-b" comment "zone:b" }', 'zone_allow { "vz-b" . "vz-web" comment "zone:b" }']);
+    expect(fake.nftExecutor.dump(['chain'])).toMatch(/zone_isolation/);
+  });
+
+  it('goes by the network name when a DEL names no valid zone, and changes nothing when that is no zone name either', async () => {
+    const fake = new FakeWorld();
+    await attach(fake.world(), request('ADD', 'c1'));
+    await detach(fake.world(), request('DEL', 'c1', { zone: 42 }));
+    expect(pairs(fake)).toEqual([]);
+    await attach(fake.world(), request('ADD', 'c2'));
+    const dump = fake.nftDump();
+    await detach(fake.world(), request('DEL', 'c2', { zone: '../../etc' }));
+    expect(fake.nftDump()).toBe(dump);
+  });
+
+  it('fails CHECK (122) when the chain is gone or the pairs differ from allowZones', async () => {
+    const fake = new FakeWorld({ backend: 'networkd' });
+    const result = await attach(fake.world(), request('ADD', 'c1', zoneConf('web', ['db'])));
+    await check(fake.world(), request('CHECK', 'c1', zoneConf('web', ['db']), result));
+    await expect(check(fake.world(), request('CHECK', 'c1', zoneConf('web', ['app']), result))).rejects.toMatchObject({
+      code: 122,
+      message: 'isolation of zone web: zone_allow vz-web . vz-app missing, zone_allow vz-web . vz-db not in allowZones',
+    });
+    fake.nftExecutor.load('flush chain inet cni_zones zone_isolation');
+    await expect(check(fake.world(), request('CHECK', 'c1', zoneConf('web', ['db']), result))).rejects.toMatchObject({
+      code: 122,
+      message: expect.stringMatching(/^isolation of zone web: chain zone_isolation has 0 rules/),
+    });
+    // the next ADD of a member puts it back
+    await attach(fake.world(), request('ADD', 'c2', zoneConf('web', ['db'])));
+    await check(fake.world(), request('CHECK', 'c1', zoneConf('web', ['db']), result));
   });
 });
 

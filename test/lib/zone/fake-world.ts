@@ -3,7 +3,8 @@
 // a veth's peer going with it), sysctls, networkd files, our nftables table (the stateful
 // nft fake), IPAM allocations and port records. Tests run attach/detach/check/gc against it
 // and assert the end state (`snapshot()`) and the order of effects (`log`), without root.
-// Any effect can be made to fail with `failOn(pattern)`.
+// Any effect can be made to fail with `failOn(pattern)`; an nft transaction is one effect,
+// logged as what it does (`nft: add table, add set zone_allow, ...`), and fails as a whole.
 import type { Result } from '../../../lib/cni/types.js';
 import { FakeNft } from '../../../lib/nft/fake.js';
 import { NftTable } from '../../../lib/nft/table.js';
@@ -66,6 +67,16 @@ export class FakeWorld {
     this.#v6 = options.v6 ?? [];
     this.namespace('host').sysctls.set('net.ipv4.ip_forward', '0');
     this.namespace('host').sysctls.set('net.ipv6.conf.all.forwarding', '0');
+    // Transactions are effects; listings are reads, as rtnetlink dumps are.
+    this.nftExecutor.onRun(async (call) => {
+      if (!call.args.includes('-f')) return undefined;
+      try {
+        await this.effect(`nft: ${nftOperations(call.stdin)}`);
+        return undefined;
+      } catch (e) {
+        return e as Error;
+      }
+    });
   }
 
   /** Make every later effect whose log line matches `pattern` fail. */
@@ -227,6 +238,15 @@ export class FakeWorld {
   nextIndex(): number {
     return this.#nextIndex++;
   }
+}
+
+/** `add element inet cni_zones zone_allow { ... }` → `add element zone_allow`, once each, in order. */
+function nftOperations(input: string): string {
+  const heads = input
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.replace(/^(\w+) (\w+) inet \w+ ?([A-Za-z0-9_]*).*$/, '$1 $2 $3').trim());
+  return [...new Set(heads)].join(', ');
 }
 
 /** rtnetlink in one fake namespace. */

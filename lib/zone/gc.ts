@@ -1,8 +1,10 @@
 // GC: IPAM releases what the runtime no longer lists, and host veths of this network whose
 // (container, ifname) is not valid go away; their alias names the attachment, so nothing
-// but the kernel's own list of links is needed.
+// but the kernel's own list of links is needed. A zone left without members loses its
+// isolation pairs, as with the DEL of its last member.
 import type { GcRequest } from '../cni/dispatch.js';
 import { type Attachment, isListedAttachment } from '../cni/types.js';
+import { forgetEmptyZone } from './isolation.js';
 import { loadZoneConfig } from './plan.js';
 import { parseAttachmentAlias } from '../names/attachment.js';
 import type { ZoneWorld } from './world.js';
@@ -11,7 +13,10 @@ export async function gc(world: ZoneWorld, req: GcRequest): Promise<void> {
   loadZoneConfig(req.conf);
   // Without a list the runtime said nothing about what to keep: removing every attachment of
   // the network would be a guess (IPAM's GC keeps its allocations then too).
-  if (req.validAttachments) await removeStaleVeths(world, req.conf.name, req.validAttachments);
+  if (req.validAttachments) {
+    await removeStaleVeths(world, req.conf.name, req.validAttachments);
+    await forgetEmptyZone(world, req.conf);
+  }
   await world.ipam.gc(req);
   await world.ports.gc(req);
 }

@@ -347,6 +347,21 @@ describe('zone core: GC', () => {
     expect([...fake.allocations.keys()]).toEqual(['c2/eth0']);
   });
 
+  it('takes the zone isolation pairs away with the last member it removes', async () => {
+    const fake = new FakeWorld();
+    await attach(fake.world(), request('ADD', 'c1'));
+    await attach(fake.world(), request('ADD', 'c2'));
+    const pairs = () => fake.nftExecutor.dump(['element']).match(/zone_allow \{ .* \}$/gm) ?? [];
+    const keep = (valid: string[]): GcRequest => ({
+      ...request('GC', 'c1'),
+      validAttachments: valid.map((containerId) => ({ network: 'web', containerId, ifname: 'eth0' })),
+    });
+    await gc(fake.world(), keep(['c2']));
+    expect(pairs()).toEqual(['zone_allow { "vz-web" . "vz-web" comment "zone:web" }']);
+    await gc(fake.world(), keep([]));
+    expect(pairs()).toEqual([]);
+  });
+
   it('keeps everything when the runtime sent no list', async () => {
     const fake = new FakeWorld();
     await attach(fake.world(), request('ADD', 'c1'));

@@ -5,7 +5,7 @@
 // Nothing here runs anything in the root network namespace except `ip netns add|delete` of
 // our own namespaces: every other command goes through `nsenter --net=<one of ours>`.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,8 +108,29 @@ const NETNS_PREFIX = `czt-${process.pid}-`;
 let netnsCounter = 0;
 const ownNetns = new Set();
 
+/** SIGKILL every process in the namespaces (a [::1] proxy of an attachment a bench never deleted). */
+function killProcessesIn(names) {
+  const links = new Set();
+  for (const name of names) {
+    try {
+      links.add(`net:[${statSync(`/run/netns/${name}`).ino}]`);
+    } catch {
+      // gone already
+    }
+  }
+  if (links.size === 0) return;
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      if (links.has(readlinkSync(`/proc/${pid}/ns/net`))) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+}
+
 function deleteNetns(names) {
   if (names.length === 0) return;
+  killProcessesIn(names);
   // One `ip` for many: deleting a thousand namespaces one process each takes seconds.
   spawnSync('ip', ['-force', '-batch', '-'], { input: names.map((n) => `netns delete ${n}\n`).join(''), encoding: 'utf8' });
   for (const name of names) {

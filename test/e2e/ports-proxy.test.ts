@@ -5,7 +5,8 @@
 // proxy of an attachment that is not valid; CHECK fails when the proxy is killed by hand; a
 // second container asking for the same [::1] port gets 130 and nothing of its ADD stays.
 
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { proxiesIn } from '../support/processes.js';
 import { expect } from 'vitest';
 import { type Netns, nsExec } from '../support/netns.js';
 import { recordsIn } from '../support/ports-census.js';
@@ -30,21 +31,6 @@ const CHECK_FAILED = 131;
 /** The result with only its IPv4 addresses: what a runtime passes for an IPv4-only container. */
 function v4Only(result: CniResult): CniResult {
   return { ...result, ips: result.ips.filter((ip) => !ip.address.includes(':')) };
-}
-
-/** The pids of the processes in `ns` running systemd-socket-proxyd. */
-function proxiesIn(ns: Netns): number[] {
-  const link = `net:[${statSync(ns.path).ino}]`;
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        return readlinkSync(`/proc/${pid}/ns/net`) === link && readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('systemd-socket');
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 /** Listening TCP sockets on [::1] in `ns` (`ss` output lines). */
@@ -98,7 +84,7 @@ priv.describe('zone-ports: [::1] through a proxy of ours (no systemd as PID 1)',
         'tcp [::1]:8082': 'ECONNREFUSED',
       });
       expect(await loopback6Listeners(world.host)).toEqual([]);
-      expect(proxiesIn(world.host)).toEqual([]);
+      expect(proxiesIn(world.host.path)).toEqual([]);
       expect(recordsIn(world.stateDir)).toEqual([]);
     },
     120_000,
@@ -123,10 +109,10 @@ priv.describe('zone-ports: [::1] through a proxy of ours (no systemd as PID 1)',
       expect(error.msg).toContain('container px-one');
       expect(await nftRuleset(world.host)).toBe(before);
       expect(recordsIn(world.stateDir)).toHaveLength(1);
-      expect(proxiesIn(world.host)).toHaveLength(1);
+      expect(proxiesIn(world.host.path)).toHaveLength(1);
       expect(await probeMap(world.host, probesOf(['::1'], 8080, ['tcp']))).toEqual({ 'tcp [::1]:8080': `one ${GATEWAY.v4}` });
 
-      const [pid] = proxiesIn(world.host);
+      const [pid] = proxiesIn(world.host.path);
       process.kill(pid as number, 'SIGKILL');
       const check = await world.ports('CHECK', oneCall);
       expect(expectCniError(check, CHECK_FAILED).msg).toMatch(/tcp\/\[::1\]:8080 → 10\.89\.0\.\d+:80 is not running/);
@@ -153,13 +139,13 @@ priv.describe('zone-ports: [::1] through a proxy of ours (no systemd as PID 1)',
         prevResult: goneResult,
         mappings: [{ ...web[0]!, hostPort: 8083 }],
       });
-      expect(proxiesIn(world.host)).toHaveLength(2);
+      expect(proxiesIn(world.host.path)).toHaveLength(2);
 
       await world.portsOk('GC', {
         containerId: 'px-keep',
         conf: { cniVersion: '1.1.0', 'cni.dev/valid-attachments': [{ containerID: 'px-keep', ifname: 'eth0' }] },
       });
-      expect(proxiesIn(world.host)).toHaveLength(1);
+      expect(proxiesIn(world.host.path)).toHaveLength(1);
       expect(await probeMap(world.host, [...probesOf(['::1'], 8080, ['tcp']), ...probesOf(['::1'], 8083, ['tcp'])])).toEqual({
         'tcp [::1]:8080': `keep ${GATEWAY.v6}`,
         'tcp [::1]:8083': 'ECONNREFUSED',
@@ -167,7 +153,7 @@ priv.describe('zone-ports: [::1] through a proxy of ours (no systemd as PID 1)',
       const [record] = recordsIn(world.stateDir);
       expect(JSON.parse(readFileSync(`${world.stateDir}/${record}`, 'utf8')).owner.containerId).toBe('px-keep');
       await world.portsOk('DEL', { containerId: 'px-keep', mappings: [] });
-      expect(proxiesIn(world.host)).toEqual([]);
+      expect(proxiesIn(world.host.path)).toEqual([]);
     },
     120_000,
   );

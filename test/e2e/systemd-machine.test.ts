@@ -7,21 +7,16 @@
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, expect, onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { netnsExists } from '../support/netns.js';
 import { makeTestTempDir } from '../support/paths.js';
 import { poll } from '../support/poll.js';
 import { isProcessAlive } from '../support/processes.js';
-import { privileged } from '../support/privileges.js';
-import { bootSystemdMachine, type SystemdMachine, systemdMachineRoot } from '../support/systemd-machine.js';
+import { bootSystemdMachine, type SystemdMachine, systemdMachineSuite } from '../support/systemd-machine.js';
 
-const suite = privileged(['ip', 'nsenter', 'unshare', 'setpriv', 'flock', 'mmdebstrap', 'systemd-nspawn']);
+const suite = systemdMachineSuite();
 const PAGE = 'hello through a socket-activated unit\n';
 const BOUND = 'bound read-only from the host\n';
-
-beforeAll(async () => {
-  if (suite.canRun) await systemdMachineRoot(); // the first build (from Debian's archive) takes 20-60 s
-}, 600_000);
 
 // No `wget -T`: Debian 12's static busybox (1.35) wget segfaults with it. exec's timeout bounds it.
 async function get(machine: SystemdMachine, url: string) {

@@ -6,20 +6,15 @@
 // [::1] socket comes back with the next repair too.
 
 import { join } from 'node:path';
-import { beforeAll, expect, onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { repoRoot } from '../support/paths.js';
 import { poll } from '../support/poll.js';
-import { privileged } from '../support/privileges.js';
-import { bootSystemdMachine, type SystemdMachine, systemdMachineRoot } from '../support/systemd-machine.js';
+import { bootSystemdMachine, type SystemdMachine, systemdMachineSuite } from '../support/systemd-machine.js';
 
-const suite = privileged(['ip', 'nsenter', 'unshare', 'setpriv', 'flock', 'mmdebstrap', 'systemd-nspawn']);
+const suite = systemdMachineSuite();
 const DIST = '/srv/cni-zones-dist';
 const CONTAINER = '10.77.0.2';
 const HOST_ADDRESS = '192.0.2.10';
-
-beforeAll(async () => {
-  if (suite.canRun) await systemdMachineRoot(); // the first build (from Debian's archive) takes 20-60 s
-}, 600_000);
 
 async function get(machine: SystemdMachine, url: string) {
   return machine.exec('/bin/busybox', ['wget', '-q', '-O', '-', url], { reject: false, timeoutMs: 10_000 });

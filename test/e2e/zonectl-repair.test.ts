@@ -6,9 +6,9 @@
 // `zonectl repair` brings all three back, leaves a foreign table byte for byte as it was, and a
 // second repair has nothing to do. On a machine with nothing recorded, repair changes nothing.
 
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { proxiesIn } from '../support/processes.js';
 import { expect, it } from 'vitest';
 import { ipIn, type Netns, nsExec } from '../support/netns.js';
 import { privileged } from '../support/privileges.js';
@@ -29,21 +29,6 @@ const probes: Probe[] = [
 async function reach(world: ZonectlWorld): Promise<string[]> {
   const got = await probeMap(world.host, probes, 2000);
   return Object.values(got);
-}
-
-/** The pids of systemd-socket-proxyd processes in `ns`. */
-function proxiesIn(ns: Netns): number[] {
-  const link = `net:[${statSync(ns.path).ino}]`;
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        return readlinkSync(`/proc/${pid}/ns/net`) === link && readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('systemd-socket');
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 async function nft(ns: Netns, ...args: string[]): Promise<string> {
@@ -91,7 +76,7 @@ suite.describe('zonectl repair', () => {
     const curl = await nsExec(world.host, 'curl', ['-sS', '--http0.9', '--max-time', '5', 'http://localhost:8080/'], { reject: false });
     expect(curl.stdout, curl.stderr).toBe('web fd89::1');
     // And what else may happen to a host: the proxy killed, route_localnet switched off.
-    const [proxy, ...more] = proxiesIn(world.host);
+    const [proxy, ...more] = proxiesIn(world.host.path);
     expect(more).toEqual([]);
     process.kill(proxy as number, 'SIGKILL');
     await nsExec(world.host, 'sysctl', ['-qw', `net.ipv4.conf.vz-${world.network}.route_localnet=0`]);
@@ -119,7 +104,7 @@ suite.describe('zonectl repair', () => {
     });
     // status is read-only: nothing came back.
     expect(await nft(world.host, 'list', 'ruleset')).toBe('');
-    expect(proxiesIn(world.host)).toEqual([]);
+    expect(proxiesIn(world.host.path)).toEqual([]);
 
     // A table of someone else's, which repair must not touch.
     await nsExec(world.host, 'nft', ['-f', '-'], {
@@ -138,7 +123,7 @@ suite.describe('zonectl repair', () => {
     expect(repair.stdout).not.toContain('NOT restored');
 
     expect(await reach(world)).toEqual(answers);
-    const restarted = proxiesIn(world.host);
+    const restarted = proxiesIn(world.host.path);
     expect(restarted).toHaveLength(1);
     expect(await loopback6(world)).toMatchObject({ pid: restarted[0], running: true });
     const ports = await world.zonectl(['ports'], { runtime: true });
@@ -153,12 +138,12 @@ suite.describe('zonectl repair', () => {
     const again = await world.zonectl(['repair'], { runtime: true });
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toBe('nothing to repair: 1 recorded attachment and 1 zone in place');
-    expect(proxiesIn(world.host)).toHaveLength(1);
+    expect(proxiesIn(world.host.path)).toHaveLength(1);
 
     // The restarted proxy is recorded: down stops it.
     const down = await world.zonectl(['down', web], { runtime: true });
     expect(down.exitCode, down.stderr).toBe(0);
-    expect(proxiesIn(world.host)).toEqual([]);
+    expect(proxiesIn(world.host.path)).toEqual([]);
   });
 
   it('is a no-op that succeeds where nothing is recorded', async () => {

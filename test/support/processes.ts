@@ -1,7 +1,7 @@
 // Facts about processes from /proc: is it alive, who started it, when.
 // Used to tell our own leftovers from those of another test run on the same machine.
 
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 
 // USER_HZ is 100 on every Linux ABI Node supports; /proc/PID/stat counts in it.
 const clockTicksPerSecond = 100;
@@ -76,4 +76,19 @@ export function listProcesses(): ProcessInfo[] {
       return [];
     }
   });
+}
+
+/** The pids of the [::1] proxies (systemd-socket-proxyd) whose network namespace is `nsPath`. */
+export function proxiesIn(nsPath: string): number[] {
+  const link = `net:[${statSync(nsPath).ino}]`;
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/ns/net`) === link && readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('systemd-socket');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }

@@ -33,6 +33,8 @@ import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:f
 import { mkdir, open, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa, type Options, type ResultPromise } from 'execa';
+import { beforeAll } from 'vitest';
+import { privileged } from './privileges.js';
 import { requireExecutable } from '../../lib/system/programs.js';
 import { cleanupOnExit } from './exit-cleanup.js';
 import { createNetns, type Netns, nsenterArgs, removeNetns } from './netns.js';
@@ -147,7 +149,7 @@ async function buildRootOnce(root: string): Promise<string> {
 let cachedRoot: Promise<string> | undefined;
 
 /** The cached Debian 12 root the machines boot (built on first use; later calls reuse it). */
-export function systemdMachineRoot(): Promise<string> {
+function systemdMachineRoot(): Promise<string> {
   cachedRoot ??= buildRootOnce(rootDirectory()).catch((error: unknown) => {
     cachedRoot = undefined;
     throw error;
@@ -469,4 +471,16 @@ async function exitsWithin(subprocess: PromiseLike<unknown>, timeoutMs: number):
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The privileged suite of a test file that boots systemd machines: the tools they need, and the
+ * root built before the first test (the first build, from Debian's archive, takes 20-60 s).
+ */
+export function systemdMachineSuite() {
+  const suite = privileged(['ip', 'nsenter', 'unshare', 'setpriv', 'flock', 'mmdebstrap', 'systemd-nspawn']);
+  beforeAll(async () => {
+    if (suite.canRun) await systemdMachineRoot();
+  }, 600_000);
+  return suite;
 }

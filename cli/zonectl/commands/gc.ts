@@ -1,10 +1,9 @@
 // zonectl gc [NETWORK]: remove what attachments whose namespace is gone left behind.
-import { loadConfList } from '../../../lib/runtime/conf-dir.js';
 import type { Command } from '../command.js';
 import { collectGarbage, type GcReport } from '../gc.js';
 import { lines } from '../io.js';
 import { runtimeOptions, runtimePathsFrom } from '../runtime-options.js';
-import { readConfDir, usesOurPlugins } from '../status/networks.js';
+import { networksOfOurs } from '../status/networks.js';
 
 export function renderGcReport(report: GcReport): string {
   if (report.skipped) return lines(`${report.network}: skipped (${report.skipped})`);
@@ -34,10 +33,7 @@ export const gcCommand: Command = {
   async run(args, io) {
     const paths = runtimePathsFrom(args);
     const [network] = args.positionals;
-    const lists =
-      network !== undefined
-        ? [await loadConfList(paths.confDir, network)]
-        : (await readConfDir(paths.confDir)).lists.filter(usesOurPlugins);
+    const lists = await networksOfOurs(paths.confDir, network);
     const reports: GcReport[] = [];
     for (const list of lists) reports.push(await collectGarbage(list, paths));
     if (args.flag('json')) io.out(`${JSON.stringify(reports, null, 2)}\n`);

@@ -1,10 +1,9 @@
 // zonectl repair [NETWORK]: put back what a flushed ruleset or a killed [::1] proxy took away.
-import { loadConfList } from '../../../lib/runtime/conf-dir.js';
 import type { Command } from '../command.js';
 import { lines } from '../io.js';
 import { type RepairReport, repairNetworks } from '../repair/run.js';
 import { runtimeOptions, runtimePathsFrom } from '../runtime-options.js';
-import { readConfDir, usesOurPlugins } from '../status/networks.js';
+import { networksOfOurs } from '../status/networks.js';
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -54,10 +53,7 @@ export const repairCommand: Command = {
   async run(args, io) {
     const paths = runtimePathsFrom(args);
     const [network] = args.positionals;
-    const lists =
-      network !== undefined
-        ? [await loadConfList(paths.confDir, network)]
-        : (await readConfDir(paths.confDir)).lists.filter(usesOurPlugins);
+    const lists = await networksOfOurs(paths.confDir, network);
     const report = await repairNetworks(lists, paths);
     io.out(args.flag('json') ? `${JSON.stringify(report, null, 2)}\n` : renderRepair(report));
     if (!report.ok) io.err(lines('zonectl: not everything could be restored (see above)'));

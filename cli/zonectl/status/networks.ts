@@ -1,7 +1,7 @@
 // The networks of a conf dir, file by file: one unreadable file is reported, not fatal, so a
 // status view still shows every other zone.
 import { asCniError } from '../../../lib/cni/errors.js';
-import { confFiles } from '../../../lib/runtime/conf-dir.js';
+import { confFiles, loadConfList } from '../../../lib/runtime/conf-dir.js';
 import { CONF_EXTENSIONS, CONFLIST_EXTENSIONS, loadConfListFile, type NetworkConfigList } from '../../../lib/runtime/conf.js';
 
 export interface ConfDirListing {
@@ -31,4 +31,10 @@ const OUR_PLUGINS = new Set(['zone', 'zone-ipam', 'zone-ports']);
 
 export function usesOurPlugins(list: NetworkConfigList): boolean {
   return list.plugins.some((p) => OUR_PLUGINS.has(p.type) || (p.conf.ipam as { type?: unknown } | undefined)?.type === 'zone-ipam');
+}
+
+/** The networks a command acts on: the one named (whatever its plugins), or every one of ours in the conf dir. */
+export async function networksOfOurs(confDir: string, network: string | undefined): Promise<NetworkConfigList[]> {
+  if (network !== undefined) return [await loadConfList(confDir, network)];
+  return (await readConfDir(confDir)).lists.filter(usesOurPlugins);
 }

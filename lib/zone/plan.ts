@@ -9,6 +9,8 @@
 //   ipMasq, hairpin (default: on with the portMappings capability), mtu, dhcpPool {offset, size},
 //   ipv6Dad (default false: no DAD in containers)
 //   allowZones the zones whose members may open connections to this zone's and back (default none)
+//   dns        {domain: "internal", forward: true, stateDir: /run/cni-zones/dns}, or false: the zone's
+//              name server at its gateways, answering <name>.<zone>.<domain> (lib/dns)
 import * as z from 'zod/mini';
 import type { NetConf } from '../cni/config.js';
 import type { Request } from '../cni/dispatch.js';
@@ -27,7 +29,8 @@ import {
   subnetContains,
   subnetOf as subnetOfCidr,
 } from '../ip/index.js';
-import { ZONE_NAME_RULE, zoneNameProblem, zoneNetworkNameProblem } from '../names/index.js';
+import { DEFAULT_DNS_STATE_DIR } from '../dns/names.js';
+import { dnsLabelProblem, ZONE_NAME_RULE, zoneNameProblem, zoneNetworkNameProblem } from '../names/index.js';
 import { defaultNetworkDir } from '../networkd/files.js';
 import { bridgeName } from '../networkd/zone-files.js';
 import type { Address as LinkAddress } from '../rtnl/addresses.js';
@@ -39,14 +42,54 @@ export interface AttachPlan {
   mac: string | undefined;
   ipamAdd: () => Promise<Result>;
   ports: boolean;
+  /** The container's names in the zone's name server (none when dns is off). */
+  names: string[];
 }
 
 export function planAttach(world: ZoneWorld, req: Request): AttachPlan {
   const config = loadZoneConfig(req.conf);
   const mac = requestedMac(req);
+  const names = config.dns === false ? [] : containerNames(req);
   const ipamAdd = world.ipam.prepareAdd(req);
   const ports = world.ports.prepare(req);
-  return { config, mac, ipamAdd, ports };
+  return { config, mac, ipamAdd, ports, names };
+}
+
+/**
+ * The names a container is known by in its zone, lowercased, once each: its pod name
+ * (CNI_ARGS K8S_POD_NAME, which runtimes send whatever it is: one that is no DNS label is left
+ * out with a warning) and the `aliases` capability for this network (the user's configuration:
+ * an invalid one is code 7).
+ */
+function containerNames(req: Request): string[] {
+  const names: string[] = [];
+  const pod = req.env.args.values.get('K8S_POD_NAME');
+  if (pod !== undefined && pod !== '') {
+    const label = pod.toLowerCase();
+    const problem = dnsLabelProblem(label);
+    if (problem)
+      process.stderr.write(`zone: pod name ${JSON.stringify(pod.slice(0, 64))} is not a DNS label (${problem}): no name for it\n`);
+    else names.push(label);
+  }
+  const aliases = (req.conf.runtimeConfig?.aliases as Record<string, unknown> | undefined)?.[req.conf.name];
+  if (aliases !== undefined) {
+    if (!Array.isArray(aliases) || aliases.some((alias) => typeof alias !== 'string')) {
+      throw new CniError(ErrorCode.InvalidNetworkConfig, `runtimeConfig.aliases.${req.conf.name} is not a list of names`);
+    }
+    for (const alias of aliases as string[]) {
+      const label = alias.toLowerCase();
+      const problem = dnsLabelProblem(label);
+      if (problem) {
+        throw new CniError(
+          ErrorCode.InvalidNetworkConfig,
+          `invalid alias ${JSON.stringify(alias.slice(0, 64))} in runtimeConfig.aliases`,
+          problem,
+        );
+      }
+      names.push(label);
+    }
+  }
+  return [...new Set(names)];
 }
 
 export type Backend = 'auto' | 'networkd' | 'netlink';
@@ -63,7 +106,20 @@ export interface ZoneConfig {
   ipv6Dad: boolean;
   /** Zones this one allows connections with, both ways; valid zone names, once each, never itself. */
   allowZones: string[];
+  /** The zone's name server, or false when it has none. */
+  dns: ZoneDnsConfig | false;
 }
+
+export interface ZoneDnsConfig {
+  /** Lowercase, without a trailing dot: names are `<name>.<zone>.<domain>`. */
+  domain: string;
+  /** Forward other names to the host's resolvers (otherwise they are refused). */
+  forward: boolean;
+  /** Where the zone's names store and its server's record live. */
+  stateDir: string;
+}
+
+const DEFAULT_DNS_DOMAIN = 'internal';
 
 let schema: ReturnType<typeof buildSchema> | undefined;
 
@@ -80,6 +136,12 @@ function buildSchema() {
     dhcpPool: z.optional(z.object({ offset: positive, size: positive })),
     ipv6Dad: z.optional(z.boolean()),
     allowZones: z.optional(z.array(z.string())),
+    dns: z.optional(
+      z.union([
+        z.literal(false),
+        z.object({ domain: z.optional(z.string()), forward: z.optional(z.boolean()), stateDir: z.optional(configPath()) }),
+      ]),
+    ),
   });
 }
 
@@ -125,7 +187,31 @@ export function loadZoneConfig(conf: NetConf): ZoneConfig {
     ...(raw.dhcpPool && { dhcpPool: raw.dhcpPool }),
     ipv6Dad: raw.ipv6Dad ?? false,
     allowZones: allowedZones(raw.allowZones ?? [], zone),
+    dns:
+      raw.dns === false
+        ? false
+        : {
+            domain: dnsDomain(raw.dns?.domain ?? DEFAULT_DNS_DOMAIN),
+            forward: raw.dns?.forward ?? true,
+            stateDir: raw.dns?.stateDir ?? DEFAULT_DNS_STATE_DIR,
+          },
   };
+}
+
+/** `dns.domain`, lowercased, without a trailing dot, each label by the DNS label rule. */
+function dnsDomain(domain: string): string {
+  const canonical = domain.toLowerCase().replace(/\.$/, '');
+  for (const label of canonical.split('.')) {
+    const problem = dnsLabelProblem(label);
+    if (problem) {
+      throw new CniError(
+        ErrorCode.InvalidNetworkConfig,
+        `invalid "dns.domain" ${JSON.stringify(domain.slice(0, 64))}`,
+        `label ${JSON.stringify(label.slice(0, 64))}: ${problem}`,
+      );
+    }
+  }
+  return canonical;
 }
 
 /** `allowZones`, each checked by the zone name rule (it becomes a bridge name in our nft set). */

@@ -84,6 +84,7 @@ function pathsRead(parse: (value: object) => unknown): string[] {
  */
 const READ_WITHOUT_SCHEMA = [
   { section: 'zone', field: 'runtimeConfig.mac', code: 'runtimeConfig?.mac' },
+  { section: 'zone', field: 'runtimeConfig.aliases', code: 'runtimeConfig?.aliases' },
   {
     section: 'zone-ports',
     field: 'runtimeConfig.portMappings',

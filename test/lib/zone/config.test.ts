@@ -32,6 +32,7 @@ describe('loadZoneConfig', () => {
       hairpin: false,
       ipv6Dad: false,
       allowZones: [],
+      dns: { domain: 'internal', forward: true, stateDir: '/run/cni-zones/dns' },
     });
   });
 
@@ -46,6 +47,7 @@ describe('loadZoneConfig', () => {
       dhcpPool: { offset: 128, size: 100 },
       ipv6Dad: true,
       allowZones: ['web', 'db', 'db_1.x-y', 'web'],
+      dns: false,
       ipam: { type: 'host-local', subnet: '10.89.0.0/24' },
     });
     expect(config).toEqual({
@@ -60,6 +62,7 @@ describe('loadZoneConfig', () => {
       ipv6Dad: true,
       // once each, never the zone itself
       allowZones: ['web', 'db'],
+      dns: false,
     });
   });
 
@@ -119,6 +122,11 @@ describe('loadZoneConfig', () => {
     ['a DHCP pool at offset 0', { dhcpPool: { offset: 0, size: 10 } }],
     ['a DHCP pool without size', { dhcpPool: { offset: 10 } }],
     ['a zone that is not a string', { zone: 7 }],
+    ['dns true', { dns: true }],
+    ['a dns domain with an empty label', { dns: { domain: 'a..b' } }],
+    ['a dns domain with an underscore', { dns: { domain: 'my_lan' } }],
+    ['a relative dns stateDir', { dns: { stateDir: 'run/dns' } }],
+    ['dns.forward that is not a boolean', { dns: { forward: 'yes' } }],
   ])('refuses %s with code 7', (_, fields) => {
     expect(failure(() => load(fields)).code).toBe(7);
   });
@@ -134,5 +142,19 @@ describe('loadZoneConfig', () => {
   it('leaves room in the alias for the longest container ID and ifname', () => {
     const alias = attachmentAlias('n'.repeat(MAX_ZONE_NETWORK_NAME_LENGTH), 'c'.repeat(MAX_CONTAINER_ID_LENGTH), 'i'.repeat(15));
     expect(alias).toHaveLength(255);
+  });
+
+  it('takes the name server settings, the domain lowercased and without its trailing dot', () => {
+    expect(load({ dns: { domain: 'Corp.Example.', forward: false, stateDir: '/run/test-dns' } }).dns).toEqual({
+      domain: 'corp.example',
+      forward: false,
+      stateDir: '/run/test-dns',
+    });
+    // The spec's own DNS fields sit beside ours.
+    expect(load({ dns: { nameservers: ['192.0.2.53'] } }).dns).toEqual({
+      domain: 'internal',
+      forward: true,
+      stateDir: '/run/cni-zones/dns',
+    });
   });
 });

@@ -148,6 +148,8 @@ export interface DetachedOptions {
   env: NodeJS.ProcessEnv;
   /** Descriptors it gets as 3, 4, ... (stdin, stdout and stderr are /dev/null). */
   passFds?: readonly number[];
+  /** Its argv[0], when not `file` (a multi-call executable picks its role by it). */
+  argv0?: string;
 }
 
 /**
@@ -159,7 +161,12 @@ export async function startDetached(file: string, args: readonly string[], optio
   return new Promise((resolve, reject) => {
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(file, args, { stdio: ['ignore', 'ignore', 'ignore', ...(options.passFds ?? [])], detached: true, env: options.env });
+      child = spawn(file, args, {
+        stdio: ['ignore', 'ignore', 'ignore', ...(options.passFds ?? [])],
+        detached: true,
+        env: options.env,
+        ...(options.argv0 !== undefined && { argv0: options.argv0 }),
+      });
     } catch (e) {
       reject(startFailure(file, e));
       return;

@@ -4,6 +4,8 @@
 // namespace, the container side, ports, isolation and masquerade, forwarding. Every step that
 // made something registers its undo; any error runs them in reverse, so a failed ADD leaves
 // nothing behind.
+// With the zone's name server on, the container's names go into the zone's store and the server
+// is made sure of once the container's veth is on the bridge (dns.ts).
 // nft and sysctls come last: the steps that fail most often fail before our table or
 // ip_forward were ever touched.
 import type { Request } from '../cni/dispatch.js';
@@ -12,6 +14,7 @@ import type { Interface, Result } from '../cni/types.js';
 import { spendReserve } from '../system/budget.js';
 import { ensureBridge, removeBridgeIfUnused } from './bridge.js';
 import { configureContainer, effectiveRoutes } from './container.js';
+import { configuredDns, ensureServer, nameAddresses, resultDns, stopServerIfEmpty, zoneDnsServer } from './dns.js';
 import { ensureZoneRules } from './isolation.js';
 import { type AttachPlan, checkIpamAddresses, checkMtuFits, checkRouteGateways, gatewaysOf, planAttach, subnetOf } from './plan.js';
 import { attachmentAlias, hostVethName } from '../names/attachment.js';
@@ -80,7 +83,20 @@ async function attachSteps(a: Attaching): Promise<Result> {
     });
   }
 
+  const dnsOn = config.dns;
+  const owner = { network: req.conf.name, containerId: req.env.containerId, ifname };
+  if (dnsOn !== false) {
+    // Registered before the veth's: undone after it, when the zone may have no member left.
+    undo.push(() => stopServerIfEmpty(world, config, dnsOn.stateDir));
+    if (plan.names.length > 0) {
+      undo.push(() => world.dns.removeNames(config.zone, dnsOn.stateDir, owner));
+      await world.dns.setNames(config.zone, dnsOn.stateDir, owner, plan.names, nameAddresses(ips));
+    }
+  }
+
   const hostEnd = await createVeth(a, bridge.link.index);
+  // On the bridge now: a DEL of another member cannot find the zone empty and stop the server.
+  if (dnsOn !== false) await ensureServer(world, zoneDnsServer(config, dnsOn, gateways));
   const installed = await configureContainer(a.ns, container, { ifname, ips, routes, ipv6Dad: config.ipv6Dad });
 
   const containerLink = await container.getLink(ifname);
@@ -97,7 +113,8 @@ async function attachSteps(a: Attaching): Promise<Result> {
     ips: ips.map((ip) => ({ ...ip, interface: 2 })),
     routes: installed,
   };
-  const dns = ipam.dns ?? (req.conf.dns as Result['dns']);
+  const theirs = ipam.dns ?? configuredDns(req.conf, dnsOn !== false);
+  const dns = dnsOn === false ? theirs : resultDns(config, dnsOn, gateways, theirs);
   if (dns && Object.keys(dns).length > 0) result.dns = dns;
   // capability portMappings: published in-process, the same engine as the zone-ports plugin
   if (plan.ports) {

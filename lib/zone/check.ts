@@ -1,7 +1,7 @@
 // CHECK: the attachment still looks like ADD left it — container interface with its
 // addresses and routes, host end on the zone's bridge, the zone's isolation as its
-// configuration says (a changed allowZones shows here until the next ADD or zonectl repair) —
-// and IPAM agrees.
+// configuration says (a changed allowZones shows here until the next ADD or zonectl repair), the
+// zone's name server running when dns is on — and IPAM agrees.
 import type { Request } from '../cni/dispatch.js';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import type { Result } from '../cni/types.js';
@@ -26,6 +26,9 @@ export async function check(world: ZoneWorld, req: Request): Promise<void> {
     await checkHostSide(world, config, hostVethName(req.env.containerId, ifname));
     await checkContainerSide(ns, ifname, prev, index);
     await checkIsolation(world, config);
+    if (config.dns !== false && !(await world.dns.serverRuns(config.zone, config.dns.stateDir))) {
+      throw checkFailed(`the name server of zone ${config.zone} is not running`);
+    }
   } finally {
     ns.close();
   }

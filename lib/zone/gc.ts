@@ -1,9 +1,10 @@
 // GC: IPAM releases what the runtime no longer lists, and host veths of this network whose
 // (container, ifname) is not valid go away; their alias names the attachment, so nothing
 // but the kernel's own list of links is needed. A zone left without members loses its
-// isolation pairs, as with the DEL of its last member.
+// isolation pairs and its name server, as with the DEL of its last member.
 import type { GcRequest } from '../cni/dispatch.js';
 import { type Attachment, isListedAttachment } from '../cni/types.js';
+import { stopServerOfEmptyZone } from './dns.js';
 import { forgetEmptyZone } from './isolation.js';
 import { loadZoneConfig } from './plan.js';
 import { parseAttachmentAlias } from '../names/attachment.js';
@@ -16,6 +17,7 @@ export async function gc(world: ZoneWorld, req: GcRequest): Promise<void> {
   if (req.validAttachments) {
     await removeStaleVeths(world, req.conf.name, req.validAttachments);
     await forgetEmptyZone(world, req.conf);
+    await stopServerOfEmptyZone(world, req.conf);
   }
   await world.ipam.gc(req);
   await world.ports.gc(req);

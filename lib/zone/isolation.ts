@@ -71,7 +71,7 @@ async function removeIsolationPairs(table: NftTable, bridge: string): Promise<vo
 }
 
 /** Whether `bridge` is gone or has no port left: the zone has no member. */
-async function zoneIsEmpty(rt: Links, bridge: string): Promise<boolean> {
+export async function zoneIsEmpty(rt: Links, bridge: string): Promise<boolean> {
   const link = await rt.getLink(bridge);
   if (link === undefined) return true;
   return !(await rt.listLinks()).some((l) => l.master === link.index);

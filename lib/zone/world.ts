@@ -10,7 +10,9 @@ import { delegate, delegateAdd } from '../cni/delegate.js';
 import type { GcRequest, Request } from '../cni/dispatch.js';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { findPlugin } from '../cni/exec.js';
-import type { Result } from '../cni/types.js';
+import type { Attachment, Result } from '../cni/types.js';
+import { namesFilePath, removeOwnerNames, setOwnerNames } from '../dns/names.js';
+import { ensureZoneDns, stopZoneDns, type ZoneDnsServer, zoneDnsRuns } from '../dns/supervisor.js';
 import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus } from '../ipam/commands.js';
 import { loadIpamConfig } from '../ipam/config.js';
 import { withFileLock } from '../libc/lock.js';
@@ -78,6 +80,18 @@ export interface ZoneIpam {
   gc(req: GcRequest): Promise<void>;
 }
 
+/** The zone's name server (lib/dns): the names of its members, and the server that answers them. */
+export interface ZoneDnsAccess {
+  /** The attachment's names are now exactly `names`, resolving to `addresses`. */
+  setNames(zone: string, stateDir: string, owner: Attachment, names: readonly string[], addresses: readonly string[]): Promise<void>;
+  /** The attachment's names are gone (none is fine). */
+  removeNames(zone: string, stateDir: string, owner: Attachment): Promise<void>;
+  /** Start the zone's server unless it runs; true when this call started it. */
+  ensureServer(server: ZoneDnsServer): Promise<boolean>;
+  stopServer(zone: string, stateDir: string): Promise<void>;
+  serverRuns(zone: string, stateDir: string): Promise<boolean>;
+}
+
 /** Port publishing of an attachment (lib/ports), when the runtime asked for it. */
 export interface ZonePorts {
   /** Whether the request asks for ports; its mappings and config are checked here, before anything is made. */
@@ -104,6 +118,7 @@ export interface ZoneWorld {
   writeSysctl(key: string, value: number): Promise<void>;
   ipam: ZoneIpam;
   ports: ZonePorts;
+  dns: ZoneDnsAccess;
 }
 
 /** The lock systemd-nspawn takes while it creates or removes zone bridges. */
@@ -132,6 +147,7 @@ export function systemWorld(): ZoneWorld {
     writeSysctl: (key, value) => writeSysctl(key, value),
     ipam: systemIpam,
     ports: systemPorts,
+    dns: systemDns,
   };
 }
 
@@ -236,4 +252,15 @@ const systemPorts: ZonePorts = {
   del: (req) => portsDel(req),
   check: (req, result) => portsCheck(req, result),
   gc: async (req) => (wantsPorts(req) ? portsGc(req) : undefined),
+};
+
+const systemDns: ZoneDnsAccess = {
+  setNames: async (zone, stateDir, owner, names, addresses) => void (await setOwnerNames(zone, owner, names, addresses, { stateDir })),
+  // Nothing to do, and no directory to make, where the zone never had names.
+  removeNames: async (zone, stateDir, owner) => {
+    if (existsSync(namesFilePath(zone, stateDir))) await removeOwnerNames(zone, owner, { stateDir });
+  },
+  ensureServer: (server) => ensureZoneDns(server),
+  stopServer: (zone, stateDir) => stopZoneDns(zone, stateDir),
+  serverRuns: (zone, stateDir) => zoneDnsRuns(zone, stateDir),
 };

@@ -13,7 +13,7 @@ import { type PluginOutcome, type PluginRun, runPlugin } from './plugin-process.
 
 export const zoneTools = ['ip', 'nsenter', 'nft', 'bridge'];
 
-const bundles = { compiled: bundleCopies('zone', ['zone'], 'compiled'), node: bundleCopies('zone', ['zone'], 'node') };
+const bundles = { compiled: bundleCopies('zone', ['zone'], 'compiled'), node: bundleCopies('zone', ['zone', 'zone-dns'], 'node') };
 
 /** The zone plugin (by default the compiled executable), freshly built and copied once per test process (bundles.ts). */
 export async function bundleZone(form: BundleForm = 'compiled'): Promise<string> {

@@ -21,7 +21,13 @@ const conf = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-function request(command: Command, containerId = 'c1', extra: Record<string, unknown> = {}, prevResult?: Result): Request {
+function request(
+  command: Command,
+  containerId = 'c1',
+  extra: Record<string, unknown> = {},
+  prevResult?: Result,
+  args: Record<string, string> = {},
+): Request {
   const c = conf(extra);
   return {
     env: {
@@ -29,7 +35,7 @@ function request(command: Command, containerId = 'c1', extra: Record<string, unk
       containerId,
       netns: `/run/netns/${containerId}`,
       ifname: 'eth0',
-      args: { pairs: [], values: new Map(), ignoreUnknown: false },
+      args: { pairs: Object.entries(args), values: new Map(Object.entries(args)), ignoreUnknown: false },
       path: ['/opt/cni/bin'],
     },
     conf: c,
@@ -56,6 +62,7 @@ describe('zone core: ADD', () => {
         'c1: address eth0 10.89.0.2/24',
         'c1: route 0.0.0.0/0 via 10.89.0.1 dev eth0',
         'ipam: c1/eth0 10.89.0.2/24',
+        'dns: server web on 10.89.0.1',
       ].sort(),
     );
     expect(fake.nftDump()).toMatch(/10\.89\.0\.0\/24.*zone:web/);
@@ -79,9 +86,17 @@ describe('zone core: ADD', () => {
   });
 
   // Every effect of a whole ADD, failed in turn: afterwards the machine is as before.
+  const fullRequest = () =>
+    request(
+      'ADD',
+      'c1',
+      { runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }], aliases: { web: ['api'] } } },
+      undefined,
+      { K8S_POD_NAME: 'Web' },
+    );
   const fullAdd = async () => {
     const fake = new FakeWorld();
-    await attach(fake.world(), request('ADD', 'c1', { runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }] } }));
+    await attach(fake.world(), fullRequest());
     return fake.log;
   };
 
@@ -93,8 +108,7 @@ describe('zone core: ADD', () => {
       const before = fake.snapshot();
       const pattern = new RegExp(`^${effect.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
       fake.failOn(pattern);
-      const req = request('ADD', 'c1', { runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }] } });
-      await expect(attach(fake.world(), req), effect).rejects.toThrow(/injected failure/);
+      await expect(attach(fake.world(), fullRequest()), effect).rejects.toThrow(/injected failure/);
       expect(fake.snapshot(), `after a failure at "${effect}"`).toEqual(before);
       expect(fake.nftDump(), `after a failure at "${effect}"`).not.toMatch(/zone:web/);
     }
@@ -102,14 +116,16 @@ describe('zone core: ADD', () => {
 
   it('undoes in the reverse order of doing', async () => {
     const fake = new FakeWorld().failOn(/sysctl net\.ipv4\.ip_forward=1/);
-    const req = request('ADD', 'c1', { runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }] } });
-    await expect(attach(fake.world(), req)).rejects.toThrow();
+    await expect(attach(fake.world(), fullRequest())).rejects.toThrow();
     const undo = fake.log.slice(fake.log.indexOf('host: sysctl net.ipv4.ip_forward=1') + 1);
     expect(undo).toEqual([
-      // the zone's pairs as they were before (none), then ports, veth, the bridge this ADD made with its rules
+      // the zone's pairs as they were before (none), then ports, veth, the names, the name
+      // server of the zone now empty, the bridge this ADD made with its rules
       'nft: delete element zone_allow',
       'ports: del c1/eth0',
       `host: delete ${veth('c1')}`,
+      'dns: remove names web c1/eth0',
+      'dns: stop web',
       'host: delete vz-web',
       'nft: delete element zone_masq_v4, delete element zone_local_v4',
       'ipam: del c1/eth0',
@@ -383,5 +399,88 @@ describe('zone core: forwarding', () => {
     const fake = new FakeWorld().failOn(/forwarding=1/);
     await expect(enableForwarding(fake.world(), [4, 6])).rejects.toThrow(/injected/);
     expect(fake.snapshot().filter((line) => line.includes('sysctl'))).toEqual([]);
+  });
+});
+
+describe('zone core: names', () => {
+  const dualStack = () => new FakeWorld({ v6: ['fd89::2/64', 'fd89::3/64'] });
+  const named = (containerId: string, pod: string | undefined, aliases?: string[], extra: Record<string, unknown> = {}) =>
+    request(
+      'ADD',
+      containerId,
+      { ...(aliases && { runtimeConfig: { aliases: { web: aliases, other: ['Not_A_Label'] } } }), ...extra },
+      undefined,
+      pod === undefined ? {} : { K8S_POD_NAME: pod },
+    );
+
+  it('registers the pod name and aliases, lowercased, with the container addresses, and starts the server once', async () => {
+    const fake = dualStack();
+    await attach(fake.world(), named('c1', 'Web', ['API', 'web']));
+    await attach(fake.world(), named('c2', 'db'));
+    expect([...fake.names]).toEqual([
+      ['web c1/eth0', 'web,api → 10.89.0.2 fd89::2'],
+      ['web c2/eth0', 'db → 10.89.0.3 fd89::3'],
+    ]);
+    expect(fake.log.filter((line) => line.startsWith('dns: start'))).toEqual(['dns: start web']);
+    expect(fake.dnsServers.get('web')).toBe('10.89.0.1 fd89::1');
+  });
+
+  it('gives the container the gateways and the zone as its DNS, before what IPAM or the configuration gave', async () => {
+    const fake = dualStack();
+    const result = await attach(
+      fake.world(),
+      named('c1', 'web', undefined, { zone: 'Demo', dns: { domain: 'corp', nameservers: ['192.0.2.53'] } }),
+    );
+    expect(result.dns).toEqual({ nameservers: ['10.89.0.1', 'fd89::1', '192.0.2.53'], search: ['demo.corp'] });
+  });
+
+  it('skips a pod name that is no DNS label with a warning, and refuses an alias that is none (7) before anything changes', async () => {
+    const fake = new FakeWorld();
+    await attach(fake.world(), named('c1', 'my_pod', ['api']));
+    expect([...fake.names.values()]).toEqual(['api → 10.89.0.2']);
+    const other = new FakeWorld();
+    await expect(attach(other.world(), named('c2', 'web', ['ok', 'bad_alias']))).rejects.toMatchObject({ code: 7 });
+    expect(other.log).toEqual([]);
+  });
+
+  it('has no names, no server and only IPAM\'s dns with "dns": false', async () => {
+    const fake = new FakeWorld();
+    const result = await attach(fake.world(), named('c1', 'web', ['api'], { dns: false }));
+    expect(fake.names.size).toBe(0);
+    expect(fake.dnsServers.size).toBe(0);
+    expect(result.dns).toBeUndefined();
+  });
+
+  it('removes the names on DEL at once, and stops the server with the last member only', async () => {
+    const fake = new FakeWorld();
+    await attach(fake.world(), named('c1', 'web'));
+    await attach(fake.world(), named('c2', 'db'));
+    await detach(fake.world(), request('DEL', 'c1'));
+    expect([...fake.names.keys()]).toEqual(['web c2/eth0']);
+    expect(fake.dnsServers.has('web')).toBe(true);
+    await detach(fake.world(), request('DEL', 'c2'));
+    expect(fake.names.size).toBe(0);
+    expect(fake.dnsServers.size).toBe(0);
+    // again: nothing left to do, nothing fails
+    await detach(fake.world(), request('DEL', 'c2'));
+  });
+
+  it("fails CHECK (122) when the zone's server is not running", async () => {
+    const fake = new FakeWorld();
+    const result = await attach(fake.world(), named('c1', 'web'));
+    await check(fake.world(), request('CHECK', 'c1', {}, result));
+    fake.dnsServers.clear();
+    await expect(check(fake.world(), request('CHECK', 'c1', {}, result))).rejects.toMatchObject({
+      code: 122,
+      message: expect.stringMatching(/name server of zone web is not running/),
+    });
+  });
+
+  it('stops the server when GC leaves the zone without members', async () => {
+    const fake = new FakeWorld();
+    await attach(fake.world(), named('c1', 'web'));
+    const req = { ...request('GC', 'c1'), validAttachments: [] } as unknown as GcRequest;
+    await gc(fake.world(), req);
+    expect(fake.dnsServers.size).toBe(0);
   });
 });

@@ -55,6 +55,10 @@ export class FakeWorld {
   readonly files = new Map<string, string>();
   readonly allocations = new Map<string, string[]>();
   readonly portRecords = new Set<string>();
+  /** The names store: `<zone> <containerId>/<ifname>` → `name,name → address address`. */
+  readonly names = new Map<string, string>();
+  /** Zones whose name server runs, with the addresses it listens on. */
+  readonly dnsServers = new Map<string, string>();
   #nextIndex = 2;
   #failures: RegExp[] = [];
   #v4: string[];
@@ -113,6 +117,8 @@ export class FakeWorld {
     for (const [owner, ips] of this.allocations) lines.push(`ipam: ${owner} ${ips.join(' ')}`);
     for (const record of this.portRecords) lines.push(`ports: ${record}`);
     for (const file of this.files.keys()) lines.push(`networkd: ${file}`);
+    for (const [owner, names] of this.names) lines.push(`dns: names ${owner} ${names}`);
+    for (const [zone, listen] of this.dnsServers) lines.push(`dns: server ${zone} on ${listen}`);
     return lines.sort();
   }
 
@@ -212,6 +218,31 @@ export class FakeWorld {
         },
         check: async () => undefined,
         gc: async () => undefined,
+      },
+      dns: {
+        setNames: async (zone, _stateDir, owner, names, addresses) => {
+          const key = `${zone} ${owner.containerId}/${owner.ifname}`;
+          await this.effect(`dns: names ${key}`);
+          this.names.set(key, `${names.join(',')} → ${addresses.join(' ')}`);
+        },
+        removeNames: async (zone, _stateDir, owner) => {
+          const key = `${zone} ${owner.containerId}/${owner.ifname}`;
+          if (!this.names.has(key)) return;
+          await this.effect(`dns: remove names ${key}`);
+          this.names.delete(key);
+        },
+        ensureServer: async (server) => {
+          if (this.dnsServers.has(server.zone)) return false;
+          await this.effect(`dns: start ${server.zone}`);
+          this.dnsServers.set(server.zone, server.listen.join(' '));
+          return true;
+        },
+        stopServer: async (zone) => {
+          if (!this.dnsServers.has(zone)) return;
+          await this.effect(`dns: stop ${zone}`);
+          this.dnsServers.delete(zone);
+        },
+        serverRuns: async (zone) => this.dnsServers.has(zone),
       },
     };
   }

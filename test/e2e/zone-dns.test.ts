@@ -1,0 +1,138 @@
+// The zone plugin's name server, end to end with the netlink backend: the plugin run as a
+// runtime runs it (CNI_ARGS K8S_POD_NAME, runtimeConfig.aliases) in a sandbox "host", a second
+// member resolving the first by its pod name and alias through the gateway (v4 and v6), the ADD
+// result's dns, NXDOMAIN for an unknown name, the name gone after DEL, CHECK failing (122) once
+// the server is killed and a later ADD starting it again, and no server left in the host's
+// namespace after the last DEL.
+import { readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, onTestFinished } from 'vitest';
+import { type Netns, nsExec } from '../support/netns.js';
+import { makeTestTempDir, repoRoot } from '../support/paths.js';
+import { privileged } from '../support/privileges.js';
+import { createZoneWorld, useZoneBundle, zoneTools } from '../support/zone-world.js';
+
+const priv = privileged(zoneTools);
+const CHECK_FAILED = 122;
+
+useZoneBundle();
+
+// Run with node in a member's namespace: one UDP query each, its rcode and answers.
+const CLIENT = `
+import { createRequire } from 'node:module';
+import dgram from 'node:dgram';
+const dnsPacket = createRequire(${JSON.stringify(`${repoRoot}/package.json`)})('dns-packet');
+const results = [];
+for (const q of JSON.parse(process.argv[1])) {
+  const bytes = dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: q.name, type: q.type }] });
+  try {
+    const answer = await new Promise((resolve, reject) => {
+      const socket = dgram.createSocket(q.server.includes(':') ? 'udp6' : 'udp4');
+      const timer = setTimeout(() => { socket.close(); reject(new Error('timeout')); }, 3000);
+      socket.on('error', (e) => { clearTimeout(timer); socket.close(); reject(e); });
+      socket.on('message', (m) => { clearTimeout(timer); socket.close(); resolve(m); });
+      socket.send(bytes, 53, q.server);
+    });
+    const response = dnsPacket.decode(answer);
+    results.push({ rcode: response.rcode, answers: response.answers.map((a) => a.data) });
+  } catch (e) {
+    results.push({ error: e.code ?? e.message });
+  }
+}
+console.log(JSON.stringify(results));
+`;
+
+interface Query {
+  server: string;
+  name: string;
+  type: 'A' | 'AAAA';
+}
+
+async function ask(member: Netns, queries: Query[]): Promise<{ rcode?: string; answers?: string[]; error?: string }[]> {
+  const { stdout } = await nsExec(member, process.execPath, ['--input-type=module', '-e', CLIENT, JSON.stringify(queries)]);
+  return JSON.parse(stdout);
+}
+
+/** Processes in `ns` marked as a zone name server of ours. */
+function dnsServersIn(ns: Netns): number[] {
+  const link = `net:[${statSync(ns.path).ino}]`;
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/ns/net`) === link && readFileSync(`/proc/${pid}/environ`, 'utf8').includes('CNI_ZONES_DNS=');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+priv.describe('zone plugin: names at the zone gateway', () => {
+  priv.it(
+    'answers a member by its pod name and alias, drops it on DEL, fails CHECK without a server, and leaves none after the last DEL',
+    async () => {
+      const stateDir = makeTestTempDir('zone-dns-state');
+      onTestFinished(() => rmSync(stateDir, { recursive: true, force: true }));
+      const world = await createZoneWorld({ plugin: { dns: { stateDir, forward: false } } });
+      const [web, client, third] = [await world.container('web'), await world.container('client'), await world.container('third')];
+      onTestFinished(() => {
+        for (const pid of dnsServersIn(world.host)) process.kill(pid, 'SIGKILL');
+      });
+
+      const rWeb = await world.add({
+        container: web,
+        containerId: 'ctr-web',
+        args: { K8S_POD_NAME: 'Web' },
+        conf: world.conf({ runtimeConfig: { aliases: { web: ['api'] } } }),
+      });
+      expect(rWeb.dns).toEqual({ nameservers: ['10.89.0.1', 'fd89::1'], search: ['web.internal'] });
+      const rClient = await world.add({ container: client, containerId: 'ctr-client' });
+      expect(dnsServersIn(world.host)).toHaveLength(1);
+
+      expect(
+        await ask(client, [
+          { server: '10.89.0.1', name: 'web.web.internal', type: 'A' },
+          { server: 'fd89::1', name: 'web.web.internal', type: 'AAAA' },
+          { server: '10.89.0.1', name: 'api.web.internal', type: 'A' },
+          { server: '10.89.0.1', name: 'nobody.web.internal', type: 'A' },
+        ]),
+      ).toEqual([
+        { rcode: 'NOERROR', answers: ['10.89.0.2'] },
+        { rcode: 'NOERROR', answers: ['fd89::2'] },
+        { rcode: 'NOERROR', answers: ['10.89.0.2'] },
+        { rcode: 'NXDOMAIN', answers: [] },
+      ]);
+
+      // CHECK passes while the server runs and fails (122) once it is killed
+      const check = () =>
+        world.run('CHECK', { container: client, containerId: 'ctr-client', conf: { ...world.conf(), prevResult: rClient } });
+      expect((await check()).exitCode).toBe(0);
+      const record = JSON.parse(readFileSync(join(stateDir, 'web.server.json'), 'utf8')) as { via: string; pid: number };
+      expect(record.via).toBe('process');
+      process.kill(record.pid, 'SIGKILL');
+      const failed = await check();
+      expect(failed.exitCode).toBe(1);
+      expect((failed.json as { code: number; msg: string }).code).toBe(CHECK_FAILED);
+      expect((failed.json as { msg: string }).msg).toMatch(/name server of zone web is not running/);
+
+      // the next ADD of a member starts it again
+      await world.add({ container: third, containerId: 'ctr-third' });
+      expect(dnsServersIn(world.host)).toHaveLength(1);
+      expect((await check()).exitCode).toBe(0);
+      await world.del({ container: third, containerId: 'ctr-third' });
+
+      // DEL of web: its names are gone at once
+      await world.del({ container: web, containerId: 'ctr-web' });
+      expect(await ask(client, [{ server: '10.89.0.1', name: 'web.web.internal', type: 'A' }])).toEqual([
+        { rcode: 'NXDOMAIN', answers: [] },
+      ]);
+
+      // the last DEL: no server left in the host's namespace, nor its record
+      await world.del({ container: client, containerId: 'ctr-client' });
+      expect(dnsServersIn(world.host)).toEqual([]);
+      expect(readdirSync(stateDir).filter((name) => name.startsWith('web.'))).toEqual([]);
+    },
+    120_000,
+  );
+});

@@ -3,7 +3,8 @@
 // published: for each port record directory of our networks, lib/ports' repair (our table's
 // fixed ruleset, the recorded elements that are gone, route_localnet, the proxies); for each
 // zone with members, its isolation as its configuration says (so a changed allowZones takes
-// effect here too) and, with the netlink backend and ipMasq, its masquerade. Nothing is read
+// effect here too), with the netlink backend and ipMasq its masquerade, and its name server
+// when dns is on and it does not run. Nothing is read
 // from anywhere but our records, the networks and the result cache; an empty machine is a no-op.
 import { asCniError } from '../../../lib/cni/errors.js';
 import type { Attachment } from '../../../lib/cni/types.js';
@@ -12,7 +13,9 @@ import type { RuntimePaths } from '../../../lib/nspawn/runtime-paths.js';
 import { repairPorts } from '../../../lib/ports/repair.js';
 import { listCacheEntries } from '../../../lib/runtime/cache.js';
 import type { NetworkConfigList } from '../../../lib/runtime/conf.js';
+import { ensureServer, zoneDnsServer } from '../../../lib/zone/dns.js';
 import { ensureZoneRules } from '../../../lib/zone/isolation.js';
+import type { Gateway, ZoneConfig } from '../../../lib/zone/plan.js';
 import { systemWorld } from '../../../lib/zone/world.js';
 import { netnsIsPresent } from '../netns.js';
 import { isolationDriftOf, masqueradeDrift, tableNow } from './drift.js';
@@ -75,6 +78,7 @@ async function repairZone(list: NetworkConfigList, paths: RuntimePaths, networkd
   const table = tableNow();
   const masquerade = zone.masquerade ? await masqueradeDrift({ zone: config.zone, bridge: config.bridge, subnets }, table) : [];
   const isolation = await isolationDriftOf(config, table);
+  await repairNameServer(config, view);
   if (masquerade.length === 0 && isolation.length === 0) return view;
   const what = [
     ...(masquerade.length > 0 ? [`masquerade of ${subnets.join(', ')}`] : []),
@@ -89,6 +93,35 @@ async function repairZone(list: NetworkConfigList, paths: RuntimePaths, networkd
     view.problems.push(...what.map((w) => `${w}: ${messageOf(e)}`));
   }
   return view;
+}
+
+/** The zone's name server, started again when it is on and not running (killed, or its unit failed). */
+async function repairNameServer(config: ZoneConfig, view: ZoneRepairView): Promise<void> {
+  const dns = config.dns;
+  if (dns === false) return;
+  const world = systemWorld();
+  try {
+    if (await world.dns.serverRuns(config.zone, dns.stateDir)) return;
+    const gateways = await bridgeGateways(world, config.bridge);
+    if (gateways.length === 0) throw new Error(`${config.bridge} has no gateway address`);
+    await ensureServer(world, zoneDnsServer(config, dns, gateways));
+    view.restored.push(`name server on ${gateways.map((g) => g.address).join(', ')}`);
+  } catch (e) {
+    view.problems.push(`name server: ${messageOf(e)}`);
+  }
+}
+
+/** The bridge's own addresses (not link-local): the zone's gateways. */
+async function bridgeGateways(world: ReturnType<typeof systemWorld>, bridge: string): Promise<Gateway[]> {
+  const host = await world.hostLinks();
+  try {
+    if ((await host.getLink(bridge)) === undefined) return [];
+    return (await host.listAddresses(bridge))
+      .filter((a) => !(a.family === 6 && a.address.toLowerCase().startsWith('fe80:')))
+      .map((a) => ({ cidr: `${a.address}/${a.prefixLength}`, address: a.address, prefix: a.prefixLength, family: a.family === 6 ? 6 : 4 }));
+  } finally {
+    host.close();
+  }
 }
 
 /**

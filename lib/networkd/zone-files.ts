@@ -52,6 +52,11 @@ export interface ZoneNetwork {
   mtu?: number;
   /** Serve DHCPv4 from this part of the first IPv4 gateway's subnet. */
   dhcpPool?: DhcpPool;
+  /**
+   * The zone's name server answers `<zone>.<domain>` at the gateways: systemd-resolved asks
+   * it for that domain (`DNS=`, `Domains=~`), DHCP clients are told of it (`EmitDNS=`).
+   */
+  dns?: { search: string };
 }
 
 export interface ZoneFile {
@@ -131,9 +136,21 @@ export function zoneUnits(network: ZoneNetwork): { netdev: UnitFile; network: Un
       ['IPv6SendRA', v6.length > 0 ? true : undefined],
       ['IPMasquerade', masquerade(network.ipMasquerade, v4.length > 0, v6.length > 0)],
       ['DHCPServer', network.dhcpPool ? true : undefined],
+      ...(network.dns ? gateways.map((g): [string, string] => ['DNS', formatAddress(g.address)]) : []),
+      ['Domains', network.dns ? `~${network.dns.search}` : undefined],
     ),
     ...gateways.map(addressSection),
-    ...(network.dhcpPool ? [section('DHCPServer', ['PoolOffset', network.dhcpPool.offset], ['PoolSize', network.dhcpPool.size])] : []),
+    ...(network.dhcpPool
+      ? [
+          section(
+            'DHCPServer',
+            ['PoolOffset', network.dhcpPool.offset],
+            ['PoolSize', network.dhcpPool.size],
+            ['EmitDNS', network.dns && v4[0] ? true : undefined],
+            ['DNS', network.dns && v4[0] ? formatAddress(v4[0].address) : undefined],
+          ),
+        ]
+      : []),
     ...v6.filter((g) => g.prefix === 64).map((g) => section('IPv6Prefix', ['Prefix', formatSubnet(subnetOf(g))])),
   ];
   return { netdev, network: { comments, sections } };

@@ -72,6 +72,7 @@ async function configureWithNetworkd(
       ipMasquerade: config.ipMasq,
       ...(config.mtu !== undefined && { mtu: config.mtu }),
       ...(config.dhcpPool && { dhcpPool: config.dhcpPool }),
+      ...(config.dns && { dns: { search: `${config.zone.toLowerCase()}.${config.dns.domain}` } }),
     },
     config.networkDir,
   );

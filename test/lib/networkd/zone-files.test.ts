@@ -115,6 +115,24 @@ describe('renderZoneFiles', () => {
     );
   });
 
+  it('with the name server: resolved asks the gateways for the zone, DHCP clients are told the IPv4 one', () => {
+    const network = filesOf({
+      zone: 'Demo',
+      gateways: ['10.89.0.1/24', 'fd89::1/64'],
+      ipMasquerade: true,
+      dhcpPool: { offset: 128, size: 100 },
+      dns: { search: 'demo.internal' },
+    })['70-cni-zones-Demo.network'];
+    expect(network).toContain('DHCPServer=yes\nDNS=10.89.0.1\nDNS=fd89::1\nDomains=~demo.internal\n\n[Address]');
+    expect(network).toContain('[DHCPServer]\nPoolOffset=128\nPoolSize=100\nEmitDNS=yes\nDNS=10.89.0.1\n');
+    // without a DHCP pool there is no DHCP server to tell anyone
+    const plain = filesOf({ zone: 'v6', gateways: ['fd89::1/64'], ipMasquerade: false, dns: { search: 'v6.internal' } })[
+      '70-cni-zones-v6.network'
+    ];
+    expect(plain).toContain('DNS=fd89::1\nDomains=~v6.internal\n');
+    expect(plain).not.toContain('[DHCPServer]');
+  });
+
   it('IPv4 with a DHCP pool and no masquerade', () => {
     const network = filesOf({ zone: 'lan', gateways: ['192.168.7.254/24'], ipMasquerade: false, dhcpPool: { offset: 1, size: 253 } })[
       '70-cni-zones-lan.network'

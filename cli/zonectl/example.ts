@@ -23,6 +23,8 @@ export interface ExampleOptions {
   networkDir?: string;
   /** Where published ports are recorded (default: the plugin's /run/cni-zones/ports). */
   portsStateDir?: string;
+  /** Where the zone's name server keeps its names (default /run/cni-zones/dns). */
+  dnsStateDir?: string;
 }
 
 export function exampleConfList(options: ExampleOptions = {}): Record<string, unknown> {
@@ -49,6 +51,7 @@ export function exampleConfList(options: ExampleOptions = {}): Record<string, un
         hairpin: true,
         dhcpPool: { offset: 128, size: 100 },
         ...(options.portsStateDir !== undefined && { portsStateDir: options.portsStateDir }),
+        ...(options.dnsStateDir !== undefined && { nameServer: { stateDir: options.dnsStateDir } }),
         ipam: {
           type: 'zone-ipam',
           ...(options.dataDir !== undefined && { dataDir: options.dataDir }),

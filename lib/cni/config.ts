@@ -22,8 +22,7 @@ export const netConfSchema = z.looseObject({
   type: z.string().check(z.minLength(1)),
   capabilities: z.optional(z.record(z.string(), z.boolean())),
   ipam: z.optional(z.looseObject({ type: z.string().check(z.minLength(1)) })),
-  // The spec's DNS dictionary; the zone plugin also reads its name server's fields from it, and `false` turns that off.
-  dns: z.optional(z.union([z.literal(false), z.looseObject({})])),
+  dns: z.optional(z.looseObject({})),
   args: z.optional(
     z.looseObject({
       cni: z.optional(

@@ -113,7 +113,7 @@ async function attachSteps(a: Attaching): Promise<Result> {
     ips: ips.map((ip) => ({ ...ip, interface: 2 })),
     routes: installed,
   };
-  const theirs = ipam.dns ?? configuredDns(req.conf, dnsOn !== false);
+  const theirs = ipam.dns ?? configuredDns(req.conf);
   const dns = dnsOn === false ? theirs : resultDns(config, dnsOn, gateways, theirs);
   if (dns && Object.keys(dns).length > 0) result.dns = dns;
   // capability portMappings: published in-process, the same engine as the zone-ports plugin

@@ -46,19 +46,16 @@ export function resultDns(config: ZoneConfig, dns: ZoneDnsConfig, gateways: read
   return merged;
 }
 
-/**
- * The spec's DNS fields of the configuration's `dns` (its `domain` is the name server's, not a
- * resolver's: left out while the server is on).
- */
-export function configuredDns(conf: NetConf, serverOn: boolean): DNS | undefined {
+/** The spec's `dns` dictionary of the configuration, as a result carries it. */
+export function configuredDns(conf: NetConf): DNS | undefined {
   const dns = conf.dns;
   if (typeof dns !== 'object') return undefined;
   const { nameservers, search, options, domain } = dns as DNS;
   const picked: DNS = {
     ...(Array.isArray(nameservers) && { nameservers }),
+    ...(typeof domain === 'string' && { domain }),
     ...(Array.isArray(search) && { search }),
     ...(Array.isArray(options) && { options }),
-    ...(!serverOn && typeof domain === 'string' && { domain }),
   };
   return Object.keys(picked).length > 0 ? picked : undefined;
 }
@@ -81,9 +78,9 @@ export async function ensureServer(world: ZoneWorld, server: ZoneDnsServer): Pro
   await world.withZoneLock(() => world.dns.ensureServer(server));
 }
 
-/** Where a DEL finds the zone's names and server: its configuration's `dns.stateDir`, when that is usable. */
+/** Where a DEL finds the zone's names and server: its configuration's `nameServer.stateDir`, when that is usable. */
 function dnsStateDirOfDel(conf: NetConf): string {
-  const dns = conf.dns as unknown;
+  const dns = (conf as { nameServer?: unknown }).nameServer;
   if (typeof dns === 'object' && dns !== null && 'stateDir' in dns) {
     const stateDir = (dns as { stateDir: unknown }).stateDir;
     if (typeof stateDir === 'string' && configPathProblem(stateDir) === undefined) return stateDir;

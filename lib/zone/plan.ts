@@ -9,8 +9,9 @@
 //   ipMasq, hairpin (default: on with the portMappings capability), mtu, dhcpPool {offset, size},
 //   ipv6Dad (default false: no DAD in containers)
 //   allowZones the zones whose members may open connections to this zone's and back (default none)
-//   dns        {domain: "internal", forward: true, stateDir: /run/cni-zones/dns}, or false: the zone's
-//              name server at its gateways, answering <name>.<zone>.<domain> (lib/dns)
+//   nameServer {domain: "internal", forward: true, stateDir: /run/cni-zones/dns}, or false: the zone's
+//              name server at its gateways, answering <name>.<zone>.<domain> (lib/dns). Not `dns`:
+//              that is the spec's resolver dictionary, which runtimes and users already fill.
 import * as z from 'zod/mini';
 import type { NetConf } from '../cni/config.js';
 import type { Request } from '../cni/dispatch.js';
@@ -136,7 +137,7 @@ function buildSchema() {
     dhcpPool: z.optional(z.object({ offset: positive, size: positive })),
     ipv6Dad: z.optional(z.boolean()),
     allowZones: z.optional(z.array(z.string())),
-    dns: z.optional(
+    nameServer: z.optional(
       z.union([
         z.literal(false),
         z.object({ domain: z.optional(z.string()), forward: z.optional(z.boolean()), stateDir: z.optional(configPath()) }),
@@ -188,17 +189,17 @@ export function loadZoneConfig(conf: NetConf): ZoneConfig {
     ipv6Dad: raw.ipv6Dad ?? false,
     allowZones: allowedZones(raw.allowZones ?? [], zone),
     dns:
-      raw.dns === false
+      raw.nameServer === false
         ? false
         : {
-            domain: dnsDomain(raw.dns?.domain ?? DEFAULT_DNS_DOMAIN),
-            forward: raw.dns?.forward ?? true,
-            stateDir: raw.dns?.stateDir ?? DEFAULT_DNS_STATE_DIR,
+            domain: dnsDomain(raw.nameServer?.domain ?? DEFAULT_DNS_DOMAIN),
+            forward: raw.nameServer?.forward ?? true,
+            stateDir: raw.nameServer?.stateDir ?? DEFAULT_DNS_STATE_DIR,
           },
   };
 }
 
-/** `dns.domain`, lowercased, without a trailing dot, each label by the DNS label rule. */
+/** `nameServer.domain`, lowercased, without a trailing dot, each label by the DNS label rule. */
 function dnsDomain(domain: string): string {
   const canonical = domain.toLowerCase().replace(/\.$/, '');
   for (const label of canonical.split('.')) {
@@ -206,7 +207,7 @@ function dnsDomain(domain: string): string {
     if (problem) {
       throw new CniError(
         ErrorCode.InvalidNetworkConfig,
-        `invalid "dns.domain" ${JSON.stringify(domain.slice(0, 64))}`,
+        `invalid "nameServer.domain" ${JSON.stringify(domain.slice(0, 64))}`,
         `label ${JSON.stringify(label.slice(0, 64))}: ${problem}`,
       );
     }

@@ -74,7 +74,7 @@ priv.describe('zone plugin: names at the zone gateway', () => {
     async () => {
       const stateDir = makeTestTempDir('zone-dns-state');
       onTestFinished(() => rmSync(stateDir, { recursive: true, force: true }));
-      const world = await createZoneWorld({ plugin: { dns: { stateDir, forward: false } } });
+      const world = await createZoneWorld({ plugin: { nameServer: { stateDir, forward: false } } });
       const [web, client, third] = [await world.container('web'), await world.container('client'), await world.container('third')];
       onTestFinished(() => {
         for (const pid of dnsServersIn(world.host)) process.kill(pid, 'SIGKILL');

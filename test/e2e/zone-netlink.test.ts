@@ -266,11 +266,17 @@ priv.describe('zone plugin, netlink backend: more than one interface', () => {
     expect(await peerSeenBy(ct, 'fd89::1')).toBe('fd89::2');
   });
 
-  priv.it("passes the configuration's dns through to the result", async () => {
+  priv.it("passes the configuration's dns through to the result, after the zone's name server", async () => {
     const world = await createZoneWorld();
-    const dns = { nameservers: ['10.89.0.1'], domain: 'web.zone', search: ['web.zone'], options: ['ndots:1'] };
-    const result = await world.add({ container: await world.container('dns'), containerId: 'ctr-dns', conf: world.conf({ dns }) });
-    expect(result.dns).toEqual(dns);
+    const dns = { nameservers: ['192.0.2.53'], domain: 'web.zone', search: ['web.zone'], options: ['ndots:1'] };
+    const plain = await world.add({
+      container: await world.container('dns'),
+      containerId: 'ctr-dns',
+      conf: world.conf({ dns, nameServer: false }),
+    });
+    expect(plain.dns).toEqual(dns);
+    const served = await world.add({ container: await world.container('dns2'), containerId: 'ctr-dns2', conf: world.conf({ dns }) });
+    expect(served.dns).toEqual({ ...dns, nameservers: ['10.89.0.1', 'fd89::1', '192.0.2.53'], search: ['web.internal', 'web.zone'] });
   });
 });
 

@@ -123,8 +123,12 @@ function newestUnder(dir: string): number {
   return newest;
 }
 
-/** zonectl answers --version, a plugin answers VERSION. */
+/** zonectl answers --version, a plugin answers VERSION; zone-dns (no plugin) says its usage and exits 2. */
 async function startProblem(executable: string, name: string): Promise<string> {
+  if (name === 'zone-dns') {
+    const run = await execa(executable, [], { reject: false });
+    return run.exitCode === 2 && run.stderr.includes('usage: cni-zones zone-dns') ? '' : `${name} does not start: ${run.stderr}`;
+  }
   const run =
     name === 'zonectl'
       ? await execa(executable, ['--version'], { reject: false })

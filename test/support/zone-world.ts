@@ -101,6 +101,8 @@ export async function createZoneWorld(options: WorldOptions = {}): Promise<ZoneW
     name: network,
     type: 'zone',
     backend: 'netlink',
+    // The zone's names store in the test's own directory, never the machine's /run/cni-zones/dns.
+    nameServer: { stateDir: join(dataDir, 'dns-state') },
     ...(options.zone !== undefined && { zone: options.zone }),
     ...options.plugin,
   };

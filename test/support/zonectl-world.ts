@@ -75,6 +75,7 @@ function conflist(network: string, dir: string, options: WorldOptions = {}): Rec
         backend: 'netlink',
         hairpin: true,
         portsStateDir: join(dir, 'ports'),
+        nameServer: { stateDir: join(dir, 'dns') },
         ipam: {
           type: 'zone-ipam',
           dataDir: join(dir, 'ipam'),

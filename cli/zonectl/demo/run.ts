@@ -126,6 +126,7 @@ class Demo {
       backend: this.options.netlinkOnly ? 'netlink' : 'auto',
       dataDir: join(WORK_DIR, 'ipam'),
       portsStateDir: join(WORK_DIR, 'ports'),
+      dnsStateDir: join(WORK_DIR, 'dns'),
     });
     await mkdir(this.paths.confDir, { recursive: true });
     await writeFile(join(this.paths.confDir, `${DEMO_ZONE}.conflist`), renderConfList(conflist));

@@ -47,7 +47,7 @@ describe('loadZoneConfig', () => {
       dhcpPool: { offset: 128, size: 100 },
       ipv6Dad: true,
       allowZones: ['web', 'db', 'db_1.x-y', 'web'],
-      dns: false,
+      nameServer: false,
       ipam: { type: 'host-local', subnet: '10.89.0.0/24' },
     });
     expect(config).toEqual({
@@ -123,10 +123,10 @@ describe('loadZoneConfig', () => {
     ['a DHCP pool without size', { dhcpPool: { offset: 10 } }],
     ['a zone that is not a string', { zone: 7 }],
     ['dns true', { dns: true }],
-    ['a dns domain with an empty label', { dns: { domain: 'a..b' } }],
-    ['a dns domain with an underscore', { dns: { domain: 'my_lan' } }],
-    ['a relative dns stateDir', { dns: { stateDir: 'run/dns' } }],
-    ['dns.forward that is not a boolean', { dns: { forward: 'yes' } }],
+    ['a name server domain with an empty label', { nameServer: { domain: 'a..b' } }],
+    ['a name server domain with an underscore', { nameServer: { domain: 'my_lan' } }],
+    ['a relative name server stateDir', { nameServer: { stateDir: 'run/dns' } }],
+    ['nameServer.forward that is not a boolean', { nameServer: { forward: 'yes' } }],
   ])('refuses %s with code 7', (_, fields) => {
     expect(failure(() => load(fields)).code).toBe(7);
   });
@@ -145,13 +145,13 @@ describe('loadZoneConfig', () => {
   });
 
   it('takes the name server settings, the domain lowercased and without its trailing dot', () => {
-    expect(load({ dns: { domain: 'Corp.Example.', forward: false, stateDir: '/run/test-dns' } }).dns).toEqual({
+    expect(load({ nameServer: { domain: 'Corp.Example.', forward: false, stateDir: '/run/test-dns' } }).dns).toEqual({
       domain: 'corp.example',
       forward: false,
       stateDir: '/run/test-dns',
     });
-    // The spec's own DNS fields sit beside ours.
-    expect(load({ dns: { nameservers: ['192.0.2.53'] } }).dns).toEqual({
+    // The spec's `dns` is the container's resolver, not the name server's: its domain changes nothing here.
+    expect(load({ dns: { nameservers: ['192.0.2.53'], domain: 'corp.example' } }).dns).toEqual({
       domain: 'internal',
       forward: true,
       stateDir: '/run/cni-zones/dns',

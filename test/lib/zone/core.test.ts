@@ -429,7 +429,7 @@ describe('zone core: names', () => {
     const fake = dualStack();
     const result = await attach(
       fake.world(),
-      named('c1', 'web', undefined, { zone: 'Demo', dns: { domain: 'corp', nameservers: ['192.0.2.53'] } }),
+      named('c1', 'web', undefined, { zone: 'Demo', nameServer: { domain: 'corp' }, dns: { nameservers: ['192.0.2.53'] } }),
     );
     expect(result.dns).toEqual({ nameservers: ['10.89.0.1', 'fd89::1', '192.0.2.53'], search: ['demo.corp'] });
   });
@@ -443,9 +443,9 @@ describe('zone core: names', () => {
     expect(other.log).toEqual([]);
   });
 
-  it('has no names, no server and only IPAM\'s dns with "dns": false', async () => {
+  it('has no names, no server and only IPAM\'s dns with "nameServer": false', async () => {
     const fake = new FakeWorld();
-    const result = await attach(fake.world(), named('c1', 'web', ['api'], { dns: false }));
+    const result = await attach(fake.world(), named('c1', 'web', ['api'], { nameServer: false }));
     expect(fake.names.size).toBe(0);
     expect(fake.dnsServers.size).toBe(0);
     expect(result.dns).toBeUndefined();

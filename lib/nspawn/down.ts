@@ -11,7 +11,7 @@ import { parseConfList, type NetworkConfigList } from '../runtime/conf.js';
 import { delNetworkList } from '../runtime/del.js';
 import { machineNetnsPath } from './machine.js';
 import type { RuntimePaths } from './runtime-paths.js';
-import { DEFAULT_IFNAME, runtimeConfOf, runtimeConfOfEntry } from './up.js';
+import { DEFAULT_IFNAME, machineRuntimeConf, runtimeConfOfEntry } from './up.js';
 
 export interface DownRequest extends RuntimePaths {
   machine: string;
@@ -51,7 +51,7 @@ async function detachCached(req: DownRequest, entry: CacheEntry, netns: string):
 
 async function detachUncached(req: DownRequest, network: string, ifname: string, netns: string): Promise<void> {
   const list = await loadConfList(req.confDir, network);
-  await delNetworkList(list, runtimeConfOf(req, { containerId: req.machine, netns, ifname }));
+  await delNetworkList(list, machineRuntimeConf(req, req.machine, netns, ifname));
 }
 
 export async function machineDown(req: DownRequest): Promise<DownOutcome> {

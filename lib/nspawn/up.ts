@@ -49,6 +49,22 @@ export function runtimeConfOf(paths: RuntimePaths, attachment: { containerId: st
   };
 }
 
+/**
+ * A machine's attachment as a runtime gives it: the machine's name is its pod name
+ * (CNI_ARGS K8S_POD_NAME, the way podman and the CRI runtimes pass a container's name), so the
+ * zone plugin registers it as the machine's name in the zone without the conflist declaring a
+ * capability. IgnoreUnknown=1 as those runtimes send it: a plugin of the chain that does not know
+ * K8S_POD_NAME (the reference host-local) ignores it instead of failing.
+ */
+export function machineRuntimeConf(paths: RuntimePaths, machine: string, netns: string, ifname: string): RuntimeConf {
+  const rt = runtimeConfOf(paths, { containerId: machine, netns, ifname });
+  rt.args = [
+    ['IgnoreUnknown', '1'],
+    ['K8S_POD_NAME', machine],
+  ];
+  return rt;
+}
+
 /** The RuntimeConf a cached attachment was added with (args and capabilities as cached). */
 export function runtimeConfOfEntry(paths: RuntimePaths, entry: CacheEntry, netns: string): RuntimeConf {
   const rt = runtimeConfOf(paths, { containerId: entry.containerId, netns, ifname: entry.ifname });
@@ -94,7 +110,7 @@ export async function machineUp(req: UpRequest): Promise<UpOutcome> {
   if (!netnsExisted) await createNamedNetns(req.machine);
   try {
     await bringUpLoopback(netns);
-    const rt = runtimeConfOf(req, { containerId: req.machine, netns, ifname });
+    const rt = machineRuntimeConf(req, req.machine, netns, ifname);
     // On the wire as CONVENTIONS.md has it: `family` is ours, derived from hostIP.
     if (portMappings.length) rt.capabilityArgs = { portMappings: portMappings.map(({ family: _family, ...wire }) => wire) };
     const result = await addNetworkList(list, rt);

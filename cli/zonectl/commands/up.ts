@@ -40,7 +40,9 @@ export const upCommand: Command = {
       "Runs the network's ADD chain as a CNI runtime does and caches the result where libcni\n" +
       'keeps it, so "zonectl down", cnitool and podman can read it. A machine started with\n' +
       '--network-namespace-path=/run/netns/MACHINE then has the addresses printed here.\n' +
-      'A cached attachment whose namespace is gone (after a reboot) is deleted first.',
+      'A cached attachment whose namespace is gone (after a reboot) is deleted first.\n' +
+      "The machine's name is passed as CNI_ARGS K8S_POD_NAME, as runtimes pass a container's:\n" +
+      "with the zone's name server on, MACHINE.<zone>.internal resolves at the zone's gateway.",
     positionals: [{ name: 'MACHINE', description: "machine name: the namespace, the CNI container ID and nspawn's --machine" }],
     options: [
       networkOption,

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePortSpec } from '../../../lib/nspawn/port-spec.js';
-import { DEFAULT_IFNAME, machineUp, runtimeConfOf, runtimeConfOfEntry } from '../../../lib/nspawn/up.js';
+import { DEFAULT_IFNAME, machineRuntimeConf, machineUp, runtimeConfOf, runtimeConfOfEntry } from '../../../lib/nspawn/up.js';
 import { makeTestTempDir } from '../../support/paths.js';
 
 let dir: string;
@@ -43,6 +43,20 @@ describe('runtime configurations', () => {
       pluginDirs: [join(dir, 'bin')],
       cacheDir: join(dir, 'cache'),
       timeoutMs: 5,
+    });
+  });
+
+  it("of a machine: its name is its pod name, as runtimes pass a container's", () => {
+    expect(machineRuntimeConf(paths(), 'web', '/run/netns/web', 'eth0')).toEqual({
+      containerId: 'web',
+      netns: '/run/netns/web',
+      ifname: 'eth0',
+      pluginDirs: [join(dir, 'bin')],
+      cacheDir: join(dir, 'cache'),
+      args: [
+        ['IgnoreUnknown', '1'],
+        ['K8S_POD_NAME', 'web'],
+      ],
     });
   });
 

@@ -176,7 +176,8 @@ suite.describe('zonectl up/down with systemd-nspawn machines', () => {
     const human = await world.zonectl(['status'], { runtime: true });
     expect(human.exitCode).toBe(1);
     expect(human.stdout).toContain(`zone ${world.network}: 1 problem`);
-    expect(human.stdout).toMatch(new RegExp(`${db}\\s+eth0.*FAILED`));
+    // CONTAINER, its names in the zone (zonectl up gives the machine its name), IFNAME, …, CHECK
+    expect(human.stdout).toMatch(new RegExp(`${db}\\s+${db}\\.${world.network}\\.internal\\s+eth0.*FAILED`));
   });
 
   it('down removes the attachment and the namespace, leaves no trace, and succeeds again when already down', async () => {

@@ -12,8 +12,9 @@ export const statusCommand: Command = {
     description:
       'For each network whose chain holds the "zone" plugin: the bridge vz-<zone>, the backend\n' +
       "(systemd-networkd or netlink) and networkd's state of the bridge, subnets, the DHCP pool\n" +
-      "networkd serves to --network-zone machines, the network's CNI STATUS, and every cached\n" +
-      'attachment with its container ID, interface, addresses, MAC, published ports and CHECK.\n' +
+      "networkd serves to --network-zone machines, the zone's name server (running or not, and the\n" +
+      "domain it answers), the network's CNI STATUS, and every cached attachment with its container\n" +
+      'ID, its names in the zone, interface, addresses, MAC, published ports and CHECK.\n' +
       'Drift (what the port records or the masquerade say should be there and is not, after a\n' +
       'ruleset flush or a killed [::1] proxy) is listed per attachment with the fix, "zonectl repair".\n' +
       'Exit code 0 when everything is healthy, 1 otherwise.',

@@ -2,11 +2,14 @@
 // configuration, its bridge as the kernel and networkd see it, the network's CNI STATUS, and
 // every cached attachment with a CHECK and the drift of what its port record says was published
 // (and of the zone's isolation and, netlink backend, masquerade), which `zonectl repair`
-// restores; and the zone's isolation: which zones it allows, and which allow it. Read-only:
+// restores; the zone's isolation: which zones it allows, and which allow it; and its name server:
+// whether it runs, and each member's names as the zone's names store holds them. Read-only:
 // nothing on the host changes.
 import { asCniError, ErrorCode } from '../../../lib/cni/errors.js';
 import type { NetConf } from '../../../lib/cni/config.js';
-import type { Result } from '../../../lib/cni/types.js';
+import type { Attachment, Result } from '../../../lib/cni/types.js';
+import { type NameEntry, namesFilePath, readNamesFile } from '../../../lib/dns/names.js';
+import { zoneDnsRuns } from '../../../lib/dns/supervisor.js';
 import { formatAddress, networkOf, offset, parseCidr } from '../../../lib/ip/index.js';
 import { detectNetworkd, type Detection } from '../../../lib/networkd/networkd.js';
 import { readLinkState } from '../../../lib/networkd/link-state.js';
@@ -28,7 +31,7 @@ import { readState } from '../../../lib/ports/state.js';
 import { netnsIsPresent } from '../netns.js';
 import { driftLine, isolationDriftOf, masqueradeDrift, portsDrift, type TableNow, tableNow } from '../repair/drift.js';
 import { cachedStateDirs, memberZone, portsStateDirs } from '../repair/sources.js';
-import type { AttachmentView, BridgeView, DhcpPoolView, IsolationView, StatusReport, Verdict, ZoneView } from './model.js';
+import type { AttachmentView, BridgeView, DhcpPoolView, IsolationView, NameServerView, StatusReport, Verdict, ZoneView } from './model.js';
 import { readConfDir } from './networks.js';
 
 /** What the kernel says about the host namespace, read once for every zone. */
@@ -151,6 +154,7 @@ async function attachmentView(list: NetworkConfigList, entry: CacheEntry, ctx: Z
     hostVeth: hostVethName(entry.containerId, entry.ifname),
     ports: portMappingsOf(entry.capabilityArgs),
     check: { ok: false },
+    names: [],
   };
   if (!netnsPresent)
     view.check = { ok: false, error: `network namespace ${netns || '(none)'} is gone; "zonectl gc" removes the attachment` };
@@ -193,6 +197,10 @@ export function problemsOf(zone: Omit<ZoneView, 'problems' | 'healthy'>): string
   else if (zone.bridge.present && zone.bridge.up === false) problems.push(`bridge ${zone.bridge.name} is down`);
   if (zone.masqueradeDrift) problems.push(driftLine('masquerade', zone.masqueradeDrift));
   if (zone.isolationDrift) problems.push(driftLine('isolation', zone.isolationDrift));
+  const nameServer = zone.nameServer;
+  if (nameServer?.problem) problems.push(nameServer.problem);
+  if (nameServer?.enabled && nameServer.running === false && zone.attachments.some((a) => a.netnsPresent))
+    problems.push(`the zone's name server does not run; "zonectl repair" starts it`);
   for (const a of zone.attachments) {
     const who = `${a.containerId} (${a.ifname})`;
     if (a.drift) problems.push(`${who} ${driftLine('ports', a.drift)}`);
@@ -249,6 +257,51 @@ async function isolationView(config: ZoneConfig, table: TableNow): Promise<Isola
   return view;
 }
 
+function ownedBy(entry: NameEntry, attachment: Attachment): boolean {
+  const owner = entry.owner;
+  return (
+    !('machine' in owner) &&
+    owner.network === attachment.network &&
+    owner.containerId === attachment.containerId &&
+    owner.ifname === attachment.ifname
+  );
+}
+
+const sortedUnique = (values: readonly string[]) => [...new Set(values)].sort();
+
+/** The attachment's names in the store, as the server answers them: `<name>.<suffix>`. */
+export function namesOf(entries: readonly NameEntry[], attachment: Attachment, suffix: string): string[] {
+  return sortedUnique(entries.filter((e) => ownedBy(e, attachment)).map((e) => `${e.name}.${suffix}`));
+}
+
+/** The names none of `attachments` holds: machines registered by name, attachments without a cache record. */
+export function otherNamesOf(entries: readonly NameEntry[], attachments: readonly Attachment[], suffix: string): string[] {
+  const others = entries.filter((e) => !attachments.some((a) => ownedBy(e, a)));
+  return sortedUnique(others.map((e) => `${e.name}.${suffix}`));
+}
+
+/** The zone's name server: whether it runs, and the names its store holds (each member's are filled in by the caller). */
+async function nameServerView(config: ZoneConfig, network: string, attachments: AttachmentView[]): Promise<NameServerView> {
+  const dns = config.dns;
+  if (dns === false) return { enabled: false };
+  const suffix = `${config.zone.toLowerCase()}.${dns.domain}`;
+  const view: NameServerView = { enabled: true, domain: suffix, stateDir: dns.stateDir };
+  view.running = await zoneDnsRuns(config.zone, dns.stateDir).catch(() => false);
+  let entries: NameEntry[] = [];
+  try {
+    entries = readNamesFile(namesFilePath(config.zone, dns.stateDir));
+  } catch (e) {
+    view.problem = asCniError(e).message;
+  }
+  const owners = attachments.map((a) => ({ network, containerId: a.containerId, ifname: a.ifname }));
+  attachments.forEach((a, i) => {
+    a.names = namesOf(entries, owners[i] as Attachment, suffix);
+  });
+  const others = otherNamesOf(entries, owners, suffix);
+  if (others.length > 0) view.otherNames = others;
+  return view;
+}
+
 async function zoneView(list: NetworkConfigList, plugin: PluginConfig, ctx: ZoneContext): Promise<ZoneView> {
   const conf = requestConf(list, plugin);
   const config = loadZoneConfig(conf);
@@ -272,6 +325,7 @@ async function zoneView(list: NetworkConfigList, plugin: PluginConfig, ctx: Zone
     plugins: await verdict(() => statusNetworkList(list, ctx.paths)),
     attachments,
     isolation: await isolationView(config, ctx.table),
+    nameServer: await nameServerView(config, list.name, attachments),
   };
   const drift = await zoneRulesDrift(list, ctx);
   if (drift.masquerade !== undefined) view.masqueradeDrift = drift.masquerade;

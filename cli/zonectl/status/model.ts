@@ -23,6 +23,8 @@ export interface AttachmentView {
   hostVeth: string;
   ports: PortMapping[];
   check: Verdict;
+  /** Its names in the zone's name server (`web.demo.internal`), from the zone's names store. */
+  names: string[];
   /** What its port record says was published and the host lacks now (`tcp/8080 (IPv4) missing`); fixed by `zonectl repair`. */
   drift?: string[];
 }
@@ -60,6 +62,21 @@ export interface IsolationView {
   allowedBy: string[];
 }
 
+export interface NameServerView {
+  /** false when the configuration turns it off (`nameServer: false`); nothing else is then told. */
+  enabled: boolean;
+  /** The names' suffix, `<zone>.<domain>`. */
+  domain?: string;
+  /** Where the names store and the server's record are (`nameServer.stateDir`). */
+  stateDir?: string;
+  /** Whether the zone's server runs now (it runs while the zone has members). */
+  running?: boolean;
+  /** Names of the store that none of the cached attachments holds (machines, other runtimes). */
+  otherNames?: string[];
+  /** Why the names store could not be read. */
+  problem?: string;
+}
+
 export interface ZoneView {
   zone: string;
   network: string;
@@ -74,6 +91,8 @@ export interface ZoneView {
   /** The network's CNI STATUS. */
   plugins: Verdict;
   attachments: AttachmentView[];
+  /** The zone's name server; absent for a zone whose configuration cannot be read. */
+  nameServer?: NameServerView;
   /** What the zone's masquerade (netlink backend) lacks now; fixed by `zonectl repair`. */
   masqueradeDrift?: string[];
   /** Whom the zone allows and who allows it; absent for a zone whose configuration cannot be read. */

@@ -3,7 +3,7 @@
 import type { PortMapping } from '../../../lib/ports/mappings.js';
 import { twoColumns } from '../args.js';
 import { renderTable } from '../table.js';
-import type { AttachmentView, IsolationView, StatusReport, ZoneView } from './model.js';
+import type { AttachmentView, IsolationView, NameServerView, StatusReport, ZoneView } from './model.js';
 
 export interface RenderOptions {
   /** ANSI colour for the state dots. */
@@ -53,6 +53,13 @@ function isolationLine(isolation: IsolationView): string {
   return `${state}; ${peers}`;
 }
 
+/** `running; answers *.web.internal at the gateways` */
+function nameServerLine(nameServer: NameServerView): string {
+  if (!nameServer.enabled) return 'off (nameServer: false)';
+  const state = nameServer.running ? 'running' : 'not running (it runs while the zone has members)';
+  return `${state}; answers *.${nameServer.domain} at the gateways`;
+}
+
 function checkCell(a: AttachmentView): string {
   if (a.check.skipped) return `skipped (${a.check.skipped})`;
   return a.check.ok ? 'ok' : 'FAILED';
@@ -61,13 +68,14 @@ function checkCell(a: AttachmentView): string {
 function attachmentTable(zone: ZoneView): string {
   const rows = zone.attachments.map((a) => [
     a.containerId,
+    a.names.join('\n') || '-',
     a.ifname,
     a.addresses.join('\n') || '-',
     a.mac ?? '-',
     a.ports.map(formatPort).join('\n') || '-',
     checkCell(a),
   ]);
-  return renderTable(['CONTAINER', 'IFNAME', 'ADDRESSES', 'MAC', 'PORTS', 'CHECK'], rows, { indent: 2 });
+  return renderTable(['CONTAINER', 'NAMES', 'IFNAME', 'ADDRESSES', 'MAC', 'PORTS', 'CHECK'], rows, { indent: 2 });
 }
 
 export function renderZone(zone: ZoneView, options: RenderOptions): string {
@@ -86,6 +94,8 @@ export function renderZone(zone: ZoneView, options: RenderOptions): string {
       `${zone.dhcpPool.first} - ${zone.dhcpPool.last} (${zone.dhcpPool.size} addresses, for --network-zone machines)`,
     ]);
   if (zone.isolation) rows.push(['Isolation:', isolationLine(zone.isolation)]);
+  if (zone.nameServer) rows.push(['Name server:', nameServerLine(zone.nameServer)]);
+  if (zone.nameServer?.otherNames) rows.push(['Other names:', `${zone.nameServer.otherNames.join(', ')} (machines, other runtimes)`]);
   rows.push(['Plugins:', zone.plugins.ok ? 'ready' : `not ready: ${zone.plugins.error}`]);
   rows.push(['Attachments:', `${zone.attachments.length}`]);
   if (zone.bridge.otherPorts.length)

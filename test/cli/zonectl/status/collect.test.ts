@@ -1,7 +1,7 @@
 // The pure parts of status collection; collectStatus itself reads the kernel and runs plugins,
 // and is checked against ip(8) in test/e2e/zonectl-machines.test.ts.
 import { describe, expect, it } from 'vitest';
-import { dhcpPoolOf, problemsOf, subnetsOf } from '../../../../cli/zonectl/status/collect.js';
+import { dhcpPoolOf, namesOf, otherNamesOf, problemsOf, subnetsOf } from '../../../../cli/zonectl/status/collect.js';
 
 describe('subnetsOf', () => {
   it('reads ranges and the legacy subnet, once each', () => {
@@ -50,6 +50,7 @@ describe('problemsOf', () => {
     addresses: [],
     hostVeth: 'vz0',
     ports: [],
+    names: [],
   };
 
   it('shows ports drift with the fix in place of the CHECK failure that says the same', () => {
@@ -75,6 +76,18 @@ describe('problemsOf', () => {
     expect(problems).toEqual(['isolation: drift — zone_allow vz-zt . vz-db missing → run: zonectl repair']);
   });
 
+  it("says when the zone's name server does not run while it has members, and what starts it", () => {
+    const stopped = { enabled: true, domain: 'zt.internal', running: false };
+    expect(problemsOf({ ...zone, nameServer: stopped, attachments: [{ ...attachment, check: { ok: true } }] })).toEqual([
+      `the zone's name server does not run; "zonectl repair" starts it`,
+    ]);
+    expect(problemsOf({ ...zone, nameServer: stopped, attachments: [] })).toEqual([]);
+    expect(problemsOf({ ...zone, nameServer: { enabled: false }, attachments: [{ ...attachment, check: { ok: true } }] })).toEqual([]);
+    expect(problemsOf({ ...zone, nameServer: { enabled: true, problem: 'the names store x is not JSON' }, attachments: [] })).toEqual([
+      'the names store x is not JSON',
+    ]);
+  });
+
   it('keeps a CHECK failure of another kind beside the drift', () => {
     const problems = problemsOf({
       ...zone,
@@ -86,5 +99,27 @@ describe('problemsOf', () => {
       'web (eth0) ports: drift — tcp/8080 (IPv4) missing → run: zonectl repair',
       'web (eth0): interface eth0 is missing',
     ]);
+  });
+});
+
+describe('names of the members', () => {
+  const web = { network: 'zt', containerId: 'web', ifname: 'eth0' };
+  const entries = [
+    { name: 'api', addresses: ['10.89.0.2'], owner: web },
+    { name: 'web', addresses: ['10.89.0.2'], owner: web },
+    { name: 'web', addresses: ['10.89.0.3'], owner: { ...web, ifname: 'eth1' } },
+    { name: 'db', addresses: ['10.89.0.4'], owner: { machine: 'db' } },
+    { name: 'web', addresses: ['10.89.0.5'], owner: { machine: 'web' } },
+  ];
+
+  it("are the store's names of that attachment, as the server answers them", () => {
+    expect(namesOf(entries, web, 'zt.internal')).toEqual(['api.zt.internal', 'web.zt.internal']);
+    expect(namesOf(entries, { ...web, network: 'other' }, 'zt.internal')).toEqual([]);
+  });
+
+  it('leave the names no listed attachment holds, once each', () => {
+    expect(otherNamesOf(entries, [web], 'zt.internal')).toEqual(['db.zt.internal', 'web.zt.internal']);
+    expect(otherNamesOf(entries, [web, { ...web, ifname: 'eth1' }], 'zt.internal')).toEqual(['db.zt.internal', 'web.zt.internal']);
+    expect(otherNamesOf([], [web], 'zt.internal')).toEqual([]);
   });
 });

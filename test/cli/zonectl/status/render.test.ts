@@ -23,8 +23,10 @@ const zone: ZoneView = {
       hostVeth: 'vz0',
       ports: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
       check: { ok: true },
+      names: ['c1.web.internal', 'www.web.internal'],
     },
   ],
+  nameServer: { enabled: true, domain: 'web.internal', stateDir: '/run/cni-zones/dns', running: true },
   problems: [],
   healthy: true,
 };
@@ -40,13 +42,14 @@ describe('renderZone', () => {
         '       networkd:  configured, routable (/run/systemd/network/70-cni-zones-web.network)',
         '        Subnets:  10.89.0.0/24',
         '      DHCP pool:  10.89.0.128 - 10.89.0.227 (100 addresses, for --network-zone machines)',
+        '    Name server:  running; answers *.web.internal at the gateways',
         '        Plugins:  ready',
         '    Attachments:  1',
         '    Other ports:  vb-m (nspawn --network-zone machines, other runtimes)',
         '',
-        '  CONTAINER  IFNAME  ADDRESSES     MAC                PORTS        CHECK',
-        '  c1         eth0    10.89.0.2/24  0a:00:00:00:00:01  tcp 8080→80  ok',
-        '                     fd89::2/64',
+        '  CONTAINER  NAMES             IFNAME  ADDRESSES     MAC                PORTS        CHECK',
+        '  c1         c1.web.internal   eth0    10.89.0.2/24  0a:00:00:00:00:01  tcp 8080→80  ok',
+        '             www.web.internal          fd89::2/64',
         '',
         '',
       ].join('\n'),
@@ -70,6 +73,23 @@ describe('renderZone', () => {
     expect(isolation(undefined)).toEqual([]);
   });
 
+  it('shows the name server: off, not running, names no member holds', () => {
+    const nameServer = (view: ZoneView['nameServer']) =>
+      renderZone({ ...zone, ...(view && { nameServer: view }) }, { colour: false })
+        .split('\n')
+        .filter((line) => line.includes('Name server:') || line.includes('Other names:'));
+    expect(nameServer({ enabled: false })).toEqual(['    Name server:  off (nameServer: false)']);
+    expect(nameServer({ enabled: true, domain: 'web.internal', running: false, otherNames: ['db.web.internal'] })).toEqual([
+      '    Name server:  not running (it runs while the zone has members); answers *.web.internal at the gateways',
+      '    Other names:  db.web.internal (machines, other runtimes)',
+    ]);
+  });
+
+  it('shows "-" for a member without names', () => {
+    const text = renderZone({ ...zone, attachments: [{ ...zone.attachments[0]!, names: [] }] }, { colour: false });
+    expect(text).toContain('  c1         -      eth0    10.89.0.2/24');
+  });
+
   it('lists the problems of an unhealthy zone, with colour on a terminal', () => {
     const broken: ZoneView = {
       ...zone,
@@ -84,7 +104,7 @@ describe('renderZone', () => {
     expect(text.split('\n')[0]).toBe('\x1b[31m●\x1b[0m zone web: 2 problems');
     expect(text).toContain('Bridge:  vz-web (not there yet');
     expect(text).toContain('Plugins:  not ready: plugin type="zone" failed (status): nope');
-    expect(text).toMatch(/c1 +eth0 .*FAILED/);
+    expect(text).toMatch(/c1 +c1\.web\.internal +eth0 .*FAILED/);
     expect(text).toContain('  Problems:\n    - bridge vz-web is missing\n    - c1 (eth0): interface eth0 is missing\n');
   });
 });

@@ -1,8 +1,9 @@
 // `zonectl demo`, as `make demo` runs it (dist/native/zonectl, the compiled executable, built
-// first): it passes, says what it showed (the published port on 127.0.0.1 and on [::1]), and
-// leaves nothing behind — no namespace, no process, no change to the root network namespace
-// (the e2e global teardown compares snapshots), no file in the host's /run. Once with
-// what this machine has (networkd, nspawn), once on the fallbacks (netlink backend, plain namespaces).
+// first): it passes, says what it showed (demo-client fetching demo-web by name across the
+// zone, the published port on 127.0.0.1 and on [::1]), and leaves nothing behind — no
+// namespace, no process, no change to the root network namespace (the e2e global teardown
+// compares snapshots), no file in the host's /run. Once with what this machine has (networkd,
+// nspawn), once on the fallbacks (netlink backend, plain namespaces).
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,8 +50,11 @@ suite.describe('zonectl demo', () => {
     expect(result.stdout).toContain('Summary: the demo passed');
     expect(result.stdout).toContain(`published port:      127.0.0.1:8080 gave "${PAGE}"`);
     expect(result.stdout).toContain(`published on [::1]:  [::1]:8080 gave "${PAGE}"`);
-    expect(result.stdout).toContain(`across the zone:     demo-client got "${PAGE}"`);
+    // By name: the zone's name server at the gateway answers for the machine `zonectl up` named.
+    expect(result.stdout).toContain(`across the zone:     demo-client got "${PAGE}" from http://demo-web.demo.internal/`);
     expect(result.stdout).toMatch(/● zone demo: healthy/);
+    expect(result.stdout).toMatch(/Name server: +running; answers \*\.demo\.internal/);
+    expect(result.stdout).toMatch(/demo-web +demo-web\.demo\.internal +eth0/);
     expect(result.stdout).not.toContain('FAILED');
     // Every step reported, cleanup included.
     expect(result.stdout).toMatch(/\[\d+\] zonectl down demo-web\n\s+ok/);
@@ -61,6 +65,7 @@ suite.describe('zonectl demo', () => {
     expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stdout).toContain('backend netlink, plain network namespaces');
     expect(result.stdout).toContain('demo-client  10.89.0.');
+    expect(result.stdout).toContain(`across the zone:     demo-client got "${PAGE}" from http://demo-web.demo.internal/`);
     expect(result.stdout).toContain(`published on [::1]:  [::1]:8080 gave "${PAGE}"`);
     expect(result.stdout).toContain('Summary: the demo passed');
   });

@@ -1,6 +1,7 @@
 // A machine root systemd-nspawn accepts, made of one static busybox: applet links in /bin,
 // /usr/lib/os-release (nspawn refuses a tree without /usr), lib -> usr/lib (nspawn adds it
-// otherwise), passwd and group, a web page in /www, and a udhcpc script for DHCP leases.
+// otherwise), passwd and group, a web page in /www, and a udhcpc script for DHCP leases; and,
+// once the zone is known, an /etc/resolv.conf naming the zone's name server at its gateway.
 import { chmod, copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runChecked } from '../../../lib/system/process.js';
@@ -42,4 +43,12 @@ export async function buildMachineRoot(root: string, busybox: string, options: M
   await writeFile(join(root, 'etc/hostname'), `${options.hostname}\n`);
   await writeFile(join(root, 'www/index.html'), `${options.page}\n`);
   await writeFile(join(root, 'etc/udhcpc/default.script'), UDHCPC_SCRIPT, { mode: 0o755 });
+}
+
+/**
+ * The machine's resolver: the zone's name server at the gateway, and the zone's domain to search
+ * (busybox wget resolves through libc, which reads /etc/resolv.conf of the machine's root).
+ */
+export async function writeResolvConf(root: string, nameserver: string, search: string): Promise<void> {
+  await writeFile(join(root, 'etc/resolv.conf'), `nameserver ${nameserver}\nsearch ${search}\n`);
 }

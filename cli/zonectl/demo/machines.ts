@@ -1,9 +1,10 @@
 // The demo's machines: real systemd-nspawn machines on a busybox root when nspawn is installed,
-// otherwise busybox run straight in the machine's network namespace. Either way the machine's
-// network is /run/netns/<name>, made and attached by `zonectl up`. nspawn runs with
-// --register=no and --keep-unit: the sandbox has no systemd or machined to register with.
+// otherwise busybox run in the machine's network namespace, chrooted to its root. Either way the
+// machine's network is /run/netns/<name>, made and attached by `zonectl up`, and its files are
+// its root's (its /etc/resolv.conf among them). nspawn runs with --register=no and --keep-unit:
+// the sandbox has no systemd or machined to register with; and --resolv-conf=off: the root's
+// resolv.conf (the zone's name server) stays as the demo wrote it.
 import type { StdioOptions } from 'node:child_process';
-import { join } from 'node:path';
 import { findExecutable } from '../../../lib/system/programs.js';
 import { type ProcessResult, runProcess } from '../../../lib/system/process.js';
 import { type Background, startBackground } from '../process.js';
@@ -36,6 +37,7 @@ function nspawnArgs(machine: Machine, applet: readonly string[]): string[] {
     '--register=no',
     '--keep-unit',
     '--console=pipe',
+    '--resolv-conf=off',
     // nspawn's own init as PID 1 passes SIGTERM on to the command and reaps it.
     '--as-pid2',
     `--machine=${machine.name}`,
@@ -61,15 +63,15 @@ function nspawnDriver(nspawn: string): MachineDriver {
   };
 }
 
-function namespaceDriver(nsenter: string): MachineDriver {
+function namespaceDriver(nsenter: string, chroot: string): MachineDriver {
   const argv = (machine: Machine, applet: readonly string[]) => {
     if (machine.netns === undefined) throw new Error(`${machine.name}: a plain namespace machine needs a network namespace`);
-    return [`--net=${machine.netns}`, '--', join(machine.root, 'bin/busybox'), ...applet];
+    return [`--net=${machine.netns}`, '--', chroot, machine.root, '/bin/busybox', ...applet];
   };
   return {
     kind: 'plain network namespaces',
     noun: 'busybox in its network namespace',
-    path: (machine, inside) => join(machine.root, inside),
+    path: (_machine, inside) => inside,
     start: (machine, applet, output) => startBackground(nsenter, argv(machine, applet), stdioFor(output)),
     run: (machine, applet, timeoutMs) => runProcess(nsenter, argv(machine, applet), { timeoutMs, processGroup: true }),
   };
@@ -80,5 +82,6 @@ export function machineDriver(preferNamespaces = false): MachineDriver | undefin
   const nspawn = findExecutable('systemd-nspawn');
   if (nspawn && !preferNamespaces) return nspawnDriver(nspawn);
   const nsenter = findExecutable('nsenter');
-  return nsenter ? namespaceDriver(nsenter) : undefined;
+  const chroot = findExecutable('chroot');
+  return nsenter && chroot ? namespaceDriver(nsenter, chroot) : undefined;
 }

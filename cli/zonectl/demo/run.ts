@@ -1,6 +1,8 @@
 // The demo itself, run inside the sandbox: a zone `demo` with two machines, one serving HTTP,
 // published on the sandbox host's 127.0.0.1:8080 (nft DNAT) and [::1]:8080 (a proxy, which is
-// what `localhost` reaches first on most machines); fetched across the zone and through both;
+// what `localhost` reaches first on most machines); fetched across the zone by name (the zone's
+// name server at the gateway answers demo-web.demo.internal: `zonectl up` gives a machine its
+// name, and each machine's resolv.conf names that server) and through both published addresses;
 // `zonectl status`; then everything removed again. Each step prints a progress
 // line; the summary says what was shown, or where it failed.
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -23,7 +25,7 @@ import { collectStatus } from '../status/collect.js';
 import { formatPort, renderStatus } from '../status/render.js';
 import { httpGet, waitForTcp } from './checks.js';
 import { isolateFileSystems, type Networkd, startNetworkd } from './isolation.js';
-import { buildMachineRoot } from './machine-root.js';
+import { buildMachineRoot, writeResolvConf } from './machine-root.js';
 import { type Machine, machineDriver, type MachineDriver } from './machines.js';
 import { Progress } from './progress.js';
 
@@ -32,6 +34,8 @@ export const DEMO_PORT = 8080;
 const WORK_DIR = '/run/cni-zones-demo';
 const WEB = 'demo-web';
 const CLIENT = 'demo-client';
+/** The zone's names: `<machine>.demo.internal` (the zone plugin's default domain). */
+const DEMO_DOMAIN = `${DEMO_ZONE}.internal`;
 
 export interface DemoOptions {
   /** A static busybox (see busybox.ts). */
@@ -59,6 +63,8 @@ interface Findings {
   driver?: MachineDriver['kind'];
   machines: MachineState[];
   acrossZone?: string;
+  /** The URL the client fetched across the zone. */
+  acrossZoneUrl?: string;
   published?: string;
   /** What [::1]:DEMO_PORT gave. */
   publishedOnIpv6?: string;
@@ -87,6 +93,8 @@ class Demo {
   };
   networkd: Networkd | undefined;
   driver: MachineDriver | undefined;
+  /** The zone's IPv4 gateway, where its name server answers; known from the first `zonectl up`. */
+  gateway: string | undefined;
 
   constructor(
     readonly io: Io,
@@ -116,7 +124,8 @@ class Demo {
       () => `network ${DEMO_ZONE} in ${this.paths.confDir}, bridge vz-${DEMO_ZONE}, 10.89.0.0/24 and fd89::/64`,
     );
     this.driver = machineDriver(this.options.namespacesOnly);
-    if (!this.driver) throw new Error('neither systemd-nspawn nor nsenter is installed (apt-get install systemd-container util-linux)');
+    if (!this.driver)
+      throw new Error('neither systemd-nspawn nor nsenter and chroot are installed (apt-get install systemd-container util-linux)');
     this.findings.driver = this.driver.kind;
   }
 
@@ -142,7 +151,15 @@ class Demo {
     const outcome = await machineUp({ ...this.paths, machine: name, network: DEMO_ZONE, portMappings: ports });
     state.up = true;
     state.addresses = sandboxAddresses(outcome.result, outcome.netns);
+    this.gateway ??= outcome.result.ips?.find((ip) => ip.gateway !== undefined && familyOf(ip.gateway) === 4)?.gateway;
+    await this.pointAtNameServer(state);
     return state;
+  }
+
+  /** The machine resolves through the zone's name server: its root's resolv.conf names the gateway. */
+  async pointAtNameServer(state: MachineState): Promise<void> {
+    if (this.gateway === undefined) throw new Error(`no IPv4 gateway of zone ${DEMO_ZONE} for ${state.machine.name}'s resolv.conf`);
+    await writeResolvConf(state.machine.root, this.gateway, DEMO_DOMAIN);
   }
 
   async newMachine(machine: Machine, page: string, joined: string): Promise<MachineState> {
@@ -152,7 +169,7 @@ class Demo {
     return state;
   }
 
-  /** The second machine over HTTP to the first, by the first's zone address. */
+  /** The second machine over HTTP to the first, by the first's name in the zone. */
   async fetchAcrossZone(url: string): Promise<string> {
     const driver = this.driver as MachineDriver;
     // With networkd and nspawn, the client is an nspawn machine of the zone in nspawn's own
@@ -164,7 +181,7 @@ class Demo {
       (s) => s.addresses.join(', '),
     );
     return this.progress.step(
-      `${CLIENT} fetches ${url} across the zone`,
+      `${CLIENT} fetches ${url} across the zone, by name through the zone's name server`,
       async () => {
         const result = await driver.run(client.machine, ['wget', '-q', '-O', '-', url], 30_000);
         if (result.exitCode !== 0)
@@ -186,6 +203,7 @@ class Demo {
       `hello from ${CLIENT}`,
       `systemd-nspawn --network-zone=${DEMO_ZONE}, DHCP from networkd`,
     );
+    await this.pointAtNameServer(state);
     const script = [
       'udhcpc -i host0 -s /etc/udhcpc/default.script -q -n -t 10 -T 1 >/dev/null 2>&1 || { echo "no DHCP lease on host0" >&2; exit 3; }',
       'echo "address $(ip -4 -o addr show dev host0 | awk \'{print $4}\')"',
@@ -226,7 +244,9 @@ class Demo {
       },
       () => `answers on ${ipv4Of(web)}:80`,
     );
-    this.findings.acrossZone = await this.fetchAcrossZone(`http://${ipv4Of(web)}/`);
+    const byName = `http://${WEB}.${DEMO_DOMAIN}/`;
+    this.findings.acrossZoneUrl = byName;
+    this.findings.acrossZone = await this.fetchAcrossZone(byName);
     const local = `http://127.0.0.1:${DEMO_PORT}/`;
     this.findings.published = await progress.step(
       `fetch ${local} on the sandbox host (published port)`,
@@ -310,7 +330,7 @@ class Demo {
         `  ${m.machine.name.padEnd(12)} ${m.addresses.join(', ') || '(no addresses)'}${ports ? `, published ${ports}` : ''}; joined by ${m.joined}`,
       );
     }
-    if (f.acrossZone) lines.push(`  across the zone:     ${CLIENT} got "${f.acrossZone}"`);
+    if (f.acrossZone) lines.push(`  across the zone:     ${CLIENT} got "${f.acrossZone}" from ${f.acrossZoneUrl}`);
     if (f.published) lines.push(`  published port:      127.0.0.1:${DEMO_PORT} gave "${f.published}"`);
     if (f.publishedOnIpv6) lines.push(`  published on [::1]:  [::1]:${DEMO_PORT} gave "${f.publishedOnIpv6}"`);
     if (failure) lines.push(`  failed: ${failure.message}`);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildMachineRoot } from '../../../../cli/zonectl/demo/machine-root.js';
+import { buildMachineRoot, writeResolvConf } from '../../../../cli/zonectl/demo/machine-root.js';
 import { makeTestTempDir } from '../../../support/paths.js';
 
 let dir: string;
@@ -29,5 +29,12 @@ describe('buildMachineRoot', () => {
     expect(readFileSync(join(root, 'etc/hostname'), 'utf8')).toBe('web\n');
     expect(statSync(join(root, 'etc/udhcpc/default.script')).mode & 0o111).not.toBe(0);
     expect(readFileSync(join(root, 'etc/passwd'), 'utf8')).toMatch(/^root:x:0:0:/);
+  });
+
+  it("names the zone's name server in the machine's resolv.conf", async () => {
+    const root = join(dir, 'root');
+    await buildMachineRoot(root, busybox, { page: 'hello', hostname: 'web' });
+    await writeResolvConf(root, '10.89.0.1', 'demo.internal');
+    expect(readFileSync(join(root, 'etc/resolv.conf'), 'utf8')).toBe('nameserver 10.89.0.1\nsearch demo.internal\n');
   });
 });

@@ -7,8 +7,9 @@
 import { readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, onTestFinished } from 'vitest';
-import { type Netns, nsExec } from '../support/netns.js';
-import { makeTestTempDir, repoRoot } from '../support/paths.js';
+import { ask } from '../support/dns-client.js';
+import type { Netns } from '../support/netns.js';
+import { makeTestTempDir } from '../support/paths.js';
 import { privileged } from '../support/privileges.js';
 import { createZoneWorld, useZoneBundle, zoneTools } from '../support/zone-world.js';
 
@@ -16,42 +17,6 @@ const priv = privileged(zoneTools);
 const CHECK_FAILED = 122;
 
 useZoneBundle();
-
-// Run with node in a member's namespace: one UDP query each, its rcode and answers.
-const CLIENT = `
-import { createRequire } from 'node:module';
-import dgram from 'node:dgram';
-const dnsPacket = createRequire(${JSON.stringify(`${repoRoot}/package.json`)})('dns-packet');
-const results = [];
-for (const q of JSON.parse(process.argv[1])) {
-  const bytes = dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: q.name, type: q.type }] });
-  try {
-    const answer = await new Promise((resolve, reject) => {
-      const socket = dgram.createSocket(q.server.includes(':') ? 'udp6' : 'udp4');
-      const timer = setTimeout(() => { socket.close(); reject(new Error('timeout')); }, 3000);
-      socket.on('error', (e) => { clearTimeout(timer); socket.close(); reject(e); });
-      socket.on('message', (m) => { clearTimeout(timer); socket.close(); resolve(m); });
-      socket.send(bytes, 53, q.server);
-    });
-    const response = dnsPacket.decode(answer);
-    results.push({ rcode: response.rcode, answers: response.answers.map((a) => a.data) });
-  } catch (e) {
-    results.push({ error: e.code ?? e.message });
-  }
-}
-console.log(JSON.stringify(results));
-`;
-
-interface Query {
-  server: string;
-  name: string;
-  type: 'A' | 'AAAA';
-}
-
-async function ask(member: Netns, queries: Query[]): Promise<{ rcode?: string; answers?: string[]; error?: string }[]> {
-  const { stdout } = await nsExec(member, process.execPath, ['--input-type=module', '-e', CLIENT, JSON.stringify(queries)]);
-  return JSON.parse(stdout);
-}
 
 /** Processes in `ns` marked as a zone name server of ours. */
 function dnsServersIn(ns: Netns): number[] {

@@ -58,7 +58,7 @@ export function exampleConfList(options: ExampleOptions = {}): Record<string, un
           ranges,
           routes,
         },
-        capabilities: { portMappings: true, ips: true, mac: true },
+        capabilities: { portMappings: true, ips: true, mac: true, aliases: true },
       },
     ],
   };

@@ -10,6 +10,7 @@
 // The zone's pairs go when its last member does: DEL (and the undo of an ADD that made the
 // bridge) takes them away once the bridge has no port left, neither a container's veth nor a
 // machine's. The chain and set stay for the other zones.
+import { isRtnlError } from '../rtnl/errors.js';
 import type { NetConf } from '../cni/config.js';
 import { bridgeName } from '../networkd/zone-files.js';
 import {
@@ -74,7 +75,14 @@ async function removeIsolationPairs(table: NftTable, bridge: string): Promise<vo
 export async function zoneIsEmpty(rt: Links, bridge: string): Promise<boolean> {
   const link = await rt.getLink(bridge);
   if (link === undefined) return true;
-  return !(await rt.listLinks()).some((l) => l.master === link.index);
+  try {
+    return !(await rt.listLinks()).some((l) => l.master === link.index);
+  } catch (e) {
+    // A dump that kept changing under us: links come and go right now, so this is no zone's
+    // quiet end. Counted as not empty; the DEL of the member that is last, or GC, finds it so.
+    if (isRtnlError(e, 'busy')) return false;
+    throw e;
+  }
 }
 
 /**

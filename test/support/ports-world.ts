@@ -126,7 +126,7 @@ export async function createPortsWorld(options: { scope?: 'test' | 'manual' } = 
       backend: 'netlink',
       hairpin: true,
       portsStateDir: stateDir,
-      nameServer: { stateDir: join(stateDir, 'dns-state') },
+      nameServer: { stateDir: join(dataDir, 'dns-state') },
       ipam: { type: 'zone-ipam', dataDir, ranges: [[{ subnet: '10.89.0.0/24' }], [{ subnet: 'fd89::/64' }]] },
       ...extra,
     }),

@@ -89,6 +89,7 @@ export async function chainSection(ctx) {
   const confDir = tempDir('netconf');
   const store = tempDir('chain');
   const host = createNetns('chost');
+  const anchors = [];
   try {
     const chains = conflists(prefix, confDir.path, forms, store.path);
     const cycle = (chain, _round, check) => {
@@ -112,7 +113,20 @@ export async function chainSection(ctx) {
         ct.remove();
       }
     };
+    // One member without ports stays in each network while the rounds run: a round is a
+    // container joining a running zone (bridge, isolation, name server there), as the
+    // reference's bridge stays up between rounds.
+    const anchor = (chain) => {
+      const ct = createNetns('anchor');
+      const env = { NETCONFPATH: confDir.path, CNI_PATH: chain.path, CAP_ARGS: '{}', ...driver.env };
+      measure({ label: `${chain.label} anchor add`, argv: [...driver.argv, 'add', chain.network, ct.path], env, ns: host });
+      return () => {
+        measure({ label: `${chain.label} anchor del`, argv: [...driver.argv, 'del', chain.network, ct.path], env, ns: host });
+        ct.remove();
+      };
+    };
     progress('chain: warm-up');
+    anchors.push(...chains.map(anchor));
     for (const chain of chains) cycle(chain, 'warm', true);
     progress(`chain: ${ctx.runs} rounds`);
     const samples = await interleave(
@@ -147,11 +161,12 @@ export async function chainSection(ctx) {
       table(['chain', 'form', '>median ms', '>p90 ms', '>median CPU ms', '>× reference chain', '>peak RSS MiB (runtime + plugins)'], rows),
     );
     say(
-      `\n${ctx.runs} rounds of \`${driver.kind === 'libcni' ? 'libcni-driver' : 'runtime-driver'} add\` then \`del\` per chain, each in a fresh container namespace, the runtime started by \`nsenter --net=<host namespace>\`;` +
+      `\n${ctx.runs} rounds of \`${driver.kind === 'libcni' ? 'libcni-driver' : 'runtime-driver'} add\` then \`del\` per chain, each in a fresh container namespace, beside one member without ports that stays (a zone that runs), the runtime started by \`nsenter --net=<host namespace>\`;` +
         ` CAP_ARGS = 2 tcp portMappings; the times include the runtime's own start and work, the same for both chains.` +
         ' The first ADD of each chain (bridge, tables) is not counted; after it, the bench checked that the ports were published.',
     );
   } finally {
+    for (const remove of anchors) remove();
     host.remove();
     driver.remove();
     store.remove();

@@ -11,12 +11,12 @@
 // {"via": "process", "pid"}). A recorded pid is trusted only while it carries the marker and runs
 // in our network namespace; otherwise the process is looked for by its marker, so a record lost
 // to a kill, or one another namespace's server overwrote, still finds ours.
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { mkdirSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { readFileNoFollow, removeQuietly, replaceFile } from '../files/durable.js';
 import { CURRENT_NETNS_PATH } from '../netns/open.js';
-import { processEnvironment } from '../proxy/holder.js';
+import { inOurNetworkNamespace, isRunning, processEnvironment, readProc, sleep } from '../system/proc.js';
 import { systemdManagesOurNamespace } from '../proxy/systemd.js';
 import { waitLimit } from '../system/budget.js';
 import { runChecked, runProcess, startDetached } from '../system/process.js';
@@ -87,35 +87,8 @@ function serverArgs(spec: ZoneDnsServer): string[] {
   ];
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function readOr(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  const stat = readOr(`/proc/${pid}/stat`);
-  if (stat === undefined) return false;
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return state !== 'Z' && state !== 'X';
-}
-
-function inOurNamespace(pid: number): boolean {
-  try {
-    return readlinkSync(`/proc/${pid}/ns/net`) === readlinkSync(CURRENT_NETNS_PATH);
-  } catch {
-    return false;
-  }
-}
-
 function isOurServer(pid: number, marker: string): boolean {
-  return isRunning(pid) && inOurNamespace(pid) && processEnvironment(pid).get(MARKER_VARIABLE) === marker;
+  return isRunning(pid) && inOurNetworkNamespace(pid) && processEnvironment(pid).get(MARKER_VARIABLE) === marker;
 }
 
 /** Server processes of ours in this network namespace carrying `marker`. */
@@ -235,7 +208,7 @@ function port53Sockets(pid: number): number {
   const inodes = socketInodes(pid);
   let count = 0;
   for (const table of ['udp', 'udp6', 'tcp', 'tcp6']) {
-    for (const line of (readOr(`/proc/${pid}/net/${table}`) ?? '').split('\n').slice(1)) {
+    for (const line of (readProc(`/proc/${pid}/net/${table}`) ?? '').split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
       if (fields[1]?.endsWith(':0035') && fields[9] !== undefined && inodes.has(fields[9])) count++;
     }

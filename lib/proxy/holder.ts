@@ -1,7 +1,8 @@
 // Who listens on a TCP port at [::1]: the socket from /proc/net/tcp6 (our namespace's), the
 // process from the descriptors that name its inode. Only read after a bind failed, to name the
 // holder in the conflict error; `undefined` parts mean the kernel did not tell us.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { processEnvironment, readProc } from '../system/proc.js';
 
 export interface Holder {
   pid: number;
@@ -30,24 +31,6 @@ export function listeningInodes(tcp6: string, port: number): number[] {
     });
 }
 
-function readOr(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-export function processEnvironment(pid: number): Map<string, string> {
-  const text = readOr(`/proc/${pid}/environ`) ?? '';
-  return new Map(
-    text
-      .split('\0')
-      .filter((entry) => entry.includes('='))
-      .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)] as [string, string]),
-  );
-}
-
 function holdsSocket(pid: string, socket: string): boolean {
   let fds: string[];
   try {
@@ -69,13 +52,13 @@ function processHolding(inode: number): Holder | undefined {
   const socket = `socket:[${inode}]`;
   const pid = readdirSync('/proc').find((name) => /^\d+$/.test(name) && holdsSocket(name, socket));
   if (pid === undefined) return undefined;
-  const command = (readOr(`/proc/${pid}/comm`) ?? '?').trim();
+  const command = (readProc(`/proc/${pid}/comm`) ?? '?').trim();
   return { pid: Number(pid), command, environment: processEnvironment(Number(pid)) };
 }
 
 /** The process listening on tcp/[::1]:port, if it can be found. */
 export function findLoopback6Holder(port: number): Holder | undefined {
-  for (const inode of listeningInodes(readOr('/proc/net/tcp6') ?? '', port)) {
+  for (const inode of listeningInodes(readProc('/proc/net/tcp6') ?? '', port)) {
     const holder = processHolding(inode);
     if (holder !== undefined) return holder;
   }

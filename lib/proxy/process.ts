@@ -3,13 +3,13 @@
 // take it along), given the [::1] listener we bound as its socket-activation descriptor (fd 3,
 // LISTEN_FDS=1). It carries a marker in its environment, so DEL and GC find it by that alone
 // when a kill left its pid unrecorded; a recorded pid is only trusted while it carries the marker.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { CURRENT_NETNS_PATH } from '../netns/open.js';
 import { waitLimit } from '../system/budget.js';
 import { startDetached } from '../system/process.js';
 import { findExecutable } from '../system/programs.js';
 import { ProxyError } from './errors.js';
-import { processEnvironment } from './holder.js';
+import { isRunning, processEnvironment, readProc, sleep } from '../system/proc.js';
 import type { Listener } from './listener.js';
 
 const PROXY_PROGRAM = 'systemd-socket-proxyd';
@@ -44,26 +44,6 @@ export function proxyProgram(): string {
   return found;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function readOr(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/** Running, and not a zombie waiting for a parent that no longer reaps. */
-function isRunning(pid: number): boolean {
-  const stat = readOr(`/proc/${pid}/stat`);
-  if (stat === undefined) return false;
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return state !== 'Z' && state !== 'X';
-}
-
 /** The process with `pid`, when it is alive and carries `marker`. */
 export function isMarkedProxy(pid: number, marker: string): boolean {
   return isRunning(pid) && processEnvironment(pid).get(MARKER_VARIABLE) === marker;
@@ -90,7 +70,7 @@ export async function spawnProxy(listener: Listener, target: string, marker: str
   } catch (e) {
     throw new ProxyError('start-failed', `cannot start ${program}: ${(e as Error).message}`, '', { cause: e });
   }
-  const execed = await waitFor(() => (readOr(`/proc/${pid}/comm`) ?? '').startsWith(PROXY_PROGRAM.slice(0, 15)), STARTED_WAIT_MS);
+  const execed = await waitFor(() => (readProc(`/proc/${pid}/comm`) ?? '').startsWith(PROXY_PROGRAM.slice(0, 15)), STARTED_WAIT_MS);
   if (!execed || !isRunning(pid)) {
     stopPid(pid);
     throw new ProxyError('start-failed', `${program} for ${target} did not start`);
@@ -117,7 +97,7 @@ export async function stopProxy(pid: number, marker: string): Promise<void> {
 
 /** The proxy, or the shell about to become it: the only processes whose environment is read. */
 function mayBeProxy(pid: string): boolean {
-  const command = (readOr(`/proc/${pid}/comm`) ?? '').trim();
+  const command = (readProc(`/proc/${pid}/comm`) ?? '').trim();
   return command === 'sh' || PROXY_PROGRAM.startsWith(command);
 }
 

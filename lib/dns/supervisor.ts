@@ -16,8 +16,8 @@ import { dirname, join } from 'node:path';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { readFileNoFollow, removeQuietly, replaceFile } from '../files/durable.js';
 import { CURRENT_NETNS_PATH } from '../netns/open.js';
-import { inOurNetworkNamespace, isRunning, processEnvironment, readProc, sleep } from '../system/proc.js';
-import { systemdManagesOurNamespace } from '../proxy/systemd.js';
+import { inOurNetworkNamespace, isRunning, processEnvironment, readProc, sleep, terminate } from '../system/proc.js';
+import { socketUnitActive, stopUnitPair, systemdManagesOurNamespace } from '../proxy/systemd.js';
 import { waitLimit } from '../system/budget.js';
 import { runChecked, runProcess, startDetached } from '../system/process.js';
 import { findExecutable } from '../system/programs.js';
@@ -134,17 +134,10 @@ function program(name: string): string {
   return findExecutable(name) ?? name;
 }
 
-async function unitActive(unit: string): Promise<boolean> {
-  const result = await runProcess(program('systemctl'), ['is-active', '--quiet', `${unit}.socket`], {
-    timeoutMs: waitLimit(SYSTEMCTL_WAIT_MS),
-  });
-  return result.exitCode === 0;
-}
-
 /** Whether the zone's server runs: its socket unit is active, or a process of ours serves it here. */
 export async function zoneDnsRuns(zone: string, stateDir: string): Promise<boolean> {
   const record = readRecord(zone, stateDir);
-  if (record?.via === 'systemd') return unitActive(record.unit);
+  if (record?.via === 'systemd') return socketUnitActive(record.unit);
   const marker = markerOf(zone, stateDir);
   if (record?.via === 'process' && isOurServer(record.pid, marker)) return true;
   return findServers(marker).length > 0;
@@ -239,7 +232,7 @@ async function startProcess(spec: ZoneDnsServer): Promise<number> {
       if (!isRunning(pid)) break;
       if (port53Sockets(pid) >= 2 * spec.listen.length) return pid;
       if (Date.now() >= until) {
-        await stopPid(pid);
+        await terminate(pid, STOP_WAIT_MS);
         throw new CniError(
           ErrorCode.TryAgainLater,
           `the name server of zone ${spec.zone} does not listen on ${spec.listen.join(', ')} port 53`,
@@ -259,32 +252,16 @@ async function startProcess(spec: ZoneDnsServer): Promise<number> {
   }
 }
 
-async function stopPid(pid: number): Promise<void> {
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(pid, name);
-    } catch {
-      // gone already
-    }
-  };
-  signal('SIGTERM');
-  const until = Date.now() + waitLimit(STOP_WAIT_MS);
-  while (isRunning(pid) && Date.now() < until) await sleep(POLL_MS);
-  if (isRunning(pid)) signal('SIGKILL');
-}
-
 /** Stop the zone's server, whichever way it runs, and forget its record; quietly done when none runs. */
 export async function stopZoneDns(zone: string, stateDir: string): Promise<void> {
   const record = readRecord(zone, stateDir);
   if (record?.via === 'systemd') {
-    const units = [`${record.unit}.socket`, `${record.unit}.service`];
-    await runProcess(program('systemctl'), ['stop', ...units], { timeoutMs: waitLimit(SYSTEMCTL_WAIT_MS) });
-    await runProcess(program('systemctl'), ['reset-failed', ...units], { timeoutMs: waitLimit(SYSTEMCTL_WAIT_MS) });
+    await stopUnitPair(record.unit);
   }
   const marker = markerOf(zone, stateDir);
   const pids = new Set(findServers(marker));
   if (record?.via === 'process' && isOurServer(record.pid, marker)) pids.add(record.pid);
-  for (const pid of pids) await stopPid(pid);
+  for (const pid of pids) await terminate(pid, STOP_WAIT_MS);
   // Another namespace's server may have written the record: it is only ours to remove when it
   // names what we stopped, a dead process or a unit.
   if (record === undefined || record.via === 'systemd' || pids.has(record.pid) || !isRunning(record.pid)) {

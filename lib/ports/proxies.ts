@@ -11,7 +11,7 @@ import { isProxyError } from '../proxy/errors.js';
 import { findLoopback6Holder, type Holder } from '../proxy/holder.js';
 import { closeListener, type Listener, listenOnLoopback6, probeLoopback6 } from '../proxy/listener.js';
 import { findMarkedProxies, isMarkedProxy, MARKER_VARIABLE, proxyProgram, spawnProxy, stopProxy } from '../proxy/process.js';
-import { proxyUnitActive, startProxyUnits, stopProxyUnits, systemdManagesOurNamespace } from '../proxy/systemd.js';
+import { socketUnitActive, startProxyUnits, stopUnitPair, systemdManagesOurNamespace } from '../proxy/systemd.js';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { invalidMapping } from './errors.js';
 import type { PortMapping } from './mappings.js';
@@ -182,7 +182,7 @@ async function startProxies(taken: TakenPorts, stateDir: string, owner: Owner): 
 async function stopProxies(records: readonly ProxyRecord[], stateDir: string, owner: Owner): Promise<void> {
   const marker = markerOf(stateDir, owner);
   for (const record of records) {
-    if (record.via === 'systemd') await stopProxyUnits(record.unit);
+    if (record.via === 'systemd') await stopUnitPair(record.unit);
     else if (record.pid !== undefined) await stopProxy(record.pid, marker);
   }
   if (records.some((record) => record.via === 'process' && record.pid === undefined)) await stopMarkedProxies(stateDir, owner);
@@ -195,7 +195,7 @@ async function stopMarkedProxies(stateDir: string, owner: Owner): Promise<void> 
 
 /** Whether a recorded proxy listens: its process runs, or its socket unit is active. */
 async function proxyRuns(record: ProxyRecord, stateDir: string, owner: Owner): Promise<boolean> {
-  if (record.via === 'systemd') return proxyUnitActive(record.unit);
+  if (record.via === 'systemd') return socketUnitActive(record.unit);
   return record.pid !== undefined && isMarkedProxy(record.pid, markerOf(stateDir, owner));
 }
 

@@ -14,27 +14,31 @@ import { proxyLabel } from './proxies.js';
 import { worldOf, type PortsDeps, type World } from './request.js';
 import { listStates, type PortsState, type ProxyRecord, writeState } from './state.js';
 
-/** What repair did for one attachment, and what it could not do. */
-export interface AttachmentRepair {
-  owner: Owner;
-  /** `tcp/8080 (IPv4)`, `tcp/[::1]:8080 → 10.89.0.5:80`, ... */
+/** What repair did, and what it could not do. */
+interface Findings {
+  /** `tcp/8080 (IPv4) → 10.89.0.5:80`, `tcp/[::1]:8080 → 10.89.0.5:80`, ... */
   restored: string[];
   problems: string[];
 }
 
+/** What repair did for one attachment. */
+export interface AttachmentRepair extends Findings {
+  owner: Owner;
+}
+
 interface ElementRepairs {
   missing: Element[];
-  reports: Map<string, { restored: string[]; problems: string[] }>;
+  reports: Map<string, Findings>;
 }
 
 /** The recorded elements that are gone, and the ones held by someone else (reported, kept). */
 function missingElements(states: readonly PortsState[], listing: Listing | undefined): ElementRepairs {
   const listed = indexById(listing?.elements ?? []);
   const missing = new Map<string, Element>();
-  const reports = new Map<string, { restored: string[]; problems: string[] }>();
+  const reports = new Map<string, Findings>();
   for (const state of states) {
     const tag = ownerTag(state.owner);
-    const report = { restored: [] as string[], problems: [] as string[] };
+    const report: Findings = { restored: [], problems: [] };
     reports.set(tag, report);
     for (const element of [...state.elements, ...(state.shared ?? [])]) {
       const have = listed.get(elementId(element));
@@ -65,12 +69,7 @@ async function repairLoopback(world: World, stateDir: string, states: readonly P
 }
 
 /** Start a proxy again behind each recorded [::1] port that has none; the record gets the new ones. */
-async function repairProxies(
-  world: World,
-  stateDir: string,
-  state: PortsState,
-  report: { restored: string[]; problems: string[] },
-): Promise<void> {
+async function repairProxies(world: World, stateDir: string, state: PortsState, report: Findings): Promise<void> {
   const proxies = state.proxies ?? [];
   const dead: ProxyRecord[] = [];
   for (const record of proxies) if (!(await world.proxies.runs(record, stateDir, state.owner))) dead.push(record);
@@ -108,7 +107,7 @@ export async function repairPorts(
   if (states.length === 0) return [];
   const { reports } = states.some((s) => s.elements.length > 0)
     ? await repairTable(world, states)
-    : { reports: new Map<string, { restored: string[]; problems: string[] }>() };
+    : { reports: new Map<string, Findings>() };
   await repairLoopback(world, stateDir, states);
   const out: AttachmentRepair[] = [];
   for (const state of states) {

@@ -11,8 +11,8 @@ import { describeTag, ownerTag } from './owner.js';
 import { claimLabel, describeElement, elementId, indexById, planElements, planOf, sameValue, targetLabel, type PortsPlan } from './plan.js';
 import { CHAINS, portsRules, SHARED_TAG } from './ruleset.js';
 import { worldOf, type PortsDeps, type PortsRequest, type World } from './request.js';
-import { proxyLabel } from './proxies.js';
-import { readState } from './state.js';
+import { type ProxyPlan, proxyLabel } from './proxies.js';
+import { type ProxyRecord, readState } from './state.js';
 import { containerTargets } from './targets.js';
 
 function elementProblems(expected: readonly Element[], listing: Listing, tag: string): string[] {
@@ -46,22 +46,32 @@ async function localnetProblems(world: World, plan: PortsPlan, request: PortsReq
     : [`route_localnet is off on ${ifname}: localhost cannot reach the container`];
 }
 
-/** What the attachment should have: its mappings when the request names them, else its record. */
-function expectedElements(request: PortsRequest, plan: PortsPlan): Element[] {
-  if (request.mappings !== undefined) return [...planElements(plan), ...plan.shared];
-  return readState(request.config.stateDir, request.owner)?.elements ?? [];
+/**
+ * What the attachment should have: its mappings and [::1] ports when the request names them,
+ * else its record. The record is read once, and only when the answer needs it.
+ */
+function expectations(request: PortsRequest, plan: PortsPlan): { elements: Element[]; proxies: ProxyPlan[]; records: ProxyRecord[] } {
+  const named = request.mappings !== undefined;
+  const state = named && plan.proxies.length === 0 ? undefined : readState(request.config.stateDir, request.owner);
+  const records = state?.proxies ?? [];
+  return named
+    ? { elements: [...planElements(plan), ...plan.shared], proxies: plan.proxies, records }
+    : { elements: state?.elements ?? [], proxies: records, records };
 }
 
-/** Each [::1] port the request names (else the record) must have a running proxy. */
-async function proxyProblems(world: World, request: PortsRequest, plan: PortsPlan): Promise<string[]> {
-  const { stateDir } = request.config;
-  const records = readState(stateDir, request.owner)?.proxies ?? [];
-  const wanted = request.mappings !== undefined ? plan.proxies : records;
+/** Each [::1] port expected must have a recorded proxy that runs. */
+async function proxyProblems(
+  world: World,
+  request: PortsRequest,
+  wanted: readonly ProxyPlan[],
+  records: readonly ProxyRecord[],
+): Promise<string[]> {
   const problems: string[] = [];
   for (const want of wanted) {
     const record = records.find((r) => r.port === want.port && r.target === want.target);
     if (record === undefined) problems.push(`${proxyLabel(want)} has no proxy`);
-    else if (!(await world.proxies.runs(record, stateDir, request.owner))) problems.push(`the proxy of ${proxyLabel(want)} is not running`);
+    else if (!(await world.proxies.runs(record, request.config.stateDir, request.owner)))
+      problems.push(`the proxy of ${proxyLabel(want)} is not running`);
   }
   return problems;
 }
@@ -83,9 +93,10 @@ async function tableProblems(world: World, request: PortsRequest, plan: PortsPla
 export async function checkPorts(request: PortsRequest, deps?: PortsDeps): Promise<void> {
   const plan = planOf(request);
   const world = worldOf(deps);
+  const expected = expectations(request, plan);
   const problems = [
-    ...(await tableProblems(world, request, plan, expectedElements(request, plan))),
-    ...(await proxyProblems(world, request, plan)),
+    ...(await tableProblems(world, request, plan, expected.elements)),
+    ...(await proxyProblems(world, request, expected.proxies, expected.records)),
   ];
   if (problems.length > 0) {
     throw portsCheckFailed(

@@ -5,11 +5,10 @@
 // when a kill left its pid unrecorded; a recorded pid is only trusted while it carries the marker.
 import { readdirSync, readlinkSync } from 'node:fs';
 import { CURRENT_NETNS_PATH } from '../netns/open.js';
-import { waitLimit } from '../system/budget.js';
 import { startDetached } from '../system/process.js';
 import { findExecutable } from '../system/programs.js';
 import { ProxyError } from './errors.js';
-import { isRunning, processEnvironment, readProc, sleep } from '../system/proc.js';
+import { isRunning, processEnvironment, readProc, terminate, waitUntil } from '../system/proc.js';
 import type { Listener } from './listener.js';
 
 const PROXY_PROGRAM = 'systemd-socket-proxyd';
@@ -22,7 +21,6 @@ const SET_LISTEN_PID = 'LISTEN_PID=$$ exec "$0" "$@"';
 
 const STARTED_WAIT_MS = 2_000;
 const STOPPED_WAIT_MS = 2_000;
-const POLL_MS = 2;
 
 /**
  * The proxy's argument for `target` (`10.89.0.5:80`, `[fd89::5]:80`): it splits host and port
@@ -49,15 +47,6 @@ export function isMarkedProxy(pid: number, marker: string): boolean {
   return isRunning(pid) && processEnvironment(pid).get(MARKER_VARIABLE) === marker;
 }
 
-async function waitFor(condition: () => boolean, capMs: number): Promise<boolean> {
-  const until = Date.now() + waitLimit(capMs);
-  for (;;) {
-    if (condition()) return true;
-    if (Date.now() >= until) return false;
-    await sleep(POLL_MS);
-  }
-}
-
 /** Start a proxy forwarding the connections of `listener` to `target` (`10.89.0.5:80`, `[fd89::5]:80`); its pid. */
 export async function spawnProxy(listener: Listener, target: string, marker: string): Promise<number> {
   const program = proxyProgram();
@@ -70,29 +59,18 @@ export async function spawnProxy(listener: Listener, target: string, marker: str
   } catch (e) {
     throw new ProxyError('start-failed', `cannot start ${program}: ${(e as Error).message}`, '', { cause: e });
   }
-  const execed = await waitFor(() => (readProc(`/proc/${pid}/comm`) ?? '').startsWith(PROXY_PROGRAM.slice(0, 15)), STARTED_WAIT_MS);
+  const execed = await waitUntil(() => (readProc(`/proc/${pid}/comm`) ?? '').startsWith(PROXY_PROGRAM.slice(0, 15)), STARTED_WAIT_MS);
   if (!execed || !isRunning(pid)) {
-    stopPid(pid);
+    await terminate(pid, STOPPED_WAIT_MS);
     throw new ProxyError('start-failed', `${program} for ${target} did not start`);
   }
   return pid;
 }
 
-function stopPid(pid: number, signal: NodeJS.Signals = 'SIGTERM'): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // gone already
-  }
-}
-
 /** Stop the marked proxy `pid`, waiting (bounded) until its listener is closed; nothing when it is not ours. */
 export async function stopProxy(pid: number, marker: string): Promise<void> {
   if (!isMarkedProxy(pid, marker)) return;
-  stopPid(pid);
-  if (await waitFor(() => !isRunning(pid), STOPPED_WAIT_MS)) return;
-  stopPid(pid, 'SIGKILL');
-  await waitFor(() => !isRunning(pid), STOPPED_WAIT_MS);
+  await terminate(pid, STOPPED_WAIT_MS);
 }
 
 /** The proxy, or the shell about to become it: the only processes whose environment is read. */

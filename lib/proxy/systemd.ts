@@ -56,15 +56,15 @@ export async function startProxyUnits(unit: string, port: number, target: string
   }
 }
 
-/** Stop both units and forget them; quietly done when they are gone. */
-export async function stopProxyUnits(unit: string): Promise<void> {
+/** Stop `<unit>.socket` and `<unit>.service` and forget them; quietly done when they are gone. */
+export async function stopUnitPair(unit: string): Promise<void> {
   const units = [`${unit}.socket`, `${unit}.service`];
   await runProcess(program('systemctl'), ['stop', ...units], { timeoutMs: waitLimit(SYSTEMCTL_WAIT_MS) });
   await runProcess(program('systemctl'), ['reset-failed', ...units], { timeoutMs: waitLimit(SYSTEMCTL_WAIT_MS) });
 }
 
 /** Whether `<unit>.socket` is listening. */
-export async function proxyUnitActive(unit: string): Promise<boolean> {
+export async function socketUnitActive(unit: string): Promise<boolean> {
   const result = await runProcess(program('systemctl'), ['is-active', '--quiet', `${unit}.socket`], {
     timeoutMs: waitLimit(SYSTEMCTL_WAIT_MS),
   });

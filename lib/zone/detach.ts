@@ -4,16 +4,16 @@
 // the veth by its derived name (the container end goes with it), the addresses by their owner
 // in the store. Every step runs even when one before it failed, and all failures are reported
 // together; whatever is already gone counts as done. The bridge stays: it is the zone. When it
-// has no port left, the zone's isolation pairs go (isolation.ts) and its name server stops
-// (dns.ts): the zone has no member. The container's names go before its veth.
+// has no port left, the zone's isolation pairs go and its name server stops (empty-zone.ts):
+// the zone has no member. The container's names go before its veth.
 //
 // CNI_NETNS is never opened: nothing of DEL happens inside the container. A namespace that is
 // gone, the host's own namespace or a path that is no namespace at all (a FIFO, a file) so
 // cannot make DEL touch the host or hang; such a DEL cleans up by the names above and succeeds.
 import type { Request } from '../cni/dispatch.js';
 import { hostVethName } from '../names/attachment.js';
-import { forgetNames, stopServerOfEmptyZone } from './dns.js';
-import { forgetEmptyZone } from './isolation.js';
+import { forgetNames } from './dns.js';
+import { closeEmptyZone } from './empty-zone.js';
 import { combined, runAll } from './steps.js';
 import type { ZoneWorld } from './world.js';
 
@@ -25,8 +25,7 @@ export async function detach(world: ZoneWorld, req: Request): Promise<void> {
     // Its names before its veth: nobody finds the container by a name once it is gone.
     () => forgetNames(world, req.conf, { network: req.conf.name, containerId, ifname }),
     () => removeHostVeth(world, hostVethName(containerId, ifname)),
-    () => forgetEmptyZone(world, req.conf),
-    () => stopServerOfEmptyZone(world, req.conf),
+    () => closeEmptyZone(world, req.conf),
     () => world.ipam.del(req),
   ]);
   if (failures.length > 0) throw combined(failures, 'DEL');

@@ -79,7 +79,7 @@ export async function ensureServer(world: ZoneWorld, server: ZoneDnsServer): Pro
 }
 
 /** Where a DEL finds the zone's names and server: its configuration's `nameServer.stateDir`, when that is usable. */
-function dnsStateDirOfDel(conf: NetConf): string {
+export function dnsStateDirOfDel(conf: NetConf): string {
   const dns = (conf as { nameServer?: unknown }).nameServer;
   if (typeof dns === 'object' && dns !== null && 'stateDir' in dns) {
     const stateDir = (dns as { stateDir: unknown }).stateDir;
@@ -96,11 +96,4 @@ export async function forgetNames(world: ZoneWorld, conf: NetConf, owner: Attach
   const zone = zoneOfDel(conf);
   if (zone === undefined) return;
   await world.dns.removeNames(zone.zone, dnsStateDirOfDel(conf), owner);
-}
-
-/** DEL and GC: when the zone has no member left, its server stops. */
-export async function stopServerOfEmptyZone(world: ZoneWorld, conf: NetConf): Promise<void> {
-  const zone = zoneOfDel(conf);
-  if (zone === undefined) return;
-  await stopServerIfEmpty(world, zone, dnsStateDirOfDel(conf));
 }

@@ -4,8 +4,7 @@
 // isolation pairs and its name server, as with the DEL of its last member.
 import type { GcRequest } from '../cni/dispatch.js';
 import { type Attachment, isListedAttachment } from '../cni/types.js';
-import { stopServerOfEmptyZone } from './dns.js';
-import { forgetEmptyZone } from './isolation.js';
+import { closeEmptyZone } from './empty-zone.js';
 import { loadZoneConfig } from './plan.js';
 import { parseAttachmentAlias } from '../names/attachment.js';
 import type { ZoneWorld } from './world.js';
@@ -16,8 +15,7 @@ export async function gc(world: ZoneWorld, req: GcRequest): Promise<void> {
   // the network would be a guess (IPAM's GC keeps its allocations then too).
   if (req.validAttachments) {
     await removeStaleVeths(world, req.conf.name, req.validAttachments);
-    await forgetEmptyZone(world, req.conf);
-    await stopServerOfEmptyZone(world, req.conf);
+    await closeEmptyZone(world, req.conf);
   }
   await world.ipam.gc(req);
   await world.ports.gc(req);

@@ -11,7 +11,6 @@
 // bridge) takes them away once the bridge has no port left, neither a container's veth nor a
 // machine's. The chain and set stay for the other zones.
 import { isRtnlError } from '../rtnl/errors.js';
-import type { NetConf } from '../cni/config.js';
 import { bridgeName } from '../networkd/zone-files.js';
 import {
   ALLOW_SET,
@@ -27,7 +26,7 @@ import {
 import { isNftError } from '../nft/errors.js';
 import { addZoneMasquerade } from '../nft/masquerade.js';
 import type { NftTable } from '../nft/table.js';
-import { type ZoneConfig, zoneOfDel } from './plan.js';
+import type { ZoneConfig } from './plan.js';
 import type { Links, ZoneWorld } from './world.js';
 
 /** What `config` asks of isolation. */
@@ -85,23 +84,11 @@ export async function zoneIsEmpty(rt: Links, bridge: string): Promise<boolean> {
   }
 }
 
-/**
- * DEL: when the attachment was the zone's last member, its pairs go. Looked at first without
- * the lock (a DEL of one of many members takes no lock), then again under it. Without nftables
- * no ADD could have made pairs: nothing to do.
- */
-export async function forgetEmptyZone(world: ZoneWorld, conf: NetConf): Promise<void> {
-  const zone = zoneOfDel(conf);
-  if (zone === undefined) return;
-  const host = await world.hostLinks();
+/** A zone without members (empty-zone.ts): its pairs go. Without nftables no ADD could have made any. */
+export async function forgetZoneIsolation(world: ZoneWorld, bridge: string): Promise<void> {
   try {
-    if (!(await zoneIsEmpty(host, zone.bridge))) return;
-    await world.withZoneLock(async () => {
-      if (await zoneIsEmpty(host, zone.bridge)) await removeIsolationPairs(world.nft(), zone.bridge);
-    });
+    await removeIsolationPairs(world.nft(), bridge);
   } catch (e) {
     if (!isNftError(e, 'unavailable')) throw e;
-  } finally {
-    host.close();
   }
 }

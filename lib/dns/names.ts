@@ -12,6 +12,8 @@
 //   setOwnerNames(zone, owner, names, addresses, options?)  the owner's names are now exactly
 //       `names`, each resolving to `addresses` (replacing whatever the owner had; [] removes them)
 //   removeOwnerNames(zone, owner, options?)                  the owner's names are gone
+//   removeUnlistedOwners(zone, network, valid, options?)     GC: names of the network's
+//       attachments that `valid` does not list are gone (machines' names stay)
 //   readNamesFile(path) / namesFilePath(zone, stateDir?)     what the server reads
 //
 // Both writers return the entries they left. An owner is the attachment (`{network,
@@ -30,7 +32,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
 import { CniError, ErrorCode } from '../cni/errors.js';
-import type { Attachment } from '../cni/types.js';
+import { type Attachment, isListedAttachment } from '../cni/types.js';
 import { collectStaleTemps, readFileNoFollow, removeQuietly, replaceFile } from '../files/durable.js';
 import { canonicalAddress } from '../ip/index.js';
 import { withFileLock } from '../libc/lock.js';
@@ -131,6 +133,20 @@ export async function setOwnerNames(
 export async function removeOwnerNames(zone: string, owner: NameOwner, options: NamesStoreOptions = {}): Promise<NameEntry[]> {
   checkOwner(owner);
   return changeStore(zone, options, (entries) => entries.filter((entry) => !sameOwner(entry.owner, owner)));
+}
+
+/**
+ * GC: remove the names of `network`'s attachments that `valid` does not list; other networks'
+ * attachments and machines keep theirs. Returns the zone's entries after the change.
+ */
+export async function removeUnlistedOwners(
+  zone: string,
+  network: string,
+  valid: readonly Attachment[],
+  options: NamesStoreOptions = {},
+): Promise<NameEntry[]> {
+  const stale = (owner: NameOwner) => !('machine' in owner) && owner.network === network && !isListedAttachment(valid, owner);
+  return changeStore(zone, options, (entries) => entries.filter((entry) => !stale(entry.owner)));
 }
 
 function sameOwner(a: NameOwner, b: NameOwner): boolean {

@@ -11,7 +11,7 @@ import type { GcRequest, Request } from '../cni/dispatch.js';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { findPlugin } from '../cni/exec.js';
 import type { Attachment, Result } from '../cni/types.js';
-import { namesFilePath, removeOwnerNames, setOwnerNames } from '../dns/names.js';
+import { namesFilePath, removeOwnerNames, removeUnlistedOwners, setOwnerNames } from '../dns/names.js';
 import { ensureZoneDns, stopZoneDns, type ZoneDnsServer, zoneDnsRuns } from '../dns/supervisor.js';
 import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus } from '../ipam/commands.js';
 import { loadIpamConfig } from '../ipam/config.js';
@@ -86,6 +86,8 @@ export interface ZoneDnsAccess {
   setNames(zone: string, stateDir: string, owner: Attachment, names: readonly string[], addresses: readonly string[]): Promise<void>;
   /** The attachment's names are gone (none is fine). */
   removeNames(zone: string, stateDir: string, owner: Attachment): Promise<void>;
+  /** GC: the names of `network`'s attachments that `valid` does not list are gone. */
+  pruneNames(zone: string, stateDir: string, network: string, valid: readonly Attachment[]): Promise<void>;
   /** Start the zone's server unless it runs; true when this call started it. */
   ensureServer(server: ZoneDnsServer): Promise<boolean>;
   stopServer(zone: string, stateDir: string): Promise<void>;
@@ -259,6 +261,9 @@ const systemDns: ZoneDnsAccess = {
   // Nothing to do, and no directory to make, where the zone never had names.
   removeNames: async (zone, stateDir, owner) => {
     if (existsSync(namesFilePath(zone, stateDir))) await removeOwnerNames(zone, owner, { stateDir });
+  },
+  pruneNames: async (zone, stateDir, network, valid) => {
+    if (existsSync(namesFilePath(zone, stateDir))) await removeUnlistedOwners(zone, network, valid, { stateDir });
   },
   ensureServer: (server) => ensureZoneDns(server),
   stopServer: (zone, stateDir) => stopZoneDns(zone, stateDir),

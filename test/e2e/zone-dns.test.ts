@@ -4,12 +4,13 @@
 // result's dns, NXDOMAIN for an unknown name, the name gone after DEL, CHECK failing (122) once
 // the server is killed and a later ADD starting it again, and no server left in the host's
 // namespace after the last DEL.
-import { readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, onTestFinished } from 'vitest';
 import { ask } from '../support/dns-client.js';
 import type { Netns } from '../support/netns.js';
 import { makeTestTempDir } from '../support/paths.js';
+import { nameServersIn } from '../support/processes.js';
 import { privileged } from '../support/privileges.js';
 import { createZoneWorld, useZoneBundle, zoneTools } from '../support/zone-world.js';
 
@@ -18,20 +19,7 @@ const CHECK_FAILED = 122;
 
 useZoneBundle();
 
-/** Processes in `ns` marked as a zone name server of ours. */
-function dnsServersIn(ns: Netns): number[] {
-  const link = `net:[${statSync(ns.path).ino}]`;
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        return readlinkSync(`/proc/${pid}/ns/net`) === link && readFileSync(`/proc/${pid}/environ`, 'utf8').includes('CNI_ZONES_DNS=');
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+const dnsServersIn = (ns: Netns) => nameServersIn(ns.path);
 
 priv.describe('zone plugin: names at the zone gateway', () => {
   priv.it(

@@ -78,17 +78,31 @@ export function listProcesses(): ProcessInfo[] {
   });
 }
 
-/** The pids of the [::1] proxies (systemd-socket-proxyd) whose network namespace is `nsPath`. */
-export function proxiesIn(nsPath: string): number[] {
+/** The pids of processes in the network namespace `nsPath` for which `matches` holds. */
+function processesIn(nsPath: string, matches: (pid: string) => boolean): number[] {
   const link = `net:[${statSync(nsPath).ino}]`;
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .filter((pid) => {
       try {
-        return readlinkSync(`/proc/${pid}/ns/net`) === link && readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('systemd-socket');
+        return readlinkSync(`/proc/${pid}/ns/net`) === link && matches(pid);
       } catch {
         return false;
       }
     })
     .map(Number);
+}
+
+/** The pids of the [::1] proxies (systemd-socket-proxyd) whose network namespace is `nsPath`. */
+export function proxiesIn(nsPath: string): number[] {
+  return processesIn(nsPath, (pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('systemd-socket'));
+}
+
+/** The pids of the zone name servers we started as processes (marked CNI_ZONES_DNS) in `nsPath`. */
+export function nameServersIn(nsPath: string): number[] {
+  return processesIn(nsPath, (pid) =>
+    readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .some((variable) => variable.startsWith('CNI_ZONES_DNS=')),
+  );
 }

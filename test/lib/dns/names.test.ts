@@ -5,7 +5,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, sym
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { type NameOwner, namesFilePath, readNamesFile, removeOwnerNames, setOwnerNames } from '../../../lib/dns/names.js';
+import {
+  type NameOwner,
+  namesFilePath,
+  readNamesFile,
+  removeOwnerNames,
+  removeUnlistedOwners,
+  setOwnerNames,
+} from '../../../lib/dns/names.js';
 import { makeTestTempDir } from '../../support/paths.js';
 
 function stateDir(): string {
@@ -61,6 +68,18 @@ describe('names store', () => {
     expect(await setOwnerNames('demo', web, [], [], { stateDir: dir })).toEqual([]);
     expect(readdirSync(dir)).toEqual([]);
     expect(readNamesFile(namesFilePath('demo', dir))).toEqual([]);
+  });
+
+  it('drops on GC the names of the network’s unlisted attachments only: listed ones, other networks’ and machines’ stay', async () => {
+    const dir = stateDir();
+    const elsewhere: NameOwner = { network: 'other', containerId: 'c9', ifname: 'eth0' };
+    await setOwnerNames('demo', web, ['web'], ['10.89.0.2'], { stateDir: dir });
+    await setOwnerNames('demo', other, ['api'], ['10.89.0.4'], { stateDir: dir });
+    await setOwnerNames('demo', elsewhere, ['far'], ['10.89.0.9'], { stateDir: dir });
+    await setOwnerNames('demo', machine, ['db'], ['10.89.0.3'], { stateDir: dir });
+    const left = await removeUnlistedOwners('demo', 'demo', [{ network: 'demo', containerId: 'c2', ifname: 'eth0' }], { stateDir: dir });
+    expect(left.map((entry) => entry.name)).toEqual(['api', 'db', 'far']);
+    expect(readNamesFile(namesFilePath('demo', dir))).toEqual(left);
   });
 
   it('keeps zones apart', async () => {

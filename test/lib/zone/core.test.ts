@@ -482,5 +482,17 @@ describe('zone core: names', () => {
     const req = { ...request('GC', 'c1'), validAttachments: [] } as unknown as GcRequest;
     await gc(fake.world(), req);
     expect(fake.dnsServers.size).toBe(0);
+    expect(fake.names.size).toBe(0);
+  });
+
+  it('drops the names of the attachments GC does not list, and keeps the listed ones and their server', async () => {
+    const fake = new FakeWorld();
+    await attach(fake.world(), named('c1', 'web'));
+    await attach(fake.world(), named('c2', 'db'));
+    const req = { ...request('GC', 'c1'), validAttachments: [{ network: 'web', containerId: 'c2', ifname: 'eth0' }] } as GcRequest;
+    await gc(fake.world(), req);
+    expect([...fake.names.keys()]).toEqual(['web c2/eth0']);
+    expect(fake.log).toContain('dns: prune names web c1/eth0');
+    expect(fake.dnsServers.has('web')).toBe(true);
   });
 });

@@ -231,6 +231,13 @@ export class FakeWorld {
           await this.effect(`dns: remove names ${key}`);
           this.names.delete(key);
         },
+        pruneNames: async (zone, _stateDir, _network, valid) => {
+          const listed = new Set(valid.map((a) => `${zone} ${a.containerId}/${a.ifname}`));
+          for (const key of [...this.names.keys()].filter((k) => k.startsWith(`${zone} `) && !listed.has(k))) {
+            await this.effect(`dns: prune names ${key}`);
+            this.names.delete(key);
+          }
+        },
         ensureServer: async (server) => {
           if (this.dnsServers.has(server.zone)) return false;
           await this.effect(`dns: start ${server.zone}`);

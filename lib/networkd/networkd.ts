@@ -7,7 +7,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CniError, ErrorCode } from '../cni/errors.js';
-import { callMethod, DbusError, type DbusMethodCall } from './dbus.js';
+import { callMethod, DbusError, type DbusMethodCall } from '../dbus/call.js';
 import { defaultStateDir, type LinkState, type LinkStatePaths, readLinkState } from './link-state.js';
 import { waitLimit } from '../system/budget.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CniError, ErrorCode } from '../../../lib/cni/errors.js';
 import { detectNetworkd, isNetworkdRunning, reloadNetworkd, waitForLink } from '../../../lib/networkd/networkd.js';
-import { hasDbusDaemon, startTestBus, type TestBus } from './dbus-daemon.js';
+import { hasDbusDaemon, startTestBus, type TestBus } from '../dbus/dbus-daemon.js';
 
 const ours = '/run/systemd/network/70-cni-zones-web.network';
 const vendor = '/usr/lib/systemd/network/80-container-vz.network';

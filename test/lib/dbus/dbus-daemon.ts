@@ -1,4 +1,4 @@
-// A private, unprivileged dbus-daemon for the networkd unit tests: a real bus checks every
+// A private, unprivileged dbus-daemon for the unit tests of the D-Bus client and of networkd: a real bus checks every
 // message our D-Bus client sends far more strictly than a fake could.
 
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -3,14 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  callMethod,
-  DbusError,
-  DbusErrorName,
-  type DbusMethodCall,
-  systemBusSocket,
-  systemBusSocketPath,
-} from '../../../lib/networkd/dbus.js';
+import { callMethod, DbusError, DbusErrorName, type DbusMethodCall, systemBusSocket, systemBusSocketPath } from '../../../lib/dbus/call.js';
 import { hasDbusDaemon, startTestBus, type TestBus } from './dbus-daemon.js';
 
 const busDriver = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' };

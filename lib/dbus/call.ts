@@ -1,25 +1,27 @@
-// Just enough of the D-Bus wire protocol to make one method call on the system bus and
-// read its reply: EXTERNAL authentication, Hello, the call, arguments and replies of the
-// basic types (s o g b y u i). networkd is driven through D-Bus only (networkctl does the
-// same); talking to the socket from this process costs a few milliseconds, spawning busctl
-// or networkctl 3-4 times that (measured in test/e2e/networkd.test.ts). One connection per
-// call; nothing stays open.
+// Just enough of the D-Bus protocol to make method calls on the system bus and read their
+// replies: EXTERNAL authentication, Hello, the calls, their arguments and replies in the types
+// marshal.ts speaks (basic types, arrays, structs). networkd and systemd-resolved are driven
+// through D-Bus only (networkctl and resolvectl do the same); talking to the socket from this
+// process costs a few milliseconds, spawning busctl or networkctl 3-4 times that (measured in
+// test/e2e/networkd.test.ts). One connection per call, or per batch of calls sent together
+// (`callMethods`); nothing stays open.
 
 import { createConnection } from 'node:net';
 import { Failure } from '../system/failure.js';
+import { completeTypes, type DbusValue, marshal, Reader, unmarshal, Writer } from './marshal.js';
+
+export type { DbusBasicValue, DbusValue } from './marshal.js';
 
 export const systemBusSocket = '/run/dbus/system_bus_socket';
-
-export type DbusBasicValue = string | number | boolean;
 
 export interface DbusMethodCall {
   destination: string;
   path: string;
   interface: string;
   member: string;
-  /** Signature of `args`, basic types only (e.g. `s`, `su`). */
+  /** Signature of `args` (e.g. `s`, `su`, `ia(iay)`). */
   signature?: string;
-  args?: readonly DbusBasicValue[];
+  args?: readonly DbusValue[];
   /** Fail with ServiceUnknown instead of starting the destination through bus activation. */
   noAutoStart?: boolean;
 }
@@ -94,103 +96,11 @@ export function systemBusSocketPath(env: NodeJS.ProcessEnv = process.env): strin
   return systemBusSocket;
 }
 
-// ---- marshalling ----
-
-class Writer {
-  private buffer = Buffer.alloc(256);
-  length = 0;
-
-  private ensure(extra: number): void {
-    if (this.length + extra <= this.buffer.length) return;
-    const bigger = Buffer.alloc(Math.max(this.buffer.length * 2, this.length + extra));
-    this.buffer.copy(bigger, 0, 0, this.length);
-    this.buffer = bigger;
-  }
-
-  align(boundary: number): void {
-    while (this.length % boundary !== 0) this.byte(0);
-  }
-
-  byte(value: number): void {
-    this.ensure(1);
-    this.buffer[this.length++] = value;
-  }
-
-  uint32(value: number): void {
-    this.align(4);
-    this.ensure(4);
-    this.buffer.writeUInt32LE(value, this.length);
-    this.length += 4;
-  }
-
-  int32(value: number): void {
-    this.align(4);
-    this.ensure(4);
-    this.buffer.writeInt32LE(value, this.length);
-    this.length += 4;
-  }
-
-  patchUint32(at: number, value: number): void {
-    this.buffer.writeUInt32LE(value, at);
-  }
-
-  private bytes(text: string): Buffer {
-    const bytes = Buffer.from(text, 'utf8');
-    if (bytes.includes(0)) throw new TypeError('D-Bus strings cannot contain NUL');
-    return bytes;
-  }
-
-  string(text: string): void {
-    const bytes = this.bytes(text);
-    this.uint32(bytes.length);
-    this.raw(bytes);
-    this.byte(0);
-  }
-
-  signature(text: string): void {
-    const bytes = this.bytes(text);
-    this.byte(bytes.length);
-    this.raw(bytes);
-    this.byte(0);
-  }
-
-  private raw(bytes: Buffer): void {
-    this.ensure(bytes.length);
-    bytes.copy(this.buffer, this.length);
-    this.length += bytes.length;
-  }
-
-  basic(type: string, value: DbusBasicValue): void {
-    switch (type) {
-      case 's':
-      case 'o':
-        return this.string(String(value));
-      case 'g':
-        return this.signature(String(value));
-      case 'b':
-        return this.uint32(value ? 1 : 0);
-      case 'y':
-        return this.byte(Number(value));
-      case 'u':
-        return this.uint32(Number(value));
-      case 'i':
-        return this.int32(Number(value));
-      default:
-        throw new TypeError(`unsupported D-Bus type '${type}'`);
-    }
-  }
-
-  result(): Buffer {
-    return this.buffer.subarray(0, this.length);
-  }
-}
+// ---- messages ----
 
 function encodeCall(call: DbusMethodCall, serial: number): Buffer {
   const signature = call.signature ?? '';
-  const args = call.args ?? [];
-  if (signature.length !== args.length) throw new TypeError(`signature '${signature}' does not match ${args.length} arguments`);
-  const body = new Writer();
-  [...signature].forEach((type, i) => body.basic(type, args[i] as DbusBasicValue));
+  const body = marshal(signature, call.args ?? []);
 
   const fields: [number, string, string][] = [
     [HeaderField.Path, 'o', call.path],
@@ -219,75 +129,7 @@ function encodeCall(call: DbusMethodCall, serial: number): Buffer {
   }
   header.patchUint32(arrayLengthAt, header.length - arrayStart);
   header.align(8);
-  return Buffer.concat([header.result(), body.result()]);
-}
-
-// ---- unmarshalling ----
-
-class Reader {
-  constructor(
-    private readonly buffer: Buffer,
-    private readonly littleEndian: boolean,
-    public position: number,
-  ) {}
-
-  align(boundary: number): void {
-    this.position = Math.ceil(this.position / boundary) * boundary;
-  }
-
-  byte(): number {
-    const value = this.buffer.readUInt8(this.position);
-    this.position += 1;
-    return value;
-  }
-
-  uint32(): number {
-    this.align(4);
-    const value = this.littleEndian ? this.buffer.readUInt32LE(this.position) : this.buffer.readUInt32BE(this.position);
-    this.position += 4;
-    return value;
-  }
-
-  int32(): number {
-    this.align(4);
-    const value = this.littleEndian ? this.buffer.readInt32LE(this.position) : this.buffer.readInt32BE(this.position);
-    this.position += 4;
-    return value;
-  }
-
-  private text(length: number): string {
-    const value = this.buffer.toString('utf8', this.position, this.position + length);
-    this.position += length + 1; // and the NUL
-    return value;
-  }
-
-  string(): string {
-    return this.text(this.uint32());
-  }
-
-  signature(): string {
-    return this.text(this.byte());
-  }
-
-  basic(type: string): DbusBasicValue {
-    switch (type) {
-      case 's':
-      case 'o':
-        return this.string();
-      case 'g':
-        return this.signature();
-      case 'b':
-        return this.uint32() !== 0;
-      case 'y':
-        return this.byte();
-      case 'u':
-        return this.uint32();
-      case 'i':
-        return this.int32();
-      default:
-        throw new TypeError(`unsupported D-Bus type '${type}'`);
-    }
-  }
+  return Buffer.concat([header.result(), body]);
 }
 
 interface Message {
@@ -327,7 +169,7 @@ function decodeMessage(raw: Buffer): Message {
   while (reader.position < fieldsEnd) {
     reader.align(8);
     const code = reader.byte();
-    const value = reader.basic(reader.signature());
+    const value = reader.value(reader.signature());
     if (code === HeaderField.ReplySerial) message.replySerial = Number(value);
     else if (code === HeaderField.ErrorName) message.errorName = String(value);
     else if (code === HeaderField.Signature) message.signature = String(value);
@@ -335,13 +177,12 @@ function decodeMessage(raw: Buffer): Message {
   return message;
 }
 
-function decodeBody(message: Message): DbusBasicValue[] {
-  const reader = new Reader(message.raw, message.littleEndian, message.bodyStart);
-  return [...message.signature].map((type) => reader.basic(type));
+function decodeBody(message: Message): DbusValue[] {
+  return unmarshal(message.signature, message.raw, { start: message.bodyStart, littleEndian: message.littleEndian });
 }
 
 function replyError(message: Message): DbusError {
-  const [text] = message.signature.startsWith('s') ? decodeBody({ ...message, signature: 's' }) : [];
+  const [text] = completeTypes(message.signature)[0] === 's' ? decodeBody({ ...message, signature: 's' }) : [];
   const name = message.errorName ?? 'org.freedesktop.DBus.Error.Failed';
   return new DbusError(name, typeof text === 'string' && text !== '' ? text : name);
 }
@@ -361,31 +202,53 @@ function authLine(): Buffer {
 }
 
 /** Call one method on the system bus; resolves with the reply's arguments. */
-export function callMethod(call: DbusMethodCall, options: DbusCallOptions): Promise<DbusBasicValue[]> {
-  const helloSerial = 1;
-  const callSerial = 2;
+export async function callMethod(call: DbusMethodCall, options: DbusCallOptions): Promise<DbusValue[]> {
+  const [values = []] = await callMethods([call], options);
+  return values;
+}
+
+const helloSerial = 1;
+const firstCallSerial = 2;
+
+function describeCalls(calls: readonly DbusMethodCall[]): string {
+  return calls.map((call) => `${call.interface}.${call.member}`).join(', ');
+}
+
+/**
+ * Send `calls` together on one connection and resolve with each reply's arguments, in order.
+ * The bus delivers them in order and a peer handles them in order; the first error reply
+ * rejects the whole (later calls may have been carried out by then).
+ */
+export function callMethods(calls: readonly DbusMethodCall[], options: DbusCallOptions): Promise<DbusValue[][]> {
   const socketPath = options.socketPath ?? systemBusSocketPath();
+  if (calls.length === 0) return Promise.resolve([]);
 
   return new Promise((resolve, reject) => {
     // Thrown here (bad arguments), an error rejects the promise before any connection is made.
-    const request = Buffer.concat([Buffer.from('BEGIN\r\n'), encodeCall(helloCall, helloSerial), encodeCall(call, callSerial)]);
+    const request = Buffer.concat([
+      Buffer.from('BEGIN\r\n'),
+      encodeCall(helloCall, helloSerial),
+      ...calls.map((call, i) => encodeCall(call, firstCallSerial + i)),
+    ]);
+    const replies: (DbusValue[] | undefined)[] = calls.map(() => undefined);
+    let answered = 0;
     const socket = createConnection({ path: socketPath });
     let pending: Buffer = Buffer.alloc(0);
     let authenticated = false;
     let settled = false;
 
-    const finish = (error: Error | undefined, values?: DbusBasicValue[]) => {
+    const finish = (error: Error | undefined) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       socket.destroy();
       if (error) reject(error);
-      else resolve(values ?? []);
+      else resolve(replies.map((values) => values ?? []));
     };
-    const timer = setTimeout(
-      () => finish(new DbusError(DbusErrorName.Timeout, `no reply to ${call.interface}.${call.member} within ${options.timeoutMs} ms`)),
-      options.timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      const unanswered = calls.filter((_, i) => replies[i] === undefined);
+      finish(new DbusError(DbusErrorName.Timeout, `no reply to ${describeCalls(unanswered)} within ${options.timeoutMs} ms`));
+    }, options.timeoutMs);
 
     const authenticate = (): boolean => {
       const end = pending.indexOf('\r\n');
@@ -403,9 +266,12 @@ export function callMethod(call: DbusMethodCall, options: DbusCallOptions): Prom
 
     const handleMessage = (message: Message) => {
       if (message.replySerial === helloSerial && message.type === MessageType.Error) finish(replyError(message));
-      if (message.replySerial !== callSerial) return; // Hello's reply, NameAcquired
-      if (message.type === MessageType.Error) finish(replyError(message));
-      else if (message.type === MessageType.MethodReturn) finish(undefined, decodeBody(message));
+      const index = (message.replySerial ?? 0) - firstCallSerial;
+      if (index < 0 || index >= calls.length || replies[index] !== undefined) return; // Hello's reply, NameAcquired
+      if (message.type === MessageType.Error) return finish(replyError(message));
+      if (message.type !== MessageType.MethodReturn) return;
+      replies[index] = decodeBody(message);
+      if (++answered === calls.length) finish(undefined);
     };
 
     let connected = false;

@@ -3,8 +3,16 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { callMethod, DbusError, DbusErrorName, type DbusMethodCall, systemBusSocket, systemBusSocketPath } from '../../../lib/dbus/call.js';
-import { hasDbusDaemon, startTestBus, type TestBus } from './dbus-daemon.js';
+import {
+  callMethod,
+  callMethods,
+  DbusError,
+  DbusErrorName,
+  type DbusMethodCall,
+  systemBusSocket,
+  systemBusSocketPath,
+} from '../../../lib/dbus/call.js';
+import { hasDbusDaemon, hasDbusMonitor, monitorBus, startTestBus, type TestBus } from './dbus-daemon.js';
 
 const busDriver = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' };
 
@@ -108,6 +116,22 @@ describe('callMethod against a misbehaving peer', () => {
   it('refuses arguments that do not match the signature', async () => {
     const call = callMethod(driverCall('NameHasOwner', 'ss', 'a'), { socketPath: join(dir, 'none'), timeoutMs: 100 });
     await expect(call).rejects.toThrow(TypeError);
+    const struct = callMethod(
+      { ...driverCall('X'), signature: 'a(iay)', args: [[[2]]] },
+      { socketPath: join(dir, 'none'), timeoutMs: 100 },
+    );
+    await expect(struct).rejects.toThrow(TypeError);
+  });
+
+  it('names the calls still unanswered when a batch times out', async () => {
+    const socketPath = await fakeBus(() => undefined);
+    const error = await dbusErrorOf(callMethods([driverCall('GetId'), driverCall('ListNames')], { socketPath, timeoutMs: 100 }));
+    expect(error.errorName).toBe(DbusErrorName.Timeout);
+    expect(error.message).toContain('org.freedesktop.DBus.GetId, org.freedesktop.DBus.ListNames');
+  });
+
+  it('makes no connection for an empty batch', async () => {
+    expect(await callMethods([], { socketPath: join(dir, 'none'), timeoutMs: 100 })).toEqual([]);
   });
 });
 
@@ -158,6 +182,76 @@ describe.skipIf(!hasDbusDaemon && process.env.CI !== 'true')('callMethod against
       }),
     );
     expect([DbusErrorName.ServiceUnknown, DbusErrorName.NameHasNoOwner]).toContain(error.errorName);
+  });
+
+  it('reads an array reply (ListNames)', async () => {
+    const [names] = await call(driverCall('ListNames'));
+    expect(names).toEqual(expect.arrayContaining(['org.freedesktop.DBus']));
+  });
+
+  it('sends a batch on one connection and returns each reply in order', async () => {
+    const replies = await callMethods(
+      [driverCall('NameHasOwner', 's', 'org.freedesktop.DBus'), driverCall('GetId'), driverCall('NameHasOwner', 's', 'org.example.Nobody')],
+      { socketPath: bus.socketPath, timeoutMs: 2000 },
+    );
+    expect(replies).toEqual([[true], [expect.stringMatching(/^[0-9a-f]{32}$/)], [false]]);
+  });
+
+  it('rejects a batch with the first error reply', async () => {
+    const batch = callMethods([driverCall('GetId'), driverCall('GetNameOwner', 's', 'org.example.Nobody'), driverCall('GetId')], {
+      socketPath: bus.socketPath,
+      timeoutMs: 2000,
+    });
+    expect((await dbusErrorOf(batch)).errorName).toBe(DbusErrorName.NameHasNoOwner);
+  });
+
+  // dbus-daemon checks every message it is sent against its signature and hangs up on one that does
+  // not parse; dbus-monitor prints the arguments as the daemon read them.
+  it.skipIf(!hasDbusMonitor && process.env.CI !== 'true')('sends arrays and structs the bus reads back as they were meant', async () => {
+    const monitor = monitorBus(bus, "interface='org.example.Link'");
+    try {
+      const v6 = [0xfd, 0x89, ...Array(13).fill(0), 1];
+      const linkCall: DbusMethodCall = {
+        destination: 'org.example.Nobody',
+        path: '/',
+        interface: 'org.example.Link',
+        member: 'SetLink',
+        signature: 'ia(iay)a(sb)ay',
+        args: [
+          7,
+          [
+            [2, [10, 89, 0, 1]],
+            [10, v6],
+          ],
+          [
+            ['web.internal', true],
+            ['x', false],
+          ],
+          [],
+        ],
+        noAutoStart: true,
+      };
+      // Until the monitor has joined the bus: each call is refused (no such name), after the bus parsed it.
+      for (let i = 0; i < 100 && !monitor.output().includes('member=SetLink'); i++) {
+        const error = await dbusErrorOf(call(linkCall));
+        expect([DbusErrorName.ServiceUnknown, DbusErrorName.NameHasNoOwner]).toContain(error.errorName);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const printed = monitor.output();
+      const args = printed.slice(printed.indexOf('member=SetLink')).split('\n').slice(1).join('\n');
+      const flat = args.replace(/\s+/g, ' ').trim();
+      expect(flat).toContain(
+        [
+          'int32 7',
+          'array [ struct { int32 2 array of bytes [ 0a 59 00 01 ] }',
+          'struct { int32 10 array of bytes [ fd 89 00 00 00 00 00 00 00 00 00 00 00 00 00 01 ] } ]',
+          'array [ struct { string "web.internal" boolean true } struct { string "x" boolean false } ]',
+          'array [ ]', // dbus-monitor prints an empty ay so
+        ].join(' '),
+      );
+    } finally {
+      await monitor.stop();
+    }
   });
 
   it('makes calls in parallel, each on its own connection', async () => {

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 
 const dbusDaemonPath = '/usr/bin/dbus-daemon';
 export const hasDbusDaemon = existsSync(dbusDaemonPath);
+const dbusMonitorPath = '/usr/bin/dbus-monitor';
+export const hasDbusMonitor = existsSync(dbusMonitorPath);
 
 export interface TestBus {
   socketPath: string;
@@ -53,4 +55,26 @@ export async function startTestBus(): Promise<TestBus> {
     throw new Error('test dbus-daemon did not start');
   }
   return { socketPath, stop };
+}
+
+export interface BusMonitor {
+  /** What dbus-monitor printed so far: each message with its arguments as the bus itself parsed them. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** dbus-monitor on the test bus, printing the messages `match` selects (a match rule). */
+export function monitorBus(bus: TestBus, match: string): BusMonitor {
+  const monitor = spawn(dbusMonitorPath, ['--address', `unix:path=${bus.socketPath}`, match], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  monitor.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  monitor.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const exited = new Promise<void>((resolve) => monitor.once('exit', () => resolve()));
+  return {
+    output: () => text,
+    stop: async () => {
+      if (monitor.exitCode === null && monitor.signalCode === null) monitor.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

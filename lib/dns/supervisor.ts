@@ -7,20 +7,29 @@
 // - elsewhere a detached process of ours binding the gateway addresses itself, with the marker
 //   `CNI_ZONES_DNS=<stateDir>/<zone>` in its environment. A bind can race the address appearing
 //   (networkd): a server that exits before it listens is started again, within a bound.
-// Either way `<stateDir>/<zone>.server.json` records it ({"via": "systemd", "unit"} or
-// {"via": "process", "pid"}). A recorded pid is trusted only while it carries the marker and runs
-// in our network namespace; otherwise the process is looked for by its marker, so a record lost
-// to a kill, or one another namespace's server overwrote, still finds ours.
-import { mkdirSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+// Either way `<stateDir>/<zone>.server.json` records it (server-record.ts). A recorded pid is
+// trusted only while it carries the marker and runs in our network namespace; otherwise the
+// process is looked for by its marker, so a record lost to a kill, or one another namespace's
+// server overwrote, still finds ours. A record whose process is gone (killed from outside) is
+// stale: starting the server replaces it, stopping it removes it, whether a server ran or not.
+import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CniError, ErrorCode } from '../cni/errors.js';
-import { readFileNoFollow, removeQuietly, replaceFile } from '../files/durable.js';
 import { CURRENT_NETNS_PATH } from '../netns/open.js';
-import { inOurNetworkNamespace, isRunning, processEnvironment, readProc, sleep, terminate } from '../system/proc.js';
+import { isRunning, processEnvironment, readProc, sleep, terminate } from '../system/proc.js';
 import { socketUnitActive, stopUnitPair, systemdManagesOurNamespace } from '../proxy/systemd.js';
 import { waitLimit } from '../system/budget.js';
 import { runChecked, runProcess, startDetached } from '../system/process.js';
 import { findExecutable } from '../system/programs.js';
+import {
+  MARKER_VARIABLE,
+  processStanding,
+  readServerRecord,
+  removeServerRecord,
+  serverMarker,
+  serverUnitName,
+  writeServerRecord,
+} from './server-record.js';
 
 /** What the zone's server serves. */
 export interface ZoneDnsServer {
@@ -34,29 +43,12 @@ export interface ZoneDnsServer {
   subnets: readonly string[];
 }
 
-type ServerRecord = { via: 'systemd'; unit: string } | { via: 'process'; pid: number };
-
-/** The environment variable that marks a zone's server process as ours. */
-const MARKER_VARIABLE = 'CNI_ZONES_DNS';
-const UNIT_PREFIX = 'cni-zones-dns-';
 const START_WAIT_MS = 5_000;
 const STOP_WAIT_MS = 2_000;
 const SYSTEMCTL_WAIT_MS = 10_000;
 const POLL_MS = 5;
 
 declare const CNI_ZONES_FORM: 'compiled' | 'node' | undefined;
-
-function recordPath(zone: string, stateDir: string): string {
-  return join(stateDir, `${zone}.server.json`);
-}
-
-function markerOf(zone: string, stateDir: string): string {
-  return join(stateDir, zone);
-}
-
-function dnsUnitName(zone: string): string {
-  return `${UNIT_PREFIX}${zone}`;
-}
 
 /**
  * The command that runs the `zone-dns` role of this executable: the compiled executable (its
@@ -87,10 +79,6 @@ function serverArgs(spec: ZoneDnsServer): string[] {
   ];
 }
 
-function isOurServer(pid: number, marker: string): boolean {
-  return isRunning(pid) && inOurNetworkNamespace(pid) && processEnvironment(pid).get(MARKER_VARIABLE) === marker;
-}
-
 /** Server processes of ours in this network namespace carrying `marker`. */
 function findServers(marker: string): number[] {
   const ours = readlinkSync(CURRENT_NETNS_PATH);
@@ -107,53 +95,42 @@ function findServers(marker: string): number[] {
     });
 }
 
-function readRecord(zone: string, stateDir: string): ServerRecord | undefined {
-  try {
-    const record = JSON.parse(readFileNoFollow(recordPath(zone, stateDir))) as ServerRecord;
-    if (record.via === 'systemd' && typeof record.unit === 'string') return record;
-    if (record.via === 'process' && Number.isInteger(record.pid)) return record;
-  } catch {
-    // none, or not ours to read: the marker finds the process
-  }
-  return undefined;
-}
-
-function writeRecord(zone: string, stateDir: string, record: ServerRecord): void {
-  const path = recordPath(zone, stateDir);
-  const temp = join(stateDir, `.${zone}.server.json.${process.pid}.tmp`);
-  try {
-    mkdirSync(stateDir, { recursive: true, mode: 0o755 });
-    removeQuietly(temp);
-    replaceFile(path, temp, `${JSON.stringify(record)}\n`, 0o644);
-  } catch (e) {
-    throw new CniError(ErrorCode.IoFailure, `cannot write ${path}`, (e as Error).message);
-  }
-}
-
 function program(name: string): string {
   return findExecutable(name) ?? name;
 }
 
 /** Whether the zone's server runs: its socket unit is active, or a process of ours serves it here. */
 export async function zoneDnsRuns(zone: string, stateDir: string): Promise<boolean> {
-  const record = readRecord(zone, stateDir);
+  const record = readServerRecord(zone, stateDir);
   if (record?.via === 'systemd') return socketUnitActive(record.unit);
-  const marker = markerOf(zone, stateDir);
-  if (record?.via === 'process' && isOurServer(record.pid, marker)) return true;
+  const marker = serverMarker(zone, stateDir);
+  if (record?.via === 'process' && processStanding(record.pid, marker) === 'serving') return true;
   return findServers(marker).length > 0;
 }
 
 /** Start the zone's server unless it runs; true when this call started it. */
 export async function ensureZoneDns(spec: ZoneDnsServer): Promise<boolean> {
-  if (await zoneDnsRuns(spec.zone, spec.stateDir)) return false;
+  const { zone, stateDir } = spec;
+  const record = readServerRecord(zone, stateDir);
+  if (record?.via === 'systemd' && (await socketUnitActive(record.unit))) return false;
+  const marker = serverMarker(zone, stateDir);
+  const standing = record?.via === 'process' ? processStanding(record.pid, marker) : undefined;
+  if (standing === 'serving') return false;
+  const [found] = findServers(marker);
+  if (found !== undefined) {
+    // Ours runs, unrecorded or behind a stale record: recorded again. A record another
+    // namespace's server wrote stays that server's.
+    if (standing !== 'elsewhere') writeServerRecord(zone, stateDir, { via: 'process', pid: found });
+    return false;
+  }
   if (systemdManagesOurNamespace()) {
-    const unit = dnsUnitName(spec.zone);
+    const unit = serverUnitName(zone);
     // Recorded before it starts: a kill in between leaves a unit a DEL finds.
-    writeRecord(spec.zone, spec.stateDir, { via: 'systemd', unit });
+    writeServerRecord(zone, stateDir, { via: 'systemd', unit });
     await startUnit(unit, spec);
   } else {
     const pid = await startProcess(spec);
-    writeRecord(spec.zone, spec.stateDir, { via: 'process', pid });
+    writeServerRecord(zone, stateDir, { via: 'process', pid });
   }
   return true;
 }
@@ -219,7 +196,7 @@ async function startProcess(spec: ZoneDnsServer): Promise<number> {
   const compiled = isCompiled();
   const [file, ...role] = serverCommand() as [string, ...string[]];
   const args = [...(compiled ? [] : role), ...serverArgs(spec), ...spec.listen.flatMap((address) => ['--listen', address])];
-  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', [MARKER_VARIABLE]: markerOf(spec.zone, spec.stateDir) };
+  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', [MARKER_VARIABLE]: serverMarker(spec.zone, spec.stateDir) };
   const until = Date.now() + waitLimit(START_WAIT_MS);
   for (let attempt = 1; ; attempt++) {
     let pid: number;
@@ -252,19 +229,18 @@ async function startProcess(spec: ZoneDnsServer): Promise<number> {
   }
 }
 
-/** Stop the zone's server, whichever way it runs, and forget its record; quietly done when none runs. */
+/**
+ * Stop the zone's server, whichever way it runs, and remove its record, a stale one too (the
+ * server was killed before); quietly done when none runs.
+ */
 export async function stopZoneDns(zone: string, stateDir: string): Promise<void> {
-  const record = readRecord(zone, stateDir);
-  if (record?.via === 'systemd') {
-    await stopUnitPair(record.unit);
-  }
-  const marker = markerOf(zone, stateDir);
+  const record = readServerRecord(zone, stateDir);
+  if (record?.via === 'systemd') await stopUnitPair(record.unit);
+  const marker = serverMarker(zone, stateDir);
+  const standing = record?.via === 'process' ? processStanding(record.pid, marker) : undefined;
   const pids = new Set(findServers(marker));
-  if (record?.via === 'process' && isOurServer(record.pid, marker)) pids.add(record.pid);
+  if (record?.via === 'process' && standing === 'serving') pids.add(record.pid);
   for (const pid of pids) await terminate(pid, STOP_WAIT_MS);
-  // Another namespace's server may have written the record: it is only ours to remove when it
-  // names what we stopped, a dead process or a unit.
-  if (record === undefined || record.via === 'systemd' || pids.has(record.pid) || !isRunning(record.pid)) {
-    removeQuietly(recordPath(zone, stateDir));
-  }
+  // A record another namespace's server wrote (the stateDir is shared) is that server's.
+  if (standing !== 'elsewhere') removeServerRecord(zone, stateDir);
 }

@@ -93,6 +93,27 @@ export function isV4Mapped(address: Address): boolean {
   return address.family === 6 && address.value >> 32n === V4_MAPPED_PREFIX;
 }
 
+/**
+ * Why `address` cannot be one host's own unicast address on a network (unspecified, loopback,
+ * link-local, multicast, the IPv4 broadcast), or undefined when it can.
+ */
+export function unicastProblem(address: Address): string | undefined {
+  const v = address.value;
+  if (address.family === 4) {
+    if (v === 0n) return 'the unspecified address';
+    if (v >> 24n === 127n) return 'a loopback address';
+    if (v >> 16n === 0xa9fen) return 'a link-local address';
+    if (v >> 28n === 0xen) return 'a multicast address';
+    if (v === 0xffffffffn) return 'the broadcast address';
+    return undefined;
+  }
+  if (v === 0n) return 'the unspecified address';
+  if (v === 1n) return 'a loopback address';
+  if (v >> 118n === 0x3fan) return 'a link-local address';
+  if (v >> 120n === 0xffn) return 'a multicast address';
+  return undefined;
+}
+
 /** Text exactly as Go prints it (RFC 5952; v4-mapped dotted), so file names and results agree with the reference plugins'. */
 export function formatAddress(address: Address): string {
   if (address.family === 4) return formatV4(address.value);

@@ -3,11 +3,14 @@
 // renamed over the target, so networkd never reads half a file (it skips hidden names and
 // reads only `.netdev`/`.network`). A file whose content is already right is left alone,
 // and the caller learns whether anything changed, i.e. whether networkd needs a reload.
+// A multi-host zone has a second pair for its VXLAN port (vxlan-files.ts), written with the
+// bridge's and removed with them, or alone when the zone stops being multi-host.
 
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CniError, ErrorCode } from '../cni/errors.js';
-import { renderZoneFiles, type ZoneFile, zoneFileNames, type ZoneNetwork, zoneOfFileName } from './zone-files.js';
+import { renderVxlanFiles, vxlanFileNames, zoneOfVxlanFileName } from './vxlan-files.js';
+import { bridgeName, renderZoneFiles, type ZoneFile, zoneFileNames, type ZoneNetwork, zoneOfFileName } from './zone-files.js';
 
 /** Runtime configuration: gone after a reboot, like the containers that needed it. */
 export const defaultNetworkDir = '/run/systemd/network';
@@ -79,16 +82,28 @@ async function writeFilesIfChanged(dir: string, files: readonly ZoneFile[]): Pro
   return { changed: written.length > 0, files: written };
 }
 
-/** Render the zone's `.netdev` and `.network` and write those that changed. */
+/**
+ * Render the zone's `.netdev` and `.network` (and its VXLAN pair when it has one) and write
+ * those that changed; the VXLAN pair of a zone that no longer has one goes.
+ */
 export async function writeZoneFiles(network: ZoneNetwork, dir: string = defaultNetworkDir): Promise<FilesOutcome> {
-  return writeFilesIfChanged(dir, renderZoneFiles(network));
+  const files = renderZoneFiles(network);
+  if (network.vxlan) files.push(...renderVxlanFiles(network.zone, bridgeName(network.zone), network.vxlan, network.mtu));
+  const written = await writeFilesIfChanged(dir, files);
+  if (network.vxlan) return written;
+  const removed = await removeFiles(dir, vxlanFileNames(network.zone));
+  return { changed: written.changed || removed.length > 0, files: [...written.files, ...removed] };
 }
 
-/** Remove the zone's files; files already gone are not an error. */
+/** Remove the zone's files, its VXLAN pair's first; files already gone are not an error. */
 export async function removeZoneFiles(zone: string, dir: string = defaultNetworkDir): Promise<FilesOutcome> {
-  const names = zoneFileNames(zone);
+  const removed = [...(await removeFiles(dir, vxlanFileNames(zone))), ...(await removeFiles(dir, zoneFileNames(zone)))];
+  return { changed: removed.length > 0, files: removed };
+}
+
+/** The .network first: without it the link is no longer configured by a half-removed pair. */
+async function removeFiles(dir: string, names: { netdev: string; network: string }): Promise<string[]> {
   const removed: string[] = [];
-  // The .network first: without it the bridge is no longer configured by a half-removed zone.
   for (const name of [names.network, names.netdev]) {
     try {
       await unlink(join(dir, name));
@@ -97,7 +112,7 @@ export async function removeZoneFiles(zone: string, dir: string = defaultNetwork
       if (errnoCode(error) !== 'ENOENT') throw ioError('remove', join(dir, name), error);
     }
   }
-  return { changed: removed.length > 0, files: removed };
+  return removed;
 }
 
 /** Zones that have at least one file of ours in `dir`, sorted. */
@@ -109,6 +124,6 @@ export async function listZonesWithFiles(dir: string = defaultNetworkDir): Promi
     if (errnoCode(error) === 'ENOENT') return [];
     throw ioError('list', dir, error);
   }
-  const zones = names.map(zoneOfFileName).filter((zone): zone is string => zone !== undefined);
+  const zones = names.map((name) => zoneOfFileName(name) ?? zoneOfVxlanFileName(name)).filter((zone): zone is string => zone !== undefined);
   return [...new Set(zones)].sort();
 }

@@ -30,6 +30,7 @@ import {
 } from '../ip/index.js';
 import { zoneNameProblem } from '../names/index.js';
 import { renderUnitFile, section, type UnitFile, type UnitSection } from './unit-file.js';
+import type { ZoneVxlan } from './vxlan-files.js';
 
 const bridgePrefix = 'vz-';
 const zoneFilePrefix = '70-cni-zones-';
@@ -57,6 +58,8 @@ export interface ZoneNetwork {
    * it for that domain (`DNS=`, `Domains=~`), DHCP clients are told of it (`EmitDNS=`).
    */
   dns?: { search: string };
+  /** A multi-host zone: its VXLAN port `vx-<zone>` and the peers it replicates to (vxlan-files.ts). */
+  vxlan?: ZoneVxlan;
 }
 
 export interface ZoneFile {

@@ -9,6 +9,8 @@
 //   ipMasq, hairpin (default: on with the portMappings capability), mtu, dhcpPool {offset, size},
 //   ipv6Dad (default false: no DAD in containers)
 //   allowZones the zones whose members may open connections to this zone's and back (default none)
+//   vxlan      {vni, local, peers: [], port: 4789}: a zone that spans hosts; this host's VXLAN port
+//              vx-<zone> on the bridge replicates to every peer (lib/zone/vxlan.ts)
 //   nameServer {domain: "internal", forward: true, stateDir: /run/cni-zones/dns}, or false: the zone's
 //              name server at its gateways, answering <name>.<zone>.<domain> (lib/dns). Not `dns`:
 //              that is the spec's resolver dictionary, which runtimes and users already fill.
@@ -22,17 +24,21 @@ import type { IPConfig, Result, Route } from '../cni/types.js';
 import {
   type Address,
   canonicalAddress,
+  formatAddress,
   formatSubnet,
+  isV4Mapped,
   parseAddress,
   parseCidr,
   sameAddress,
   type Subnet,
   subnetContains,
   subnetOf as subnetOfCidr,
+  unicastProblem,
 } from '../ip/index.js';
 import { DEFAULT_DNS_STATE_DIR } from '../dns/names.js';
 import { dnsLabelProblem, ZONE_NAME_RULE, zoneNameProblem, zoneNetworkNameProblem } from '../names/index.js';
 import { defaultNetworkDir } from '../networkd/files.js';
+import type { ZoneVxlan } from '../networkd/vxlan-files.js';
 import { bridgeName } from '../networkd/zone-files.js';
 import type { Address as LinkAddress } from '../rtnl/addresses.js';
 import type { ZoneWorld } from './world.js';
@@ -109,6 +115,8 @@ export interface ZoneConfig {
   allowZones: string[];
   /** The zone's name server, or false when it has none. */
   dns: ZoneDnsConfig | false;
+  /** A multi-host zone's VXLAN port; addresses canonical, peers once each, never `local`. */
+  vxlan?: ZoneVxlan;
 }
 
 export interface ZoneDnsConfig {
@@ -121,6 +129,9 @@ export interface ZoneDnsConfig {
 }
 
 const DEFAULT_DNS_DOMAIN = 'internal';
+/** IANA's VXLAN port (RFC 7348). */
+const DEFAULT_VXLAN_PORT = 4789;
+const MAX_VXLAN_PEERS = 1024;
 
 let schema: ReturnType<typeof buildSchema> | undefined;
 
@@ -137,6 +148,14 @@ function buildSchema() {
     dhcpPool: z.optional(z.object({ offset: positive, size: positive })),
     ipv6Dad: z.optional(z.boolean()),
     allowZones: z.optional(z.array(z.string())),
+    vxlan: z.optional(
+      z.object({
+        vni: z.number().check(z.int(), z.gte(0), z.lte(0xffffff)),
+        local: z.string(),
+        peers: z.optional(z.array(z.string()).check(z.maxLength(MAX_VXLAN_PEERS))),
+        port: z.optional(z.number().check(z.int(), z.gte(1), z.lte(65535))),
+      }),
+    ),
     nameServer: z.optional(
       z.union([
         z.literal(false),
@@ -188,6 +207,7 @@ export function loadZoneConfig(conf: NetConf): ZoneConfig {
     ...(raw.dhcpPool && { dhcpPool: raw.dhcpPool }),
     ipv6Dad: raw.ipv6Dad ?? false,
     allowZones: allowedZones(raw.allowZones ?? [], zone),
+    ...(raw.vxlan && { vxlan: vxlanOf(raw.vxlan) }),
     dns:
       raw.nameServer === false
         ? false
@@ -213,6 +233,36 @@ function dnsDomain(domain: string): string {
     }
   }
   return canonical;
+}
+
+/** `vxlan` with its addresses checked: unicast, one family, `local` never among the peers. */
+function vxlanOf(raw: { vni: number; local: string; peers?: string[] | undefined; port?: number | undefined }): ZoneVxlan {
+  const local = underlayAddress(raw.local, 'vxlan.local');
+  const texts = new Set<string>();
+  const peers = (raw.peers ?? [])
+    .map((peer) => underlayAddress(peer, 'vxlan.peers'))
+    .filter((peer) => !texts.has(formatAddress(peer)) && texts.add(formatAddress(peer)));
+  for (const peer of peers) {
+    const problem =
+      peer.family !== local.family
+        ? `not of the family of "local" (${raw.local})`
+        : sameAddress(peer, local)
+          ? 'it is "local" itself'
+          : undefined;
+    if (problem) throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid peer ${formatAddress(peer)} in "vxlan.peers"`, problem);
+  }
+  return { vni: raw.vni, local: formatAddress(local), port: raw.port ?? DEFAULT_VXLAN_PORT, peers: peers.map(formatAddress) };
+}
+
+function underlayAddress(text: string, field: string): Address {
+  const address = parseAddress(text);
+  const shown = JSON.stringify(text.slice(0, 64));
+  if (!address || isV4Mapped(address))
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid address ${shown} in "${field}"`, 'an IPv4 or IPv6 address');
+  const special = unicastProblem(address);
+  if (special)
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid address ${shown} in "${field}"`, `it is ${special}, not a host's own`);
+  return address;
 }
 
 /** `allowZones`, each checked by the zone name rule (it becomes a bridge name in our nft set). */

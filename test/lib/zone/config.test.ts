@@ -144,6 +144,36 @@ describe('loadZoneConfig', () => {
     expect(alias).toHaveLength(255);
   });
 
+  it("takes a multi-host zone's vxlan settings: addresses canonical, peers once each, port 4789 by default", () => {
+    expect(load({ vxlan: { vni: 4242, local: '192.0.2.1', peers: ['192.0.2.2', '192.0.2.3', '192.0.2.2'] } }).vxlan).toEqual({
+      vni: 4242,
+      local: '192.0.2.1',
+      port: 4789,
+      peers: ['192.0.2.2', '192.0.2.3'],
+    });
+    expect(load({ vxlan: { vni: 0, local: '2001:DB8::1', peers: ['2001:db8:0::2'], port: 8472 } }).vxlan).toEqual({
+      vni: 0,
+      local: '2001:db8::1',
+      port: 8472,
+      peers: ['2001:db8::2'],
+    });
+    expect(load().vxlan).toBeUndefined();
+  });
+
+  it('refuses vxlan settings that cannot work with code 7, saying why', () => {
+    const refused = (vxlan: object) => failure(() => load({ vxlan }));
+    expect(refused({ vni: 1 << 24, local: '192.0.2.1' }).code).toBe(7);
+    expect(refused({ vni: 1, local: '192.0.2.1', port: 0 }).code).toBe(7);
+    expect(refused({ vni: 1, local: 'host-a' }).message).toMatch(/invalid address "host-a" in "vxlan.local"/);
+    expect(refused({ vni: 1, local: '127.0.0.1' }).details).toMatch(/loopback/);
+    expect(refused({ vni: 1, local: '239.1.1.1' }).details).toMatch(/multicast/);
+    expect(refused({ vni: 1, local: '192.0.2.1', peers: ['2001:db8::2'] }).details).toMatch(/not of the family/);
+    expect(refused({ vni: 1, local: '192.0.2.1', peers: ['192.0.2.1'] }).details).toMatch(/"local" itself/);
+    expect(refused({ vni: 1, local: '192.0.2.1', peers: Array.from({ length: 1025 }, (_, i) => `10.0.${i >> 8}.${i & 255}`) }).code).toBe(
+      7,
+    );
+  });
+
   it('takes the name server settings, the domain lowercased and without its trailing dot', () => {
     expect(load({ nameServer: { domain: 'Corp.Example.', forward: false, stateDir: '/run/test-dns' } }).dns).toEqual({
       domain: 'corp.example',

@@ -4,6 +4,9 @@
 // rules in our nft table (isolation; masquerade with the netlink backend, networkd does its own
 // with IPMasquerade=) are written by isolation.ts; a bridge an ADD made takes them along when
 // that ADD is undone.
+// With the zone's name server on, systemd-resolved learns that the gateways answer
+// `<zone>.<domain>` on the bridge: networkd tells it for its bridges (`DNS=`, `Domains=~` in our
+// .network file); for a bridge made over netlink every ADD tells it (announceZoneDns).
 import { join } from 'node:path';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { zoneFileNames } from '../networkd/zone-files.js';
@@ -12,7 +15,8 @@ import { removeZoneIsolation } from '../nft/isolation.js';
 import { removeZoneMasquerade } from '../nft/masquerade.js';
 import type { Link } from '../rtnl/links.js';
 import { waitLimit } from '../system/budget.js';
-import type { ZoneConfig } from './plan.js';
+import type { LinkDnsOutcome } from '../resolved/link-dns.js';
+import type { ZoneConfig, ZoneDnsConfig } from './plan.js';
 import { isGatewayAddress, type Gateway } from './plan.js';
 import { bridgeMac } from '../names/attachment.js';
 import type { Links, ResolvedBackend, ZoneWorld } from './world.js';
@@ -41,7 +45,7 @@ export async function ensureBridge(
   backend: ResolvedBackend,
   gateways: readonly Gateway[],
 ): Promise<ZoneBridge> {
-  return world.withZoneLock(async () => {
+  const bridge = await world.withZoneLock(async () => {
     const before = requireBridge(await rt.getLink(config.bridge), config.bridge);
     try {
       if (backend === 'networkd') await configureWithNetworkd(world, rt, config, gateways, before !== undefined);
@@ -56,6 +60,51 @@ export async function ensureBridge(
     if (!link) throw new CniError(ErrorCode.BridgeConflict, `${config.bridge} vanished while it was being configured`);
     return { link, created: before === undefined };
   });
+  if (backend === 'netlink' && config.dns !== false) await announceOrWarn(world, bridge.link.index, config, config.dns, gateways);
+  return bridge;
+}
+
+/** `<zone>.<domain>`: the domain the zone's name server answers, and the containers' search domain. */
+function zoneDomain(config: ZoneConfig, dns: ZoneDnsConfig): string {
+  return `${config.zone.toLowerCase()}.${dns.domain}`;
+}
+
+/**
+ * Tell systemd-resolved that the gateways answer `<zone>.<domain>` on the bridge (a routing-only
+ * domain: no other name goes there). Every ADD does it again, cheaply: a resolved started or
+ * restarted since learns it, which is all the undo there is to it (it forgets the link when the
+ * bridge goes). Used by ADD with the netlink backend and by `zonectl repair`.
+ */
+export function announceZoneDns(
+  world: ZoneWorld,
+  bridgeIndex: number,
+  config: ZoneConfig,
+  dns: ZoneDnsConfig,
+  gateways: readonly Pick<Gateway, 'address'>[],
+): Promise<LinkDnsOutcome> {
+  return world.dns.announceLink(
+    bridgeIndex,
+    gateways.map((g) => g.address),
+    zoneDomain(config, dns),
+  );
+}
+
+// Not the ADD's failure: the container's network works without the host resolving its names,
+// and a runtime would retry an ADD resolved may refuse again. The warning goes to stderr, where
+// runtimes log a plugin's words; the next ADD or `zonectl repair` tries again.
+async function announceOrWarn(
+  world: ZoneWorld,
+  bridgeIndex: number,
+  config: ZoneConfig,
+  dns: ZoneDnsConfig,
+  gateways: readonly Gateway[],
+): Promise<void> {
+  try {
+    await announceZoneDns(world, bridgeIndex, config, dns, gateways);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`zone: warning: the host may not resolve names of zone ${config.zone}: ${why}\n`);
+  }
 }
 
 async function configureWithNetworkd(
@@ -72,7 +121,7 @@ async function configureWithNetworkd(
       ipMasquerade: config.ipMasq,
       ...(config.mtu !== undefined && { mtu: config.mtu }),
       ...(config.dhcpPool && { dhcpPool: config.dhcpPool }),
-      ...(config.dns && { dns: { search: `${config.zone.toLowerCase()}.${config.dns.domain}` } }),
+      ...(config.dns && { dns: { search: zoneDomain(config, config.dns) } }),
     },
     config.networkDir,
   );

@@ -1,5 +1,5 @@
 // Everything the zone core does to the machine goes through a ZoneWorld: rtnetlink in the
-// host's and the container's namespace, systemd-networkd, nspawn's zone lock, our nftables
+// host's and the container's namespace, systemd-networkd and -resolved, nspawn's zone lock, our nftables
 // table, sysctls, IPAM and port publishing. The core (attach, detach, check, gc) is handed a
 // world, as netavark hands its drivers their sockets: `systemWorld()` is the machine, and unit
 // tests hand in a stateful fake (test/lib/zone/fake-world.ts) to check undo order, CHECK and
@@ -27,6 +27,7 @@ import type { NftTable } from '../nft/table.js';
 import { portsAdd, portsCheck, portsDel, portsGc, portsOwner, portsRequest, wantsPorts } from '../ports/commands.js';
 import { loadPortsConfigForDel } from '../ports/config.js';
 import { statePath } from '../ports/state.js';
+import { announceLinkDns, type LinkDnsOutcome } from '../resolved/link-dns.js';
 import { Rtnl } from '../rtnl/client.js';
 import type { Backend } from './plan.js';
 
@@ -92,6 +93,8 @@ export interface ZoneDnsAccess {
   ensureServer(server: ZoneDnsServer): Promise<boolean>;
   stopServer(zone: string, stateDir: string): Promise<void>;
   serverRuns(zone: string, stateDir: string): Promise<boolean>;
+  /** Tell systemd-resolved that `servers` answer `domain` (routing-only) on link `ifindex` of our namespace. */
+  announceLink(ifindex: number, servers: readonly string[], domain: string): Promise<LinkDnsOutcome>;
 }
 
 /** Port publishing of an attachment (lib/ports), when the runtime asked for it. */
@@ -268,4 +271,5 @@ const systemDns: ZoneDnsAccess = {
   ensureServer: (server) => ensureZoneDns(server),
   stopServer: (zone, stateDir) => stopZoneDns(zone, stateDir),
   serverRuns: (zone, stateDir) => zoneDnsRuns(zone, stateDir),
+  announceLink: (ifindex, servers, domain) => announceLinkDns({ ifindex, servers, domain }),
 };

@@ -59,6 +59,12 @@ export class FakeWorld {
   readonly names = new Map<string, string>();
   /** Zones whose name server runs, with the addresses it listens on. */
   readonly dnsServers = new Map<string, string>();
+  /**
+   * What systemd-resolved was told, by link index: `<servers> ~<domain>`. Not an effect in `log`
+   * (an ADD never fails for it); `resolvedFailure` makes telling it fail.
+   */
+  readonly resolvedLinks = new Map<number, string>();
+  resolvedFailure: Error | undefined;
   #nextIndex = 2;
   #failures: RegExp[] = [];
   #v4: string[];
@@ -250,6 +256,11 @@ export class FakeWorld {
           this.dnsServers.delete(zone);
         },
         serverRuns: async (zone) => this.dnsServers.has(zone),
+        announceLink: async (ifindex, servers, domain) => {
+          if (this.resolvedFailure) throw this.resolvedFailure;
+          this.resolvedLinks.set(ifindex, `${servers.join(' ')} ~${domain}`);
+          return 'announced';
+        },
       },
     };
   }

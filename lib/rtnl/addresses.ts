@@ -2,10 +2,28 @@
 // address detection so it is usable at once), list, delete. Addresses keep their host bits:
 // 10.0.0.2/24 is the address 10.0.0.2 on a /24. Requests are laid out as `ip address` lays
 // them out: struct ifaddrmsg, IFA_LOCAL, IFA_ADDRESS, IFA_BROADCAST.
+//
+// A list may be of another namespace, named by its id as this one sees it (IFA_TARGET_NETNSID;
+// a veth's IFLA_LINK_NETNSID): how a host reads the addresses a machine gave its own end of a
+// veth without entering the machine. The kernel honours the target only on a socket with strict
+// checking (Rtnl.open's `strictChecking`) and answers for its own namespace otherwise, so every
+// message of such a list must carry the target back, or the list fails. readAddresses hands the
+// answer over at once (the socket is synchronous), listAddresses as a promise.
 
 import { type Address as IpAddress, afOf, type Cidr, familyOfAf, type IpFamily, lastAddressOf, subnetOf } from '../ip/index.js';
-import { addressAttribute, decodeAttributes, findAddress, findU32, readU32, u32Attribute, writeU32 } from './attributes.js';
-import { cidrArgument, invalidArgument } from './errors.js';
+import {
+  addressAttribute,
+  decodeAttributes,
+  findAddress,
+  findI32,
+  findU32,
+  readU32,
+  type RawAttribute,
+  s32Attribute,
+  u32Attribute,
+  writeU32,
+} from './attributes.js';
+import { cidrArgument, invalidArgument, malformedAnswer } from './errors.js';
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, type RtMessage, type RtRequest } from './netlink.js';
 import type { RtSocket } from './socket.js';
 
@@ -18,6 +36,7 @@ const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
 const IFA_BROADCAST = 4;
 const IFA_FLAGS = 8;
+const IFA_TARGET_NETNSID = 10;
 const IFA_F_NODAD = 0x02;
 const IFA_F_DADFAILED = 0x08;
 const IFA_F_TENTATIVE = 0x40;
@@ -56,6 +75,8 @@ export interface AddAddressOptions {
 export interface AddressFilter {
   index?: number;
   family?: IpFamily;
+  /** The namespace to list, by its id as the socket's namespace sees it; needs strict checking. */
+  netnsId?: number;
 }
 
 /** struct ifaddrmsg. */
@@ -133,10 +154,19 @@ export function deleteAddressRequest(index: number, cidr: string): RtRequest {
   return addressRequest(RTM_DELADDR, 0, index, cidr);
 }
 
-/** A dump of every address, or of one family's. */
-function listAddressesRequest(family?: IpFamily): RtRequest {
-  const header = addressHeader({ family: family === undefined ? 0 : afOf(family), prefixLength: 0, flags: 0, scope: 0, index: 0 });
-  return { type: RTM_GETADDR, flags: NLM_F_DUMP, body: header };
+/**
+ * A dump of every address, or of one family's, one link's (a kernel with strict checking filters
+ * by the index, others send every link's), in the namespace `netnsId` names or in the socket's.
+ */
+export function listAddressesRequest(filter: AddressFilter = {}): RtRequest {
+  const { family, index = 0, netnsId } = filter;
+  const operation = 'list addresses';
+  if (!Number.isInteger(index) || index < 0) throw invalidArgument(operation, `bad link index ${index}`);
+  if (netnsId !== undefined && (!Number.isInteger(netnsId) || netnsId < 0 || netnsId > 0x7fffffff))
+    throw invalidArgument(operation, `bad namespace id ${netnsId}`);
+  const header = addressHeader({ family: family === undefined ? 0 : afOf(family), prefixLength: 0, flags: 0, scope: 0, index });
+  const target = netnsId === undefined ? [] : [s32Attribute(IFA_TARGET_NETNSID, netnsId)];
+  return { type: RTM_GETADDR, flags: NLM_F_DUMP, body: Buffer.concat([header, ...target]) };
 }
 
 /** An address message (RTM_NEWADDR) as an Address; undefined for families other than IP. */
@@ -171,17 +201,37 @@ function parseAddresses(messages: readonly RtMessage[]): Address[] {
     .filter((a): a is Address => a !== undefined);
 }
 
+function attributesOf(message: RtMessage): RawAttribute[] {
+  return decodeAttributes(message.body.subarray(ADDRESS_HEADER_LENGTH));
+}
+
+/** A list of another namespace is only that when the kernel says so in every message. */
+function checkTarget(operation: string, messages: readonly RtMessage[], netnsId: number): void {
+  const foreign = messages.find((m) => m.type === RTM_NEWADDR && findI32(attributesOf(m), IFA_TARGET_NETNSID) !== netnsId);
+  if (foreign === undefined) return;
+  throw malformedAnswer(
+    operation,
+    `the kernel answered for this namespace, not for namespace id ${netnsId} (a target namespace needs a socket with strict checking)`,
+  );
+}
+
 export async function addAddress(socket: RtSocket, index: number, cidr: string, options: AddAddressOptions = {}): Promise<void> {
   socket.exchange(`add address ${cidr} to link #${index}`, addAddressRequest(index, cidr, options));
 }
 
-/** Addresses, optionally of one link and one family. */
-export async function listAddresses(socket: RtSocket, filter: AddressFilter = {}): Promise<Address[]> {
-  const addresses = parseAddresses(socket.exchange('list addresses', listAddressesRequest(filter.family)));
+/** Addresses, optionally of one link, one family, another namespace; at once (see the top of the file). */
+export function readAddresses(socket: RtSocket, filter: AddressFilter = {}): Address[] {
+  const operation = filter.netnsId === undefined ? 'list addresses' : `list addresses of namespace id ${filter.netnsId}`;
+  const messages = socket.exchange(operation, listAddressesRequest(filter));
+  if (filter.netnsId !== undefined) checkTarget(operation, messages, filter.netnsId);
   // Without strict checking the kernel ignores the filter fields of a dump; filter here.
-  return addresses.filter(
+  return parseAddresses(messages).filter(
     (a) => (filter.index === undefined || a.index === filter.index) && (filter.family === undefined || a.family === filter.family),
   );
+}
+
+export async function listAddresses(socket: RtSocket, filter: AddressFilter = {}): Promise<Address[]> {
+  return readAddresses(socket, filter);
 }
 
 /** Delete one address; isRtnlNotFound (EADDRNOTAVAIL) when the link does not have it. */

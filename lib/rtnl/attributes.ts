@@ -66,6 +66,14 @@ export function u32Attribute(type: number, value: number): Buffer {
   return attribute(type, payload);
 }
 
+/** A signed 32-bit attribute (NLA_S32), such as a namespace id. */
+export function s32Attribute(type: number, value: number): Buffer {
+  const payload = Buffer.alloc(4);
+  if (littleEndian) payload.writeInt32LE(value, 0);
+  else payload.writeInt32BE(value, 0);
+  return attribute(type, payload);
+}
+
 /** An address: its 4 or 16 bytes, network order. */
 export function addressAttribute(type: number, address: Address): Buffer {
   return attribute(type, addressBytes(address));

@@ -6,21 +6,38 @@
 // The socket is made inside the namespace and stays there, so every call acts on that
 // namespace no matter where the thread is. Links can be named by index, name or a Link read
 // before; a name costs one extra lookup. Failures are RtnlErrors (see isRtnlExists/isRtnlNotFound).
+//
+// `Rtnl.open(netns, { strictChecking: true })` asks the kernel to check dump requests strictly
+// (NETLINK_GET_STRICT_CHK, Linux 4.20): it then honours their filters, the link index of an
+// address list and above all a target namespace (listAddresses `netnsId`), which it ignores
+// otherwise.
 
 import type { IpFamily } from '../ip/index.js';
+import { getLibc, SOL_NETLINK } from '../libc/index.js';
 import type { NetnsTarget } from '../netns/enter.js';
 import * as addresses from './addresses.js';
 import type { AddAddressOptions, Address } from './addresses.js';
 import * as links from './links.js';
-import type { BridgeOptions, Link, LinkRef, VethOptions } from './links.js';
+import type { BridgeOptions, Link, LinkFilter, LinkRef, VethOptions } from './links.js';
 import * as routes from './routes.js';
 import type { Route, RouteFilter, RouteSpec } from './routes.js';
-import { openRtSocket, type RtSocket } from './socket.js';
+import { invalidArgument, toRtnlError } from './errors.js';
+import { type NetlinkSocket, openRtSocket, type RtSocket } from './socket.js';
+
+// linux/netlink.h
+const NETLINK_GET_STRICT_CHK = 12;
 
 export type RouteSpecOnLink = Omit<RouteSpec, 'dev'> & { dev?: LinkRef };
 
 export interface AddressQuery {
   family?: IpFamily;
+  /** The addresses of another namespace, by its id as this one sees it (a veth's peerNetnsId); needs strictChecking. */
+  netnsId?: number;
+}
+
+export interface OpenOptions {
+  /** Dump requests checked strictly, and their filters honoured (see the top of the file). */
+  strictChecking?: boolean;
 }
 
 export interface RouteQuery extends Omit<RouteFilter, 'dev'> {}
@@ -35,8 +52,14 @@ export class Rtnl {
   ) {}
 
   /** A client for `netns` (path, fd or handle), or for the thread's own namespace. */
-  static async open(netns?: NetnsTarget): Promise<Rtnl> {
+  static async open(netns?: NetnsTarget, options: OpenOptions = {}): Promise<Rtnl> {
     const socket = openRtSocket(netns);
+    try {
+      if (options.strictChecking) checkStrictly(socket);
+    } catch (e) {
+      socket.close();
+      throw e;
+    }
     return new Rtnl(socket, () => socket.close());
   }
 
@@ -55,8 +78,9 @@ export class Rtnl {
     return links.getLinkByIndex(this.socket, index);
   }
 
-  listLinks(): Promise<Link[]> {
-    return links.listLinks(this.socket);
+  /** Every link, or the ports of `filter.master`. */
+  listLinks(filter: LinkFilter = {}): Promise<Link[]> {
+    return links.listLinks(this.socket, filter);
   }
 
   /** The index of a link; a name that does not exist is an isRtnlNotFound error. */
@@ -97,9 +121,16 @@ export class Rtnl {
     return addresses.addAddress(this.socket, await this.linkIndex(ref), cidr, options);
   }
 
-  /** Addresses of one link, or of all links when `ref` is undefined. */
+  /**
+   * Addresses of one link, or of all links when `ref` is undefined. With `query.netnsId`, of that
+   * namespace: `ref` is then an index there (a veth's peerIndex), never looked up here.
+   */
   async listAddresses(ref?: LinkRef, query: AddressQuery = {}): Promise<Address[]> {
-    const index = ref === undefined ? undefined : await this.linkIndex(ref);
+    let index: number | undefined;
+    if (ref === undefined) index = undefined;
+    else if (query.netnsId === undefined) index = await this.linkIndex(ref);
+    else if (typeof ref === 'number') index = ref;
+    else throw invalidArgument('list addresses', 'a link of another namespace is named by its index there');
     return addresses.listAddresses(this.socket, { ...query, ...(index === undefined ? {} : { index }) });
   }
 
@@ -124,5 +155,13 @@ export class Rtnl {
   private async onLink(spec: RouteSpecOnLink): Promise<RouteSpec> {
     const { dev, ...rest } = spec;
     return dev === undefined ? rest : { ...rest, dev: await this.linkIndex(dev) };
+  }
+}
+
+function checkStrictly(socket: NetlinkSocket): void {
+  try {
+    getLibc().setsockopt(socket.fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, Buffer.from(new Int32Array([1]).buffer));
+  } catch (e) {
+    throw toRtnlError(e, 'turn on strict checking of the netlink socket');
   }
 }

@@ -1,7 +1,10 @@
-// Links: read them (by name, index, all), create bridges and veth pairs (the peer straight
-// into another namespace with IFLA_NET_NS_FD), and change them (up/down, MTU, MAC, master,
-// bridge-port hairpin). Builders are pure and return the RTM_*LINK request the socket sends
-// (attributes in the order `ip link` sends them); the operations below them run one request each.
+// Links: read them (by name, index, all, or the ports of one master), create bridges and veth
+// pairs (the peer straight into another namespace with IFLA_NET_NS_FD), and change them (up/down,
+// MTU, MAC, master, bridge-port hairpin). Builders are pure and return the RTM_*LINK request the
+// socket sends (attributes in the order `ip link` sends them); the operations below them run one
+// request each. The socket answers synchronously: readLink and readLinks hand the answer over at
+// once, for a caller that must answer within one turn of its event loop (the zone's name server);
+// the other operations return promises, as the rest of the client does.
 
 import { interfaceNameProblem } from '../names/index.js';
 import type { NetnsHandle } from '../netns/open.js';
@@ -37,6 +40,7 @@ const IFF_UP = 0x1;
 const IFLA_ADDRESS = 1;
 const IFLA_IFNAME = 3;
 const IFLA_MTU = 4;
+const IFLA_LINK = 5;
 const IFLA_MASTER = 10;
 const IFLA_LINKINFO = 18;
 const IFLA_IFALIAS = 20;
@@ -70,6 +74,17 @@ export interface Link {
   readonly hairpin: boolean | undefined;
   /** For a veth whose peer is in another namespace: that namespace's id as seen from here. */
   readonly peerNetnsId: number | undefined;
+  /**
+   * IFLA_LINK: for a veth, its peer's index, in the namespace `peerNetnsId` names (this one when
+   * that is undefined); for a VLAN or macvlan, its lower link. Undefined when the kernel gives none.
+   */
+  readonly peerIndex?: number | undefined;
+}
+
+/** Which links a dump returns. */
+export interface LinkFilter {
+  /** Only the ports of this master (a bridge's index). */
+  master?: number;
 }
 
 /** A link by index, by name, or as read before. */
@@ -151,8 +166,10 @@ export function getLinkRequest(ref: string | number): RtRequest {
   return linkRequest(RTM_GETLINK, 0, {}, [stringAttribute(IFLA_IFNAME, ref), skipStats]);
 }
 
-function listLinksRequest(): RtRequest {
-  return linkRequest(RTM_GETLINK, NLM_F_DUMP, {}, [skipStats]);
+/** A dump of every link, or of one master's ports (the kernel filters by IFLA_MASTER). */
+export function listLinksRequest(filter: LinkFilter = {}): RtRequest {
+  const master = filter.master === undefined ? [] : [u32Attribute(IFLA_MASTER, filter.master)];
+  return linkRequest(RTM_GETLINK, NLM_F_DUMP, {}, [...master, skipStats]);
 }
 
 export function bridgeRequest(name: string, options: BridgeOptions = {}): RtRequest {
@@ -244,6 +261,7 @@ export function parseLink(body: Buffer): Link | undefined {
     portKind: info.portKind,
     hairpin: info.hairpin,
     peerNetnsId: findI32(attributes, IFLA_LINK_NETNSID),
+    peerIndex: findU32(attributes, IFLA_LINK) || undefined,
     alias: findString(attributes, IFLA_IFALIAS) || undefined,
   };
 }
@@ -270,17 +288,31 @@ function lookUp(socket: RtSocket, operation: string, request: RtRequest): Link |
   }
 }
 
-export async function getLink(socket: RtSocket, name: string): Promise<Link | undefined> {
+/** The link called `name`, or undefined; at once (see the top of the file). */
+export function readLink(socket: RtSocket, name: string): Link | undefined {
   validateLinkName(name, `get link ${name}`);
   return lookUp(socket, `get link ${name}`, getLinkRequest(name));
+}
+
+export async function getLink(socket: RtSocket, name: string): Promise<Link | undefined> {
+  return readLink(socket, name);
 }
 
 export async function getLinkByIndex(socket: RtSocket, index: number): Promise<Link | undefined> {
   return lookUp(socket, `get link #${index}`, getLinkRequest(index));
 }
 
-export async function listLinks(socket: RtSocket): Promise<Link[]> {
-  return parseLinks(socket.exchange('list links', listLinksRequest()));
+/** Every link, or those `filter` asks for; at once (see the top of the file). */
+export function readLinks(socket: RtSocket, filter: LinkFilter = {}): Link[] {
+  const operation = filter.master === undefined ? 'list links' : `list the ports of link #${filter.master}`;
+  // Older kernels ignore the master of a dump request: the filter is applied here too.
+  return parseLinks(socket.exchange(operation, listLinksRequest(filter))).filter(
+    (link) => filter.master === undefined || link.master === filter.master,
+  );
+}
+
+export async function listLinks(socket: RtSocket, filter: LinkFilter = {}): Promise<Link[]> {
+  return readLinks(socket, filter);
 }
 
 /** The index of `ref`; a name costs one lookup and must exist. */

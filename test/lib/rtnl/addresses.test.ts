@@ -7,10 +7,21 @@ import {
   deleteAddress,
   deleteAddressRequest,
   listAddresses,
+  listAddressesRequest,
   parseAddress,
+  readAddresses,
   RTM_NEWADDR,
 } from '../../../lib/rtnl/addresses.js';
-import { attribute, decodeAttributes, findAddress, findAttribute, findU32, u32Attribute } from '../../../lib/rtnl/attributes.js';
+import {
+  attribute,
+  decodeAttributes,
+  findAddress,
+  findAttribute,
+  findI32,
+  findU32,
+  s32Attribute,
+  u32Attribute,
+} from '../../../lib/rtnl/attributes.js';
 import { isRtnlExists, isRtnlNotFound, isRtnlError } from '../../../lib/rtnl/errors.js';
 import { encodeRequest, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE } from '../../../lib/rtnl/netlink.js';
 import { addressMessage, EADDRNOTAVAIL, EEXIST, fakeSocket, kernelRejects } from './fake-socket.js';
@@ -21,6 +32,7 @@ const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
 const IFA_BROADCAST = 4;
 const IFA_FLAGS = 8;
+const IFA_TARGET_NETNSID = 10;
 
 function decodeAddress(body: Buffer) {
   return { header: decodeAddressHeader(body)!, attributes: decodeAttributes(body.subarray(8)) };
@@ -143,5 +155,58 @@ describe('address operations', () => {
     expect(fake.sent[1]?.flags).toBe(NLM_F_DUMP);
     expect(decodeAddressHeader(fake.sent[1]!.body)?.family).toBe(2);
     expect((await listAddresses(fake.socket)).length).toBe(3);
+  });
+});
+
+describe('addresses of another namespace', () => {
+  const v4 = (index: number, last: number, target?: number) =>
+    addressMessage({ family: 2, prefixLength: 24, flags: 0, scope: 0, index }, [
+      attribute(IFA_LOCAL, Buffer.from([10, 89, 0, last])),
+      ...(target === undefined ? [] : [s32Attribute(IFA_TARGET_NETNSID, target)]),
+    ]);
+
+  it('ask with IFA_TARGET_NETNSID and the link index in the header', () => {
+    const request = listAddressesRequest({ netnsId: 3, index: 2, family: 4 });
+    expect(request).toMatchObject({ type: 22, flags: NLM_F_DUMP });
+    const { header, attributes } = decodeAddress(request.body);
+    expect(header).toEqual({ family: 2, prefixLength: 0, flags: 0, scope: 0, index: 2 });
+    expect(attributes.map((a) => a.type)).toEqual([IFA_TARGET_NETNSID]);
+    expect(findI32(attributes, IFA_TARGET_NETNSID)).toBe(3);
+    // Without a target, no attribute at all: what every kernel takes.
+    expect(listAddressesRequest({ index: 2 }).body.length).toBe(8);
+  });
+
+  it('refuse a bad index or namespace id before sending', () => {
+    expect(() => listAddressesRequest({ netnsId: -1 })).toThrow(/bad namespace id -1/);
+    expect(() => listAddressesRequest({ netnsId: 1.5 })).toThrow(/bad namespace id/);
+    expect(() => listAddressesRequest({ index: -2 })).toThrow(/bad link index/);
+  });
+
+  it('are read when every message carries the target back', () => {
+    const fake = fakeSocket();
+    fake.answer('getAddresses', [v4(1, 1, 3), v4(2, 130, 3)]);
+    expect(readAddresses(fake.socket, { netnsId: 3, index: 2 }).map((a) => a.cidr)).toEqual(['10.89.0.130/24']);
+    expect(fake.sent[0]?.operation).toBe('list addresses of namespace id 3');
+  });
+
+  it('fail when the kernel answered for its own namespace (no strict checking), rather than give its addresses', async () => {
+    const fake = fakeSocket();
+    fake.answer('getAddresses', [v4(2, 1), v4(2, 130, 3)]);
+    const error = await listAddresses(fake.socket, { netnsId: 3 }).catch((e: unknown) => e);
+    expect(isRtnlError(error, 'malformed')).toBe(true);
+    expect((error as Error).message).toMatch(/answered for this namespace, not for namespace id 3/);
+    // Another id carried back is not ours either.
+    fake.answer('getAddresses', [v4(2, 130, 4)]);
+    expect(isRtnlError(await listAddresses(fake.socket, { netnsId: 3 }).catch((e: unknown) => e), 'malformed')).toBe(true);
+    // No address at all is an answer.
+    fake.answer('getAddresses', []);
+    expect(readAddresses(fake.socket, { netnsId: 3 })).toEqual([]);
+  });
+
+  it("pass the kernel's refusal on: a namespace id that is gone (EINVAL), a link gone (ENODEV)", async () => {
+    const fake = fakeSocket();
+    fake.answer('getAddresses', kernelRejects(22), kernelRejects(19));
+    expect(isRtnlError(await listAddresses(fake.socket, { netnsId: 9 }).catch((e: unknown) => e), 'failed')).toBe(true);
+    expect(isRtnlNotFound(await listAddresses(fake.socket, { netnsId: 9, index: 4 }).catch((e: unknown) => e))).toBe(true);
   });
 });

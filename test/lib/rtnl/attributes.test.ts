@@ -15,6 +15,7 @@ import {
   interfaceInfoHeader,
   nestedAttribute,
   readU32,
+  s32Attribute,
   stringAttribute,
   u32Attribute,
   u8Attribute,
@@ -28,6 +29,13 @@ describe('attribute encoding', () => {
     expect([...u8Attribute(4, 1)]).toEqual([5, 0, 4, 0, 1, 0, 0, 0]);
     expect([...u32Attribute(4, 1400)]).toEqual([8, 0, 4, 0, 0x78, 0x05, 0, 0]);
     expect([...attribute(1, Buffer.alloc(0))]).toEqual([4, 0, 1, 0]);
+  });
+
+  it('writes signed 32-bit values that findI32 reads back, negative ones too', () => {
+    const attributes = decodeAttributes(Buffer.concat([s32Attribute(10, 7), s32Attribute(11, -1)]));
+    expect(findI32(attributes, 10)).toBe(7);
+    expect(findI32(attributes, 11)).toBe(-1);
+    expect(findU32(attributes, 11)).toBe(0xffffffff);
   });
 
   it.runIf(le)('NUL-terminates strings and counts the NUL in the length', () => {

@@ -1,11 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { decodeAddressHeader } from '../../../lib/rtnl/addresses.js';
-import { decodeAttributes, findU32 } from '../../../lib/rtnl/attributes.js';
+import { decodeAttributes, findI32, findU32, u32Attribute } from '../../../lib/rtnl/attributes.js';
 import { Rtnl } from '../../../lib/rtnl/client.js';
-import { isRtnlNotFound } from '../../../lib/rtnl/errors.js';
+import { isRtnlError, isRtnlNotFound } from '../../../lib/rtnl/errors.js';
 import { ENODEV, fakeSocket, kernelRejects, linkMessage } from './fake-socket.js';
 
 const RTA_OIF = 4;
+const IFA_TARGET_NETNSID = 10;
+const IFLA_MASTER = 10;
 
 describe('Rtnl', () => {
   it('resolves link names once per call and passes indexes on', async () => {
@@ -37,6 +39,26 @@ describe('Rtnl', () => {
     await rt.listAddresses(undefined, { family: 6 });
     expect(fake.sent.map((s) => s.method)).toEqual(['getAddresses']);
     expect(decodeAddressHeader(fake.sent[0]!.body)?.family).toBe(10);
+  });
+
+  it('lists the addresses of another namespace by the index there, never looking the link up here', async () => {
+    const fake = fakeSocket();
+    const rt = new Rtnl(fake.socket);
+    await rt.listAddresses(2, { netnsId: 5 });
+    expect(fake.sent.map((s) => s.method)).toEqual(['getAddresses']);
+    expect(decodeAddressHeader(fake.sent[0]!.body)?.index).toBe(2);
+    expect(findI32(decodeAttributes(fake.sent[0]!.body.subarray(8)), IFA_TARGET_NETNSID)).toBe(5);
+    const byName = await rt.listAddresses('host0', { netnsId: 5 }).catch((e: unknown) => e);
+    expect(isRtnlError(byName, 'invalid-argument')).toBe(true);
+    expect(fake.sent).toHaveLength(1);
+  });
+
+  it('passes a master filter on to the link dump', async () => {
+    const fake = fakeSocket();
+    fake.answer('getLinks', [linkMessage(5, 'vb-db', [u32Attribute(IFLA_MASTER, 9)]), linkMessage(6, 'eth0')]);
+    const rt = new Rtnl(fake.socket);
+    expect((await rt.listLinks({ master: 9 })).map((l) => l.name)).toEqual(['vb-db']);
+    expect(findU32(decodeAttributes(fake.sent[0]!.body.subarray(16)), IFLA_MASTER)).toBe(9);
   });
 
   it('releases the socket once', () => {

@@ -27,9 +27,12 @@ import {
   getLinkRequest,
   hairpinRequest,
   listLinks,
+  listLinksRequest,
   parseLink,
   parseLinkInfo,
   parseMac,
+  readLink,
+  readLinks,
   resolveIndex,
   RTM_NEWLINK,
   setHairpin,
@@ -45,6 +48,7 @@ import { le, sentByIp } from './ip-captures.js';
 const IFLA_ADDRESS = 1;
 const IFLA_IFNAME = 3;
 const IFLA_MTU = 4;
+const IFLA_LINK = 5;
 const IFLA_MASTER = 10;
 const IFLA_LINKINFO = 18;
 const IFLA_IFALIAS = 20;
@@ -186,6 +190,7 @@ describe('parseLinkInfo / parseLink', () => {
         u32Attribute(IFLA_MASTER, 3),
         nestedAttribute(IFLA_LINKINFO, [portInfo]),
         u32Attribute(IFLA_LINK_NETNSID, 0),
+        u32Attribute(IFLA_LINK, 2),
         stringAttribute(IFLA_IFALIAS, 'cni-zones/c1'),
       ],
       { flags: 0x1 | 0x1000 },
@@ -201,6 +206,7 @@ describe('parseLinkInfo / parseLink', () => {
       portKind: 'bridge',
       hairpin: true,
       peerNetnsId: 0,
+      peerIndex: 2,
       alias: 'cni-zones/c1',
     });
   });
@@ -208,7 +214,7 @@ describe('parseLinkInfo / parseLink', () => {
   it('leaves out what a plain link does not have', () => {
     const link = parseLink(linkMessage(1, 'lo', [u32Attribute(IFLA_MASTER, 0), stringAttribute(IFLA_IFALIAS, '')]).body);
     expect(link).toMatchObject({ index: 1, name: 'lo', up: false, kind: undefined, mac: undefined, master: undefined });
-    expect(link).toMatchObject({ hairpin: undefined, alias: undefined, peerNetnsId: undefined });
+    expect(link).toMatchObject({ hairpin: undefined, alias: undefined, peerNetnsId: undefined, peerIndex: undefined });
     expect(parseLink(Buffer.alloc(8))).toBeUndefined();
   });
 });
@@ -238,6 +244,35 @@ describe('link operations', () => {
     expect(decodeLink(fake.sent[0]!.body).header.index).toBe(99);
     expect((await listLinks(fake.socket)).map((l) => l.name)).toEqual(['lo', 'br0']);
     expect(fake.sent[1]?.flags).toBe(NLM_F_DUMP);
+  });
+
+  it('lists the ports of one master: IFLA_MASTER in the dump request, and filtered on our side too', async () => {
+    const request = decodeLink(listLinksRequest({ master: 9 }).body);
+    expect(request.header).toEqual({ family: 0, type: 0, index: 0, flags: 0, change: 0 });
+    expect(request.attributes.map((a) => a.type)).toEqual([IFLA_MASTER, IFLA_EXT_MASK]);
+    expect(findU32(request.attributes, IFLA_MASTER)).toBe(9);
+    expect(decodeLink(listLinksRequest().body).attributes.map((a) => a.type)).toEqual([IFLA_EXT_MASK]);
+
+    const fake = fakeSocket();
+    // A kernel that ignores the filter sends every link.
+    fake.answer('getLinks', [
+      linkMessage(1, 'lo'),
+      linkMessage(5, 'vb-db', [u32Attribute(IFLA_MASTER, 9)]),
+      linkMessage(6, 'x', [u32Attribute(IFLA_MASTER, 8)]),
+    ]);
+    expect(readLinks(fake.socket, { master: 9 }).map((l) => l.name)).toEqual(['vb-db']);
+    expect(fake.sent[0]).toMatchObject({ method: 'getLinks', operation: 'list the ports of link #9' });
+    expect((await listLinks(fake.socket, { master: 8 })).map((l) => l.name)).toEqual(['x']);
+    expect(readLinks(fake.socket).map((l) => l.name)).toEqual(['lo', 'vb-db', 'x']);
+  });
+
+  it('readLink answers at once, undefined for ENODEV, and refuses a bad name before sending', () => {
+    const fake = fakeSocket();
+    fake.answer('getLink', [linkMessage(9, 'vz-web')], kernelRejects(ENODEV));
+    expect(readLink(fake.socket, 'vz-web')?.index).toBe(9);
+    expect(readLink(fake.socket, 'vz-gone')).toBeUndefined();
+    expect(() => readLink(fake.socket, 'a/b')).toThrow(/invalid interface name/);
+    expect(fake.sent).toHaveLength(2);
   });
 
   it('creates, then returns the link read back', async () => {

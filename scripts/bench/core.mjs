@@ -286,10 +286,14 @@ export function median(values) {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-export function p90(values) {
+/** The value that `fraction` of the values are at most (nearest rank). */
+function percentile(values, fraction) {
   const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(0.9 * s.length) - 1)];
+  return s[Math.max(0, Math.min(s.length - 1, Math.ceil(fraction * s.length) - 1))];
 }
+
+export const p90 = (values) => percentile(values, 0.9);
+export const p99 = (values) => percentile(values, 0.99);
 
 /** Median over rounds of a[i] / b[i]: the ratio within each round, where both saw the same load. */
 export function pairedRatio(a, b) {

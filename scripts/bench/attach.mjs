@@ -46,7 +46,7 @@ export function attachCycle({ label, executable, conf, host, containerId, path, 
  * (the bridge, its isolation and name server already there), as most containers do; the
  * reference's bridge stays up between rounds too. Returns what takes it away again.
  */
-function anchorMember({ executable, conf, host, containerId, path }) {
+export function anchorMember({ executable, conf, host, containerId, path }) {
   const ct = createNetns('anchor');
   const stdin = JSON.stringify(conf);
   const env = (command) => cniEnv(command, { containerId, netns: ct.path, path });

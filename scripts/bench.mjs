@@ -5,8 +5,11 @@
 // median of the ratios taken round by round, so a shared, noisy machine slows both sides alike.
 // Sections: 1 VERSION start-up, 2 zone + zone-ipam ADD/DEL vs bridge + host-local, 3 zone-ports
 // vs portmap, 4 the full chain through a runtime (libcni), 5 scale (attachments, mappings),
-// 6 peak RSS per plugin and form, 7 the targets, met or not. The full run takes 4-9 minutes on
-// 2 cores (the scale section's 1000 ADDs are most of it); --quick about 2.
+// 6 the zone's name server: answer latency of local and forwarded names vs dnsmasq and a direct
+// upstream, 7 what zone isolation adds to ADD (its nft step in process, ADD at 1 vs 50 zones),
+// 8 peak RSS per plugin and form, 9 the targets, met or not. The full run takes 5-10 minutes
+// on 2 cores (the scale section's 1000 ADDs are most of it; 6 and 7 about a minute); --quick
+// about 2.
 //
 // It is a measurement, not a test: a missed target never fails it. It exits non-zero only when
 // something could not be measured. Root: everything but VERSION happens in network namespaces
@@ -17,12 +20,25 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { cpus as cpuList, loadavg } from 'node:os';
 import { attachSection } from './bench/attach.mjs';
 import { chainSection } from './bench/chain.mjs';
+import { dnsSection } from './bench/dns.mjs';
 import { BenchError, hasCommand, installCleanupHandlers, progress, ROOT, runCleanups, say } from './bench/core.mjs';
+import { isolationSection } from './bench/isolation.mjs';
 import { portsSection } from './bench/ports.mjs';
 import { rssSection } from './bench/rss.mjs';
 import { scaleSection } from './bench/scale.mjs';
 import { targetsSection } from './bench/targets.mjs';
 import { versionSection } from './bench/version.mjs';
+
+// [title, run, needs root and namespaces]; --only and the numbers in the output follow this order.
+const sections = [
+  ['VERSION', versionSection, false],
+  ['zone + zone-ipam ADD/DEL', attachSection, true],
+  ['zone-ports ADD/DEL', portsSection, true],
+  ['full chain', chainSection, true],
+  ['scale', scaleSection, true],
+  ['name server', dnsSection, true],
+  ['isolation on ADD', isolationSection, true],
+];
 
 function usage(message) {
   if (message) process.stderr.write(`bench: ${message}\n`);
@@ -31,7 +47,7 @@ function usage(message) {
       '  --runs N   rounds per comparison (default 15, 5 with --quick; at most 10 per scale level)\n' +
       '  --quick    smaller scale levels (0/20/100 attachments, 0/200/1000 mappings) for a smoke run\n' +
       "  --driver   the full chain's runtime: libcni (default; lib/runtime when it cannot be built) or runtime\n" +
-      '  --only     run only these of sections 1-5 (6 and 7 summarise what ran)\n',
+      '  --only     run only these of sections 1-7 (8 and 9 summarise what ran)\n',
   );
   process.exit(message ? 2 : 0);
 }
@@ -49,7 +65,8 @@ function parseOptions(argv) {
       if (!['libcni', 'runtime'].includes(options.driver)) usage('--driver is libcni or runtime');
     } else if (arg === '--only') {
       options.only = new Set(String(argv[++i]).split(',').map(Number));
-      if ([...options.only].some((n) => !Number.isInteger(n) || n < 1 || n > 5)) usage('--only wants section numbers 1-5, comma-separated');
+      if ([...options.only].some((n) => !Number.isInteger(n) || n < 1 || n > sections.length))
+        usage(`--only wants section numbers 1-${sections.length}, comma-separated`);
     } else if (arg === '--help' || arg === '-h') usage();
     else usage(`unknown argument ${arg}`);
   }
@@ -78,7 +95,7 @@ const ctx = {
   runs: options.runs,
   quick: options.quick,
   driver: options.driver,
-  results: { version: {}, attach: { add: {}, del: {} }, chain: {}, scale: {}, rss: {} },
+  results: { version: {}, attach: { add: {}, del: {} }, chain: {}, scale: {}, dns: {}, isolation: {}, rss: {} },
   failures: [],
   fail(message) {
     this.failures.push(message);
@@ -95,17 +112,10 @@ say(
     .join(' ')}; NODE_EXTRA_CA_CERTS unset for every process started.`,
 );
 say(
-  `Executables: \`dist/native/cni-zones\` ${sizeOf('dist/native/cni-zones')} (compiled, every role); \`dist/bin/\` zone ${sizeOf('dist/bin/zone')}, zone-ipam ${sizeOf('dist/bin/zone-ipam')}, zone-ports ${sizeOf('dist/bin/zone-ports')} (Node bundles); reference plugins from /usr/lib/cni.\n`,
+  `Executables: \`dist/native/cni-zones\` ${sizeOf('dist/native/cni-zones')} (compiled, every role); \`dist/bin/\` zone ${sizeOf('dist/bin/zone')}, zone-ipam ${sizeOf('dist/bin/zone-ipam')}, zone-ports ${sizeOf('dist/bin/zone-ports')}, zone-dns ${sizeOf('dist/bin/zone-dns')} (Node bundles); reference plugins from /usr/lib/cni.\n`,
 );
 
 const blocker = privilegedBlocker();
-const sections = [
-  ['VERSION', versionSection, false],
-  ['zone + zone-ipam ADD/DEL', attachSection, true],
-  ['zone-ports ADD/DEL', portsSection, true],
-  ['full chain', chainSection, true],
-  ['scale', scaleSection, true],
-];
 try {
   for (const [index, [name, section, privileged]] of sections.entries()) {
     if (options.only && !options.only.has(index + 1)) continue;

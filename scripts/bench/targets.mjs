@@ -1,13 +1,14 @@
-// 7. The targets, each with the figure this run measured: met, not met, or not measured.
+// 9. The targets, each with the figure this run measured: met, not met, or not measured.
 // Information, not a verdict on the run: a missed target never changes the exit code.
 import { mib, ratio, say, table } from './core.mjs';
 
 const RSS_LIMIT_MIB = 30e6 / (1 << 20); // 30 MB = 28.6 MiB
 const FLAT = 0.15;
+const DNS_LOCAL_MS = 5;
 const LABEL = { compiled: 'compiled', node: 'Node bundle' };
 
 export function targetsSection(ctx) {
-  const { version, attach, chain, scale, rss } = ctx.results;
+  const { version, attach, chain, scale, dns, rss } = ctx.results;
   const rows = [];
   const row = (target, form, figure, met) =>
     rows.push([target, form, figure, met === undefined ? 'not measured' : met ? '**met**' : '**not met**']);
@@ -43,10 +44,20 @@ export function targetsSection(ctx) {
     );
   }
 
-  say('## 7. Targets\n');
+  for (const form of ['compiled', 'node']) {
+    const answers = dns[form];
+    row(
+      `name server answers a local name within ${DNS_LOCAL_MS} ms (p99 per query)`,
+      LABEL[form],
+      answers ? `p99 ${answers.p99.toFixed(3)} ms, median ${answers.median.toFixed(3)} ms (${answers.queries} queries)` : 'n/a',
+      answers ? answers.p99 <= DNS_LOCAL_MS : undefined,
+    );
+  }
+
+  say('## 9. Targets\n');
   say(table(['target', 'form', 'measured', 'result'], rows));
   say(
-    '\nRatios are medians of per-round ratios (sections 1, 2, 4, 5); peak RSS counts direct plugin calls (section 6, chain rows excluded: they include the runtime).' +
+    '\nRatios are medians of per-round ratios (sections 1, 2, 4, 5, 6, 7); peak RSS counts direct plugin calls (section 8, chain rows excluded: they include the runtime).' +
       (chain.driver ? ` Full chain driven by ${chain.driver}.` : ''),
   );
 }

@@ -3,8 +3,8 @@
 //
 //   answerQuery(query, context) →
 //     { kind: 'answer', response }  local names: `<name>.<zone>.<domain>` (A, AAAA, ANY), the
-//                                   zone's apex (SOA), reverse names (PTR) of addresses in the
-//                                   store or in the zone's subnets; REFUSED when forwarding is
+//                                   zone's apex (SOA), reverse names (PTR) of addresses of the
+//                                   zone's names or in its subnets; REFUSED when forwarding is
 //                                   off; FORMERR, NOTIMP for what is not a plain query
 //     { kind: 'forward' }           every other query: server.ts sends the query's own bytes upstream
 //     { kind: 'drop' }              not a query at all (a response, fewer than 12 bytes)
@@ -27,7 +27,7 @@ export const LOCAL_TTL = 5;
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 type Rcode = (typeof RCODE)[keyof typeof RCODE];
 
-/** The names of a zone, looked up both ways. Built once per change of the store. */
+/** The names of a zone (its store's and its machines'), looked up both ways. Built once per change of either. */
 export interface NameTable {
   /** Lowercase label → canonical addresses of every owner of that name. */
   readonly byName: ReadonlyMap<string, readonly string[]>;
@@ -44,7 +44,7 @@ export interface AnswerContext {
   /** Whether queries for other names go upstream; without, they are REFUSED. */
   forward: boolean;
   transport: 'udp' | 'tcp';
-  /** The SOA serial: changes when the store does. */
+  /** The SOA serial: changes when the zone's names do. */
   serial?: number;
 }
 
@@ -57,7 +57,7 @@ const CLASSIC_UDP_SIZE = 512;
 const OUR_UDP_SIZE = 1232;
 const QR = 0x8000;
 
-/** Join a store's entries into a table; a name several owners hold gets all their addresses. */
+/** Join entries (the store's, the machines') into a table; a name several owners hold gets all their addresses. */
 export function buildNameTable(entries: readonly NameEntry[]): NameTable {
   const byName = new Map<string, string[]>();
   const byAddress = new Map<string, string[]>();
@@ -138,7 +138,7 @@ function isInZone(name: string, origin: string): boolean {
   return name === origin || name.endsWith(`.${origin}`);
 }
 
-/** The address a reverse name stands for, when it is ours to answer: in the store or in a subnet of the zone. */
+/** The address a reverse name stands for, when it is ours to answer: a name's of the zone or in a subnet of the zone. */
 function reverseTarget(name: string, context: AnswerContext): string | undefined {
   const address = reverseAddress(name);
   if (address === undefined) return undefined;

@@ -5,10 +5,12 @@
 //                      [--upstream ADDR[:PORT]…] [--no-forward]
 //
 // It answers `<name>.<zone>.<domain>` from the zone's names store (<state-dir>/<zone>.json,
-// names.ts), PTR for the addresses of the store and of the `--subnet`s, and forwards every other
-// query to the `--upstream`s, by default the nameservers of /etc/resolv.conf read at start
-// (without our own addresses); `--no-forward` answers them REFUSED. UDP and TCP are served on
-// each `--listen` address at `--port`.
+// names.ts) and for the systemd-nspawn machines on the zone's bridge `vz-<zone>` (machines.ts:
+// `--network-zone=<zone>` machines, which never call the plugin; their addresses outside the
+// `--subnet`s, when given, are left out), PTR for the addresses of both and of the `--subnet`s,
+// and forwards every other query to the `--upstream`s, by default the nameservers of
+// /etc/resolv.conf read at start (without our own addresses); `--no-forward` answers them
+// REFUSED. UDP and TCP are served on each `--listen` address at `--port`.
 //
 // Socket activation: started with LISTEN_PID=<its pid> and LISTEN_FDS=n (a systemd .socket
 // unit with ListenDatagram= and ListenStream= lines), it serves the n descriptors from 3 on as
@@ -23,6 +25,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { dnsLabelProblem, zoneNameProblem } from '../names/index.js';
 import { parseCidr, subnetOf, type Subnet } from '../ip/index.js';
+import { bridgeName } from '../networkd/zone-files.js';
 import { type InheritedSocket, inheritedSockets } from './activation.js';
 import { DEFAULT_DNS_STATE_DIR, namesFilePath } from './names.js';
 import { startZoneDns } from './server.js';
@@ -31,8 +34,9 @@ import { DNS_PORT, type Endpoint, formatEndpoint, nameserversOf, parseEndpoint, 
 const USAGE = `usage: cni-zones zone-dns --zone NAME --listen ADDR [--listen ADDR...] [--port 53]
          [--state-dir ${DEFAULT_DNS_STATE_DIR}] [--domain internal] [--subnet CIDR...]
          [--upstream ADDR[:PORT]...] [--no-forward]
-  the name server of a zone: <name>.<zone>.<domain> from the zone's names store, PTR for its
-  subnets, every other name forwarded to the upstreams (default: /etc/resolv.conf's nameservers).
+  the name server of a zone: <name>.<zone>.<domain> from the zone's names store and for the
+  nspawn machines on the bridge vz-<zone>, PTR for its subnets, every other name forwarded to the
+  upstreams (default: /etc/resolv.conf's nameservers).
   With systemd socket activation (LISTEN_FDS), it serves the sockets it is given.
 `;
 
@@ -167,6 +171,7 @@ async function run(): Promise<void> {
     origin: settings.origin,
     subnets: settings.subnets,
     storePath: namesFilePath(settings.zone, settings.stateDir),
+    bridge: bridgeName(settings.zone),
     bind: inherited.length > 0 ? [] : settings.listen,
     inherited,
     upstreams: chooseUpstreams(settings, own),

@@ -1,14 +1,24 @@
 // The name server of a zone: UDP and TCP sockets on the zone's gateway addresses, the names
-// store read again whenever it changes, answers from answer.ts, and forwarding to upstream
-// resolvers for every other name. main.ts (the `zone-dns` role) builds its options from the
-// command line; a test or another role may call startZoneDns directly:
+// store read again whenever it changes, the zone's nspawn machines (machines.ts), answers from
+// answer.ts, and forwarding to upstream resolvers for every other name. main.ts (the `zone-dns`
+// role) builds its options from the command line; a test or another role may call startZoneDns
+// directly:
 //
-//   const server = await startZoneDns({ origin, subnets, storePath, bind, inherited, upstreams, forward, log });
+//   const server = await startZoneDns({ origin, subnets, storePath, bridge, bind, inherited, upstreams, forward, log });
 //   …
 //   await server.close();   // every socket closed, pending forwards dropped
 //
+// The names answered are the store's and those of the machines on the zone's `bridge`, together:
+// a label both hold answers both owners' addresses, as the store does for several owners. The
+// machines are looked for when the server starts and again, at most once every
+// MACHINES_REFRESH_MS, when a query comes and the last look is older: a machine that came
+// answers, and one that left stops answering, within a second, while a flood of queries costs
+// at most one look a second and an idle server none. A look that fails (no permission, no
+// netlink) is logged once and the store alone answers until one succeeds.
+//
 // Each local answer is computed synchronously when its query arrives: one lstat of the store
-// (re-read only when its inode, size or mtime changed), a map lookup and an encode, well
+// (re-read only when its inode, size or mtime changed), at most once a second a look at the
+// machines (a fraction of a millisecond: machines.ts), a map lookup and an encode, well
 // within a millisecond. Forwarding over UDP uses a fresh socket per query (a new random source
 // port) and a new random id, checks that the answer comes from the upstream asked with that id,
 // and relays it with the client's id; an upstream silent for FORWARD_TIMEOUT_MS gives way to
@@ -21,9 +31,11 @@ import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import { type AnswerContext, answerQuery, buildNameTable, failureResponse, type NameTable, RCODE } from './answer.js';
 import type { InheritedSocket } from './activation.js';
-import { readNamesFile } from './names.js';
+import { MACHINED_STATE_DIR, scanZoneMachines } from './machines.js';
+import { type NameEntry, readNamesFile } from './names.js';
 import { type Endpoint, formatEndpoint } from './upstreams.js';
 import type { Subnet } from '../ip/index.js';
+import { Rtnl } from '../rtnl/client.js';
 
 const FORWARD_TIMEOUT_MS = 1500;
 const MAX_UPSTREAM_TRIES = 3;
@@ -32,6 +44,8 @@ const MAX_TCP_CONNECTIONS = 128;
 const MAX_TCP_PENDING = 32;
 const TCP_IDLE_MS = 10_000;
 const MAX_DNS_MESSAGE = 0xffff;
+/** How old the last look at the zone's machines may be when a query is answered. */
+const MACHINES_REFRESH_MS = 1000;
 
 export interface ZoneDnsOptions {
   /** `<zone>.<domain>`, lowercase, without a trailing dot. */
@@ -39,6 +53,10 @@ export interface ZoneDnsOptions {
   subnets: readonly Subnet[];
   /** The zone's names store (names.ts); a missing file is a zone without names. */
   storePath: string;
+  /** The zone's bridge (`vz-<zone>`), whose nspawn machines are answered too; none: the store alone. */
+  bridge?: string;
+  /** systemd-machined's state directory (machines.ts); default /run/systemd/machines. */
+  machinedDir?: string;
   /** Addresses and ports to bind, UDP and TCP each. */
   bind: readonly Omit<Endpoint, 'family'>[];
   /** Sockets handed over by socket activation (activation.ts), served as they are. */
@@ -57,14 +75,15 @@ export interface ZoneDnsServer {
 
 /** Bind (or take over) every socket, then serve; a socket that cannot be had fails the start. */
 export async function startZoneDns(options: ZoneDnsOptions): Promise<ZoneDnsServer> {
-  const store = new StoreView(options.storePath, options.log);
+  const machines = options.bridge === undefined ? undefined : await MachinesView.open(options.bridge, options);
+  const names = new NamesView(new StoreView(options.storePath, options.log), machines);
   const forwarder = new Forwarder(options.upstreams, options.log);
   if (options.forward && options.upstreams.length === 0) options.log('no upstream resolver: names outside the zone are answered SERVFAIL');
-  // Read the store now: the first query should not pay for it.
-  store.current();
+  // Read the store and look at the machines now: the first query should not pay for it.
+  names.current();
   const contextFor = (transport: 'udp' | 'tcp'): AnswerContext => {
-    const { names, serial } = store.current();
-    return { origin: options.origin, subnets: options.subnets, names, forward: options.forward, transport, serial };
+    const { table, serial } = names.current();
+    return { origin: options.origin, subnets: options.subnets, names: table, forward: options.forward, transport, serial };
   };
   const closers: (() => Promise<void>)[] = [];
   const listening: string[] = [];
@@ -83,6 +102,7 @@ export async function startZoneDns(options: ZoneDnsOptions): Promise<ZoneDnsServ
     }
   } catch (e) {
     await closeAll();
+    machines?.close();
     throw e;
   }
   return {
@@ -90,22 +110,55 @@ export async function startZoneDns(options: ZoneDnsOptions): Promise<ZoneDnsServ
     async close() {
       forwarder.stop();
       await closeAll();
+      machines?.close();
     },
   };
 }
 
-/** The store's table, read again when the file changed (another inode, size or mtime). */
-class StoreView {
-  private key = '';
+/** What a view holds now; `version` changes whenever `entries` do. */
+interface Entries {
+  entries: readonly NameEntry[];
+  version: number;
+}
+
+/** The store's and the machines' names as one table, built again when either changed. */
+class NamesView {
   private table: NameTable = buildNameTable([]);
   private serial = 1;
+  private versions = '';
+
+  constructor(
+    private readonly store: StoreView,
+    private readonly machines: MachinesView | undefined,
+  ) {}
+
+  current(): { table: NameTable; serial: number } {
+    const store = this.store.current();
+    const machines = this.machines?.current() ?? { entries: [], version: 0 };
+    const versions = `${store.version}:${machines.version}`;
+    if (versions !== this.versions) {
+      this.versions = versions;
+      this.table = buildNameTable([...store.entries, ...machines.entries]);
+      // The SOA serial: the store's mtime in seconds, or one more than before when that did not move.
+      this.serial = Math.max(this.serial + 1, store.mtimeSeconds) >>> 0;
+    }
+    return { table: this.table, serial: this.serial };
+  }
+}
+
+/** The store's entries, read again when the file changed (another inode, size or mtime). */
+class StoreView {
+  private key = '';
+  private entries: NameEntry[] = [];
+  private version = 0;
+  private mtimeSeconds = 0;
 
   constructor(
     private readonly path: string,
     private readonly log: (line: string) => void,
   ) {}
 
-  current(): { names: NameTable; serial: number } {
+  current(): Entries & { mtimeSeconds: number } {
     let key = 'absent';
     let mtimeSeconds = 0;
     try {
@@ -120,15 +173,86 @@ class StoreView {
     if (key !== this.key) {
       this.key = key;
       try {
-        this.table = buildNameTable(readNamesFile(this.path));
-        // The SOA serial: the store's mtime in seconds, or one more than before when that did not move.
-        this.serial = Math.max(this.serial + 1, mtimeSeconds) >>> 0;
+        this.entries = readNamesFile(this.path);
+        this.mtimeSeconds = mtimeSeconds;
+        this.version++;
       } catch (e) {
-        // Keep answering from the last table that could be read; say so once per change of the file.
+        // Keep answering from the last entries that could be read; say so once per change of the file.
         this.log(`cannot use the names store: ${describe(e)}`);
       }
     }
-    return { names: this.table, serial: this.serial };
+    return { entries: this.entries, version: this.version, mtimeSeconds: this.mtimeSeconds };
+  }
+}
+
+/**
+ * The names of the nspawn machines on the zone's bridge (machines.ts), looked for again when a
+ * query finds the last look older than MACHINES_REFRESH_MS. Each problem is logged once while
+ * it lasts; a failed look leaves no machine names.
+ */
+class MachinesView {
+  private entries: NameEntry[] = [];
+  private key = '';
+  private version = 0;
+  private lookedAt = Number.NEGATIVE_INFINITY;
+  private said = new Set<string>();
+
+  private constructor(
+    private readonly rtnl: Rtnl | undefined,
+    private readonly bridge: string,
+    private readonly options: Pick<ZoneDnsOptions, 'subnets' | 'machinedDir' | 'log'>,
+  ) {}
+
+  /** Strict checking: the machines' addresses are read from their namespaces (machines.ts). */
+  static async open(bridge: string, options: Pick<ZoneDnsOptions, 'subnets' | 'machinedDir' | 'log'>): Promise<MachinesView> {
+    try {
+      return new MachinesView(await Rtnl.open(undefined, { strictChecking: true }), bridge, options);
+    } catch (e) {
+      options.log(`the zone's nspawn machines are not answered: ${describe(e)}`);
+      return new MachinesView(undefined, bridge, options);
+    }
+  }
+
+  current(now = performance.now()): Entries {
+    if (this.rtnl !== undefined && now - this.lookedAt >= MACHINES_REFRESH_MS) {
+      this.lookedAt = now;
+      this.look(this.rtnl);
+    }
+    return { entries: this.entries, version: this.version };
+  }
+
+  close(): void {
+    this.rtnl?.close();
+  }
+
+  private look(rtnl: Rtnl): void {
+    let entries: NameEntry[] = [];
+    let problems: string[];
+    try {
+      const scan = scanZoneMachines(rtnl.socket, this.bridge, {
+        subnets: this.options.subnets,
+        machinedDir: this.options.machinedDir ?? MACHINED_STATE_DIR,
+      });
+      entries = scan.machines.flatMap((m) =>
+        m.label === undefined ? [] : [{ name: m.label, addresses: m.addresses, owner: { machine: m.machine } }],
+      );
+      problems = scan.problems;
+    } catch (e) {
+      problems = [`cannot look for the nspawn machines on ${this.bridge}: ${describe(e)}`];
+    }
+    this.sayOnce(problems);
+    const key = JSON.stringify(entries);
+    if (key !== this.key) {
+      this.key = key;
+      this.entries = entries;
+      this.version++;
+    }
+  }
+
+  /** Log the problems not logged before; forget those gone, so they are logged again should they return. */
+  private sayOnce(problems: readonly string[]): void {
+    for (const problem of problems) if (!this.said.has(problem)) this.options.log(problem);
+    this.said = new Set(problems);
   }
 }
 

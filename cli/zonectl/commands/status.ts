@@ -13,8 +13,9 @@ export const statusCommand: Command = {
       'For each network whose chain holds the "zone" plugin: the bridge vz-<zone>, the backend\n' +
       "(systemd-networkd or netlink) and networkd's state of the bridge, subnets, the DHCP pool\n" +
       "networkd serves to --network-zone machines, the zone's name server (running or not, and the\n" +
-      "domain it answers), the network's CNI STATUS, and every cached attachment with its container\n" +
-      'ID, its names in the zone, interface, addresses, MAC, published ports and CHECK.\n' +
+      "domain it answers), the network's CNI STATUS, every cached attachment with its container\n" +
+      'ID, its names in the zone, interface, addresses, MAC, published ports and CHECK, and the\n' +
+      'nspawn machines on the bridge (--network-zone) with their names and addresses.\n' +
       'Drift (what the port records or the masquerade say should be there and is not, after a\n' +
       'ruleset flush or a killed [::1] proxy) is listed per attachment with the fix, "zonectl repair".\n' +
       'Exit code 0 when everything is healthy, 1 otherwise.',

@@ -2,15 +2,17 @@
 // configuration, its bridge as the kernel and networkd see it, the network's CNI STATUS, and
 // every cached attachment with a CHECK and the drift of what its port record says was published
 // (and of the zone's isolation and, netlink backend, masquerade), which `zonectl repair`
-// restores; the zone's isolation: which zones it allows, and which allow it; and its name server:
-// whether it runs, and each member's names as the zone's names store holds them. Read-only:
-// nothing on the host changes.
+// restores; the zone's isolation: which zones it allows, and which allow it; its name server:
+// whether it runs, and each member's names as the zone's names store holds them; and the nspawn
+// machines on its bridge with their names and addresses, as the name server finds them
+// (lib/dns/machines.ts). Read-only: nothing on the host changes.
 import { asCniError, ErrorCode } from '../../../lib/cni/errors.js';
 import type { NetConf } from '../../../lib/cni/config.js';
 import type { Attachment, Result } from '../../../lib/cni/types.js';
+import { scanZoneMachines } from '../../../lib/dns/machines.js';
 import { type NameEntry, namesFilePath, readNamesFile } from '../../../lib/dns/names.js';
 import { zoneDnsRuns } from '../../../lib/dns/supervisor.js';
-import { formatAddress, networkOf, offset, parseCidr } from '../../../lib/ip/index.js';
+import { formatAddress, networkOf, offset, parseCidr, type Subnet, subnetOf } from '../../../lib/ip/index.js';
 import { detectNetworkd, type Detection } from '../../../lib/networkd/networkd.js';
 import { readLinkState } from '../../../lib/networkd/link-state.js';
 import { portMappingsOf } from '../../../lib/nspawn/port-spec.js';
@@ -31,7 +33,17 @@ import { readState } from '../../../lib/ports/state.js';
 import { netnsIsPresent } from '../netns.js';
 import { driftLine, isolationDriftOf, masqueradeDrift, portsDrift, type TableNow, tableNow } from '../repair/drift.js';
 import { cachedStateDirs, memberZone, portsStateDirs } from '../repair/sources.js';
-import type { AttachmentView, BridgeView, DhcpPoolView, IsolationView, NameServerView, StatusReport, Verdict, ZoneView } from './model.js';
+import type {
+  AttachmentView,
+  BridgeView,
+  DhcpPoolView,
+  IsolationView,
+  MachineView,
+  NameServerView,
+  StatusReport,
+  Verdict,
+  ZoneView,
+} from './model.js';
 import { readConfDir } from './networks.js';
 
 /** What the kernel says about the host namespace, read once for every zone. */
@@ -302,6 +314,34 @@ async function nameServerView(config: ZoneConfig, network: string, attachments: 
   return view;
 }
 
+/**
+ * The nspawn machines on the zone's bridge, named as the zone's name server names them
+ * (`<machine>.<zone>.<domain>`); undefined when they cannot be looked for.
+ */
+async function machineViews(config: ZoneConfig, subnets: readonly string[]): Promise<MachineView[] | undefined> {
+  const zoneSubnets = subnets.flatMap((text): Subnet[] => {
+    const cidr = parseCidr(text);
+    return cidr ? [subnetOf(cidr)] : [];
+  });
+  const suffix = config.dns === false ? undefined : `${config.zone.toLowerCase()}.${config.dns.domain}`;
+  try {
+    const rt = await Rtnl.open(undefined, { strictChecking: true });
+    try {
+      const { machines } = scanZoneMachines(rt.socket, config.bridge, { subnets: zoneSubnets });
+      return machines.map((m) => ({
+        machine: m.machine,
+        ...(m.label !== undefined && suffix !== undefined && { name: `${m.label}.${suffix}` }),
+        port: m.port,
+        addresses: m.addresses,
+      }));
+    } finally {
+      rt.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 async function zoneView(list: NetworkConfigList, plugin: PluginConfig, ctx: ZoneContext): Promise<ZoneView> {
   const conf = requestConf(list, plugin);
   const config = loadZoneConfig(conf);
@@ -311,6 +351,7 @@ async function zoneView(list: NetworkConfigList, plugin: PluginConfig, ctx: Zone
   const pool = dhcpPoolOf(subnets, config.dhcpPool);
   const backend = activeBackend(config.backend, ctx.networkd);
   const state = backend.active === 'networkd' ? await readLinkState(config.bridge) : undefined;
+  const machines = await machineViews(config, subnets);
   const view: Omit<ZoneView, 'problems' | 'healthy'> = {
     zone: config.zone,
     network: list.name,
@@ -324,6 +365,7 @@ async function zoneView(list: NetworkConfigList, plugin: PluginConfig, ctx: Zone
     ...(pool && { dhcpPool: pool }),
     plugins: await verdict(() => statusNetworkList(list, ctx.paths)),
     attachments,
+    ...(machines && { machines }),
     isolation: await isolationView(config, ctx.table),
     nameServer: await nameServerView(config, list.name, attachments),
   };

@@ -77,6 +77,17 @@ export interface NameServerView {
   problem?: string;
 }
 
+/** An nspawn machine on the zone's bridge (`--network-zone`), found as the zone's name server finds it (lib/dns/machines.ts). */
+export interface MachineView {
+  machine: string;
+  /** Its name at the zone's name server (`db.web.internal`); absent when its name is no DNS label or the server is off. */
+  name?: string;
+  /** The bridge port, the host end of its veth (`vb-db`). */
+  port: string;
+  /** The addresses it has in the zone's subnets. */
+  addresses: string[];
+}
+
 export interface ZoneView {
   zone: string;
   network: string;
@@ -91,6 +102,8 @@ export interface ZoneView {
   /** The network's CNI STATUS. */
   plugins: Verdict;
   attachments: AttachmentView[];
+  /** The nspawn machines on the bridge; absent when they could not be looked for. */
+  machines?: MachineView[];
   /** The zone's name server; absent for a zone whose configuration cannot be read. */
   nameServer?: NameServerView;
   /** What the zone's masquerade (netlink backend) lacks now; fixed by `zonectl repair`. */

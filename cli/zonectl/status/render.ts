@@ -3,7 +3,7 @@
 import type { PortMapping } from '../../../lib/ports/mappings.js';
 import { twoColumns } from '../args.js';
 import { renderTable } from '../table.js';
-import type { AttachmentView, IsolationView, NameServerView, StatusReport, ZoneView } from './model.js';
+import type { AttachmentView, IsolationView, MachineView, NameServerView, StatusReport, ZoneView } from './model.js';
 
 export interface RenderOptions {
   /** ANSI colour for the state dots. */
@@ -78,6 +78,11 @@ function attachmentTable(zone: ZoneView): string {
   return renderTable(['CONTAINER', 'NAMES', 'IFNAME', 'ADDRESSES', 'MAC', 'PORTS', 'CHECK'], rows, { indent: 2 });
 }
 
+function machineTable(machines: readonly MachineView[]): string {
+  const rows = machines.map((m) => [m.machine, m.name ?? '-', m.port, m.addresses.join('\n') || '-']);
+  return renderTable(['MACHINE', 'NAME', 'PORT', 'ADDRESSES'], rows, { indent: 2 });
+}
+
 export function renderZone(zone: ZoneView, options: RenderOptions): string {
   const state = zone.healthy ? 'healthy' : `${zone.problems.length} problem${zone.problems.length === 1 ? '' : 's'}`;
   const rows: [string, string][] = [
@@ -98,6 +103,7 @@ export function renderZone(zone: ZoneView, options: RenderOptions): string {
   if (zone.nameServer?.otherNames) rows.push(['Other names:', `${zone.nameServer.otherNames.join(', ')} (machines, other runtimes)`]);
   rows.push(['Plugins:', zone.plugins.ok ? 'ready' : `not ready: ${zone.plugins.error}`]);
   rows.push(['Attachments:', `${zone.attachments.length}`]);
+  if (zone.machines?.length) rows.push(['Machines:', `${zone.machines.length} (nspawn --network-zone)`]);
   if (zone.bridge.otherPorts.length)
     rows.push(['Other ports:', `${zone.bridge.otherPorts.join(', ')} (nspawn --network-zone machines, other runtimes)`]);
   const labelWidth = Math.max(...rows.map(([l]) => l.length));
@@ -108,6 +114,7 @@ export function renderZone(zone: ZoneView, options: RenderOptions): string {
   const out = [`${dot(zone.healthy, options)} zone ${zone.zone}: ${state}`, ...block, '', ''];
   let text = out.join('\n');
   if (zone.attachments.length) text += `${attachmentTable(zone)}\n`;
+  if (zone.machines?.length) text += `${machineTable(zone.machines)}\n`;
   if (zone.problems.length) text += `  Problems:\n${zone.problems.map((p) => `    - ${p}\n`).join('')}\n`;
   return text;
 }

@@ -85,6 +85,25 @@ describe('renderZone', () => {
     ]);
   });
 
+  it('lists the nspawn machines on the bridge with their names and addresses', () => {
+    const machines = [
+      { machine: 'db', name: 'db.web.internal', port: 'vb-db', addresses: ['10.89.0.130', 'fd89::82'] },
+      { machine: 'my_box', port: 'vb-my_box', addresses: [] },
+    ];
+    const text = renderZone({ ...zone, machines }, { colour: false });
+    expect(text).toContain('       Machines:  2 (nspawn --network-zone)\n');
+    expect(text).toContain(
+      [
+        '  MACHINE  NAME             PORT       ADDRESSES',
+        '  db       db.web.internal  vb-db      10.89.0.130',
+        '                                       fd89::82',
+        '  my_box   -                vb-my_box  -',
+        '',
+      ].join('\n'),
+    );
+    expect(renderZone({ ...zone, machines: [] }, { colour: false })).not.toContain('MACHINE');
+  });
+
   it('shows "-" for a member without names', () => {
     const text = renderZone({ ...zone, attachments: [{ ...zone.attachments[0]!, names: [] }] }, { colour: false });
     expect(text).toContain('  c1         -      eth0    10.89.0.2/24');

@@ -11,7 +11,9 @@
 //   value is "File exists"), `create` of it and `delete` of what is missing fail with nft's
 //   wording and error kind (lib/nft/errors.ts), and so do the kernel's other refusals we can
 //   meet: a set or chain still referenced ("Device or resource busy"), a base chain declared
-//   again with another hook ("Operation not supported"), overlapping intervals;
+//   again with another hook ("Operation not supported"), a nat or route chain in a bridge
+//   table (the kernel has only filter chains there: "No such file or directory"),
+//   overlapping intervals;
 // - element keys are checked and written as nft lists them (addresses canonical, intervals as
 //   prefix, range or single value), so what is added by one spelling is deleted by another;
 // - listings are nft's JSON, with rules as handle and comment only (`expr` is empty: the fake
@@ -789,6 +791,7 @@ class Batch {
     const decl = command.decl ?? {};
     if (declares) {
       if (chain === undefined) {
+        if (table.family === 'bridge' && decl.type !== undefined && decl.type !== 'filter') throw kernel('ENOENT', decl.type);
         table.chains.set(command.name, {
           name: command.name,
           handle: ++table.lastHandle,

@@ -7,7 +7,7 @@ import * as z from 'zod/mini';
 import { ErrorCode } from '../cni/errors.js';
 import { decodeJson } from '../cni/config.js';
 import { parseOrThrow } from '../cni/schema.js';
-import type { Chain, ChainType, Element, Hook, NftMap, NftSet, Policy, Rule, SetFlag, Table } from './objects.js';
+import type { Chain, ChainType, Element, Hook, NftMap, NftSet, Policy, Rule, SetFlag, Table, TableFamily } from './objects.js';
 
 /** Everything a listing held for our table; `table` is set when the table itself was listed. */
 export interface Listing {
@@ -159,15 +159,15 @@ function appendAll<T>(to: T[], items: readonly T[]): void {
   for (const item of items) to.push(item);
 }
 
-/** Parse `nft -j list ...` output, keeping only what belongs to table `inet TABLE`. */
-export function parseListing(json: string, table: string): Listing {
+/** Parse `nft -j list ...` output, keeping only what belongs to table `FAMILY TABLE` (inet unless told). */
+export function parseListing(json: string, table: string, family: TableFamily = 'inet'): Listing {
   const { nftables } = parse(listingSchema, decodeJson(json, 'nft listing'), 'envelope');
   const listing: Listing = { chains: [], sets: [], maps: [], elements: [], rules: [] };
-  const ours = (entry: { family: string; table: string }) => entry.family === 'inet' && entry.table === table;
+  const ours = (entry: { family: string; table: string }) => entry.family === family && entry.table === table;
   for (const item of nftables) {
     if (item.table !== undefined) {
       const entry = parse(tableSchema, item.table, 'table');
-      if (entry.family === 'inet' && entry.name === table) {
+      if (entry.family === family && entry.name === table) {
         listing.table = withOptional<Table>({ kind: 'table' }, { comment: entry.comment });
       }
     } else if (item.chain !== undefined) {

@@ -1,10 +1,17 @@
-// The nftables objects of our table as plain data. None of them names a table or a
-// family: a Transaction or NftTable puts them into our `inet` table, and only there.
+// The nftables objects of our tables as plain data. None of them names a table or a
+// family: a Transaction or NftTable puts them into one of our tables, and only there.
+
+/**
+ * The families our tables live in, a closed set: `inet` for everything routed (ports,
+ * masquerade, isolation), `bridge` for what must be filtered on a bridge port.
+ */
+export type TableFamily = 'inet' | 'bridge';
+export const tableFamilies: readonly TableFamily[] = ['inet', 'bridge'];
 
 export type ChainType = 'filter' | 'nat' | 'route';
 export type Hook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
 export type Policy = 'accept' | 'drop';
-/** Named priorities of the inet family; rendered as their numbers (nft 1.0.6 rejects `dstnat` on the output hook). */
+/** Named priorities of the inet family (use numbers in a bridge table); rendered as their numbers (nft 1.0.6 rejects `dstnat` on the output hook). */
 export type NamedPriority = 'raw' | 'mangle' | 'dstnat' | 'filter' | 'security' | 'srcnat';
 export type SetFlag = 'constant' | 'interval' | 'timeout' | 'dynamic';
 

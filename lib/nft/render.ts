@@ -1,5 +1,7 @@
-// Objects and verbs → lines of `nft -f` text. Every token is checked (tokens.ts) on the
-// way, so rendering is also validation: what cannot be rendered safely throws here.
+// Objects and verbs → lines of `nft -f` text, addressed to one of our tables: a table name and
+// a family from the closed set of objects.ts (`inet` unless told). Every token is checked
+// (tokens.ts) on the way, so rendering is also validation: what cannot be rendered safely
+// throws here.
 import { CniError, ErrorCode } from '../cni/errors.js';
 import {
   namedPriorities,
@@ -15,6 +17,8 @@ import {
   type NamedRef,
   type Rule,
   type Table,
+  type TableFamily,
+  tableFamilies,
 } from './objects.js';
 import { checkLiteral, checkName, checkRuleText, checkType, checkValueLiteral, renderComment } from './tokens.js';
 
@@ -47,7 +51,9 @@ function optionalComment(comment: string | undefined): string[] {
   return comment === undefined ? [] : [renderComment(comment)];
 }
 
-function priorityNumber(priority: Chain['priority']): number {
+// nft's names stand for other numbers in a bridge table (`filter` is -200 there): only inet's are ours.
+function priorityNumber(priority: Chain['priority'], family: TableFamily): number {
+  if (typeof priority === 'string' && family !== 'inet') throw misuse(`a chain of a ${family} table needs a numeric priority`);
   const named = typeof priority === 'string' && Object.hasOwn(namedPriorities, priority);
   const value = typeof priority === 'string' ? (named ? namedPriorities[priority] : undefined) : priority;
   if (value === undefined || !Number.isSafeInteger(value) || Math.abs(value) > 2 ** 31 - 1) {
@@ -67,13 +73,23 @@ const hooks: readonly Hook[] = ['prerouting', 'input', 'forward', 'output', 'pos
 const policies: readonly Policy[] = ['accept', 'drop'];
 const setFlags: readonly SetFlag[] = ['constant', 'interval', 'timeout', 'dynamic'];
 
-function chainDeclarations(chain: Chain): string[] {
+/** `family` if it is one of ours (inet, bridge); values may come untyped, so this checks at run time. */
+export function checkTableFamily(family: TableFamily): TableFamily {
+  return oneOf('table family', family, tableFamilies);
+}
+
+/** `FAMILY TABLE`, both checked: the address of every line. */
+function tableAddress(table: string, family: TableFamily): string {
+  return `${checkTableFamily(family)} ${checkName('table', table)}`;
+}
+
+function chainDeclarations(chain: Chain, family: TableFamily): string[] {
   const declarations: string[] = [];
   if (chain.hook !== undefined) {
     if (chain.type === undefined || chain.priority === undefined) throw misuse(`base chain ${chain.name} needs a type and a priority`);
     const type = oneOf('chain type', chain.type, chainTypes);
     const hook = oneOf('hook', chain.hook, hooks);
-    declarations.push(`type ${type} hook ${hook} priority ${priorityNumber(chain.priority)}`);
+    declarations.push(`type ${type} hook ${hook} priority ${priorityNumber(chain.priority, family)}`);
     if (chain.policy !== undefined) declarations.push(`policy ${oneOf('policy', chain.policy, policies)}`);
   } else if (chain.type !== undefined || chain.priority !== undefined || chain.policy !== undefined) {
     throw misuse(`chain ${chain.name} has a type, priority or policy but no hook`);
@@ -110,11 +126,11 @@ function valueText(element: Element): string {
   return element.value.map(checkValueLiteral).join(' . ');
 }
 
-/** `VERB element inet TABLE SET { e1, e2 }` for elements of one set. */
-export function renderElements(table: string, verb: Verb, set: string, elements: readonly Element[]): string {
+/** `VERB element FAMILY TABLE SET { e1, e2 }` for elements of one set. */
+export function renderElements(table: string, verb: Verb, set: string, elements: readonly Element[], family: TableFamily = 'inet'): string {
   if (elements.some((element) => element.set !== set)) throw misuse(`elements of other sets rendered as elements of ${set}`);
   const items = elements.map((element) => renderElementItem(verb, element)).join(', ');
-  return `${verb} element inet ${checkName('table', table)} ${checkName('set', set)} { ${items} }`;
+  return `${verb} element ${tableAddress(table, family)} ${checkName('set', set)} { ${items} }`;
 }
 
 function rulePosition(verb: Verb, rule: Rule): string {
@@ -128,28 +144,28 @@ function rulePosition(verb: Verb, rule: Rule): string {
   return '';
 }
 
-function renderRule(table: string, verb: Verb, rule: Rule): string {
+function renderRule(at: string, verb: Verb, rule: Rule): string {
   const chain = checkName('chain', rule.chain);
-  if (verb === 'delete') return `delete rule inet ${table} ${chain} handle ${handleOf(rule, 'delete rule')}`;
+  if (verb === 'delete') return `delete rule ${at} ${chain} handle ${handleOf(rule, 'delete rule')}`;
   if (rule.rule === undefined) throw misuse(`${verb} rule in ${chain} without rule text`);
   const comment = rule.comment === undefined ? '' : ` ${renderComment(rule.comment)}`;
-  return `${verb} rule inet ${table} ${chain}${rulePosition(verb, rule)} ${checkRuleText(rule.rule)}${comment}`;
+  return `${verb} rule ${at} ${chain}${rulePosition(verb, rule)} ${checkRuleText(rule.rule)}${comment}`;
 }
 
 function declares(verb: Verb): boolean {
   return verb === 'add' || verb === 'create';
 }
 
-function renderTable(table: string, verb: Verb, object: Table): string {
-  return `${verb} table inet ${table}${declares(verb) ? body(optionalComment(object.comment)) : ''}`;
+function renderTable(at: string, verb: Verb, object: Table): string {
+  return `${verb} table ${at}${declares(verb) ? body(optionalComment(object.comment)) : ''}`;
 }
 
-function renderNamed(table: string, verb: Verb, object: Chain | NftSet | NftMap | NamedRef): string {
+function renderNamed(at: string, family: TableFamily, verb: Verb, object: Chain | NftSet | NftMap | NamedRef): string {
   const name = checkName(object.kind, object.name);
-  if (!declares(verb)) return `${verb} ${object.kind} inet ${table} ${name}`;
+  if (!declares(verb)) return `${verb} ${object.kind} ${at} ${name}`;
   if (!isDeclaration(object)) throw misuse(`${verb} ${object.kind} ${name} needs its full declaration`);
-  const declarations = object.kind === 'chain' ? chainDeclarations(object) : setDeclarations(object);
-  return `${verb} ${object.kind} inet ${table} ${name}${body(declarations)}`;
+  const declarations = object.kind === 'chain' ? chainDeclarations(object, family) : setDeclarations(object);
+  return `${verb} ${object.kind} ${at} ${name}${body(declarations)}`;
 }
 
 function isDeclaration(object: Chain | NftSet | NftMap | NamedRef): object is Chain | NftSet | NftMap {
@@ -162,21 +178,21 @@ export function checkVerb(verb: Verb, object: NftObject | NamedRef): void {
   }
 }
 
-/** One operation as one line of nft input (without the newline). */
-export function renderOperation(table: string, operation: Operation): string {
+/** One operation on table `FAMILY TABLE` as one line of nft input (without the newline). */
+export function renderOperation(table: string, operation: Operation, family: TableFamily = 'inet'): string {
   const { verb, object } = operation;
-  checkName('table', table);
+  const at = tableAddress(table, family);
   checkVerb(verb, object);
   switch (object.kind) {
     case 'table':
-      return renderTable(table, verb, object);
+      return renderTable(at, verb, object);
     case 'chain':
     case 'set':
     case 'map':
-      return renderNamed(table, verb, object);
+      return renderNamed(at, family, verb, object);
     case 'element':
-      return renderElements(table, verb, object.set, [object]);
+      return renderElements(table, verb, object.set, [object], family);
     case 'rule':
-      return renderRule(table, verb, object);
+      return renderRule(at, verb, object);
   }
 }

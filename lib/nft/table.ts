@@ -1,13 +1,14 @@
-// Our own table (`inet NAME`): the only handle the rest of the project gets on nftables.
-// It builds transactions bound to this table, applies each as one `nft -f -` run (none when
-// there is nothing to do; in-process through libnftables unless given another executor), and
-// reads the table back as objects.
+// One of our own tables (`FAMILY NAME`: family inet unless told, or bridge): the only handle the
+// rest of the project gets on nftables. It builds transactions bound to this table, applies each
+// as one `nft -f -` run (none when there is nothing to do; in-process through libnftables unless
+// given another executor), and reads the table back as objects, of its family only.
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { isNotFound } from './errors.js';
 import { defaultNftExecutor } from './default-executor.js';
 import type { NftExecutor } from './executor.js';
 import { parseListing, type Listing } from './listing.js';
-import type { Chain, Element, NftMap, NftSet, Rule, Table } from './objects.js';
+import type { Chain, Element, NftMap, NftSet, Rule, Table, TableFamily } from './objects.js';
+import { checkTableFamily } from './render.js';
 import { checkName } from './tokens.js';
 import { Transaction } from './transaction.js';
 
@@ -45,23 +46,24 @@ interface ListOptions {
 }
 
 export class NftTable {
-  readonly family = 'inet';
+  readonly family: TableFamily;
   readonly name: string;
   readonly #executor: NftExecutor;
 
-  constructor(name: string, executor: NftExecutor = defaultNftExecutor()) {
+  constructor(name: string, executor: NftExecutor = defaultNftExecutor(), family: TableFamily = 'inet') {
     this.name = checkName('table', name);
+    this.family = checkTableFamily(family);
     this.#executor = executor;
   }
 
   transaction(): Transaction {
-    return new Transaction(this.name);
+    return new Transaction(this.name, this.family);
   }
 
   /** Apply all of `tx` or nothing; resolves false without running nft when `tx` is empty. */
   async apply(tx: Transaction, options: ApplyOptions = {}): Promise<boolean> {
-    if (tx.table !== this.name) {
-      throw new CniError(ErrorCode.Internal, `transaction for table ${tx.table} applied to table ${this.name}`);
+    if (tx.table !== this.name || tx.family !== this.family) {
+      throw new CniError(ErrorCode.Internal, `transaction for table ${tx.family} ${tx.table} applied to table ${this.family} ${this.name}`);
     }
     if (tx.isEmpty()) return false;
     await this.#executor.run(options.check ? ['-c', '-f', '-'] : ['-f', '-'], tx.render());
@@ -102,7 +104,7 @@ export class NftTable {
   async #list(kind: ListedKind, table: string, options: ListOptions = {}): Promise<Listing | undefined> {
     const terse = options.terse ? ['-t'] : [];
     const object = options.object === undefined ? [] : [options.object];
-    const args = [...terse, '-j', 'list', kind, 'inet', table, ...object];
+    const args = [...terse, '-j', 'list', kind, this.family, table, ...object];
     let json: string;
     try {
       json = await this.#executor.run(args);
@@ -110,6 +112,6 @@ export class NftTable {
       if (isNotFound(e)) return undefined;
       throw e;
     }
-    return parseListing(json, this.name);
+    return parseListing(json, this.name, this.family);
   }
 }

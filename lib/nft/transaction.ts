@@ -1,8 +1,8 @@
-// A Transaction collects operations on our table and renders them, in the order they
+// A Transaction collects operations on one of our tables and renders them, in the order they
 // were made, into one `nft -f -` input: nft applies such an input as one netlink batch,
 // so either all of it takes effect or none of it does.
-import type { Chain, Element, NamedRef, NftMap, NftObject, NftSet, Rule, Table } from './objects.js';
-import { checkVerb, renderElements, renderOperation, type Operation, type Verb } from './render.js';
+import type { Chain, Element, NamedRef, NftMap, NftObject, NftSet, Rule, Table, TableFamily } from './objects.js';
+import { checkTableFamily, checkVerb, renderElements, renderOperation, type Operation, type Verb } from './render.js';
 import { checkName } from './tokens.js';
 
 export type Declarable = Exclude<NftObject, Rule>;
@@ -13,11 +13,13 @@ export type Many<T> = T | readonly T[];
 
 export class Transaction {
   readonly table: string;
+  readonly family: TableFamily;
   readonly #operations: Operation[] = [];
 
-  /** `table` is the name of our table in family `inet`; nothing else can be addressed. */
-  constructor(table: string) {
+  /** `table` is the name of our table in `family` (inet unless told); nothing else can be addressed. */
+  constructor(table: string, family: TableFamily = 'inet') {
     this.table = checkName('table', table);
+    this.family = checkTableFamily(family);
   }
 
   /** Declare objects (idempotent for tables, chains, sets, maps and equal elements); append rules. */
@@ -84,12 +86,14 @@ export class Transaction {
     for (let i = 0; i < this.#operations.length; ) {
       const operation = this.#operations[i] as Operation;
       if (operation.object.kind !== 'element') {
-        lines.push(renderOperation(this.table, operation));
+        lines.push(renderOperation(this.table, operation, this.family));
         i += 1;
         continue;
       }
       const stretch = this.#elementStretch(i);
-      for (const [set, elements] of stretch.bySet) lines.push(renderElements(this.table, operation.verb, set, elements));
+      for (const [set, elements] of stretch.bySet) {
+        lines.push(renderElements(this.table, operation.verb, set, elements, this.family));
+      }
       i = stretch.end;
     }
     return lines.map((line) => `${line}\n`).join('');
@@ -121,7 +125,7 @@ export class Transaction {
       for (const object of objects) {
         const operation = { verb, object };
         checkVerb(verb, object);
-        renderOperation(this.table, operation);
+        renderOperation(this.table, operation, this.family);
         operations.push(operation);
       }
     }

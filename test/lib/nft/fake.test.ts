@@ -249,6 +249,24 @@ describe('FakeNft: exists and not found, as the kernel says them', () => {
     expect(nft.dump(['chain', 'set'])).toBe('add set inet t local { type ipv4_addr . ifname ; flags interval ; }\n');
   });
 
+  it('has filter chains only in a bridge table, as the kernel has', async () => {
+    const nft = new FakeNft();
+    const bridge = new NftTable('t', nft, 'bridge');
+    await bridge.apply(bridge.transaction().add({ kind: 'table' }));
+    for (const type of ['nat', 'route'] as const) {
+      const e = await failure(bridge.apply(bridge.transaction().add({ kind: 'chain', name: 'c', type, hook: 'output', priority: 0 })));
+      expect(e).toMatchObject({
+        reason: 'not-found',
+        message: 'nft transaction failed: Could not process rule: No such file or directory',
+      });
+      expect(e.stderr).toContain(
+        `add chain bridge t c { type ${type} hook output priority 0 ; }\n${' '.repeat(28)}${'^'.repeat(type.length)}\n`,
+      );
+    }
+    await bridge.apply(bridge.transaction().add({ kind: 'chain', name: 'c', type: 'filter', hook: 'output', priority: 0 }));
+    expect(nft.dump()).toBe('add table bridge t\nadd chain bridge t c { type filter hook output priority 0 ; policy accept ; }\n');
+  });
+
   it("flushes a table's rules but keeps its elements, as nft 1.0.6 does", async () => {
     const { nft, table, apply, ready } = setUp({ kind: 'chain', name: 'c' }, { kind: 'rule', chain: 'c', rule: 'accept' }, port(1));
     await ready;

@@ -91,6 +91,10 @@ const tableJson = JSON.stringify({
     // not ours: another table's objects never leak into our listing
     { chain: { family: 'ip', table: 'cni_zones', name: 'foreign', handle: 1 } },
     { rule: { family: 'inet', table: 'other', chain: 'masq', handle: 6, expr: [] } },
+    // our bridge table has the same name: it is ours only when the bridge family is asked for
+    { table: { family: 'bridge', name: 'cni_zones', handle: 3 } },
+    { chain: { family: 'bridge', table: 'cni_zones', name: 'fwd', handle: 1, type: 'filter', hook: 'forward', prio: 0, policy: 'accept' } },
+    { rule: { family: 'bridge', table: 'cni_zones', chain: 'fwd', handle: 3, comment: 'dhcp', expr: [] } },
   ],
 });
 
@@ -100,6 +104,20 @@ describe('parseListing', () => {
   it('finds the table', () => {
     expect(listing.table).toEqual({ kind: 'table' });
     expect(parseListing(tableJson, 'other').table).toBeUndefined();
+  });
+
+  it('keeps the table of the family asked for, inet unless told', () => {
+    const bridge = parseListing(tableJson, 'cni_zones', 'bridge');
+    expect(bridge).toEqual({
+      table: { kind: 'table' },
+      chains: [{ kind: 'chain', name: 'fwd', type: 'filter', hook: 'forward', priority: 0, policy: 'accept', handle: 1 }],
+      sets: [],
+      maps: [],
+      elements: [],
+      rules: [{ kind: 'rule', chain: 'fwd', handle: 3, comment: 'dhcp' }],
+    });
+    expect(listing.chains.map((chain) => chain.name)).not.toContain('fwd');
+    expect(listing.rules.map((rule) => rule.chain)).not.toContain('fwd');
   });
 
   it('parses chains with hook, priority and policy', () => {

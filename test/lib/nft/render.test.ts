@@ -22,6 +22,47 @@ describe('tables', () => {
   });
 });
 
+describe('families', () => {
+  const bridge = (verb: Verb, object: NftObject) => renderOperation(T, { verb, object }, 'bridge');
+
+  it('addresses every kind of line to our table of the family asked for', () => {
+    expect(bridge('add', { kind: 'table' })).toBe('add table bridge cni_zones');
+    expect(bridge('add', { kind: 'chain', name: 'f', type: 'filter', hook: 'forward', priority: 0, policy: 'accept' })).toBe(
+      'add chain bridge cni_zones f { type filter hook forward priority 0 ; policy accept ; }',
+    );
+    expect(bridge('flush', { kind: 'chain', name: 'f' })).toBe('flush chain bridge cni_zones f');
+    expect(bridge('add', { kind: 'set', name: 's', type: 'ifname' })).toBe('add set bridge cni_zones s { type ifname ; }');
+    expect(bridge('add', { kind: 'element', set: 's', key: ['"vx-a"'] })).toBe('add element bridge cni_zones s { "vx-a" }');
+    expect(renderElements(T, 'delete', 's', [{ kind: 'element', set: 's', key: ['"vx-a"'] }], 'bridge')).toBe(
+      'delete element bridge cni_zones s { "vx-a" }',
+    );
+    expect(bridge('add', { kind: 'rule', chain: 'f', rule: 'iifname "vx-*" udp dport { 67, 68 } drop', comment: 'c' })).toBe(
+      'add rule bridge cni_zones f iifname "vx-*" udp dport { 67, 68 } drop comment "c"',
+    );
+    expect(bridge('delete', { kind: 'rule', chain: 'f', handle: 4 })).toBe('delete rule bridge cni_zones f handle 4');
+    expect(bridge('delete', { kind: 'table' })).toBe('delete table bridge cni_zones');
+  });
+
+  it('is inet unless told', () => {
+    expect(renderOperation(T, { verb: 'add', object: { kind: 'table' } }, 'inet')).toBe(line('add', { kind: 'table' }));
+  });
+
+  it('knows inet and bridge only', () => {
+    for (const family of ['ip', 'netdev', 'inet x', 'bridge ; flush ruleset']) {
+      const asked = family as unknown as 'inet';
+      expect(() => renderOperation(T, { verb: 'add', object: { kind: 'table' } }, asked)).toThrow('invalid table family');
+      expect(() => renderElements(T, 'add', 's', [{ kind: 'element', set: 's', key: ['1'] }], asked)).toThrow('invalid table family');
+    }
+  });
+
+  it("takes numeric priorities only in a bridge table, where nft's names stand for other numbers", () => {
+    expect(() => bridge('add', { kind: 'chain', name: 'f', type: 'filter', hook: 'forward', priority: 'filter' })).toThrow(
+      'needs a numeric priority',
+    );
+    expect(bridge('add', { kind: 'chain', name: 'f', type: 'filter', hook: 'forward', priority: -200 })).toContain('priority -200');
+  });
+});
+
 describe('chains', () => {
   it('renders a base chain with numeric priorities', () => {
     expect(line('add', { kind: 'chain', name: 'masq', type: 'nat', hook: 'postrouting', priority: 'srcnat', policy: 'accept' })).toBe(

@@ -21,11 +21,32 @@ add rule inet other c accept comment "r"
 `;
 
 describe('NftTable', () => {
-  it('validates its name and is always family inet', () => {
+  it('validates its name and is family inet unless told', () => {
     expect(() => new NftTable('other; flush ruleset', new FakeNft())).toThrow('invalid nft table name');
     const table = new NftTable('cni_zones', new FakeNft());
     expect([table.family, table.name]).toEqual(['inet', 'cni_zones']);
     expect(table.transaction().table).toBe('cni_zones');
+  });
+
+  it('addresses the bridge table of the same name when given the family, and never the other', async () => {
+    const nft = new FakeNft().load(
+      `${state}add table bridge cni_zones\nadd chain bridge cni_zones c { type filter hook forward priority 0 ; }\n`,
+    );
+    const bridge = new NftTable('cni_zones', nft, 'bridge');
+    expect([bridge.family, bridge.transaction().family]).toEqual(['bridge', 'bridge']);
+    const listed = await bridge.list();
+    expect(listed?.chains).toEqual([
+      { kind: 'chain', name: 'c', type: 'filter', hook: 'forward', priority: 0, policy: 'accept', handle: 1 },
+    ]);
+    expect([listed?.sets, listed?.maps, listed?.rules, listed?.elements]).toEqual([[], [], [], []]);
+    await expect(bridge.listChain('d')).resolves.toBeUndefined();
+    await expect(bridge.apply(new NftTable('cni_zones', nft).transaction().delete({ kind: 'table' }))).rejects.toThrow(
+      'transaction for table inet cni_zones applied to table bridge cni_zones',
+    );
+    await bridge.apply(bridge.transaction().delete({ kind: 'table' }));
+    expect(nft.calls.map((c) => c.args.join(' '))).toEqual(['-j list table bridge cni_zones', '-j list chain bridge cni_zones d', '-f -']);
+    expect(nft.dump(['table'])).toBe('add table inet cni_zones\nadd table inet other\n');
+    expect(() => new NftTable('cni_zones', nft, 'netdev' as unknown as 'inet')).toThrow('invalid table family');
   });
 
   it('applies a transaction as one `nft -f -` call with the rendered text', async () => {
@@ -58,7 +79,7 @@ describe('NftTable', () => {
   it('refuses a transaction made for another table', async () => {
     const nft = new FakeNft();
     const table = new NftTable('cni_zones', nft);
-    await expect(table.apply(new Transaction('other').add({ kind: 'table' }))).rejects.toThrow('transaction for table other');
+    await expect(table.apply(new Transaction('other').add({ kind: 'table' }))).rejects.toThrow('transaction for table inet other');
     expect(nft.calls).toEqual([]);
   });
 

@@ -11,6 +11,31 @@ describe('Transaction', () => {
     expect(new Transaction('cni_zones').table).toBe('cni_zones');
   });
 
+  it('is bound to the inet table unless given the bridge family, and to nothing else', () => {
+    expect(new Transaction('cni_zones').family).toBe('inet');
+    const tx = new Transaction('cni_zones', 'bridge')
+      .add({ kind: 'table' }, { kind: 'chain', name: 'f', type: 'filter', hook: 'forward', priority: 0 })
+      .add({ kind: 'set', name: 's', type: 'ifname' }, element('s', ['"vx-a"']), element('s', ['"vx-b"']))
+      .add({ kind: 'rule', chain: 'f', rule: 'iifname @s drop' })
+      .destroy({ kind: 'table' });
+    expect(tx.family).toBe('bridge');
+    expect(tx.render()).toBe(
+      [
+        'add table bridge cni_zones',
+        'add chain bridge cni_zones f { type filter hook forward priority 0 ; }',
+        'add set bridge cni_zones s { type ifname ; }',
+        'add element bridge cni_zones s { "vx-a", "vx-b" }',
+        'add rule bridge cni_zones f iifname @s drop',
+        'add table bridge cni_zones',
+        'delete table bridge cni_zones',
+        '',
+      ].join('\n'),
+    );
+    expect(() => new Transaction('cni_zones', 'ip' as unknown as 'inet')).toThrow('invalid table family');
+    // a bridge table's chains need numbers: the operation is refused where it is made
+    expect(() => tx.add({ kind: 'chain', name: 'g', type: 'filter', hook: 'input', priority: 'filter' })).toThrow('numeric priority');
+  });
+
   it('renders operations in the order they were made, one line each', () => {
     const tx = new Transaction('cni_zones')
       .add({ kind: 'table' })

@@ -152,7 +152,7 @@ function buildSchema() {
       z.object({
         vni: z.number().check(z.int(), z.gte(0), z.lte(0xffffff)),
         local: z.string(),
-        peers: z.optional(z.array(z.string()).check(z.maxLength(MAX_VXLAN_PEERS))),
+        peers: z.optional(z.array(z.string())),
         port: z.optional(z.number().check(z.int(), z.gte(1), z.lte(65535))),
       }),
     ),
@@ -238,6 +238,9 @@ function dnsDomain(domain: string): string {
 /** `vxlan` with its addresses checked: unicast, one family, `local` never among the peers. */
 function vxlanOf(raw: { vni: number; local: string; peers?: string[] | undefined; port?: number | undefined }): ZoneVxlan {
   const local = underlayAddress(raw.local, 'vxlan.local');
+  if ((raw.peers ?? []).length > MAX_VXLAN_PEERS) {
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `"vxlan.peers" lists ${raw.peers?.length} hosts`, `at most ${MAX_VXLAN_PEERS}`);
+  }
   const texts = new Set<string>();
   const peers = (raw.peers ?? [])
     .map((peer) => underlayAddress(peer, 'vxlan.peers'))

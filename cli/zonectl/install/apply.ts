@@ -1,11 +1,14 @@
 // Carrying out an install plan without surprises: every target is compared first; a target
 // that exists with other content (or is another kind of file) is a conflict, and conflicts
 // stop the install before anything is written unless --force says to replace them. Each
-// file and link is written to a temporary name beside the target and renamed over it.
+// file and link is written to a temporary name beside the target, the file fsynced, and
+// renamed over the target (which replaces a symlink there rather than following it); the
+// directory is fsynced after.
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, open, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { syncDirectory } from '../../../lib/files/durable.js';
 import { CommandError } from '../errors.js';
 import type { InstallItem } from './plan.js';
 
@@ -48,6 +51,16 @@ export async function stateOf(item: InstallItem): Promise<ItemState> {
   return (await sameContent(item.target, item)) ? 'same' : 'different';
 }
 
+/** The file's content on disk before it is renamed into place: a crash leaves the old file or the whole new one. */
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 function tempBeside(target: string): string {
   return join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
 }
@@ -66,7 +79,9 @@ async function writeItem(item: InstallItem): Promise<void> {
       await copyFile(item.source, temp, constants.COPYFILE_EXCL);
       await chmod(temp, item.executable ? 0o755 : 0o644);
     }
+    if (linkTo === undefined) await syncFile(temp);
     await rename(temp, item.target);
+    syncDirectory(dirname(item.target));
   } catch (e) {
     await rm(temp, { force: true });
     throw e;

@@ -13,6 +13,7 @@ import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import { describeFailure, EXIT_USAGE } from './errors.js';
 import { type Io, lines } from './io.js';
+import { kubeNodeSetupCommand } from './kube/command.js';
 import { VERSION } from './version.js';
 
 export const COMMANDS: readonly Command[] = [
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   gcCommand,
   repairCommand,
   installCommand,
+  kubeNodeSetupCommand,
   demoCommand,
   demoSandboxCommand,
 ];

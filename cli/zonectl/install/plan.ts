@@ -25,7 +25,9 @@ import { REPAIR_UNIT, renderRepairUnit } from './repair-unit.js';
 
 const PLUGINS = ['zone', 'zone-ipam', 'zone-ports'] as const;
 const CLI = 'zonectl';
-const MULTI_CALL = 'cni-zones';
+/** The names the compiled executable is linked as. zone-dns needs none: the zone plugin starts it by the executable's real path. */
+export const ROLES = [...PLUGINS, CLI] as const;
+export const MULTI_CALL = 'cni-zones';
 export const DEFAULT_LIB_DIR = '/opt/cni-zones';
 export const DEFAULT_BIN_DIR = '/opt/cni/bin';
 export const DEFAULT_SBIN_DIR = '/usr/local/sbin';
@@ -65,7 +67,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 function requireBundles(bundleDir: string): void {
-  const missing = [...PLUGINS, CLI].filter((name) => !existsSync(join(bundleDir, name)));
+  const missing = ROLES.filter((name) => !existsSync(join(bundleDir, name)));
   if (missing.length) {
     throw new CommandError(
       `the bundles ${missing.join(', ')} are missing in ${bundleDir}`,
@@ -76,18 +78,25 @@ function requireBundles(bundleDir: string): void {
 
 export const LIB_PACKAGE_JSON = `${JSON.stringify({ name: 'cni-zones', version: VERSION, private: true, type: 'commonjs' })}\n`;
 
+/**
+ * The compiled executable copied into `dir` as `cni-zones`, and beside it a link per role
+ * (`zone -> cni-zones`, ...). The links are relative, so the directory works wherever it is
+ * mounted: `zonectl install` lays it out in LIB/bin, `zonectl kube-node-setup` in a node's
+ * CNI plugin directory seen through a host mount.
+ */
+export function compiledItems(dir: string, executable: string): InstallItem[] {
+  const items: InstallItem[] = [{ kind: 'copy', target: join(dir, MULTI_CALL), source: executable, executable: true }];
+  for (const name of ROLES) items.push({ kind: 'symlink', target: join(dir, name), linkTo: MULTI_CALL });
+  return items;
+}
+
 /** The library: the compiled executable and its role links, or the bundles and their packages. */
 async function libraryItems(libDir: string, form: SelfForm, bundleDir: string): Promise<{ items: InstallItem[]; packages: string[] }> {
   const libBin = join(libDir, 'bin');
-  if (form.kind === 'compiled') {
-    const items: InstallItem[] = [{ kind: 'copy', target: join(libBin, MULTI_CALL), source: form.executable, executable: true }];
-    for (const name of [...PLUGINS, CLI]) items.push({ kind: 'symlink', target: join(libBin, name), linkTo: MULTI_CALL });
-    return { items, packages: [] };
-  }
+  if (form.kind === 'compiled') return { items: compiledItems(libBin, form.executable), packages: [] };
   requireBundles(bundleDir);
   const items: InstallItem[] = [{ kind: 'write', target: join(libDir, 'package.json'), content: LIB_PACKAGE_JSON }];
-  for (const name of [...PLUGINS, CLI])
-    items.push({ kind: 'copy', target: join(libBin, name), source: join(bundleDir, name), executable: true });
+  for (const name of ROLES) items.push({ kind: 'copy', target: join(libBin, name), source: join(bundleDir, name), executable: true });
   const packages = runtimePackages(bundleDir);
   for (const pkg of packages) {
     for (const file of await filesUnder(pkg.dir)) {

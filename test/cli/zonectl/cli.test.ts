@@ -88,6 +88,7 @@ describe('the command table', () => {
       'gc',
       'repair',
       'install',
+      'kube-node-setup',
       'demo',
     ]);
   });

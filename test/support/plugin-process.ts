@@ -1,7 +1,10 @@
 // Run a CNI plugin executable exactly the way a CNI runtime does: the CNI_* environment,
 // the network config as JSON on stdin, the result (or error) as JSON on stdout.
 // Failing plugins are results to look at, not exceptions: runPlugin never throws for a
-// non-zero exit, a timeout or a signal.
+// non-zero exit, a timeout or a signal. With `binds`, it runs in a private mount namespace
+// (`unshare --mount`) where files of the test are bind-mounted over the host's (a resolv.conf
+// of its own): what the plugin reads there, and what it leaves running (a zone's name server)
+// inherits, without touching the host's files.
 
 import { execa } from 'execa';
 import { type Netns, nsenterArgs } from './netns.js';
@@ -27,7 +30,14 @@ export interface PluginRun {
   inNamespace?: Netns | string;
   /** Raw `nsenter` options instead of inNamespace, e.g. `['-t', pid, '-n', '-m']`. */
   nsenter?: readonly string[];
+  /** Bind-mount each `source` over `target` in a private mount namespace the plugin runs in. */
+  binds?: readonly Bind[];
   timeoutMs?: number;
+}
+
+export interface Bind {
+  source: string;
+  target: string;
 }
 
 export interface PluginOutcome {
@@ -78,10 +88,23 @@ export function pluginEnvironment(run: PluginRun): Record<string, string> {
   return Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
+// `sh -c` with SOURCE TARGET pairs up to `--`, then the command: the binds, then exec (exit 125
+// when a bind fails, so it is not mistaken for the plugin's answer).
+const BIND_THEN_EXEC = 'while [ "$1" != -- ]; do mount --bind -- "$1" "$2" || exit 125; shift 2; done; shift; exec "$@"';
+
+/** The executable, behind `unshare --mount` and the binds when there are any. */
+function withBinds(executable: string, binds: readonly Bind[] = []): string[] {
+  if (binds.length === 0) return [executable];
+  const pairs = binds.flatMap(({ source, target }) => [source, target]);
+  return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', BIND_THEN_EXEC, 'sh', ...pairs, '--', executable];
+}
+
 function commandLine(executable: string, run: PluginRun): [string, string[]] {
-  if (run.nsenter) return ['nsenter', [...run.nsenter, '--', executable]];
-  if (run.inNamespace !== undefined) return ['nsenter', [...nsenterArgs(run.inNamespace), executable]];
-  return [executable, []];
+  const command = withBinds(executable, run.binds);
+  if (run.nsenter) return ['nsenter', [...run.nsenter, '--', ...command]];
+  if (run.inNamespace !== undefined) return ['nsenter', [...nsenterArgs(run.inNamespace), ...command]];
+  const [file, ...args] = command as [string, ...string[]];
+  return [file, args];
 }
 
 function parseJson(text: string): unknown {

@@ -58,6 +58,8 @@ export interface Attach {
   /** Replaces the world's network configuration for this call. */
   conf?: object;
   args?: PluginRun['args'];
+  /** Files bind-mounted over the host's for this call (plugin-process.ts). */
+  binds?: PluginRun['binds'];
 }
 
 export interface ZoneWorld {
@@ -67,6 +69,8 @@ export interface ZoneWorld {
   readonly network: string;
   /** `<dataDir>/<network>` */
   readonly store: string;
+  /** The zone name server's stateDir (names store, server record), `<dataDir>/dns-state`, unless `plugin` names another. */
+  readonly dnsStateDir: string;
   /** The network configuration; `plugin` fields go into the plugin, `ipam` into its ipam section. */
   conf(plugin?: object, ipam?: object, cniVersion?: string): Record<string, unknown>;
   run(command: string, call: Attach): Promise<PluginOutcome>;
@@ -96,13 +100,14 @@ export async function createZoneWorld(options: WorldOptions = {}): Promise<ZoneW
     rmSync(dataDir, { recursive: true, force: true });
   });
   const network = options.network ?? 'web';
+  const dnsStateDir = join(dataDir, 'dns-state');
   const base = {
     cniVersion: options.cniVersion ?? '1.1.0',
     name: network,
     type: 'zone',
     backend: 'netlink',
     // The zone's names store in the test's own directory, never the machine's /run/cni-zones/dns.
-    nameServer: { stateDir: join(dataDir, 'dns-state') },
+    nameServer: { stateDir: dnsStateDir },
     ...(options.zone !== undefined && { zone: options.zone }),
     ...options.plugin,
   };
@@ -112,6 +117,7 @@ export async function createZoneWorld(options: WorldOptions = {}): Promise<ZoneW
     dataDir,
     network,
     store: join(dataDir, network),
+    dnsStateDir,
     conf(plugin = {}, ipam = {}, cniVersion) {
       return {
         ...base,
@@ -128,6 +134,7 @@ export async function createZoneWorld(options: WorldOptions = {}): Promise<ZoneW
         ...(netns !== undefined && { netns }),
         path: '/usr/lib/cni',
         ...(call.args !== undefined && { args: call.args }),
+        ...(call.binds !== undefined && { binds: call.binds }),
         stdin: call.conf ?? world.conf(),
         inNamespace: sandbox.host,
         timeoutMs: 50_000,

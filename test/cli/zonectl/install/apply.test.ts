@@ -58,4 +58,15 @@ describe('applyInstall', () => {
     expect(readlinkSync(join(dir, 'lib/link'))).toBe('source');
     expect(await stateOf(item)).toBe('same');
   });
+
+  it('compares a copied file byte for byte, past the first chunk', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
+    writeFileSync(join(dir, 'big'), big);
+    const item: InstallItem = { kind: 'copy', target: join(dir, 'lib/big'), source: join(dir, 'big'), executable: true };
+    await applyInstall([item], { force: false });
+    expect(await stateOf(item)).toBe('same');
+    big[big.length - 1] = 8; // same size, one byte differs, in the last chunk
+    writeFileSync(join(dir, 'big'), big);
+    expect(await stateOf(item)).toBe('different');
+  });
 });

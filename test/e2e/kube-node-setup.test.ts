@@ -29,7 +29,7 @@ import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bundleCopies } from '../support/bundles.js';
-import { createSandbox, nsenterArgs, type Sandbox } from '../support/netns.js';
+import { createSandbox, nsExec, nsenterArgs, type Sandbox } from '../support/netns.js';
 import { makeTestTempDir } from '../support/paths.js';
 import { runPlugin } from '../support/plugin-process.js';
 import { privileged } from '../support/privileges.js';
@@ -204,14 +204,17 @@ function readConfList(root: string): ConfList {
 
 interface AddResult {
   ips: { address: string; gateway: string }[];
+  /** The node's nft ruleset while the pod was there. */
+  ruleset: string;
 }
 
 /**
  * ADD then DEL of a container with the conflist's plugin, as a runtime hands it over (name and
  * cniVersion of the list), run from the node's plugin directory in a namespace standing for
- * the node; the machine's state directories and networkd stay out of it. Returns the ADD result.
+ * the node; the machine's state directories and networkd stay out of it. Returns the ADD result
+ * and the node's nft ruleset while the pod was there.
  */
-async function addAndDelete(root: string, conflist: ConfList, plugin: ZonePlugin): Promise<AddResult> {
+async function addAndDelete(root: string, conflist: ConfList, plugin: ZonePlugin, runtimeConfig?: object): Promise<AddResult> {
   const state = makeTestTempDir('kube-state');
   // A node of its own: the zones of two tests (10.244.7.0/24, 10.244.0.0/16) overlap.
   const node = await sandbox.container('node');
@@ -223,6 +226,7 @@ async function addAndDelete(root: string, conflist: ConfList, plugin: ZonePlugin
     backend: 'netlink',
     portsStateDir: join(state, 'ports'),
     ipam: { ...plugin.ipam, dataDir: join(state, 'ipam') },
+    ...(runtimeConfig && { runtimeConfig }),
   };
   const bin = join(root, 'opt/cni/bin');
   const call = {
@@ -241,9 +245,10 @@ async function addAndDelete(root: string, conflist: ConfList, plugin: ZonePlugin
       args: { IgnoreUnknown: '1', K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: 'web' },
     });
     expect(add.exitCode, add.stdout + add.stderr).toBe(0);
+    const ruleset = (await nsExec(node, 'nft', ['list', 'ruleset'])).stdout;
     const del = await runPlugin(join(bin, 'zone'), { ...call, command: 'DEL' });
     expect(del.exitCode, del.stdout + del.stderr).toBe(0);
-    return add.json as AddResult;
+    return { ...(add.json as AddResult), ruleset };
   } finally {
     rmSync(state, { recursive: true, force: true });
   }
@@ -294,7 +299,14 @@ suite.describe('zonectl kube-node-setup', () => {
     expect(conflist).toMatchObject({ cniVersion: '1.0.0', cniVersions: ['1.0.0', '1.1.0'], name: 'k8s-pods' });
     expect(conflist.plugins).toHaveLength(1);
     const [plugin] = conflist.plugins as [ZonePlugin];
-    expect(plugin).toMatchObject({ type: 'zone', zone: 'k8s-pods', ipMasq: true, nameServer: false, capabilities: { portMappings: true } });
+    expect(plugin).toMatchObject({
+      type: 'zone',
+      zone: 'k8s-pods',
+      ipMasq: true,
+      nameServer: false,
+      localhost: 'ipv4',
+      capabilities: { portMappings: true },
+    });
     expect(plugin.vxlan).toBeUndefined();
     expect(plugin.ipam).toEqual({
       type: 'zone-ipam',
@@ -302,11 +314,13 @@ suite.describe('zonectl kube-node-setup', () => {
       routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }],
     });
 
-    const result = await addAndDelete(root, conflist, plugin);
+    // A hostPort as containerd passes it: published with nft alone (127.0.0.1 too, [::1] not).
+    const result = await addAndDelete(root, conflist, plugin, { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] });
     expect(result.ips).toEqual([
       expect.objectContaining({ address: expect.stringMatching(/^10\.244\.7\.\d+\/24$/), gateway: '10.244.7.1' }),
       expect.objectContaining({ address: expect.stringMatching(/^fd00:10:244:7::[0-9a-f]+\/64$/), gateway: 'fd00:10:244:7::1' }),
     ]);
+    expect(result.ruleset).toMatch(/8080/);
 
     // The pod restarted (or the DaemonSet rolled out the same image): nothing changes.
     const again = await nodeSetup(node, root);

@@ -2,7 +2,9 @@
 // cniVersion 1.0.0 with cniVersions 1.0.0 and 1.1.0 (runtimes on libcni 1.2 and later pick
 // 1.1.0, and with it STATUS and GC), one zone plugin with zone-ipam in process and the
 // portMappings capability (containerd publishes hostPorts through it; CRI-O publishes them
-// itself and passes none).
+// itself and passes none). hostPorts answer on 127.0.0.1 but not on [::1] ("localhost":
+// "ipv4"): [::1] would take a systemd-socket-proxyd per port, processes outside any pod's
+// life, and a hostPort of the reference portmap plugin is not on [::1] either.
 //   one zone per node (default): the zone's subnet is the node's podCIDR, one per family,
 //     with the first host address as the gateway on the node's bridge;
 //   a zone across nodes (settings.multiHost): the zone's subnet is the cluster subnet of the
@@ -105,6 +107,7 @@ export function kubeConfList(settings: KubeSettings, facts: NodeFacts): Record<s
         hairpin: true,
         nameServer: settings.nameServer ? {} : false,
         ...(multiHost && { vxlan: vxlanOf(multiHost, facts) }),
+        localhost: 'ipv4',
         ipam: { type: 'zone-ipam', ranges, routes },
         capabilities: { portMappings: true },
       },

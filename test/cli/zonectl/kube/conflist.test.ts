@@ -32,6 +32,7 @@ describe('kubeConfList', () => {
           ipMasq: true,
           hairpin: true,
           nameServer: false,
+          localhost: 'ipv4',
           ipam: {
             type: 'zone-ipam',
             ranges: [[{ subnet: '10.244.2.0/24', gateway: '10.244.2.1' }], [{ subnet: 'fd00:10:244:2::/64', gateway: 'fd00:10:244:2::1' }]],

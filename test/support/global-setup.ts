@@ -3,16 +3,27 @@
 //   process is gone; a concurrent run's live namespaces are not ours), then
 //   snapshot the root network namespace;
 // - after: fail the run (exit code 1) if a namespace or networkd sandbox of this run is still
-//   there (and remove it), or if the root network namespace changed.
+//   there (and remove it), if the root network namespace changed, or if /run/cni-zones, our
+//   plugins' default state directories, holds something it did not hold before (listed, not
+//   removed: nothing there says which run wrote it).
 // Without root nothing privileged can have run, so both steps are skipped.
 
 import { deleteNetns, listTestNetns } from './netns.js';
-import { isOrphanedNetns, isOwnedByRun, killQuietly, leakedSandboxProcesses, removeOrphanedLeftovers } from './leftovers.js';
+import {
+  isOrphanedNetns,
+  isOwnedByRun,
+  killQuietly,
+  leakedSandboxProcesses,
+  listStateTree,
+  pluginStateRoot,
+  removeOrphanedLeftovers,
+} from './leftovers.js';
 import { isRoot } from './privileges.js';
 import { diffSnapshots, type NamespaceSnapshot, snapshotRootNamespace } from './root-namespace.js';
 
 let rootBefore: NamespaceSnapshot | undefined;
 let namespacesBefore = new Set<string>();
+let stateBefore = new Set<string>();
 
 function report(what: string, items: readonly (string | number)[]): void {
   if (items.length > 0) console.warn(`[e2e global setup] removed ${what} left by an earlier run: ${items.join(', ')}`);
@@ -25,6 +36,7 @@ export async function setup(): Promise<void> {
   report('networkd sandbox processes', removed.sandboxProcesses);
   report('networkd sandbox directories', removed.stateDirs);
   namespacesBefore = new Set(await listTestNetns());
+  stateBefore = new Set(listStateTree());
   rootBefore = await snapshotRootNamespace();
 }
 
@@ -50,6 +62,10 @@ export async function teardown(): Promise<void> {
   if (namespaces.length > 0) problems.push(`network namespaces left behind: ${namespaces.join(', ')}`);
   const sandboxes = removeLeakedSandboxes();
   if (sandboxes.length > 0) problems.push(`networkd sandbox processes left running: ${sandboxes.join(', ')}`);
+  const state = listStateTree().filter((path) => !stateBefore.has(path));
+  if (state.length > 0) {
+    problems.push(`left in ${pluginStateRoot} (a configuration without a state directory of its own?): ${state.join(', ')}`);
+  }
   const changes = diffSnapshots(rootBefore, await snapshotRootNamespace());
   if (changes.length > 0) problems.push(`the root network namespace changed:\n  ${changes.join('\n  ')}`);
   if (problems.length === 0) return;

@@ -1,9 +1,12 @@
 // What test processes leave behind: `czt-` namespaces, networkd sandboxes (processes and
 // state directories). Each carries the pid of the test process that made it, so a run
 // can tell its own leftovers, and those of a crashed earlier run, from the live objects
-// of another test run on the same machine, which it must not touch.
+// of another test run on the same machine, which it must not touch. And what our plugins
+// write by default under /run/cni-zones (names stores, server records, port records): every
+// test names directories of its own, so a run must leave that tree as it found it. Nothing
+// there says who wrote it, so it is only listed, never removed.
 
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { deleteNetns, listTestNetns, netnsOwnerPid, netnsPath } from './netns.js';
 import { networkdInitScript } from './networkd-sandbox.js';
@@ -97,4 +100,28 @@ function listStateDirs(): string[] {
 /** Sandbox processes still running that were started by `runner` or its workers, or whose starter is gone. */
 export function leakedSandboxProcesses(runner: number): SandboxProcess[] {
   return listSandboxProcesses().filter((p) => p.owner === undefined || !isProcessAlive(p.owner) || isDescendantOf(p.owner, runner));
+}
+
+/** Where our plugins keep their state unless a configuration names another directory. */
+export const pluginStateRoot = '/run/cni-zones';
+
+/**
+ * Every path in the tree at `root`, itself included, directories with a trailing `/` (symlinks
+ * are not followed); empty when it does not exist.
+ */
+export function listStateTree(root: string = pluginStateRoot): string[] {
+  let isDirectory: boolean;
+  try {
+    isDirectory = lstatSync(root).isDirectory();
+  } catch {
+    return [];
+  }
+  if (!isDirectory) return [root];
+  let entries: string[];
+  try {
+    entries = readdirSync(root).sort();
+  } catch {
+    entries = []; // removed while we looked
+  }
+  return [`${root}/`, ...entries.flatMap((entry) => listStateTree(join(root, entry)))];
 }

@@ -6,6 +6,9 @@
 // effect here too), with the netlink backend and ipMasq its masquerade, and its name server
 // when dns is on and it does not run. Nothing is read
 // from anywhere but our records, the networks and the result cache; an empty machine is a no-op.
+// With dns on, systemd-resolved is told again where the zone's names are (a resolved started
+// after the zone's ADDs never heard it; lib/resolved): quietly, since whether it knew cannot be
+// read cheaply, and nothing at all where it does not run or networkd tells it.
 import { asCniError } from '../../../lib/cni/errors.js';
 import type { Attachment } from '../../../lib/cni/types.js';
 import { detectNetworkd } from '../../../lib/networkd/networkd.js';
@@ -13,9 +16,10 @@ import type { RuntimePaths } from '../../../lib/nspawn/runtime-paths.js';
 import { repairPorts } from '../../../lib/ports/repair.js';
 import { listCacheEntries } from '../../../lib/runtime/cache.js';
 import type { NetworkConfigList } from '../../../lib/runtime/conf.js';
+import { announceZoneDns } from '../../../lib/zone/bridge.js';
 import { ensureServer, zoneDnsServer } from '../../../lib/zone/dns.js';
 import { ensureZoneRules } from '../../../lib/zone/isolation.js';
-import type { Gateway, ZoneConfig } from '../../../lib/zone/plan.js';
+import type { Gateway, ZoneConfig, ZoneDnsConfig } from '../../../lib/zone/plan.js';
 import { systemWorld } from '../../../lib/zone/world.js';
 import { netnsIsPresent } from '../netns.js';
 import { isolationDriftOf, masqueradeDrift, tableNow } from './drift.js';
@@ -95,30 +99,53 @@ async function repairZone(list: NetworkConfigList, paths: RuntimePaths, networkd
   return view;
 }
 
-/** The zone's name server, started again when it is on and not running (killed, or its unit failed). */
+type World = ReturnType<typeof systemWorld>;
+
+/** The zone's name server, started again when it is on and not running (killed, or its unit failed); resolved told again. */
 async function repairNameServer(config: ZoneConfig, view: ZoneRepairView): Promise<void> {
   const dns = config.dns;
   if (dns === false) return;
   const world = systemWorld();
   try {
-    if (await world.dns.serverRuns(config.zone, dns.stateDir)) return;
-    const gateways = await bridgeGateways(world, config.bridge);
-    if (gateways.length === 0) throw new Error(`${config.bridge} has no gateway address`);
-    await ensureServer(world, zoneDnsServer(config, dns, gateways));
-    view.restored.push(`name server on ${gateways.map((g) => g.address).join(', ')}`);
+    if (!(await world.dns.serverRuns(config.zone, dns.stateDir))) {
+      const gateways = (await bridgeNow(world, config.bridge))?.gateways ?? [];
+      if (gateways.length === 0) throw new Error(`${config.bridge} has no gateway address`);
+      await ensureServer(world, zoneDnsServer(config, dns, gateways));
+      view.restored.push(`name server on ${gateways.map((g) => g.address).join(', ')}`);
+    }
   } catch (e) {
     view.problems.push(`name server: ${messageOf(e)}`);
   }
+  await retellResolved(world, config, dns, view);
 }
 
-/** The bridge's own addresses (not link-local): the zone's gateways. */
-async function bridgeGateways(world: ReturnType<typeof systemWorld>, bridge: string): Promise<Gateway[]> {
+async function retellResolved(world: World, config: ZoneConfig, dns: ZoneDnsConfig, view: ZoneRepairView): Promise<void> {
+  try {
+    const bridge = await bridgeNow(world, config.bridge);
+    if (bridge === undefined || bridge.gateways.length === 0) return;
+    await announceZoneDns(world, bridge.index, config, dns, bridge.gateways);
+  } catch (e) {
+    view.problems.push(`systemd-resolved: ${messageOf(e)}`);
+  }
+}
+
+/** The bridge's index and its own addresses (not link-local): the zone's gateways; undefined without the bridge. */
+async function bridgeNow(world: World, bridge: string): Promise<{ index: number; gateways: Gateway[] } | undefined> {
   const host = await world.hostLinks();
   try {
-    if ((await host.getLink(bridge)) === undefined) return [];
-    return (await host.listAddresses(bridge))
+    const link = await host.getLink(bridge);
+    if (link === undefined) return undefined;
+    const gateways = (await host.listAddresses(bridge))
       .filter((a) => !(a.family === 6 && a.address.toLowerCase().startsWith('fe80:')))
-      .map((a) => ({ cidr: `${a.address}/${a.prefixLength}`, address: a.address, prefix: a.prefixLength, family: a.family === 6 ? 6 : 4 }));
+      .map(
+        (a): Gateway => ({
+          cidr: `${a.address}/${a.prefixLength}`,
+          address: a.address,
+          prefix: a.prefixLength,
+          family: a.family === 6 ? 6 : 4,
+        }),
+      );
+    return { index: link.index, gateways };
   } finally {
     host.close();
   }

@@ -46,7 +46,9 @@ import { killGroupAfter } from './process-group.js';
 const cacheDir = '/var/cache/cni-zones-test';
 const suite = 'bookworm';
 // busybox-static: httpd, wget (also to http://[::1]:PORT/) and nc for tests inside the machine.
-const packages = ['systemd', 'systemd-sysv', 'dbus', 'iproute2', 'nftables', 'libnftables1', 'busybox-static'];
+// systemd-resolved (enabled by its package; its stub takes over the root's /etc/resolv.conf, which
+// only the machines see): what the host learns of a zone's name server, test/e2e/zone-dns-resolved.test.ts.
+const packages = ['systemd', 'systemd-sysv', 'dbus', 'iproute2', 'nftables', 'libnftables1', 'busybox-static', 'systemd-resolved'];
 // Bump when the way the root is made changes, so cached roots are rebuilt.
 const layoutVersion = 1;
 const readyMarker = '.czt-ready';

@@ -5,8 +5,9 @@
 // (kube-api-server.mjs) on 127.0.0.1 of a test namespace, with a certificate signed by a CA
 // made here with openssl, which checks the bearer token and answers Node objects from files.
 // Checked: the executable and its role links land in the node's plugin directory and run;
-// the conflist has the example's shape and the zone plugin installed there ADDs a container
-// with it (state directories and backend redirected to the test's, as everywhere in e2e); the
+// the conflist has the example's shape and the zone plugin installed there takes a pod through
+// ADD (with a hostPort), CHECK, STATUS and DEL with its namespace gone, as the runtimes call
+// them (state directories and backend redirected to the test's, as everywhere in e2e); the
 // multi-host variant; a Node without a pod subnet fails in bounded time saying so and writes
 // nothing; symlinks planted at the targets are replaced, not followed; a wrong token or CA
 // fails at once. No kubelet, containerd or CRI-O takes part: none runs on these machines.
@@ -29,7 +30,7 @@ import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bundleCopies } from '../support/bundles.js';
-import { createSandbox, nsExec, nsenterArgs, type Sandbox } from '../support/netns.js';
+import { createSandbox, nsExec, nsenterArgs, removeNetns, type Sandbox } from '../support/netns.js';
 import { makeTestTempDir } from '../support/paths.js';
 import { runPlugin } from '../support/plugin-process.js';
 import { privileged } from '../support/privileges.js';
@@ -209,10 +210,10 @@ interface AddResult {
 }
 
 /**
- * ADD then DEL of a container with the conflist's plugin, as a runtime hands it over (name and
- * cniVersion of the list), run from the node's plugin directory in a namespace standing for
- * the node; the machine's state directories and networkd stay out of it. Returns the ADD result
- * and the node's nft ruleset while the pod was there.
+ * A pod's life with the conflist's plugin, as a runtime hands it over (name and cniVersion of
+ * the list): ADD, CHECK, STATUS, then DEL after its namespace is gone. Run from the node's
+ * plugin directory in a namespace standing for the node; the machine's state directories and
+ * networkd stay out of it. Returns the ADD result and the node's ruleset while the pod was there.
  */
 async function addAndDelete(root: string, conflist: ConfList, plugin: ZonePlugin, runtimeConfig?: object): Promise<AddResult> {
   const state = makeTestTempDir('kube-state');
@@ -245,9 +246,19 @@ async function addAndDelete(root: string, conflist: ConfList, plugin: ZonePlugin
       args: { IgnoreUnknown: '1', K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: 'web' },
     });
     expect(add.exitCode, add.stdout + add.stderr).toBe(0);
+    // CRI-O checks right after ADD, with the ADD's result (from libcni's cache) as prevResult.
+    const check = await runPlugin(join(bin, 'zone'), { ...call, command: 'CHECK', stdin: { ...conf, prevResult: add.json } });
+    expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+    // containerd 2 and CRI-O ask STATUS of the network, with no attachment.
+    const status = await runPlugin(join(bin, 'zone'), { command: 'STATUS', path: bin, stdin: conf, inNamespace: node });
+    expect(status.exitCode, status.stdout + status.stderr).toBe(0);
     const ruleset = (await nsExec(node, 'nft', ['list', 'ruleset'])).stdout;
-    const del = await runPlugin(join(bin, 'zone'), { ...call, command: 'DEL' });
+    // The pod's namespace is gone before its DEL (a killed sandbox, a reboot): containerd then
+    // passes an empty CNI_NETNS.
+    await removeNetns(container);
+    const del = await runPlugin(join(bin, 'zone'), { ...call, netns: '', command: 'DEL' });
     expect(del.exitCode, del.stdout + del.stderr).toBe(0);
+    expect(readdirSync(join(state, 'ipam', conflist.name)).filter((f) => !f.startsWith('last_reserved_ip') && f !== 'lock')).toEqual([]);
     return { ...(add.json as AddResult), ruleset };
   } finally {
     rmSync(state, { recursive: true, force: true });

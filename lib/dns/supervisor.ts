@@ -19,7 +19,7 @@ import { CURRENT_NETNS_PATH } from '../netns/open.js';
 import { isRunning, processEnvironment, readProc, sleep, terminate } from '../system/proc.js';
 import { socketUnitActive, stopUnitPair, systemdManagesOurNamespace } from '../proxy/systemd.js';
 import { waitLimit } from '../system/budget.js';
-import { runChecked, runProcess, startDetached } from '../system/process.js';
+import { runChecked, startDetached } from '../system/process.js';
 import { findExecutable } from '../system/programs.js';
 import {
   MARKER_VARIABLE,
@@ -136,10 +136,9 @@ export async function ensureZoneDns(spec: ZoneDnsServer): Promise<boolean> {
 }
 
 async function startUnit(unit: string, spec: ZoneDnsServer): Promise<void> {
-  // A failed unit of an earlier run keeps its name taken.
-  await runProcess(program('systemctl'), ['reset-failed', `${unit}.socket`, `${unit}.service`], {
-    timeoutMs: waitLimit(SYSTEMCTL_WAIT_MS),
-  });
+  // What is left of an earlier pair keeps the name taken: a failed unit, or a service still
+  // running on the sockets it inherited after its socket unit was stopped by hand.
+  await stopUnitPair(unit);
   const endpoints = spec.listen.map((address) => (address.includes(':') ? `[${address}]:53` : `${address}:53`));
   const args = [
     `--unit=${unit}`,

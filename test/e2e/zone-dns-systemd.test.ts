@@ -5,7 +5,8 @@
 // the gateways and activating the service on the first query. From the second container,
 // busybox nslookup at the gateway (v4 and v6) answers the first one's name. The service process
 // SIGKILLed: the socket stays and the next query starts the service again; CHECK passes all
-// along. DEL of the first member: its name is NXDOMAIN, the units stay; DEL of the last member,
+// along. The socket unit stopped by hand while its service runs on: CHECK fails (122) and the
+// next member's ADD makes the pair again. DEL of the first member: its name is NXDOMAIN, the units stay; DEL of the last member,
 // its service killed once more just before (a failed unit): neither unit is left, none failed,
 // nothing listens on the gateways' port 53, and the name server's state directory is empty.
 //
@@ -45,6 +46,7 @@ interface Member {
 
 const web: Member = { id: 'ct-web', name: 'web' };
 const client: Member = { id: 'ct-client', name: 'client' };
+const third: Member = { id: 'ct-third', name: 'third' };
 
 function zone(machine: SystemdMachine, command: string, member: Member, extra: object = {}) {
   const unshare = ['--mount', '--propagation', 'private', '--', 'sh', '-c', WRITABLE_PROC_SYS, 'sh', join(PLUGINS, 'zone')];
@@ -134,6 +136,22 @@ suite.it(
     const second = await systemctl(machine, 'show', '--property=MainPID', '--value', `${UNIT}.service`);
     expect(Number(second)).toBeGreaterThan(0);
     expect(second).not.toBe(first);
+
+    // The socket unit stopped by hand, its service left running on the sockets it inherited:
+    // CHECK fails, and the next member's ADD makes the pair again (a new service).
+    await machine.exec('systemctl', ['stop', `${UNIT}.socket`]);
+    expect(await systemctl(machine, 'is-active', `${UNIT}.service`)).toBe('active');
+    const stopped = await zone(machine, 'CHECK', client, { prevResult: added });
+    expect(stopped.exitCode).toBe(1);
+    expect(JSON.parse(stopped.stdout)).toMatchObject({ code: 122, msg: 'the name server of zone web is not running' });
+    await machine.exec('ip', ['netns', 'add', third.id]);
+    const thirdAdded = JSON.parse(await mustRun(machine, 'ADD', third)) as { ips: { address: string }[] };
+    const third4 = thirdAdded.ips.map((ip) => ip.address.split('/')[0] as string).filter((address) => !address.includes(':'));
+    expect(await systemctl(machine, 'is-active', `${UNIT}.socket`)).toBe('active');
+    expect((await zone(machine, 'CHECK', client, { prevResult: added })).exitCode).toBe(0);
+    expect(await lookup(machine, client, 'third.web.internal', '10.89.0.1', 'A')).toEqual(third4);
+    expect(await systemctl(machine, 'show', '--property=MainPID', '--value', `${UNIT}.service`)).not.toBe(second);
+    await mustRun(machine, 'DEL', third);
 
     // A member leaves: its name goes, the server stays for the other.
     await mustRun(machine, 'DEL', web);

@@ -8,7 +8,8 @@
 //   started after it knows nothing until the next ADD tells it again; a restarted resolved
 //   keeps what it was told.
 // - networkd backend: systemd-networkd runs in the machine and gives resolved the DNS= and
-//   Domains=~ of our .network file; the plugin sends resolved nothing.
+//   Domains=~ of our .network file; the plugin sends resolved nothing. A netlink network joining
+//   networkd's bridge is refused by resolved (the link is networkd's), without a warning.
 // After the last DEL (the server stops, the bridge has no carrier) the name no longer resolves.
 // - `zonectl repair` tells a resolved started after `zonectl up` (netlink backend) again.
 //
@@ -202,7 +203,7 @@ suite.describe('systemd-resolved asks the zone name server for the zone domain',
     async () => {
       const zone: Zone = { name: 'nd', backend: 'networkd', ranges: [[{ subnet: '10.90.0.0/24' }]] };
       const machine = await machineWithPlugins();
-      await container(machine, 'web');
+      for (const pod of ['web', 'two']) await container(machine, pod);
       await ensureActive(machine, 'systemd-resolved');
       await ensureActive(machine, 'systemd-networkd');
 
@@ -211,6 +212,13 @@ suite.describe('systemd-resolved asks the zone name server for the zone domain',
       const status = await linkStatus(machine, 'vz-nd');
       expect(status).toMatch(/DNS Servers: 10\.90\.0\.1/);
       expect(status).toMatch(/DNS Domain: ~nd\.internal/);
+
+      // A network of the netlink backend on the same zone joins networkd's bridge: resolved refuses
+      // to be told about a link networkd manages (LinkBusy), which is no warning.
+      const adopted: Zone = { ...zone, backend: 'netlink' };
+      await zonePlugin(machine, 'ADD', adopted, 'two');
+      await resolvesTo(machine, 'two.nd.internal', ['10.90.0.3 vz-nd']);
+      await zonePlugin(machine, 'DEL', adopted, 'two');
 
       await zonePlugin(machine, 'DEL', zone, 'web');
       expect(await doesNotResolve(machine, 'web.nd.internal')).toMatch(NO_SERVER);

@@ -5,7 +5,7 @@
 //
 // What systemd-resolved 252 does with it (test/e2e/zone-dns-resolved.test.ts):
 // - It keeps the settings in /run/systemd/resolve/netif/<ifindex> and reads them back when it
-//   restarts; it forgets them when the link goes. A resolved started after the call never heard
+//   restarts (a link's state goes with the link). A resolved started after the call never heard
 //   of it: the next ADD, or `zonectl repair`, tells it again (the calls are idempotent).
 // - A link networkd manages is refused (LinkBusy): networkd gives resolved that link's DNS itself,
 //   so that is an outcome here, not a failure.

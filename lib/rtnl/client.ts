@@ -17,11 +17,14 @@ import { getLibc, SOL_NETLINK } from '../libc/index.js';
 import type { NetnsTarget } from '../netns/enter.js';
 import * as addresses from './addresses.js';
 import type { AddAddressOptions, Address } from './addresses.js';
+import * as fdb from './fdb.js';
 import * as links from './links.js';
+import * as vxlan from './vxlan.js';
+import type { VxlanIdentity, VxlanOptions } from './vxlan.js';
 import type { BridgeOptions, Link, LinkFilter, LinkRef, VethOptions } from './links.js';
 import * as routes from './routes.js';
 import type { Route, RouteFilter, RouteSpec } from './routes.js';
-import { invalidArgument, toRtnlError } from './errors.js';
+import { addressArgument, invalidArgument, toRtnlError } from './errors.js';
 import { type NetlinkSocket, openRtSocket, type RtSocket } from './socket.js';
 
 // linux/netlink.h
@@ -115,6 +118,31 @@ export class Rtnl {
   /** True when something was deleted, false when it was not there. */
   deleteLinkIfExists(ref: LinkRef): Promise<boolean> {
     return links.deleteLinkIfExists(this.socket, ref);
+  }
+
+  /** A new VXLAN device (vxlan.ts); its identity cannot change later. */
+  createVxlan(options: VxlanOptions): Promise<Link> {
+    return vxlan.createVxlan(this.socket, options);
+  }
+
+  /** VNI, local address and port of the VXLAN device `name`; undefined when there is none by that name or it is no VXLAN device. */
+  async vxlanIdentity(name: string): Promise<VxlanIdentity | undefined> {
+    return vxlan.readVxlanIdentity(this.socket, name);
+  }
+
+  /** The peers a VXLAN device copies broadcast and unknown frames to (fdb.ts). */
+  async floodEntries(ref: LinkRef): Promise<string[]> {
+    return fdb.readFloodEntries(this.socket, await this.linkIndex(ref));
+  }
+
+  /** One already there is fine. */
+  async addFloodEntry(ref: LinkRef, peer: string): Promise<void> {
+    fdb.addFloodEntry(this.socket, await this.linkIndex(ref), addressArgument('add fdb flood entry', peer));
+  }
+
+  /** One already gone is fine. */
+  async deleteFloodEntry(ref: LinkRef, peer: string): Promise<void> {
+    fdb.deleteFloodEntry(this.socket, await this.linkIndex(ref), addressArgument('delete fdb flood entry', peer));
   }
 
   async addAddress(ref: LinkRef, cidr: string, options: AddAddressOptions = {}): Promise<void> {

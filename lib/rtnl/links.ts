@@ -324,7 +324,8 @@ export async function resolveIndex(socket: RtSocket, ref: LinkRef): Promise<numb
   return link.index;
 }
 
-async function create(socket: RtSocket, operation: string, name: string, request: RtRequest): Promise<Link> {
+/** Send a create request for the link `name` and read the new link back. */
+export async function createLink(socket: RtSocket, operation: string, name: string, request: RtRequest): Promise<Link> {
   socket.exchange(operation, request);
   const link = await getLink(socket, name);
   if (!link) throw notFound(operation, `link ${name} right after creating it`);
@@ -333,14 +334,14 @@ async function create(socket: RtSocket, operation: string, name: string, request
 
 /** A new bridge (down); EEXIST when the name is taken. */
 export async function createBridge(socket: RtSocket, name: string, options: BridgeOptions = {}): Promise<Link> {
-  return create(socket, `create bridge ${name}`, name, bridgeRequest(name, options));
+  return createLink(socket, `create bridge ${name}`, name, bridgeRequest(name, options));
 }
 
 /** A new veth pair (both ends down); returns the end in this namespace. */
 export async function createVeth(socket: RtSocket, options: VethOptions): Promise<Link> {
   const { alias, ...rest } = options;
   if (alias !== undefined) validateAlias(alias, `create veth ${options.name}`);
-  const link = await create(socket, `create veth ${options.name}`, options.name, vethRequest(rest));
+  const link = await createLink(socket, `create veth ${options.name}`, options.name, vethRequest(rest));
   if (alias === undefined) return link;
   // The kernel ignores IFLA_IFALIAS in a create request; only a change of the link sets it.
   socket.exchange(`set alias of ${options.name}`, setLinkRequest(link.index, [stringAttribute(IFLA_IFALIAS, alias)]));

@@ -4,7 +4,6 @@
 // it is the device it would make. The identity (VNI, local address, port) of a VXLAN device
 // cannot change: a different one means a new device.
 
-import type { Address } from '../ip/index.js';
 import {
   addressAttribute,
   attribute,
@@ -21,8 +20,8 @@ import {
   u32Attribute,
   u8Attribute,
 } from './attributes.js';
-import { invalidArgument, isRtnlNotFound } from './errors.js';
-import { getLinkRequest, RTM_NEWLINK } from './links.js';
+import { addressArgument, invalidArgument, isRtnlNotFound } from './errors.js';
+import { createLink, getLinkRequest, type Link, RTM_NEWLINK } from './links.js';
 import { NLM_F_CREATE, NLM_F_EXCL, type RtRequest } from './netlink.js';
 import type { RtSocket } from './socket.js';
 
@@ -42,7 +41,8 @@ const MAX_VNI = 0xffffff;
 export interface VxlanOptions {
   name: string;
   vni: number;
-  local: Address;
+  /** This host's underlay address. */
+  local: string;
   port: number;
   mtu?: number;
 }
@@ -61,7 +61,12 @@ function portAttribute(port: number): Buffer {
   return attribute(IFLA_VXLAN_PORT, payload);
 }
 
-export function vxlanRequest(options: VxlanOptions): RtRequest {
+/** A new VXLAN device (down); EEXIST when the name is taken. */
+export function createVxlan(socket: RtSocket, options: VxlanOptions): Promise<Link> {
+  return createLink(socket, `create vxlan ${options.name}`, options.name, vxlanRequest(options));
+}
+
+function vxlanRequest(options: VxlanOptions): RtRequest {
   const operation = `create vxlan ${options.name}`;
   if (!Number.isInteger(options.vni) || options.vni < 0 || options.vni > MAX_VNI) {
     throw invalidArgument(operation, `VNI ${options.vni} is outside 0-${MAX_VNI}`);
@@ -69,9 +74,10 @@ export function vxlanRequest(options: VxlanOptions): RtRequest {
   if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
     throw invalidArgument(operation, `port ${options.port} is outside 1-65535`);
   }
+  const local = addressArgument(operation, options.local);
   const data = nestedAttribute(IFLA_INFO_DATA, [
     u32Attribute(IFLA_VXLAN_ID, options.vni),
-    addressAttribute(options.local.family === 4 ? IFLA_VXLAN_LOCAL : IFLA_VXLAN_LOCAL6, options.local),
+    addressAttribute(local.family === 4 ? IFLA_VXLAN_LOCAL : IFLA_VXLAN_LOCAL6, local),
     // Learn remote MACs from what arrives: unicast then goes to the one host that has the MAC.
     u8Attribute(IFLA_VXLAN_LEARNING, 1),
     portAttribute(options.port),

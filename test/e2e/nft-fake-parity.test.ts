@@ -5,8 +5,9 @@
 // of the same kind where the fake's error is one that nft reports too; and after each
 // transaction the whole ruleset must list the same, handles included (which shows that the
 // fake refuses at the same stage: the kernel uses handles up, nft's own checks do not).
-// Driven twice: by our own code (port publishing and masquerade, as the plugins run them)
-// and by random transactions over a small vocabulary of tables, chains, sets and elements.
+// Driven three ways: by our own code (port publishing and masquerade, as the plugins run them;
+// the bridge table that keeps DHCP and RAs off VXLAN ports), and by random transactions over a
+// small vocabulary of tables, chains, sets and elements.
 import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterEach, beforeEach, expect } from 'vitest';
@@ -18,6 +19,7 @@ import { addZoneMasquerade, removeZoneMasquerade } from '../../lib/nft/masquerad
 import type { Chain, Element, NftMap, NftObject, NftSet, Rule } from '../../lib/nft/objects.js';
 import { NftTable } from '../../lib/nft/table.js';
 import { Transaction } from '../../lib/nft/transaction.js';
+import { keepZoneTrafficLocal, stopKeepingZoneTrafficLocal, zoneTrafficLocalProblems } from '../../lib/nft/vxlan-local.js';
 import { parsePortMappings } from '../../lib/ports/mappings.js';
 import { publishPorts } from '../../lib/ports/publish.js';
 import type { PortsDeps, PortsRequest } from '../../lib/ports/request.js';
@@ -201,6 +203,43 @@ priv.describe('the nft fake agrees with nftables', () => {
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }
+  });
+
+  priv.it('on what keeping zone traffic local sends, in the bridge table beside the inet one', async () => {
+    const nft = fresh();
+    const inet = new NftTable('cni_zones', nft);
+    const bridge = new NftTable('cni_zones', nft, 'bridge');
+    await inet.apply(addZoneMasquerade(inet.transaction(), { zone: 'web', bridge: 'vz-web', subnets: ['10.89.0.0/24'] }));
+    await keepZoneTrafficLocal(bridge);
+    await keepZoneTrafficLocal(bridge); // in place: listed only
+    for (const change of [
+      'flush chain bridge cni_zones vxlan_local_input',
+      'add rule bridge cni_zones vxlan_local_forward accept',
+      'delete chain bridge cni_zones vxlan_local_output\nadd chain bridge cni_zones vxlan_local_output { type filter hook input priority 0 ; }',
+    ]) {
+      await nft.run(['-f', '-'], `${change}\n`);
+      expect(await zoneTrafficLocalProblems(bridge)).not.toEqual([]);
+      await keepZoneTrafficLocal(bridge);
+    }
+    expect(await zoneTrafficLocalProblems(bridge)).toEqual([]);
+    // the kernel has filter chains only in a bridge table
+    for (const type of ['nat', 'route'] as const) {
+      await expect(
+        bridge.apply(bridge.transaction().add({ kind: 'chain', name: 'x', type, hook: 'output', priority: 0 })),
+      ).rejects.toMatchObject({ reason: 'not-found' });
+    }
+    await expect(stopKeepingZoneTrafficLocal(bridge)).resolves.toBe(true);
+    await expect(stopKeepingZoneTrafficLocal(bridge)).resolves.toBe(false);
+    expect(await inet.exists()).toBe(true);
+    await keepZoneTrafficLocal(bridge);
+    expect(nft.disagreements).toEqual([]);
+
+    // what the fake dumps is nft input that builds the same tables
+    const dumped = nft.fake.dump();
+    await nft.real.run(['-f', '-'], 'delete table bridge cni_zones\ndelete table inet cni_zones\n');
+    await nft.real.run(['-f', '-'], dumped);
+    const listed = async (executor: NftExecutor) => withoutHandles(normalizedListing(await executor.run(['-j', 'list', 'ruleset'])));
+    expect(await listed(nft.real)).toEqual(await listed(new FakeNft().load(dumped)));
   });
 
   // ---- random transactions ----

@@ -1,8 +1,9 @@
 // lib/nft/libnftables.ts against the real libnftables.so.1 (nftables 1.0.6), each test in its own
 // `czt-` namespaces, entered with setns for the length of one call: a transaction applied and
-// read back as JSON with the nft binary's exact text, failures with the binary's error kinds and
-// messages, nothing reaching another namespace or leaking a socket, the fallback to the binary
-// when the library cannot be loaded, and what an in-process transaction costs beside a spawned nft.
+// read back as JSON with the nft binary's exact text (our bridge table too), failures with the
+// binary's error kinds and messages, nothing reaching another namespace or leaking a socket, the
+// fallback to the binary when the library cannot be loaded, and what an in-process transaction
+// costs beside a spawned nft.
 
 import { readdirSync, readlinkSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -116,6 +117,32 @@ describeWithLibrary('lib/nft through libnftables in a private namespace', () => 
     ]) {
       expect(await library.run(args), args.join(' ')).toBe(await binary.run(args));
     }
+  });
+
+  it('addresses our bridge table beside the inet one of the same name, each listing only its own', async () => {
+    const bridge = new NftTable('cni_zones', library, 'bridge');
+    await table.apply(table.transaction().add({ kind: 'table' }, { kind: 'chain', name: 'keep' }));
+    await bridge.apply(
+      bridge
+        .transaction()
+        .add({ kind: 'table' }, { kind: 'chain', name: 'keep', type: 'filter', hook: 'forward', priority: 0, policy: 'accept' })
+        .add({ kind: 'rule', chain: 'keep', rule: 'iifname "vx-*" udp dport { 67, 68 } drop', comment: 'dhcp' }),
+    );
+    expect((await bridge.list())?.chains).toEqual([
+      { kind: 'chain', name: 'keep', type: 'filter', hook: 'forward', priority: 0, policy: 'accept', handle: 1 },
+    ]);
+    expect((await bridge.listChain('keep'))?.rules).toEqual([{ kind: 'rule', chain: 'keep', handle: expect.any(Number), comment: 'dhcp' }]);
+    expect((await table.list())?.chains).toEqual([{ kind: 'chain', name: 'keep', handle: 1 }]);
+    expect((await table.listChain('keep'))?.rules).toEqual([]);
+    for (const args of [
+      ['list', 'tables'],
+      ['-j', 'list', 'table', 'bridge', 'cni_zones'],
+      ['list', 'chain', 'bridge', 'cni_zones', 'keep'],
+    ]) {
+      expect(await library.run(args), args.join(' ')).toBe(await binary.run(args));
+    }
+    await bridge.apply(bridge.transaction().delete({ kind: 'table' }));
+    expect((await nftIn(sandbox.host, ['list', 'tables'])).stdout).toBe('table inet cni_zones');
   });
 
   it('fails like the binary: same kinds, messages and stderr text, and nothing applied', async () => {

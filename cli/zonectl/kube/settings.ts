@@ -38,7 +38,8 @@ export interface KubeSettings {
 
 const MAX_VNI = 0xffffff;
 
-function schema() {
+/** The schema of config.json (test/docs/kubernetes-manifest.test.ts holds docs/kubernetes.md to it). */
+export function settingsSchema() {
   const port = z.number().check(z.int(), z.minimum(1), z.maximum(65535));
   return z.strictObject({
     network: z.optional(z.string()),
@@ -98,7 +99,7 @@ function peers(texts: readonly string[]): Address[] {
 
 /** The settings in `value` (the parsed config.json), checked whole. */
 export function parseSettings(value: unknown): KubeSettings {
-  const parsed = schema().safeParse(value);
+  const parsed = settingsSchema().safeParse(value);
   if (!parsed.success) throw invalid('config.json does not match its schema', describeIssues(parsed.error));
   const raw = parsed.data;
   const network = raw.network ?? DEFAULT_KUBE_NETWORK;

@@ -8,6 +8,7 @@ import { gcCommand } from './commands/gc.js';
 import { installCommand } from './commands/install.js';
 import { nspawnDisableCommand, nspawnEnableCommand } from './commands/nspawn.js';
 import { portsCommand } from './commands/ports.js';
+import { removeZoneCommand } from './commands/remove-zone.js';
 import { repairCommand } from './commands/repair.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   portsCommand,
   gcCommand,
   repairCommand,
+  removeZoneCommand,
   installCommand,
   kubeNodeSetupCommand,
   demoCommand,

@@ -28,7 +28,7 @@
 // and a symlink planted in the directory is refused, never followed. The store is read without
 // following a symlink either. When the last name goes, the file and its lock go too: a zone
 // without names leaves nothing behind (a waiter on the removed lock takes a new one: lock.ts).
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
 import { CniError, ErrorCode } from '../cni/errors.js';
@@ -132,6 +132,7 @@ export async function setOwnerNames(
 /** Remove the owner's names from `zone` (none is fine). Returns the zone's entries after the change. */
 export async function removeOwnerNames(zone: string, owner: NameOwner, options: NamesStoreOptions = {}): Promise<NameEntry[]> {
   checkOwner(owner);
+  if (!storeExists(zone, options)) return [];
   return changeStore(zone, options, (entries) => entries.filter((entry) => !sameOwner(entry.owner, owner)));
 }
 
@@ -145,8 +146,14 @@ export async function removeUnlistedOwners(
   valid: readonly Attachment[],
   options: NamesStoreOptions = {},
 ): Promise<NameEntry[]> {
+  if (!storeExists(zone, options)) return [];
   const stale = (owner: NameOwner) => !('machine' in owner) && owner.network === network && !isListedAttachment(valid, owner);
   return changeStore(zone, options, (entries) => entries.filter((entry) => !stale(entry.owner)));
+}
+
+/** A removal where the zone never had names has nothing to do, and no directory to make. */
+function storeExists(zone: string, options: NamesStoreOptions): boolean {
+  return existsSync(namesFilePath(zone, options.stateDir ?? DEFAULT_DNS_STATE_DIR));
 }
 
 function sameOwner(a: NameOwner, b: NameOwner): boolean {

@@ -19,6 +19,7 @@ import { ensureZoneRules } from './isolation.js';
 import { type AttachPlan, checkIpamAddresses, checkMtuFits, checkRouteGateways, gatewaysOf, planAttach, subnetOf } from './plan.js';
 import { attachmentAlias, hostVethName } from '../names/attachment.js';
 import { runAll, type Step, withUndoFailures } from './steps.js';
+import { zoneMtu } from './vxlan.js';
 import type { ContainerNamespace, Links, ZoneWorld } from './world.js';
 
 /** One ADD in progress: where it works, and the undo of each step done so far. */
@@ -55,7 +56,6 @@ export async function attach(world: ZoneWorld, req: Request): Promise<Result> {
 async function attachSteps(a: Attaching): Promise<Result> {
   const { world, req, plan, host, container, undo } = a;
   const { ifname } = req.env;
-  const { config } = plan;
   if (await container.getLink(ifname)) {
     throw new CniError(
       ErrorCode.InterfaceExists,
@@ -63,6 +63,9 @@ async function attachSteps(a: Attaching): Promise<Result> {
       'choose another CNI_IFNAME or DEL the earlier attachment',
     );
   }
+  // A multi-host zone's MTU comes from its underlay (vxlan.ts): asked before anything is made.
+  const mtu = await zoneMtu(host, plan.config);
+  const config = { ...plan.config, ...(mtu !== undefined && { mtu }) };
   const backend = await world.backend(config.backend);
 
   // Before the call: an IPAM that failed or ran out of time may still have taken an address.
@@ -94,7 +97,7 @@ async function attachSteps(a: Attaching): Promise<Result> {
     }
   }
 
-  const hostEnd = await createVeth(a, bridge.link.index);
+  const hostEnd = await createVeth(a, bridge.link.index, mtu);
   // On the bridge now: a DEL of another member cannot find the zone empty and stop the server.
   if (dnsOn !== false) await ensureServer(world, zoneDnsServer(config, dnsOn, gateways));
   const installed = await configureContainer(a.ns, container, { ifname, ips, routes, ipv6Dad: config.ipv6Dad });
@@ -133,7 +136,7 @@ async function attachSteps(a: Attaching): Promise<Result> {
 }
 
 /** The veth pair, its container end made straight in the container's namespace, its host end on the bridge. */
-async function createVeth(a: Attaching, bridgeIndex: number) {
+async function createVeth(a: Attaching, bridgeIndex: number, mtu: number | undefined) {
   const { req, plan, host, undo } = a;
   const { ifname, containerId } = req.env;
   const hostName = hostVethName(containerId, ifname);
@@ -144,7 +147,7 @@ async function createVeth(a: Attaching, bridgeIndex: number) {
     peerName: ifname,
     peerNetns: a.ns.target,
     alias: attachmentAlias(req.conf.name, containerId, ifname),
-    ...(plan.config.mtu !== undefined && { mtu: plan.config.mtu }),
+    ...(mtu !== undefined && { mtu }),
     ...(plan.mac !== undefined && { peerMac: plan.mac }),
   });
   undo.push(() => host.deleteLinkIfExists(hostName));

@@ -18,6 +18,7 @@ import { waitLimit } from '../system/budget.js';
 import type { LinkDnsOutcome } from '../resolved/link-dns.js';
 import type { ZoneConfig, ZoneDnsConfig } from './plan.js';
 import { isGatewayAddress, type Gateway } from './plan.js';
+import { ensureVxlanPort, isZoneVxlanPort } from './vxlan.js';
 import { bridgeMac } from '../names/attachment.js';
 import type { Links, ResolvedBackend, ZoneWorld } from './world.js';
 
@@ -58,6 +59,7 @@ export async function ensureBridge(
     }
     const link = requireBridge(await rt.getLink(config.bridge), config.bridge);
     if (!link) throw new CniError(ErrorCode.BridgeConflict, `${config.bridge} vanished while it was being configured`);
+    if (config.vxlan) await ensureVxlanPort(world, rt, { ...config, vxlan: config.vxlan }, link, backend, config.mtu);
     return { link, created: before === undefined };
   });
   if (backend === 'netlink' && config.dns !== false) await announceOrWarn(world, bridge.link.index, config, config.dns, gateways);
@@ -122,6 +124,7 @@ async function configureWithNetworkd(
       ...(config.mtu !== undefined && { mtu: config.mtu }),
       ...(config.dhcpPool && { dhcpPool: config.dhcpPool }),
       ...(config.dns && { dns: { search: zoneDomain(config, config.dns) } }),
+      ...(config.vxlan && { vxlan: config.vxlan }),
     },
     config.networkDir,
   );
@@ -187,7 +190,9 @@ async function deleteBridgeIfUnused(rt: Links, config: ZoneConfig): Promise<bool
   const bridge = await rt.getLink(config.bridge);
   if (bridge?.kind !== 'bridge') return false;
   const ports = (await rt.listLinks()).filter((l) => l.master === bridge.index);
-  return ports.length === 0 && (await rt.deleteLinkIfExists(bridge.index));
+  if (ports.some((port) => !isZoneVxlanPort(port, config.bridge))) return false;
+  for (const port of ports) await rt.deleteLinkIfExists(port.index);
+  return rt.deleteLinkIfExists(bridge.index);
 }
 
 /** Caller holds the zone lock. */
@@ -197,7 +202,7 @@ async function discardNewZone(world: ZoneWorld, rt: Links, config: ZoneConfig, b
 }
 
 /** Caller holds the zone lock. The zone's masquerade and isolation elements, in one transaction. */
-async function removeZoneRules(world: ZoneWorld, config: ZoneConfig): Promise<void> {
+export async function removeZoneRules(world: ZoneWorld, config: Pick<ZoneConfig, 'zone' | 'bridge' | 'ipMasq'>): Promise<void> {
   const table = world.nft();
   let current: Awaited<ReturnType<typeof table.list>>;
   try {

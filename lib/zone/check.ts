@@ -1,14 +1,17 @@
 // CHECK: the attachment still looks like ADD left it — container interface with its
 // addresses and routes, host end on the zone's bridge, the zone's isolation as its
-// configuration says (a changed allowZones shows here until the next ADD or zonectl repair), the
-// zone's name server running when dns is on — and IPAM agrees.
+// configuration says (a changed allowZones shows here until the next ADD or zonectl repair), a
+// multi-host zone's VXLAN port with its peers and the rules that keep DHCP and router
+// advertisements on this host, the zone's name server running when dns is on — and IPAM agrees.
 import type { Request } from '../cni/dispatch.js';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import type { Result } from '../cni/types.js';
 import { canonicalAddress, formatSubnet, parseCidr, subnetOf } from '../ip/index.js';
+import { zoneTrafficLocalProblems } from '../nft/vxlan-local.js';
 import { zoneIsolationDrift } from './isolation.js';
 import { loadZoneConfig, type ZoneConfig } from './plan.js';
 import { hostVethName } from '../names/attachment.js';
+import { vxlanPortProblems } from './vxlan.js';
 import type { ContainerNamespace, ZoneWorld } from './world.js';
 
 function checkFailed(what: string): CniError {
@@ -45,6 +48,11 @@ async function checkHostSide(world: ZoneWorld, config: ZoneConfig, hostName: str
     if (!port) throw checkFailed(`host veth ${hostName} is missing`);
     if (port.master !== bridge.index) throw checkFailed(`host veth ${hostName} is not attached to ${config.bridge}`);
     if (!port.up) throw checkFailed(`host veth ${hostName} is down`);
+    if (config.vxlan) {
+      const problems = await vxlanPortProblems(host, { ...config, vxlan: config.vxlan }, bridge);
+      problems.push(...(await zoneTrafficLocalProblems(world.nft('bridge'))));
+      if (problems.length > 0) throw checkFailed(`multi-host zone ${config.zone}: ${problems.join('; ')}`);
+    }
   } finally {
     host.close();
   }

@@ -27,6 +27,7 @@ import { isNftError } from '../nft/errors.js';
 import { addZoneMasquerade } from '../nft/masquerade.js';
 import type { NftTable } from '../nft/table.js';
 import type { ZoneConfig } from './plan.js';
+import { isZoneVxlanPort } from './vxlan.js';
 import type { Links, ZoneWorld } from './world.js';
 
 /** What `config` asks of isolation. */
@@ -75,7 +76,8 @@ export async function zoneIsEmpty(rt: Links, bridge: string): Promise<boolean> {
   const link = await rt.getLink(bridge);
   if (link === undefined) return true;
   try {
-    return !(await rt.listLinks()).some((l) => l.master === link.index);
+    // The zone's own VXLAN port is no member.
+    return !(await rt.listLinks()).some((l) => l.master === link.index && !isZoneVxlanPort(l, bridge));
   } catch (e) {
     // A dump that kept changing under us: links come and go right now, so this is no zone's
     // quiet end. Counted as not empty; the DEL of the member that is last, or GC, finds it so.

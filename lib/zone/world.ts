@@ -11,7 +11,7 @@ import type { GcRequest, Request } from '../cni/dispatch.js';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { findPlugin } from '../cni/exec.js';
 import type { Attachment, Result } from '../cni/types.js';
-import { namesFilePath, removeOwnerNames, removeUnlistedOwners, setOwnerNames } from '../dns/names.js';
+import { removeOwnerNames, removeUnlistedOwners, setOwnerNames } from '../dns/names.js';
 import { ensureZoneDns, stopZoneDns, type ZoneDnsServer, zoneDnsRuns } from '../dns/supervisor.js';
 import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus } from '../ipam/commands.js';
 import { loadIpamConfig } from '../ipam/config.js';
@@ -23,6 +23,7 @@ import { removeZoneFiles, writeZoneFiles } from '../networkd/files.js';
 import type { ZoneNetwork } from '../networkd/zone-files.js';
 import { detectNetworkd, reloadNetworkd, waitForLink } from '../networkd/networkd.js';
 import { ourTable } from '../nft/our-table.js';
+import type { TableFamily } from '../nft/objects.js';
 import type { NftTable } from '../nft/table.js';
 import { portsAdd, portsCheck, portsDel, portsGc, portsOwner, portsRequest, wantsPorts } from '../ports/commands.js';
 import { loadPortsConfigForDel } from '../ports/config.js';
@@ -39,6 +40,11 @@ export type Links = Pick<
   | 'listLinks'
   | 'createBridge'
   | 'createVeth'
+  | 'createVxlan'
+  | 'vxlanIdentity'
+  | 'floodEntries'
+  | 'addFloodEntry'
+  | 'deleteFloodEntry'
   | 'setMaster'
   | 'setHairpin'
   | 'setUp'
@@ -117,7 +123,8 @@ export interface ZoneWorld {
   /** Run `fn` under the lock systemd-nspawn takes while it creates or removes zone bridges. */
   withZoneLock<T>(fn: () => Promise<T>): Promise<T>;
   machineId(): string;
-  nft(): NftTable;
+  /** Our table of `family`: inet (the default), or bridge for what only bridge ports show. */
+  nft(family?: TableFamily): NftTable;
   /** The host namespace's sysctls. */
   readSysctl(key: string): Promise<string>;
   writeSysctl(key: string, value: number): Promise<void>;
@@ -147,7 +154,7 @@ export function systemWorld(): ZoneWorld {
       return withFileLock(ZONE_LOCK, fn, { kind: 'ofd' });
     },
     machineId,
-    nft: () => ourTable(),
+    nft: (family) => ourTable(undefined, family),
     readSysctl: (key) => readSysctl(key),
     writeSysctl: (key, value) => writeSysctl(key, value),
     ipam: systemIpam,
@@ -261,13 +268,8 @@ const systemPorts: ZonePorts = {
 
 const systemDns: ZoneDnsAccess = {
   setNames: async (zone, stateDir, owner, names, addresses) => void (await setOwnerNames(zone, owner, names, addresses, { stateDir })),
-  // Nothing to do, and no directory to make, where the zone never had names.
-  removeNames: async (zone, stateDir, owner) => {
-    if (existsSync(namesFilePath(zone, stateDir))) await removeOwnerNames(zone, owner, { stateDir });
-  },
-  pruneNames: async (zone, stateDir, network, valid) => {
-    if (existsSync(namesFilePath(zone, stateDir))) await removeUnlistedOwners(zone, network, valid, { stateDir });
-  },
+  removeNames: async (zone, stateDir, owner) => void (await removeOwnerNames(zone, owner, { stateDir })),
+  pruneNames: async (zone, stateDir, network, valid) => void (await removeUnlistedOwners(zone, network, valid, { stateDir })),
   ensureServer: (server) => ensureZoneDns(server),
   stopServer: (zone, stateDir) => stopZoneDns(zone, stateDir),
   serverRuns: (zone, stateDir) => zoneDnsRuns(zone, stateDir),

@@ -50,6 +50,8 @@ export function zoneConf({ network, subnet, dataDir, extra = {} }) {
     zone: network,
     backend: 'netlink',
     ipMasq: true,
+    // The names and the server's record beside the bench's IPAM store, never the machine's /run/cni-zones.
+    nameServer: { stateDir: `${dataDir}/dns-state` },
     ...extra,
     ipam: { type: 'zone-ipam', dataDir, ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }] },
   };

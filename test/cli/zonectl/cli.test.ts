@@ -87,6 +87,7 @@ describe('the command table', () => {
       'ports',
       'gc',
       'repair',
+      'remove-zone',
       'install',
       'kube-node-setup',
       'demo',

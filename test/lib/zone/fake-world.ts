@@ -18,6 +18,7 @@ import type { ContainerNamespace, Links, ResolvedBackend, ZoneWorld } from '../.
 
 const EEXIST = 17;
 const ENODEV = 19;
+const EOPNOTSUPP = 95;
 
 interface FakeLink {
   index: number;
@@ -32,6 +33,8 @@ interface FakeLink {
   /** The other end of a veth: namespace and index. */
   peer?: { ns: string; index: number };
   addresses: string[];
+  /** A VXLAN device's identity and flood entries. */
+  vxlan?: { vni: number; local: string; port: number; floods: string[] };
 }
 
 interface FakeNamespace {
@@ -177,7 +180,7 @@ export class FakeWorld {
       },
       withZoneLock: (fn) => fn(),
       machineId: () => '0123456789abcdef0123456789abcdef',
-      nft: () => new NftTable(TABLE_NAME, this.nftExecutor),
+      nft: (family) => new NftTable(TABLE_NAME, this.nftExecutor, family),
       readSysctl: async (key) => this.namespace('host').sysctls.get(key) ?? '0',
       writeSysctl: async (key, value) => {
         await this.effect(`host: sysctl ${key}=${value}`);
@@ -388,6 +391,51 @@ class FakeLinks implements Links {
     here.peer = { ns: peerNs, index: there.index };
     there.peer = { ns: this.nsName, index: here.index };
     return this.#view(here);
+  }
+
+  async createVxlan(options: Parameters<Links['createVxlan']>[0]) {
+    await this.fake.effect(`${this.nsName}: create vxlan ${options.name} ${options.vni} ${options.local}:${options.port}`);
+    const { vni, local, port } = options;
+    return this.#view(
+      this.add({
+        name: options.name,
+        kind: 'vxlan',
+        mtu: options.mtu ?? 1500,
+        mac: undefined,
+        up: false,
+        addresses: [],
+        vxlan: { vni, local, port, floods: [] },
+      }),
+    );
+  }
+
+  async vxlanIdentity(name: string) {
+    const vxlan = this.find(name)?.vxlan;
+    return vxlan && { vni: vxlan.vni, local: vxlan.local, port: vxlan.port };
+  }
+
+  #floods(ref: LinkRef, operation: string): string[] {
+    const vxlan = this.#require(ref, operation).vxlan;
+    if (!vxlan) throw refused(operation, EOPNOTSUPP);
+    return vxlan.floods;
+  }
+
+  async floodEntries(ref: LinkRef) {
+    return [...this.#floods(ref, 'list fdb')];
+  }
+
+  async addFloodEntry(ref: LinkRef, peer: string) {
+    const floods = this.#floods(ref, 'add fdb flood entry');
+    if (floods.includes(peer)) return;
+    await this.fake.effect(`${this.nsName}: flood to ${peer}`);
+    floods.push(peer);
+  }
+
+  async deleteFloodEntry(ref: LinkRef, peer: string) {
+    const floods = this.#floods(ref, 'delete fdb flood entry');
+    if (!floods.includes(peer)) return;
+    await this.fake.effect(`${this.nsName}: no flood to ${peer}`);
+    floods.splice(floods.indexOf(peer), 1);
   }
 
   async setMaster(ref: LinkRef, master: LinkRef | undefined) {

@@ -1,6 +1,6 @@
 // What every bench section shares: cleanup on exit and signals, private network namespaces,
 // one timed process run (wall time here, CPU and peak RSS from /usr/bin/time), interleaved
-// rounds, statistics and markdown tables.
+// rounds, servers kept running in a namespace, statistics and markdown tables.
 //
 // Nothing here runs anything in the root network namespace except `ip netns add|delete` of
 // our own namespaces: every other command goes through `nsenter --net=<one of ours>`.
@@ -88,12 +88,58 @@ export function tempDir(role) {
 
 // ---- processes -------------------------------------------------------------------------------
 
-/** A helper command that must succeed (setup, not measured). */
-export function sh(file, args, { input, env } = {}) {
-  const r = spawnSync(file, args, { input, env: env ?? baseEnv, encoding: 'utf8', maxBuffer: 256 << 20 });
-  if (r.error) throw new BenchError(`${file} ${args.join(' ')}: ${r.error.message}`);
+/** A helper command that must succeed (setup, not measured); `timeout` in ms bounds it (SIGKILL). */
+export function sh(file, args, { input, env, timeout } = {}) {
+  const r = spawnSync(file, args, { input, env: env ?? baseEnv, encoding: 'utf8', maxBuffer: 256 << 20, timeout, killSignal: 'SIGKILL' });
+  if (r.error)
+    throw new BenchError(`${file} ${args.join(' ')}: ${r.error.code === 'ETIMEDOUT' ? `no end within ${timeout} ms` : r.error.message}`);
   if (r.status !== 0) throw new BenchError(`${file} ${args.join(' ')}: exit ${r.status ?? r.signal}: ${(r.stderr || r.stdout).trim()}`);
   return r.stdout;
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const STOP_WAIT_MS = 3000;
+
+/**
+ * A server in one of our namespaces until stop(): SIGTERM, then SIGKILL after a bound (and
+ * SIGKILL from the bench's cleanup should it end first). Its output is kept for errors.
+ */
+export function startServer(label, argv, ns) {
+  const full = [...nsenterArgs(ns), ...argv];
+  const child = spawn(full[0], full.slice(1), { env: baseEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  let exited;
+  const keep = (d) => (output = `${output}${d}`.slice(-2000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  child.on('error', (e) => keep(`${e.message}\n`));
+  const done = new Promise((resolve) => child.on('close', (code, signal) => resolve((exited = code ?? signal))));
+  const cancel = onCleanup(() => {
+    if (exited === undefined) child.kill('SIGKILL');
+  });
+  const describe = () => `${label}${exited === undefined ? '' : ` exited ${exited}`}${output.trim() ? `: ${output.trim()}` : ''}`;
+  return {
+    describe,
+    /** Resolves once it printed `line` (a whole line, or a match of a RegExp); throws when it exits first or `ms` pass. */
+    async waitFor(line, ms) {
+      const deadline = Date.now() + ms;
+      const printed = () => (typeof line === 'string' ? output.split('\n').includes(line) : line.test(output));
+      while (!printed()) {
+        if (exited !== undefined || Date.now() > deadline) throw new BenchError(`${label} did not start: ${describe()}`);
+        await sleep(20);
+      }
+    },
+    async stop() {
+      if (exited === undefined) {
+        child.kill('SIGTERM');
+        await Promise.race([done, sleep(STOP_WAIT_MS)]);
+        if (exited === undefined) child.kill('SIGKILL');
+        await done;
+      }
+      cancel();
+    },
+  };
 }
 
 export function hasCommand(name) {
@@ -263,14 +309,15 @@ export const peakEntries = () => [...peaks.values()];
  * `rounds` rounds; each runs every unit once, in the listed order on even rounds and reversed
  * on odd ones (A B, B A, ...), so load drift and order effects hit every unit alike. A unit
  * returns one sample or an object of named samples (e.g. {add, del}); they are collected per
- * unit key, index = round, so ratios can be taken round by round.
+ * unit key, index = round, so ratios can be taken round by round. A unit may return a
+ * promise: it is awaited before the next unit starts.
  */
 export async function interleave(rounds, units) {
   const samples = Object.fromEntries(units.map((u) => [u.key, []]));
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? units : [...units].reverse();
     for (const unit of order) {
-      samples[unit.key][round] = unit.run(round);
+      samples[unit.key][round] = await unit.run(round);
       await tick();
     }
   }

@@ -14,17 +14,14 @@
 // + one hop": its ratio is to that baseline and `+ms` is the hop alone. Figures are per query,
 // after a warm-up; ratios and the hop are medians of per-round figures (each round asks every
 // target in turn, the order reversed every other round). dns-client.mjs says what a figure holds.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import {
   BenchError,
-  baseEnv,
   createNetns,
   hasCommand,
   inNs,
   median,
-  nsenterArgs,
-  onCleanup,
   p99,
   pairedRatio,
   progress,
@@ -32,6 +29,7 @@ import {
   ratio,
   runAsync,
   say,
+  startServer,
   table,
   tempDir,
 } from './core.mjs';
@@ -52,51 +50,9 @@ const QUERIES = { full: 2000, quick: 500 };
 const WARMUP = 200;
 const TIMEOUT_MS = 1000;
 const READY_MS = 10_000;
-const STOP_WAIT_MS = 3000;
 const LOST_LIMIT = 0.01;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const ms3 = (v) => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
-
-/**
- * A server in one of our namespaces until stop(): SIGTERM, then SIGKILL after a bound (and
- * SIGKILL from the bench's cleanup should it end first). Its output is kept for errors.
- */
-function startServer(label, argv, ns) {
-  const full = [...nsenterArgs(ns), ...argv];
-  const child = spawn(full[0], full.slice(1), { env: baseEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-  let output = '';
-  let exited;
-  const keep = (d) => (output = `${output}${d}`.slice(-2000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.on('error', (e) => keep(`${e.message}\n`));
-  const done = new Promise((resolve) => child.on('close', (code, signal) => resolve((exited = code ?? signal))));
-  const cancel = onCleanup(() => {
-    if (exited === undefined) child.kill('SIGKILL');
-  });
-  const describe = () => `${label}${exited === undefined ? '' : ` exited ${exited}`}${output.trim() ? `: ${output.trim()}` : ''}`;
-  return {
-    describe,
-    /** Resolves once it printed `line`; throws when it exits first or `ms` pass. */
-    async waitFor(line, ms) {
-      const deadline = Date.now() + ms;
-      while (!output.split('\n').includes(line)) {
-        if (exited !== undefined || Date.now() > deadline) throw new BenchError(`${label} did not start: ${describe()}`);
-        await sleep(20);
-      }
-    },
-    async stop() {
-      if (exited === undefined) {
-        child.kill('SIGTERM');
-        await Promise.race([done, sleep(STOP_WAIT_MS)]);
-        if (exited === undefined) child.kill('SIGKILL');
-        await done;
-      }
-      cancel();
-    },
-  };
-}
 
 /** The zone's members: `web` among `c<i>`, each with one address of NAMES_SUBNET. */
 function members() {

@@ -6,11 +6,13 @@
 # the reference CNI plugins (compared against in tests and benchmarks) with iptables, which
 # their portmap needs (the conformance harness runs it), mmdebstrap (the Debian 12 root that
 # test machines with systemd as PID 1 boot, built from Debian's archive), dnsmasq-base (the
-# peer of the benchmark's name-server rows: the binary alone, no service) and openssl (the CA and
-# certificate of the stand-in API server in test/e2e/kube-node-setup.test.ts).
+# peer of the benchmark's name-server rows: the binary alone, no service), openssl (the CA and
+# certificate of the stand-in API server in test/e2e/kube-node-setup.test.ts) and iperf3 (the
+# benchmark's throughput of a multi-host zone; its daemon stays off: debconf's iperf3/start_daemon
+# defaults to false, which a noninteractive install keeps).
 # Does nothing when everything is present, so `make test` stays fast on a prepared machine.
 set -eu
-PACKAGES="iproute2 nftables libnftables1 systemd systemd-container dbus busybox-static util-linux containernetworking-plugins iptables procps mmdebstrap dnsmasq-base openssl"
+PACKAGES="iproute2 nftables libnftables1 systemd systemd-container dbus busybox-static util-linux containernetworking-plugins iptables procps mmdebstrap dnsmasq-base openssl iperf3"
 missing=""
 for pkg in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $pkg"

@@ -7,9 +7,10 @@
 // vs portmap, 4 the full chain through a runtime (libcni), 5 scale (attachments, mappings),
 // 6 the zone's name server: answer latency of local and forwarded names vs dnsmasq and a direct
 // upstream, 7 what zone isolation adds to ADD (its nft step in process, ADD at 1 vs 50 zones),
-// 8 peak RSS per plugin and form, 9 the targets, met or not. The full run takes 5-10 minutes
-// on 2 cores (the scale section's 1000 ADDs are most of it; 6 and 7 about a minute); --quick
-// about 2.
+// 8 a zone across two hosts over VXLAN: throughput and latency same host, cross host and over
+// the bare underlay, 9 peak RSS per plugin and form, 10 the targets, met or not. The full run
+// takes 5-10 minutes on 2 cores (the scale section's 1000 ADDs are most of it; 6 and 7 about a
+// minute, 8 half a minute); --quick about 2.
 //
 // It is a measurement, not a test: a missed target never fails it. It exits non-zero only when
 // something could not be measured. Root: everything but VERSION happens in network namespaces
@@ -28,6 +29,7 @@ import { rssSection } from './bench/rss.mjs';
 import { scaleSection } from './bench/scale.mjs';
 import { targetsSection } from './bench/targets.mjs';
 import { versionSection } from './bench/version.mjs';
+import { vxlanSection } from './bench/vxlan.mjs';
 
 // [title, run, needs root and namespaces]; --only and the numbers in the output follow this order.
 const sections = [
@@ -38,16 +40,17 @@ const sections = [
   ['scale', scaleSection, true],
   ['name server', dnsSection, true],
   ['isolation on ADD', isolationSection, true],
+  ['multi-host zone (VXLAN)', vxlanSection, true],
 ];
 
 function usage(message) {
   if (message) process.stderr.write(`bench: ${message}\n`);
   process.stderr.write(
     'usage: node scripts/bench.mjs [--runs N] [--quick] [--driver libcni|runtime] [--only 1,2,...]\n' +
-      '  --runs N   rounds per comparison (default 15, 5 with --quick; at most 10 per scale level)\n' +
+      '  --runs N   rounds per comparison (default 15, 5 with --quick; at most 10 per scale level and in section 8)\n' +
       '  --quick    smaller scale levels (0/20/100 attachments, 0/200/1000 mappings) for a smoke run\n' +
       "  --driver   the full chain's runtime: libcni (default; lib/runtime when it cannot be built) or runtime\n" +
-      '  --only     run only these of sections 1-7 (8 and 9 summarise what ran)\n',
+      '  --only     run only these of sections 1-8 (9 and 10 summarise what ran)\n',
   );
   process.exit(message ? 2 : 0);
 }

@@ -41,8 +41,11 @@ export function cniEnv(command, { containerId, netns, ifname = 'eth0', path }) {
   return { CNI_COMMAND: command, CNI_CONTAINERID: containerId, CNI_NETNS: netns, CNI_IFNAME: ifname, CNI_ARGS: '', CNI_PATH: path };
 }
 
-/** `zone` with zone-ipam in-process, on the netlink backend (no networkd in a bench namespace). */
-export function zoneConf({ network, subnet, dataDir, extra = {} }) {
+/**
+ * `zone` with zone-ipam in-process, on the netlink backend (no networkd in a bench namespace);
+ * `range` narrows the subnet's one range (rangeStart, rangeEnd, gateway: a host of a multi-host zone).
+ */
+export function zoneConf({ network, subnet, dataDir, range = {}, extra = {} }) {
   return {
     cniVersion: '1.0.0',
     name: network,
@@ -53,7 +56,7 @@ export function zoneConf({ network, subnet, dataDir, extra = {} }) {
     // The names and the server's record beside the bench's IPAM store, never the machine's /run/cni-zones.
     nameServer: { stateDir: `${dataDir}/dns-state` },
     ...extra,
-    ipam: { type: 'zone-ipam', dataDir, ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }] },
+    ipam: { type: 'zone-ipam', dataDir, ranges: [[{ subnet, ...range }]], routes: [{ dst: '0.0.0.0/0' }] },
   };
 }
 

@@ -1,11 +1,11 @@
-// 8. Peak RSS: the largest max-RSS of every plugin, per form, over every call the bench made.
+// 9. Peak RSS: the largest max-RSS of every plugin, per form, over every call the bench made.
 import { mib, peakEntries, say, table } from './core.mjs';
 
 const FORM_ORDER = ['compiled', 'node', 'reference', 'driver'];
 const FORM_LABEL = { compiled: 'compiled', node: 'Node bundle', reference: 'reference (Go)' };
 
 export function rssSection(ctx) {
-  say('## 8. Peak RSS per plugin and form\n');
+  say('## 9. Peak RSS per plugin and form\n');
   const entries = peakEntries().sort(
     (a, b) =>
       (a.kind === b.kind ? 0 : a.kind === 'plugin' ? -1 : 1) ||

@@ -1,4 +1,4 @@
-// 9. The targets, each with the figure this run measured: met, not met, or not measured.
+// 10. The targets, each with the figure this run measured: met, not met, or not measured.
 // Information, not a verdict on the run: a missed target never changes the exit code.
 import { mib, ratio, say, table } from './core.mjs';
 
@@ -54,10 +54,10 @@ export function targetsSection(ctx) {
     );
   }
 
-  say('## 9. Targets\n');
+  say('## 10. Targets\n');
   say(table(['target', 'form', 'measured', 'result'], rows));
   say(
-    '\nRatios are medians of per-round ratios (sections 1, 2, 4, 5, 6, 7); peak RSS counts direct plugin calls (section 8, chain rows excluded: they include the runtime).' +
+    '\nRatios are medians of per-round ratios (sections 1, 2, 4, 5, 6, 7, 8); peak RSS counts direct plugin calls (section 9, chain rows excluded: they include the runtime).' +
       (chain.driver ? ` Full chain driven by ${chain.driver}.` : ''),
   );
 }

@@ -15,9 +15,14 @@ export const statusCommand: Command = {
       "networkd serves to --network-zone machines, the zone's name server (running or not, and the\n" +
       "domain it answers), the network's CNI STATUS, every cached attachment with its container\n" +
       'ID, its names in the zone, interface, addresses, MAC, published ports and CHECK, and the\n' +
-      'nspawn machines on the bridge (--network-zone) with their names and addresses.\n' +
-      'Drift (what the port records or the masquerade say should be there and is not, after a\n' +
-      'ruleset flush or a killed [::1] proxy) is listed per attachment with the fix, "zonectl repair".\n' +
+      'nspawn machines on the bridge (--network-zone) with their names and addresses. For a zone\n' +
+      'across hosts (vxlan): its VXLAN port vx-<zone> (VNI, local address and UDP port, MTU), whether\n' +
+      'the bridge table cni_zones keeps DHCP and router discovery on this host, and each peer with\n' +
+      'its flood entry and whether it answers one ping from vxlan.local within a second (all peers\n' +
+      'at once; iputils ping, else busybox ping); flood entries of no peer are listed too.\n' +
+      'Drift (what the port records, the masquerade, the isolation or a VXLAN port should be and is\n' +
+      'not, after a ruleset flush, a killed [::1] proxy or a change of peers) is listed with the fix,\n' +
+      '"zonectl repair"; a peer that gives no answer is a problem too.\n' +
       'Exit code 0 when everything is healthy, 1 otherwise.',
     positionals: [{ name: 'ZONE', optional: true, description: 'only this zone (zone or network name)' }],
     options: [{ name: 'json', kind: 'boolean', description: 'print the report as JSON' }, ...runtimeOptions],

@@ -5,7 +5,9 @@
 // restores; the zone's isolation: which zones it allows, and which allow it; its name server:
 // whether it runs, and each member's names as the zone's names store holds them; and the nspawn
 // machines on its bridge with their names and addresses, as the name server finds them
-// (lib/dns/machines.ts). Read-only: nothing on the host changes.
+// (lib/dns/machines.ts); for a multi-host zone, its VXLAN port, our bridge table that keeps DHCP
+// and router discovery local, their drift (repair/vxlan-drift.ts), and each peer with whether it
+// answers a ping (peers.ts). Read-only: nothing on the host changes (the pings aside).
 import { asCniError, ErrorCode } from '../../../lib/cni/errors.js';
 import type { NetConf } from '../../../lib/cni/config.js';
 import type { Attachment, Result } from '../../../lib/cni/types.js';
@@ -28,11 +30,15 @@ import type { NetworkConfigList, PluginConfig } from '../../../lib/runtime/conf.
 import { statusNetworkList } from '../../../lib/runtime/status.js';
 import { bridgesAllowing, ownAllowElements } from '../../../lib/nft/isolation.js';
 import { loadZoneConfig, type ZoneConfig } from '../../../lib/zone/plan.js';
+import { isZoneVxlanPort } from '../../../lib/zone/vxlan.js';
+import type { ZoneVxlan } from '../../../lib/networkd/vxlan-files.js';
+import { ourTable } from '../../../lib/nft/our-table.js';
 import { hostVethName } from '../../../lib/names/attachment.js';
 import { readState } from '../../../lib/ports/state.js';
 import { netnsIsPresent } from '../netns.js';
 import { driftLine, isolationDriftOf, masqueradeDrift, portsDrift, type TableNow, tableNow } from '../repair/drift.js';
 import { cachedStateDirs, memberZone, portsStateDirs } from '../repair/sources.js';
+import { localTrafficDrift, readVxlanPort, strayFloods, vxlanPortDrift } from '../repair/vxlan-drift.js';
 import type {
   AttachmentView,
   BridgeView,
@@ -42,9 +48,12 @@ import type {
   NameServerView,
   StatusReport,
   Verdict,
+  VxlanView,
   ZoneView,
 } from './model.js';
+import { mapLimited } from './limited.js';
 import { readConfDir } from './networks.js';
+import { type PeerAnswer, probePeers } from './peers.js';
 
 /** What the kernel says about the host namespace, read once for every zone. */
 interface HostLinks {
@@ -114,7 +123,8 @@ function bridgeView(config: ZoneConfig, host: HostLinks, attachments: readonly A
     ...(link.mac !== undefined && { mac: link.mac }),
     addresses,
     ports,
-    otherPorts: ports.filter((p) => !ours.has(p)),
+    // A multi-host zone's VXLAN port is the zone's own, shown on its own line.
+    otherPorts: ports.filter((p) => !ours.has(p) && !(config.vxlan && isZoneVxlanPort({ name: p }, config.bridge))),
   };
 }
 
@@ -179,20 +189,6 @@ async function attachmentView(list: NetworkConfigList, entry: CacheEntry, ctx: Z
   return view;
 }
 
-/** At most `limit` at a time: each CHECK runs plugin processes. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 function activeBackend(configured: string, networkd: Detection): ZoneView['backend'] {
   if (configured === 'netlink') return { configured, active: 'netlink' };
   if (networkd.presence === 'running') return { configured, active: 'networkd' };
@@ -200,6 +196,9 @@ function activeBackend(configured: string, networkd: Detection): ZoneView['backe
   if (configured === 'networkd') return { configured, problem: 'backend "networkd" chosen but systemd-networkd is not running' };
   return { configured, active: 'netlink' };
 }
+
+/** Whether a CHECK failure is the one lib/zone/check.ts gives for the zone's VXLAN port and bridge table. */
+const isVxlanCheck = (error: string | undefined, zone: string) => error?.includes(`multi-host zone ${zone}: `) === true;
 
 export function problemsOf(zone: Omit<ZoneView, 'problems' | 'healthy'>): string[] {
   const problems: string[] = [];
@@ -209,6 +208,12 @@ export function problemsOf(zone: Omit<ZoneView, 'problems' | 'healthy'>): string
   else if (zone.bridge.present && zone.bridge.up === false) problems.push(`bridge ${zone.bridge.name} is down`);
   if (zone.masqueradeDrift) problems.push(driftLine('masquerade', zone.masqueradeDrift));
   if (zone.isolationDrift) problems.push(driftLine('isolation', zone.isolationDrift));
+  if (zone.vxlanDrift) problems.push(driftLine('vxlan', zone.vxlanDrift));
+  for (const peer of zone.vxlan?.peers ?? []) {
+    if (peer.answers) continue;
+    const why = peer.reason ? ` (${peer.reason})` : '';
+    problems.push(`peer ${peer.address} gives no answer to a ping from ${zone.vxlan?.local}${why}: is that host up, and routed from here?`);
+  }
   const nameServer = zone.nameServer;
   if (nameServer?.problem) problems.push(nameServer.problem);
   if (nameServer?.enabled && nameServer.running === false && zone.attachments.some((a) => a.netnsPresent))
@@ -216,8 +221,10 @@ export function problemsOf(zone: Omit<ZoneView, 'problems' | 'healthy'>): string
   for (const a of zone.attachments) {
     const who = `${a.containerId} (${a.ifname})`;
     if (a.drift) problems.push(`${who} ${driftLine('ports', a.drift)}`);
-    // The drift line says what CHECK of the ports says, and what to do.
-    const saidByDrift = a.drift !== undefined && a.check.code === ErrorCode.PortsCheckFailed;
+    // The drift lines say what CHECK of the ports or of the VXLAN port says, and what to do.
+    const saidByDrift =
+      (a.drift !== undefined && a.check.code === ErrorCode.PortsCheckFailed) ||
+      (zone.vxlanDrift !== undefined && a.check.code === ErrorCode.ZoneCheckFailed && isVxlanCheck(a.check.error, zone.zone));
     if (!a.check.ok && !saidByDrift) problems.push(`${who}: ${a.check.error}`);
   }
   return problems;
@@ -229,6 +236,16 @@ interface ZoneContext {
   networkd: Detection;
   /** Our nft table, listed once when drift is looked for. */
   table: TableNow;
+  /** What our bridge table lacks of the rules that keep DHCP and router discovery local: read once, for the first multi-host zone. */
+  keptLocal: () => Promise<string[]>;
+}
+
+function once<T>(read: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= read();
+    return value;
+  };
 }
 
 interface RulesDrift {
@@ -342,9 +359,44 @@ async function machineViews(config: ZoneConfig, subnets: readonly string[]): Pro
   }
 }
 
+/**
+ * A multi-host zone's VXLAN side: its port and our bridge table, and drift in them once the
+ * zone's bridge is on this host (the first ADD makes the port with it); `answers` are the pings.
+ */
+async function vxlanView(
+  config: ZoneConfig & { vxlan: ZoneVxlan },
+  ctx: ZoneContext,
+  answers: Promise<PeerAnswer[]>,
+): Promise<{ view: VxlanView; drift: string[] }> {
+  const { vxlan } = config;
+  const bridge = ctx.host.links.find((l) => l.name === config.bridge && l.kind === 'bridge');
+  const rt = await Rtnl.open();
+  let device: VxlanView['device'];
+  try {
+    device = await readVxlanPort(rt, config.zone, bridge?.index);
+  } finally {
+    rt.close();
+  }
+  const keptLocal = await ctx.keptLocal();
+  const pinged = await answers;
+  const view: VxlanView = {
+    vni: vxlan.vni,
+    local: vxlan.local,
+    port: vxlan.port,
+    device,
+    peers: vxlan.peers.map((address, i) => ({ address, flooded: device.floods.includes(address), ...(pinged[i] as PeerAnswer) })),
+    strayFloods: strayFloods(vxlan, device),
+    keptLocal: { inPlace: keptLocal.length === 0, problems: keptLocal },
+  };
+  const drift = bridge === undefined ? [] : [...vxlanPortDrift(vxlan, device, config.bridge), ...keptLocal];
+  return { view, drift };
+}
+
 async function zoneView(list: NetworkConfigList, plugin: PluginConfig, ctx: ZoneContext): Promise<ZoneView> {
   const conf = requestConf(list, plugin);
   const config = loadZoneConfig(conf);
+  // The pings run while the rest is read: a second at most, whatever else takes.
+  const answers = config.vxlan ? probePeers(config.vxlan.local, config.vxlan.peers) : undefined;
   const entries = await listCacheEntries(ctx.paths.cacheDir, { networkName: list.name });
   const attachments = await mapLimited(entries, 8, (entry) => attachmentView(list, entry, ctx));
   const subnets = subnetsOf(conf.ipam);
@@ -372,6 +424,11 @@ async function zoneView(list: NetworkConfigList, plugin: PluginConfig, ctx: Zone
   const drift = await zoneRulesDrift(list, ctx);
   if (drift.masquerade !== undefined) view.masqueradeDrift = drift.masquerade;
   if (drift.isolation !== undefined) view.isolationDrift = drift.isolation;
+  if (config.vxlan && answers) {
+    const vxlan = await vxlanView({ ...config, vxlan: config.vxlan }, ctx, answers);
+    view.vxlan = vxlan.view;
+    if (vxlan.drift.length > 0) view.vxlanDrift = vxlan.drift;
+  }
   const problems = problemsOf(view);
   return { ...view, problems, healthy: problems.length === 0 };
 }
@@ -400,7 +457,13 @@ export interface StatusQuery extends RuntimePaths {
 
 export async function collectStatus(query: StatusQuery): Promise<StatusReport> {
   const { lists, unreadable } = await readConfDir(query.confDir);
-  const ctx: ZoneContext = { paths: query, host: await readHostLinks(), networkd: await detectNetworkd(), table: tableNow() };
+  const ctx: ZoneContext = {
+    paths: query,
+    host: await readHostLinks(),
+    networkd: await detectNetworkd(),
+    table: tableNow(),
+    keptLocal: once(() => localTrafficDrift(ourTable(undefined, 'bridge'))),
+  };
   const zones: ZoneView[] = [];
   for (const list of lists) {
     const plugin = zonePlugin(list);

@@ -1,6 +1,7 @@
 // What `zonectl status` reports, as data: printed as tables or as JSON (--json), so the
 // two views never disagree. Every field is a fact read from the host at that moment.
 import type { PortMapping } from '../../../lib/ports/mappings.js';
+import type { VxlanPortNow } from '../repair/vxlan-drift.js';
 
 export interface Verdict {
   ok: boolean;
@@ -88,6 +89,36 @@ export interface MachineView {
   addresses: string[];
 }
 
+/** A peer host of a multi-host zone (`vxlan.peers`). */
+export interface VxlanPeerView {
+  /** Its underlay address. */
+  address: string;
+  /** Whether the VXLAN port has its flood entry (copies broadcasts to it). */
+  flooded: boolean;
+  /** Whether it answered one ICMP echo from `vxlan.local` within a second (status/peers.ts). */
+  answers: boolean;
+  /** Round trip in milliseconds, when it answered. */
+  rttMs?: number;
+  /** What ping said when it got no answer for a reason, or why it could not ping. */
+  reason?: string;
+}
+
+/** A multi-host zone's VXLAN side on this host. */
+export interface VxlanView {
+  /** As configured: `vxlan.vni`, `vxlan.local`, `vxlan.port`. */
+  vni: number;
+  local: string;
+  port: number;
+  /** The port `vx-<zone>` as the kernel has it. */
+  device: VxlanPortNow;
+  /** Each configured peer, in the configuration's order. */
+  peers: VxlanPeerView[];
+  /** Flood entries that name no configured peer (a peer taken out of the configuration). */
+  strayFloods: string[];
+  /** Whether our `bridge cni_zones` table keeps DHCPv4 and router discovery off the VXLAN ports; what it lacks when not. */
+  keptLocal: { inPlace: boolean; problems: string[] };
+}
+
 export interface ZoneView {
   zone: string;
   network: string;
@@ -112,6 +143,10 @@ export interface ZoneView {
   isolation?: IsolationView;
   /** How the zone's isolation differs from its configuration now; fixed by `zonectl repair` or the next ADD. */
   isolationDrift?: string[];
+  /** A multi-host zone's VXLAN port, its peers and whether each answers; absent for a zone on this host alone. */
+  vxlan?: VxlanView;
+  /** How the VXLAN port and the bridge table differ from the configuration, once the zone's bridge is here; fixed by `zonectl repair`. */
+  vxlanDrift?: string[];
   problems: string[];
   healthy: boolean;
 }

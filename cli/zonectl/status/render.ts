@@ -3,7 +3,8 @@
 import type { PortMapping } from '../../../lib/ports/mappings.js';
 import { twoColumns } from '../args.js';
 import { renderTable } from '../table.js';
-import type { AttachmentView, IsolationView, MachineView, NameServerView, StatusReport, ZoneView } from './model.js';
+import { identityText } from '../repair/vxlan-drift.js';
+import type { AttachmentView, IsolationView, MachineView, NameServerView, StatusReport, VxlanView, ZoneView } from './model.js';
 
 export interface RenderOptions {
   /** ANSI colour for the state dots. */
@@ -60,6 +61,42 @@ function nameServerLine(nameServer: NameServerView): string {
   return `${state}; answers *.${nameServer.domain} at the gateways`;
 }
 
+/** `vx-web, up, VNI 4242, 192.0.2.1:4789, MTU 1450` */
+function vxlanLine(vxlan: VxlanView, bridgePresent: boolean): string {
+  const d = vxlan.device;
+  if (!d.present) {
+    const state = bridgePresent ? 'MISSING' : '(not there yet: it is made with the first attachment)';
+    return `${d.name} ${state}; ${identityText(vxlan)}`;
+  }
+  if (d.kind !== 'vxlan') return `${d.name} is a ${d.kind ?? 'device'} link, not a VXLAN port`;
+  return [
+    d.name,
+    d.up ? 'up' : 'DOWN',
+    identityText(d),
+    ...(d.mtu !== undefined ? [`MTU ${d.mtu}`] : []),
+    ...(d.onBridge ? [] : ['not on the bridge']),
+  ].join(', ');
+}
+
+/** Whether DHCP and router advertisements are kept on this host. */
+function keptLocalLine(vxlan: VxlanView): string {
+  if (vxlan.keptLocal.inPlace) return 'DHCPv4 and router discovery stay on this host (table bridge cni_zones)';
+  return `DHCPv4 and router discovery NOT kept on this host: ${vxlan.keptLocal.problems.join(', ')}`;
+}
+
+function pingCell(peer: VxlanView['peers'][number]): string {
+  if (peer.answers) return peer.rttMs === undefined ? 'answers' : `answers (${peer.rttMs} ms)`;
+  return peer.reason ? `no answer (${peer.reason})` : 'no answer';
+}
+
+function peerTable(vxlan: VxlanView): string {
+  const rows = [
+    ...vxlan.peers.map((p) => [p.address, p.flooded ? 'yes' : 'no', pingCell(p)]),
+    ...vxlan.strayFloods.map((address) => [address, 'yes, of no peer', '-']),
+  ];
+  return renderTable(['PEER', 'FLOOD ENTRY', 'PING'], rows, { indent: 2 });
+}
+
 function checkCell(a: AttachmentView): string {
   if (a.check.skipped) return `skipped (${a.check.skipped})`;
   return a.check.ok ? 'ok' : 'FAILED';
@@ -98,6 +135,12 @@ export function renderZone(zone: ZoneView, options: RenderOptions): string {
       'DHCP pool:',
       `${zone.dhcpPool.first} - ${zone.dhcpPool.last} (${zone.dhcpPool.size} addresses, for --network-zone machines)`,
     ]);
+  if (zone.vxlan) {
+    rows.push(['VXLAN:', vxlanLine(zone.vxlan, zone.bridge.present)]);
+    rows.push(['Kept local:', keptLocalLine(zone.vxlan)]);
+    const answering = zone.vxlan.peers.filter((p) => p.answers).length;
+    rows.push(['Peers:', `${zone.vxlan.peers.length} (${answering} answer${answering === 1 ? 's' : ''} a ping)`]);
+  }
   if (zone.isolation) rows.push(['Isolation:', isolationLine(zone.isolation)]);
   if (zone.nameServer) rows.push(['Name server:', nameServerLine(zone.nameServer)]);
   if (zone.nameServer?.otherNames) rows.push(['Other names:', `${zone.nameServer.otherNames.join(', ')} (machines, other runtimes)`]);
@@ -115,6 +158,7 @@ export function renderZone(zone: ZoneView, options: RenderOptions): string {
   let text = out.join('\n');
   if (zone.attachments.length) text += `${attachmentTable(zone)}\n`;
   if (zone.machines?.length) text += `${machineTable(zone.machines)}\n`;
+  if (zone.vxlan && zone.vxlan.peers.length + zone.vxlan.strayFloods.length > 0) text += `${peerTable(zone.vxlan)}\n`;
   if (zone.problems.length) text += `  Problems:\n${zone.problems.map((p) => `    - ${p}\n`).join('')}\n`;
   return text;
 }

@@ -88,6 +88,45 @@ describe('problemsOf', () => {
     ]);
   });
 
+  it("shows a multi-host zone's drift with the fix, in place of the CHECK failure that says the same, and each peer that gives no answer", () => {
+    const vxlan = {
+      vni: 4242,
+      local: '192.0.2.1',
+      port: 4789,
+      device: { name: 'vx-zt', present: true, floods: ['192.0.2.2'] },
+      peers: [
+        { address: '192.0.2.2', flooded: true, answers: true },
+        { address: '192.0.2.9', flooded: false, answers: false },
+        { address: '192.0.2.10', flooded: false, answers: false, reason: 'sendto: Network is unreachable' },
+      ],
+      strayFloods: [],
+      keptLocal: { inPlace: false, problems: ['table bridge cni_zones missing'] },
+    };
+    const vxlanCheck = {
+      ok: false,
+      code: 122,
+      error: 'plugin type="zone" failed (check): multi-host zone zt: vx-zt does not reach peer 192.0.2.9',
+    };
+    const otherCheck = { ok: false, code: 122, error: 'plugin type="zone" failed (check): host veth vz0 is down' };
+    const problems = problemsOf({
+      ...zone,
+      vxlan,
+      vxlanDrift: ['no flood entry for peer 192.0.2.9', 'no flood entry for peer 192.0.2.10', 'table bridge cni_zones missing'],
+      attachments: [
+        { ...attachment, check: vxlanCheck },
+        { ...attachment, containerId: 'db', check: otherCheck },
+      ],
+    });
+    expect(problems).toEqual([
+      'vxlan: drift — no flood entry for peer 192.0.2.9, no flood entry for peer 192.0.2.10, table bridge cni_zones missing → run: zonectl repair',
+      'peer 192.0.2.9 gives no answer to a ping from 192.0.2.1: is that host up, and routed from here?',
+      'peer 192.0.2.10 gives no answer to a ping from 192.0.2.1 (sendto: Network is unreachable): is that host up, and routed from here?',
+      'db (eth0): plugin type="zone" failed (check): host veth vz0 is down',
+    ]);
+    // without drift to say it, CHECK's own words stay
+    expect(problemsOf({ ...zone, attachments: [{ ...attachment, check: vxlanCheck }] })).toEqual([`web (eth0): ${vxlanCheck.error}`]);
+  });
+
   it('keeps a CHECK failure of another kind beside the drift', () => {
     const problems = problemsOf({
       ...zone,

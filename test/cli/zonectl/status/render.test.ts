@@ -128,6 +128,75 @@ describe('renderZone', () => {
   });
 });
 
+describe('renderZone of a multi-host zone', () => {
+  const vxlan: NonNullable<ZoneView['vxlan']> = {
+    vni: 4242,
+    local: '192.0.2.1',
+    port: 4789,
+    device: {
+      name: 'vx-web',
+      present: true,
+      kind: 'vxlan',
+      vni: 4242,
+      local: '192.0.2.1',
+      port: 4789,
+      up: true,
+      mtu: 1450,
+      onBridge: true,
+      floods: ['192.0.2.2', '192.0.2.7'],
+    },
+    peers: [
+      { address: '192.0.2.2', flooded: true, answers: true, rttMs: 0.082 },
+      { address: '192.0.2.3', flooded: false, answers: false, reason: 'sendto: Network is unreachable' },
+    ],
+    strayFloods: ['192.0.2.7'],
+    keptLocal: { inPlace: true, problems: [] },
+  };
+  const lines = (view: ZoneView) =>
+    renderZone(view, { colour: false })
+      .split('\n')
+      .filter((line) => /VXLAN:|Kept local:|Peers:/.test(line));
+
+  it('shows the port, the bridge table and the peers, then each peer with its flood entry and ping', () => {
+    const text = renderZone({ ...zone, vxlan }, { colour: false });
+    expect(lines({ ...zone, vxlan })).toEqual([
+      '          VXLAN:  vx-web, up, VNI 4242, 192.0.2.1:4789, MTU 1450',
+      '     Kept local:  DHCPv4 and router discovery stay on this host (table bridge cni_zones)',
+      '          Peers:  2 (1 answers a ping)',
+    ]);
+    expect(text).toContain(
+      [
+        '  PEER       FLOOD ENTRY      PING',
+        '  192.0.2.2  yes              answers (0.082 ms)',
+        '  192.0.2.3  no               no answer (sendto: Network is unreachable)',
+        '  192.0.2.7  yes, of no peer  -',
+        '',
+      ].join('\n'),
+    );
+    expect(renderZone(zone, { colour: false })).not.toMatch(/VXLAN|PEER/);
+  });
+
+  it('says when the port is missing, not made yet, down, off the bridge or something else, and when DHCP is not kept local', () => {
+    const device = (d: Partial<typeof vxlan.device>) => ({ ...vxlan, device: { ...vxlan.device, ...d } });
+    const gone = { ...vxlan, device: { name: 'vx-web', present: false, floods: [] } };
+    expect(lines({ ...zone, vxlan: gone })[0]).toBe('          VXLAN:  vx-web MISSING; VNI 4242, 192.0.2.1:4789');
+    const noBridge = { ...zone.bridge, present: false, addresses: [], ports: [], otherPorts: [] };
+    expect(lines({ ...zone, bridge: noBridge, vxlan: gone })[0]).toBe(
+      '          VXLAN:  vx-web (not there yet: it is made with the first attachment); VNI 4242, 192.0.2.1:4789',
+    );
+    expect(lines({ ...zone, vxlan: device({ up: false, onBridge: false, vni: 7 }) })[0]).toBe(
+      '          VXLAN:  vx-web, DOWN, VNI 7, 192.0.2.1:4789, MTU 1450, not on the bridge',
+    );
+    expect(lines({ ...zone, vxlan: device({ kind: 'veth' }) })[0]).toBe('          VXLAN:  vx-web is a veth link, not a VXLAN port');
+    const v6 = { ...vxlan, local: 'fd00::1', device: { name: 'vx-web', present: false, floods: [] } };
+    expect(lines({ ...zone, vxlan: v6 })[0]).toBe('          VXLAN:  vx-web MISSING; VNI 4242, [fd00::1]:4789');
+    const flushed = { ...vxlan, keptLocal: { inPlace: false, problems: ['table bridge cni_zones missing'] } };
+    expect(lines({ ...zone, vxlan: flushed })[1]).toBe(
+      '     Kept local:  DHCPv4 and router discovery NOT kept on this host: table bridge cni_zones missing',
+    );
+  });
+});
+
 describe('renderStatus', () => {
   const report: StatusReport = {
     confDir: '/etc/cni/net.d',

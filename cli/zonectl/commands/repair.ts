@@ -1,4 +1,5 @@
-// zonectl repair [NETWORK]: put back what a flushed ruleset or a killed [::1] proxy took away.
+// zonectl repair [NETWORK]: put back what a flushed ruleset or a killed [::1] proxy took away, and
+// bring a multi-host zone's VXLAN port in line with its configuration.
 import type { Command } from '../command.js';
 import { lines } from '../io.js';
 import { type RepairReport, repairNetworks } from '../repair/run.js';
@@ -33,16 +34,21 @@ export function renderRepair(report: RepairReport): string {
 export const repairCommand: Command = {
   spec: {
     name: 'repair',
-    summary: 'Restore published ports, [::1] proxies, zone isolation and masquerade after a ruleset flush.',
+    summary: 'Restore published ports and proxies, zone rules, name servers and VXLAN ports after a flush.',
     description:
       'Puts back what the records say was published, after "nft flush ruleset", a restart of\n' +
       'nftables.service or firewalld, or a killed [::1] proxy: our table inet cni_zones with its\n' +
       "fixed rules, every recorded attachment's port elements that are gone (a port someone else\n" +
       'holds now is reported, never taken), route_localnet for localhost mappings, the\n' +
       'systemd-socket-proxyd behind each recorded [::1] port, the isolation of every zone with\n' +
-      'members as its configuration says (allowZones), and the masquerade of zones of the\n' +
-      'netlink backend. No other table is read or written. The records are the port records in\n' +
-      "each network's portsStateDir (default /run/cni-zones/ports) and the result cache.\n" +
+      'members as its configuration says (allowZones), the masquerade of zones of the netlink\n' +
+      "backend, and the zone's name server when it is on and not running (systemd-resolved is told\n" +
+      "again where the zone's names are). For a zone across hosts (vxlan) whose bridge is on this\n" +
+      'host: its VXLAN port made again when missing or of another VNI, local address or port, its\n' +
+      'flood entries as the peers are configured now (added, removed), and our table bridge\n' +
+      'cni_zones that keeps DHCP and router discovery on this host. No other table is read or\n' +
+      "written. The records are the port records in each network's portsStateDir (default\n" +
+      '/run/cni-zones/ports) and the result cache.\n' +
       'Without NETWORK: every network in the conf dir that uses our plugins. Attachments the result\n' +
       'cache knows with a namespace that is gone are left to "zonectl gc".\n' +
       'Exit code 0 when everything is in place afterwards; "zonectl install" adds the unit\n' +

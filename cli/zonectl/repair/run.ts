@@ -4,8 +4,10 @@
 // fixed ruleset, the recorded elements that are gone, route_localnet, the proxies); for each
 // zone with members, its isolation as its configuration says (so a changed allowZones takes
 // effect here too), with the netlink backend and ipMasq its masquerade, and its name server
-// when dns is on and it does not run. Nothing is read
-// from anywhere but our records, the networks and the result cache; an empty machine is a no-op.
+// when dns is on and it does not run; for each multi-host zone whose bridge is on this host
+// (members or not), its VXLAN port and flood entries as its configuration says now and our
+// `bridge cni_zones` table (vxlan.ts). Nothing is read from anywhere but our records, the
+// networks, the result cache and the zones' own links; an empty machine is a no-op.
 // With dns on, systemd-resolved is told again where the zone's names are (a resolved started
 // after the zone's ADDs never heard it; lib/resolved): quietly, since whether it knew cannot be
 // read cheaply, and nothing at all where it does not run or networkd tells it.
@@ -23,7 +25,8 @@ import type { Gateway, ZoneConfig, ZoneDnsConfig } from '../../../lib/zone/plan.
 import { systemWorld } from '../../../lib/zone/world.js';
 import { netnsIsPresent } from '../netns.js';
 import { isolationDriftOf, masqueradeDrift, tableNow } from './drift.js';
-import { cachedStateDirs, memberZone, portsStateDirs } from './sources.js';
+import { cachedStateDirs, type MemberZone, memberZone, portsStateDirs, zoneConfigOf } from './sources.js';
+import { repairVxlan } from './vxlan.js';
 
 export interface AttachmentRepairView {
   network: string;
@@ -46,7 +49,7 @@ export interface RepairReport {
   stateDirs: string[];
   /** One per recorded attachment. */
   attachments: AttachmentRepairView[];
-  /** One per zone with members: its isolation, and its masquerade where that is ours. */
+  /** One per zone with members (its isolation, its masquerade where that is ours, its name server) or with a VXLAN port here. */
   zones: ZoneRepairView[];
   /** What stopped a part of the repair (a directory that cannot be read, nft failing). */
   errors: string[];
@@ -74,16 +77,29 @@ async function stateDirsOf(lists: readonly NetworkConfigList[], cacheDir: string
   return [...dirs];
 }
 
+/** A zone's rules (with members), its name server, and a multi-host zone's VXLAN side; undefined when none of that is here. */
 async function repairZone(list: NetworkConfigList, paths: RuntimePaths, networkd: Awaited<ReturnType<typeof detectNetworkd>>) {
-  const zone = await memberZone(list, paths.cacheDir, networkd);
-  if (zone === undefined) return undefined;
-  const { config, subnets } = zone;
+  const config = zoneConfigOf(list);
+  if (config === undefined) return undefined;
   const view: ZoneRepairView = { network: list.name, zone: config.zone, restored: [], problems: [] };
+  const zone = await memberZone(list, paths.cacheDir, networkd);
+  if (zone !== undefined) await repairMemberRules(zone, view);
+  const vxlan = config.vxlan ? await repairVxlan(systemWorld(), { ...config, vxlan: config.vxlan }) : undefined;
+  if (vxlan !== undefined) {
+    view.restored.push(...vxlan.restored);
+    view.problems.push(...vxlan.problems);
+  }
+  return zone !== undefined || vxlan?.present ? view : undefined;
+}
+
+/** The isolation and masquerade of a zone with members, and its name server. */
+async function repairMemberRules(zone: MemberZone, view: ZoneRepairView): Promise<void> {
+  const { config, subnets } = zone;
   const table = tableNow();
   const masquerade = zone.masquerade ? await masqueradeDrift({ zone: config.zone, bridge: config.bridge, subnets }, table) : [];
   const isolation = await isolationDriftOf(config, table);
   await repairNameServer(config, view);
-  if (masquerade.length === 0 && isolation.length === 0) return view;
+  if (masquerade.length === 0 && isolation.length === 0) return;
   const what = [
     ...(masquerade.length > 0 ? [`masquerade of ${subnets.join(', ')}`] : []),
     ...(isolation.length > 0
@@ -96,7 +112,6 @@ async function repairZone(list: NetworkConfigList, paths: RuntimePaths, networkd
   } catch (e) {
     view.problems.push(...what.map((w) => `${w}: ${messageOf(e)}`));
   }
-  return view;
 }
 
 type World = ReturnType<typeof systemWorld>;

@@ -66,11 +66,16 @@ function attachmentSubnets(entries: readonly CacheEntry[]): string[] {
   return [...subnets];
 }
 
+/** The configuration of the network's zone plugin; undefined when it has none. */
+export function zoneConfigOf(list: NetworkConfigList): ZoneConfig | undefined {
+  const plugin = list.plugins.find((p) => p.type === 'zone');
+  return plugin === undefined ? undefined : loadZoneConfig(pluginConf(list, plugin));
+}
+
 /** The network's zone when an attachment of it is still there (its namespace exists); else undefined. */
 export async function memberZone(list: NetworkConfigList, cacheDir: string, networkd: Detection): Promise<MemberZone | undefined> {
-  const plugin = list.plugins.find((p) => p.type === 'zone');
-  if (plugin === undefined) return undefined;
-  const config = loadZoneConfig(pluginConf(list, plugin));
+  const config = zoneConfigOf(list);
+  if (config === undefined) return undefined;
   const live = liveEntries(await listCacheEntries(cacheDir, { networkName: list.name }));
   if (live.length === 0) return undefined;
   const subnets = attachmentSubnets(live);

@@ -26,6 +26,15 @@ export class Progress {
     }
   }
 
+  /** A cleanup step: a failure goes into `failures` instead of being thrown, so the steps after it still run. */
+  async attempt<T>(failures: string[], title: string, fn: () => Promise<T>, describe?: (value: T) => string | undefined): Promise<void> {
+    try {
+      await this.step(title, fn, describe);
+    } catch (e) {
+      failures.push(`${title}: ${(e as Error).message}`);
+    }
+  }
+
   note(text: string): void {
     this.io.out(
       `${text

@@ -7,8 +7,7 @@
 // line; the summary says what was shown, or where it failed.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Result } from '../../../lib/cni/types.js';
-import { familyOf, stripPrefix } from '../../../lib/ip/index.js';
+import { familyOf } from '../../../lib/ip/index.js';
 import { removeZoneFiles } from '../../../lib/networkd/files.js';
 import { reloadNetworkd } from '../../../lib/networkd/networkd.js';
 import { machineDown } from '../../../lib/nspawn/down.js';
@@ -19,7 +18,7 @@ import { machineUp } from '../../../lib/nspawn/up.js';
 import { Rtnl } from '../../../lib/rtnl/client.js';
 import { exampleConfList, renderConfList } from '../example.js';
 import type { Io } from '../io.js';
-import { type Background, readUntil } from '../process.js';
+import { readUntil } from '../process.js';
 import { bundleDir } from '../self.js';
 import { collectStatus } from '../status/collect.js';
 import { formatPort, renderStatus } from '../status/render.js';
@@ -27,15 +26,17 @@ import { httpGet, waitForTcp } from './checks.js';
 import { isolateFileSystems, type Networkd, startNetworkd } from './isolation.js';
 import { buildMachineRoot, writeResolvConf } from './machine-root.js';
 import { type Machine, machineDriver, type MachineDriver } from './machines.js';
+import { ipv4Of, type MachineState, sandboxAddresses } from './machine-state.js';
 import { Progress } from './progress.js';
 
 export const DEMO_ZONE = 'demo';
 export const DEMO_PORT = 8080;
-const WORK_DIR = '/run/cni-zones-demo';
+/** Inside the sandbox's own /run: gone with it. */
+export const WORK_DIR = '/run/cni-zones-demo';
 const WEB = 'demo-web';
 const CLIENT = 'demo-client';
 /** The zone's names: `<machine>.demo.internal` (the zone plugin's default domain). */
-const DEMO_DOMAIN = `${DEMO_ZONE}.internal`;
+export const DEMO_DOMAIN = `${DEMO_ZONE}.internal`;
 
 export interface DemoOptions {
   /** A static busybox (see busybox.ts). */
@@ -44,17 +45,6 @@ export interface DemoOptions {
   namespacesOnly: boolean;
   /** The netlink backend even where systemd-networkd is installed. */
   netlinkOnly: boolean;
-}
-
-interface MachineState {
-  machine: Machine;
-  /** How it joined the zone. */
-  joined: string;
-  addresses: string[];
-  ports: PortMapping[];
-  process?: Background;
-  /** Attached by `zonectl up` (and so detached by `zonectl down`). */
-  up: boolean;
 }
 
 /** What the run found out, for the summary. */
@@ -71,17 +61,6 @@ interface Findings {
 }
 
 const DONE_MARKER = '--- done ---';
-
-function ipv4Of(state: MachineState): string {
-  const v4 = state.addresses.map(stripPrefix).find((a) => familyOf(a) === 4);
-  if (!v4) throw new Error(`${state.machine.name} got no IPv4 address`);
-  return v4;
-}
-
-function sandboxAddresses(result: Result, netns: string): string[] {
-  const index = result.interfaces?.findIndex((i) => i.sandbox === netns) ?? -1;
-  return (result.ips ?? []).filter((ip) => ip.interface === undefined || ip.interface === index).map((ip) => ip.address);
-}
 
 class Demo {
   readonly progress: Progress;
@@ -285,13 +264,7 @@ class Demo {
   /** Everything in reverse, each step on its own: one failure does not stop the rest. */
   async tearDown(): Promise<string[]> {
     const failures: string[] = [];
-    const attempt = async (title: string, fn: () => Promise<unknown>) => {
-      try {
-        await this.progress.step(title, fn);
-      } catch (e) {
-        failures.push(`${title}: ${(e as Error).message}`);
-      }
-    };
+    const attempt = (title: string, fn: () => Promise<unknown>) => this.progress.attempt(failures, title, fn);
     const running = this.findings.machines.filter((m) => m.process);
     if (running.length)
       await attempt(`stop ${running.map((m) => m.machine.name).join(', ')}`, () => Promise.all(running.map((m) => m.process?.stop())));

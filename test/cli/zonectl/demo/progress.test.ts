@@ -22,4 +22,19 @@ describe('Progress', () => {
     expect(lines[3]).toMatch(/^ {4}FAILED \(\d+ ms\): broke$/);
     expect(lines.slice(4)).toEqual(['    a', '', '    b', '']);
   });
+
+  it('goes on after a failed cleanup step, keeping what failed', async () => {
+    const io = captureIo();
+    const progress = new Progress(io);
+    const failures: string[] = [];
+    await progress.attempt(failures, 'stop it', async () => Promise.reject(new Error('still running')));
+    await progress.attempt(
+      failures,
+      'remove it',
+      async () => 'gone',
+      (v) => v,
+    );
+    expect(failures).toEqual(['stop it: still running']);
+    expect(io.stdout).toMatch(/\[2\] remove it\n {4}ok \(\d+ ms\): gone\n$/);
+  });
 });

@@ -4,11 +4,11 @@
 // ways, 256 KiB arrive intact each way (frames of the full zone MTU cross the VXLAN), each member
 // reaches its own gateway, CHECK passes and sees a peer taken away, a change of peers takes
 // effect with the next ADD without touching running members, a DEL on one host leaves the other
-// host's members working, and the last member's DEL plus `zonectl zone remove` leave nothing of
+// host's members working, and the last member's DEL plus `zonectl remove-zone` leave nothing of
 // the zone on a host.
-import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
+import { EXCHANGED, exchange, floodPeers, pings, startExchangeServer } from '../support/cross-host-traffic.js';
 import { addAddress, createVethPair, ipIn, type Netns, nsExec } from '../support/netns.js';
 import { privileged } from '../support/privileges.js';
 import { bundleZone, createZoneWorld, useZoneBundle, type ZoneWorld, zoneTools } from '../support/zone-world.js';
@@ -19,7 +19,6 @@ useZoneBundle();
 
 const SUBNET4 = '10.89.0.0/24';
 const SUBNET6 = 'fd89::/64';
-const KIB256 = 256 * 1024;
 
 /** Host `n` (1 or 2): its own range and gateway in the zone's one subnet, v4 and v6. */
 function hostRanges(n: 1 | 2) {
@@ -41,74 +40,11 @@ async function twoHosts(): Promise<{ one: ZoneWorld; two: ZoneWorld }> {
 
 const vxlan = (local: string, peers: string[]) => ({ vxlan: { vni: 4242, local, peers } });
 
-// A server that takes everything a client sends, answers with the SHA-256 of it and then 256 KiB
-// of its own; UDP datagrams come back prefixed. Ready once it listens on both.
-const server = `
-const net = require('node:net'), dgram = require('node:dgram'), crypto = require('node:crypto');
-const payload = Buffer.alloc(${KIB256}, 0).map((_, i) => (i * 7 + 3) & 255);
-net.createServer((s) => { const h = crypto.createHash('sha256');
-  s.on('data', (d) => h.update(d)); s.on('end', () => { s.write(h.digest('hex') + '\\n'); s.end(payload); }); })
-  .listen(7000, '::', () => { const u = dgram.createSocket('udp6');
-    u.on('message', (m, r) => u.send(Buffer.concat([Buffer.from('echo '), m]), r.port, r.address));
-    u.bind(7001, '::', () => console.log('ready')); });`;
-
-const client = `
-const net = require('node:net'), dgram = require('node:dgram'), crypto = require('node:crypto');
-const [host] = process.argv.slice(1);
-const payload = Buffer.alloc(${KIB256}, 0).map((_, i) => (i * 13 + 5) & 255);
-const out = {};
-const s = net.connect({ host, port: 7000, timeout: 10000 }, () => s.end(payload));
-const chunks = []; s.on('data', (d) => chunks.push(d));
-s.on('timeout', () => { console.log(JSON.stringify({ error: 'tcp timeout' })); process.exit(2); });
-s.on('end', () => { const all = Buffer.concat(chunks); const nl = all.indexOf(10);
-  out.theyGot = all.subarray(0, nl).toString(); out.weGot = crypto.createHash('sha256').update(all.subarray(nl + 1)).digest('hex');
-  const u = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
-  const t = setTimeout(() => { out.udp = 'timeout'; console.log(JSON.stringify(out)); process.exit(0); }, 3000);
-  u.on('message', (m) => { clearTimeout(t); out.udp = m.toString(); console.log(JSON.stringify(out)); process.exit(0); });
-  u.send('ping', 7001, host); });`;
-
-const sha256OfPattern = (times: number, plus: number) =>
-  createHash('sha256')
-    .update(Uint8Array.from({ length: KIB256 }, (_, i) => (i * times + plus) & 255))
-    .digest('hex');
-const theirPayload = sha256OfPattern(7, 3);
-const ourPayload = sha256OfPattern(13, 5);
-const EXCHANGED = { theyGot: ourPayload, weGot: theirPayload, udp: 'echo ping' };
-
-async function startServer(world: ZoneWorld, ns: Netns): Promise<void> {
-  const child = world.sandbox.spawn(ns, process.execPath, ['-e', server]);
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.once('data', () => resolve());
-    void child.then(() => reject(new Error('server exited')));
-  });
-}
-
-async function exchange(from: Netns, address: string): Promise<unknown> {
-  const run = await nsExec(from, process.execPath, ['-e', client, address], { timeout: 20_000, reject: false });
-  try {
-    return JSON.parse(run.stdout);
-  } catch {
-    return { error: `${run.stdout}${run.stderr}`.trim() };
-  }
-}
-
-async function pings(from: Netns, address: string): Promise<boolean> {
-  return (await nsExec(from, 'busybox', ['ping', '-c', '1', '-W', '2', address], { reject: false })).exitCode === 0;
-}
-
 async function linksOf(ns: Netns): Promise<string[]> {
   return (await ipIn(ns, '-o', 'link', 'show')).stdout
     .split('\n')
     .map((line) => line.split(': ')[1]?.split('@')[0] ?? '')
     .filter((name) => /^v[xzb]-|^vz[0-9a-f]{13}$/.test(name));
-}
-
-async function floodPeers(ns: Netns): Promise<string[]> {
-  return (await nsExec(ns, 'bridge', ['fdb', 'show', 'dev', 'vx-web'])).stdout
-    .split('\n')
-    .filter((line) => line.startsWith('00:00:00:00:00:00'))
-    .map((line) => line.split(' ')[2] ?? '')
-    .sort();
 }
 
 priv.describe('zone plugin: a zone across two hosts over VXLAN (netlink backend)', () => {
@@ -137,10 +73,10 @@ priv.describe('zone plugin: a zone across two hosts over VXLAN (netlink backend)
         const [link] = JSON.parse((await ipIn(ns, '-j', 'link', 'show', name)).stdout) as { mtu: number }[];
         expect(link?.mtu, `${name}`).toBe(1450);
       }
-      expect(await floodPeers(one.host)).toEqual(['192.0.2.2']);
+      expect(await floodPeers(one.host, 'vx-web')).toEqual(['192.0.2.2']);
 
-      await startServer(one, a1);
-      await startServer(two, b1);
+      await startExchangeServer(one.sandbox, a1);
+      await startExchangeServer(two.sandbox, b1);
       expect(await exchange(b1, '10.89.0.10')).toEqual(EXCHANGED);
       expect(await exchange(a1, '10.89.0.110')).toEqual(EXCHANGED);
       expect(await exchange(b1, 'fd89::10')).toEqual(EXCHANGED);
@@ -160,13 +96,13 @@ priv.describe('zone plugin: a zone across two hosts over VXLAN (netlink backend)
       // a third host joins: the next ADD adds its peer, the member already there keeps working
       const b2 = await two.container('b2');
       await two.add({ container: b2, containerId: 'ctr-b2', conf: confTwo(['192.0.2.1', '192.0.2.3']) });
-      expect(await floodPeers(two.host)).toEqual(['192.0.2.1', '192.0.2.3']);
+      expect(await floodPeers(two.host, 'vx-web')).toEqual(['192.0.2.1', '192.0.2.3']);
       expect(await exchange(a1, '10.89.0.110')).toEqual(EXCHANGED);
       // and leaves again
       await two.del({ container: b2, containerId: 'ctr-b2', conf: confTwo() });
       const b3 = await two.container('b3');
       await two.add({ container: b3, containerId: 'ctr-b3', conf: confTwo() });
-      expect(await floodPeers(two.host)).toEqual(['192.0.2.1']);
+      expect(await floodPeers(two.host, 'vx-web')).toEqual(['192.0.2.1']);
 
       // a DEL on host one leaves host two's member and host one's other member talking
       await one.del({ container: a2, containerId: 'ctr-a2', conf: confOne() });

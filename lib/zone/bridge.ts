@@ -3,7 +3,8 @@
 // An existing bridge (nspawn's, or an earlier ADD's) is adopted, never recreated. The zone's
 // rules in our nft table (isolation; masquerade with the netlink backend, networkd does its own
 // with IPMasquerade=) are written by isolation.ts; a bridge an ADD made takes them along when
-// that ADD is undone.
+// that ADD is undone. A multi-host zone's VXLAN port is brought in line under the same lock
+// (vxlan.ts); a zone whose configuration lost `vxlan` loses the port.
 // With the zone's name server on, systemd-resolved learns that the gateways answer
 // `<zone>.<domain>` on the bridge: networkd tells it for its bridges (`DNS=`, `Domains=~` in our
 // .network file); for a bridge made over netlink every ADD tells it (announceZoneDns).
@@ -18,7 +19,7 @@ import { waitLimit } from '../system/budget.js';
 import type { LinkDnsOutcome } from '../resolved/link-dns.js';
 import type { ZoneConfig, ZoneDnsConfig } from './plan.js';
 import { isGatewayAddress, type Gateway } from './plan.js';
-import { ensureVxlanPort, isZoneVxlanPort } from './vxlan.js';
+import { dropVxlanPort, ensureVxlanPort, isZoneVxlanPort } from './vxlan.js';
 import { bridgeMac } from '../names/attachment.js';
 import type { Links, ResolvedBackend, ZoneWorld } from './world.js';
 
@@ -60,6 +61,7 @@ export async function ensureBridge(
     const link = requireBridge(await rt.getLink(config.bridge), config.bridge);
     if (!link) throw new CniError(ErrorCode.BridgeConflict, `${config.bridge} vanished while it was being configured`);
     if (config.vxlan) await ensureVxlanPort(world, rt, { ...config, vxlan: config.vxlan }, link, backend, config.mtu);
+    else if (before !== undefined) await dropVxlanPort(world, rt, config.zone, link);
     return { link, created: before === undefined };
   });
   if (backend === 'netlink' && config.dns !== false) await announceOrWarn(world, bridge.link.index, config, config.dns, gateways);

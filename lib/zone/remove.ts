@@ -3,12 +3,15 @@
 // reload would bring the links back), its masquerade and isolation in our table, its name
 // server, and the bridge table's rules that keep DHCP and router advertisements local once no
 // VXLAN port is left on the host. A zone already gone is removed: nothing to do, no failure.
+// networkd (measured, 252) makes a device again on reload while its .netdev is there, and keeps
+// a removed .network's settings until it reloads (a bridge nspawn made for the zone later would
+// still get our gateways and DHCP server): so the files go first, then the links, and networkd
+// reloads at the end when files of ours were there.
 import { vxlanName } from '../networkd/vxlan-files.js';
 import { bridgeName } from '../networkd/zone-files.js';
 import { isNftError } from '../nft/errors.js';
-import { stopKeepingZoneTrafficLocal } from '../nft/vxlan-local.js';
 import { removeZoneRules } from './bridge.js';
-import { isZoneVxlanPort } from './vxlan.js';
+import { isZoneVxlanPort, stopKeepingTrafficLocalIfLastPort } from './vxlan.js';
 import type { ZoneWorld } from './world.js';
 
 export interface ZoneToRemove {
@@ -40,13 +43,19 @@ export async function removeZone(world: ZoneWorld, target: ZoneToRemove): Promis
       const ports = link?.kind === 'bridge' ? (await host.listLinks()).filter((l) => l.master === link.index) : [];
       const members = ports.filter((port) => !isZoneVxlanPort(port, bridge)).map((port) => port.name);
       if (members.length > 0) throw new ZoneInUseError(target.zone, members);
-      for (const name of [vxlanName(target.zone), ...(link?.kind === 'bridge' ? [bridge] : [])]) {
-        if (await host.deleteLinkIfExists(name)) removed.push(name);
+      const files = await world.networkd.removeFiles(target.zone, target.networkDir);
+      // Only a VXLAN device and a bridge are the zone's: a link of another kind by those names is not.
+      const port = await host.getLink(vxlanName(target.zone));
+      for (const doomed of [port?.kind === 'vxlan' ? port : undefined, link?.kind === 'bridge' ? link : undefined]) {
+        if (doomed && (await host.deleteLinkIfExists(doomed.index))) removed.push(doomed.name);
       }
-      await world.networkd.removeFiles(target.zone, target.networkDir);
       await removeRules(world, target.zone, bridge);
       await world.dns.stopServer(target.zone, target.dnsStateDir);
-      if (!(await host.listLinks()).some((l) => l.name.startsWith('vx-'))) await stopKeepingZoneTrafficLocal(world.nft('bridge'));
+      await stopKeepingTrafficLocalIfLastPort(world, host);
+      // Last: a networkd that does not answer (code 11) fails only this step. Without files of
+      // ours there is nothing for it to forget, and no cause to disturb a networkd that is not
+      // the zone's (a netlink zone in a namespace shares the host's /run).
+      if (files.changed && (await world.backend('auto')) === 'networkd') await world.networkd.reload();
     });
   } finally {
     host.close();

@@ -8,7 +8,9 @@
 // - flood entries of peers taken out of the configuration go (networkd never removes them), the
 //   missing ones come; running members keep their traffic to the peers that stay;
 // - what must stay on this host (DHCP, router advertisements) is kept there by our bridge table
-//   (lib/nft/vxlan-local.ts).
+//   (lib/nft/vxlan-local.ts), which goes with the host's last VXLAN port;
+// - a zone whose configuration no longer has `vxlan` loses its port (dropVxlanPort): networkd
+//   never deletes a device whose .netdev went.
 // The port is the zone's, not a member: a zone whose bridge holds only it is empty.
 // The MTU of a multi-host zone is the underlay's less the VXLAN overhead, so that a full frame of
 // a member still fits one underlay packet; a configured `mtu` wins.
@@ -16,7 +18,7 @@ import { join } from 'node:path';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { familyOf } from '../ip/index.js';
 import { vxlanFileNames, vxlanName } from '../networkd/vxlan-files.js';
-import { keepZoneTrafficLocal } from '../nft/vxlan-local.js';
+import { keepZoneTrafficLocal, stopKeepingZoneTrafficLocal } from '../nft/vxlan-local.js';
 import type { Link } from '../rtnl/links.js';
 import type { VxlanIdentity } from '../rtnl/vxlan.js';
 import type { ZoneConfig } from './plan.js';
@@ -116,6 +118,24 @@ async function alignFloodEntries(rt: Links, port: Link, peers: readonly string[]
   const present = await rt.floodEntries(port.index);
   for (const gone of present.filter((peer) => !peers.includes(peer))) await rt.deleteFloodEntry(port.index, gone);
   for (const peer of peers.filter((p) => !present.includes(p))) await rt.addFloodEntry(port.index, peer);
+}
+
+/**
+ * Caller holds the zone lock. The zone is not (or no longer) multi-host: its VXLAN port goes,
+ * only if it is one and on the zone's bridge (another `vx-<zone>` is not ours); true when it went.
+ */
+export async function dropVxlanPort(world: ZoneWorld, rt: Links, zone: string, bridge: Link): Promise<boolean> {
+  const port = await rt.getLink(vxlanName(zone));
+  if (port?.kind !== 'vxlan' || port.master !== bridge.index) return false;
+  await rt.deleteLinkIfExists(port.index);
+  await stopKeepingTrafficLocalIfLastPort(world, rt);
+  return true;
+}
+
+/** Caller holds the zone lock. The bridge table's rules match any `vx-*` port: they go once the host has none. */
+export async function stopKeepingTrafficLocalIfLastPort(world: ZoneWorld, rt: Links): Promise<void> {
+  if ((await rt.listLinks()).some((l) => l.name.startsWith('vx-'))) return;
+  await stopKeepingZoneTrafficLocal(world.nft('bridge'));
 }
 
 /** What CHECK finds wrong with the zone's VXLAN port: [] when it is as the configuration says. */

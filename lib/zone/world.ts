@@ -71,7 +71,8 @@ export type ResolvedBackend = 'networkd' | 'netlink';
 export interface ZoneNetworkd {
   /** Writes the zone's .netdev/.network files; whether any changed. */
   writeFiles(spec: ZoneNetwork, dir: string): Promise<{ changed: boolean }>;
-  removeFiles(zone: string, dir: string): Promise<void>;
+  /** Removes the zone's files; whether there were any. */
+  removeFiles(zone: string, dir: string): Promise<{ changed: boolean }>;
   reload(): Promise<void>;
   /** Until networkd has configured `ifname` from `networkFile`. */
   waitConfigured(ifname: string, networkFile: string): Promise<void>;
@@ -144,7 +145,7 @@ export function systemWorld(): ZoneWorld {
     backend: resolveBackend,
     networkd: {
       writeFiles: (spec, dir) => writeZoneFiles(spec, dir),
-      removeFiles: async (zone, dir) => void (await removeZoneFiles(zone, dir)),
+      removeFiles: (zone, dir) => removeZoneFiles(zone, dir),
       reload: () => reloadNetworkd(),
       waitConfigured: async (ifname, networkFile) => void (await waitForLink(ifname, { networkFile })),
     },

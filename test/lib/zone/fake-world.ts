@@ -162,7 +162,7 @@ export class FakeWorld {
         },
         removeFiles: async (zone, dir) => {
           await this.effect(`networkd: remove ${zone}`);
-          this.files.delete(`${dir}/vz-${zone}.network`);
+          return { changed: this.files.delete(`${dir}/vz-${zone}.network`) };
         },
         reload: async () => {
           await this.effect('networkd: reload');

@@ -35,8 +35,11 @@ export function parseAttachmentAlias(alias: string | undefined): Attachment | un
  * changes it as containers come and go, so containers' neighbour entries for the gateway go
  * stale; locally administered, unicast.
  */
-export function bridgeMac(bridge: string, machineId: string): string {
-  const bytes = sha256(`cni-zones\0${machineId}\0${bridge}`).subarray(0, 6);
+export function bridgeMac(bridge: string, machineId: string, vxlanLocal?: string): string {
+  // A zone across hosts is one layer 2: hosts cloned from one image share a machine ID, and their
+  // bridges must still differ (a shared MAC makes IPv6 link-local addresses fail DAD).
+  const seed = vxlanLocal === undefined ? `cni-zones\0${machineId}\0${bridge}` : `cni-zones\0${machineId}\0${bridge}\0${vxlanLocal}`;
+  const bytes = sha256(seed).subarray(0, 6);
   bytes[0] = (bytes[0]! & 0xfe) | 0x02;
   return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }

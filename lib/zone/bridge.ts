@@ -126,7 +126,7 @@ async function configureWithNetworkd(
       ...(config.mtu !== undefined && { mtu: config.mtu }),
       ...(config.dhcpPool && { dhcpPool: config.dhcpPool }),
       ...(config.dns && { dns: { search: zoneDomain(config, config.dns) } }),
-      ...(config.vxlan && { vxlan: config.vxlan }),
+      ...(config.vxlan && { vxlan: config.vxlan, mac: bridgeMac(config.bridge, world.machineId(), config.vxlan.local) }),
     },
     config.networkDir,
   );
@@ -169,7 +169,7 @@ async function configureWithNetlink(
   const bridge =
     existing ??
     (await rt.createBridge(config.bridge, {
-      mac: bridgeMac(config.bridge, world.machineId()),
+      mac: bridgeMac(config.bridge, world.machineId(), config.vxlan?.local),
       ...(config.mtu !== undefined && { mtu: config.mtu }),
     }));
   const present = await rt.listAddresses(bridge);

@@ -66,4 +66,11 @@ describe('bridgeMac', () => {
     expect(bridgeMac('vz-web', id)).not.toBe(bridgeMac('vz-web', 'beefbeefbeefbeefbeefbeefbeefbeef'));
     expect(unicastLocal(bridgeMac('vz-web', ''))).toBe(true);
   });
+
+  it('differs between the hosts of a zone across hosts even when they share a machine ID (cloned images)', () => {
+    const id = 'f00dfeedf00dfeedf00dfeedf00dfeed';
+    expect(bridgeMac('vz-web', id, '192.0.2.1')).not.toBe(bridgeMac('vz-web', id, '192.0.2.2'));
+    expect(bridgeMac('vz-web', id, '192.0.2.1')).toBe(bridgeMac('vz-web', id, '192.0.2.1'));
+    expect(unicastLocal(bridgeMac('vz-web', id, '192.0.2.1'))).toBe(true);
+  });
 });

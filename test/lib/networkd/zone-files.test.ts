@@ -74,6 +74,13 @@ describe('renderZoneFiles', () => {
     });
   });
 
+  it('gives the bridge the MAC asked for (a zone across hosts), and none otherwise', () => {
+    const mac = '02:11:22:33:44:55';
+    expect(filesOf({ zone: 'web', gateways: ['10.89.0.1/24'], ipMasquerade: true, mac })['70-cni-zones-web.netdev']).toBe(
+      `${header('web')}[NetDev]\nName=vz-web\nKind=bridge\nMACAddress=${mac}\n`,
+    );
+  });
+
   it('IPv6 only: DAD off, RAs announcing the /64, masquerade off, MTU on netdev and link', () => {
     expect(filesOf({ zone: 'six', gateways: ['FD89:0:0:0::1/64'], ipMasquerade: false, mtu: 1400 })).toEqual({
       '70-cni-zones-six.netdev': `${header('six')}[NetDev]\nName=vz-six\nKind=bridge\nMTUBytes=1400\n`,

@@ -226,6 +226,8 @@ async function addAndDelete(root: string, conflist: ConfList, plugin: ZonePlugin
     name: conflist.name,
     backend: 'netlink',
     portsStateDir: join(state, 'ports'),
+    // The name server's state in the test's directory too, never the machine's /run/cni-zones.
+    ...(plugin.nameServer !== false && { nameServer: { ...(plugin.nameServer as object | undefined), stateDir: join(state, 'dns') } }),
     ipam: { ...plugin.ipam, dataDir: join(state, 'ipam') },
     ...(runtimeConfig && { runtimeConfig }),
   };

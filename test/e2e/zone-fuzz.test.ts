@@ -110,6 +110,8 @@ priv.describe('zone plugin, built, run as a runtime runs it', () => {
       ranges: DUAL_STACK,
       dataDir: world.dataDir,
       portsStateDir,
+      // the anchor's: one zone, one name server
+      dnsStateDir: world.dnsStateDir,
       networkDir: join(scratch, 'network'),
       cniPath: join(scratch, 'cni-path'),
       // /proc/1/ns/net is left out on purpose: here PID 1 is the machine's (see zone-host-safety)

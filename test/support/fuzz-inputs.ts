@@ -19,6 +19,8 @@ export interface FuzzTargets {
   ranges: object[][];
   dataDir: string;
   portsStateDir: string;
+  /** The zone name server's state (`nameServer.stateDir`): never the default /run/cni-zones/dns. */
+  dnsStateDir: string;
   networkDir: string;
   /** An empty directory: CNI_PATH, where no delegated IPAM is found. */
   cniPath: string;
@@ -252,6 +254,11 @@ function netConfOf(t: FuzzTargets): fc.Arbitrary<Record<string, unknown>> {
           ),
         ),
         bad: junk,
+      },
+      // the name server on in a directory of the test's, or off: never the default /run/cni-zones/dns
+      nameServer: {
+        good: fc.oneof(fc.constant({ stateDir: t.dnsStateDir, forward: false }), fc.constant(false)),
+        bad: orJunk(badPaths(t.dnsStateDir).map((stateDir) => ({ stateDir }))),
       },
       // where port records go: never left to the default /run/cni-zones/ports
       portsStateDir: { good: fc.constant(t.portsStateDir), bad: orJunk(badPaths(t.portsStateDir)) },

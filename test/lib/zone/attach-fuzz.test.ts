@@ -97,6 +97,7 @@ describe('zone plugin edge, in-process: every answer is a result or one proper C
       ranges: [[{ subnet: '10.89.0.0/24' }], [{ subnet: 'fd89::/64' }]],
       dataDir: join(dir, 'data'),
       portsStateDir: join(dir, 'ports'),
+      dnsStateDir: join(dir, 'dns'),
       networkDir: join(dir, 'network'),
       cniPath: join(dir, 'cni-path'),
       netns: [

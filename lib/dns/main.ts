@@ -23,7 +23,7 @@
 // wrong exits 2. Nothing is written to stdout.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { dnsLabelProblem, zoneNameProblem } from '../names/index.js';
+import { dnsNameProblem, zoneNameProblem } from '../names/index.js';
 import { parseCidr, subnetOf, type Subnet } from '../ip/index.js';
 import { bridgeName } from '../networkd/zone-files.js';
 import { type InheritedSocket, inheritedSockets } from './activation.js';
@@ -85,10 +85,8 @@ function settingsFrom(args: string[]): Settings | 'help' {
   const zoneProblem = zoneNameProblem(zone);
   if (zoneProblem) throw new UsageError(`invalid zone name ${JSON.stringify(zone)}: ${zoneProblem}`);
   const domain = (values.domain ?? DEFAULT_DOMAIN).toLowerCase().replace(/\.$/, '');
-  for (const label of domain.split('.')) {
-    const problem = dnsLabelProblem(label);
-    if (problem) throw new UsageError(`invalid --domain ${JSON.stringify(values.domain)}: label ${JSON.stringify(label)}: ${problem}`);
-  }
+  const domainProblem = dnsNameProblem(domain);
+  if (domainProblem) throw new UsageError(`invalid --domain ${JSON.stringify(values.domain)}: ${domainProblem}`);
   const port = values.port === undefined ? DNS_PORT : Number(values.port);
   if (!/^\d+$/.test(values.port ?? '53') || port < 1 || port > 65535) throw new UsageError(`invalid --port ${JSON.stringify(values.port)}`);
   const listen = values.listen.map((text) => {

@@ -112,6 +112,18 @@ export function dnsLabelProblem(label: string): string | undefined {
   return undefined;
 }
 
+const MAX_DNS_NAME_LENGTH = 253;
+
+/** Why `name` (dotted labels, without a trailing dot) is no DNS name of lowercase labels. */
+export function dnsNameProblem(name: string): string | undefined {
+  if (name.length > MAX_DNS_NAME_LENGTH) return `it is longer than ${MAX_DNS_NAME_LENGTH} characters`;
+  for (const label of name.split('.')) {
+    const problem = dnsLabelProblem(label);
+    if (problem) return `its label ${JSON.stringify(label.slice(0, 64))} is no DNS label: ${problem}`;
+  }
+  return undefined;
+}
+
 const NETNS_NAME = new RegExp(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,${MAX_NAMESPACE_NAME_LENGTH - 1}}$`);
 
 /** Why `name` cannot name a namespace under /run/netns. */

@@ -36,7 +36,7 @@ import {
   unicastProblem,
 } from '../ip/index.js';
 import { DEFAULT_DNS_STATE_DIR } from '../dns/names.js';
-import { dnsLabelProblem, ZONE_NAME_RULE, zoneNameProblem, zoneNetworkNameProblem } from '../names/index.js';
+import { dnsLabelProblem, dnsNameProblem, ZONE_NAME_RULE, zoneNameProblem, zoneNetworkNameProblem } from '../names/index.js';
 import { defaultNetworkDir } from '../networkd/files.js';
 import type { ZoneVxlan } from '../networkd/vxlan-files.js';
 import { bridgeName } from '../networkd/zone-files.js';
@@ -222,16 +222,9 @@ export function loadZoneConfig(conf: NetConf): ZoneConfig {
 /** `nameServer.domain`, lowercased, without a trailing dot, each label by the DNS label rule. */
 function dnsDomain(domain: string): string {
   const canonical = domain.toLowerCase().replace(/\.$/, '');
-  for (const label of canonical.split('.')) {
-    const problem = dnsLabelProblem(label);
-    if (problem) {
-      throw new CniError(
-        ErrorCode.InvalidNetworkConfig,
-        `invalid "nameServer.domain" ${JSON.stringify(domain.slice(0, 64))}`,
-        `label ${JSON.stringify(label.slice(0, 64))}: ${problem}`,
-      );
-    }
-  }
+  const problem = dnsNameProblem(canonical);
+  if (problem)
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid "nameServer.domain" ${JSON.stringify(domain.slice(0, 64))}`, problem);
   return canonical;
 }
 

@@ -44,3 +44,26 @@ export class Progress {
     );
   }
 }
+
+/** One demo from start to end: what it sets up and shows, then its teardown, whatever happened. */
+export interface DemoStory {
+  setUp(): Promise<void>;
+  run(): Promise<void>;
+  /** What could not be cleaned up. */
+  tearDown(): Promise<string[]>;
+  summary(failure: Error | undefined, cleanupFailures: readonly string[]): string;
+}
+
+/** Run `story`, always tear it down, print its summary; exit code 0 only when all went well. */
+export async function runStory(io: Io, story: DemoStory): Promise<number> {
+  let failure: Error | undefined;
+  try {
+    await story.setUp();
+    await story.run();
+  } catch (e) {
+    failure = e instanceof Error ? e : new Error(String(e));
+  }
+  const cleanupFailures = await story.tearDown();
+  io.out(story.summary(failure, cleanupFailures));
+  return failure || cleanupFailures.length ? 1 : 0;
+}

@@ -36,7 +36,7 @@ import { isolateFileSystems } from './isolation.js';
 import { buildMachineRoot, writeResolvConf } from './machine-root.js';
 import { ipv4Of, type MachineState, sandboxAddresses } from './machine-state.js';
 import { machineDriver, type MachineDriver } from './machines.js';
-import { Progress } from './progress.js';
+import { Progress, runStory } from './progress.js';
 import { DEMO_DOMAIN, DEMO_ZONE, WORK_DIR } from './run.js';
 
 const WEB = 'demo-web';
@@ -362,16 +362,6 @@ class HostsDemo {
   }
 }
 
-export async function runHostsDemo(io: Io, options: HostsDemoOptions): Promise<number> {
-  const demo = new HostsDemo(io, options);
-  let failure: Error | undefined;
-  try {
-    await demo.setUp();
-    await demo.run();
-  } catch (e) {
-    failure = e instanceof Error ? e : new Error(String(e));
-  }
-  const cleanupFailures = await demo.tearDown();
-  io.out(demo.summary(failure, cleanupFailures));
-  return failure || cleanupFailures.length ? 1 : 0;
+export function runHostsDemo(io: Io, options: HostsDemoOptions): Promise<number> {
+  return runStory(io, new HostsDemo(io, options));
 }

@@ -27,7 +27,7 @@ import { isolateFileSystems, type Networkd, startNetworkd } from './isolation.js
 import { buildMachineRoot, writeResolvConf } from './machine-root.js';
 import { type Machine, machineDriver, type MachineDriver } from './machines.js';
 import { ipv4Of, type MachineState, sandboxAddresses } from './machine-state.js';
-import { Progress } from './progress.js';
+import { Progress, runStory } from './progress.js';
 
 export const DEMO_ZONE = 'demo';
 export const DEMO_PORT = 8080;
@@ -313,16 +313,6 @@ class Demo {
   }
 }
 
-export async function runDemo(io: Io, options: DemoOptions): Promise<number> {
-  const demo = new Demo(io, options);
-  let failure: Error | undefined;
-  try {
-    await demo.setUp();
-    await demo.run();
-  } catch (e) {
-    failure = e instanceof Error ? e : new Error(String(e));
-  }
-  const cleanupFailures = await demo.tearDown();
-  io.out(demo.summary(failure, cleanupFailures));
-  return failure || cleanupFailures.length ? 1 : 0;
+export function runDemo(io: Io, options: DemoOptions): Promise<number> {
+  return runStory(io, new Demo(io, options));
 }

@@ -15,7 +15,7 @@ import { lines } from '../io.js';
 import { selfForm } from '../self.js';
 import { apiAccess, DEFAULT_CA_FILE, DEFAULT_TOKEN_FILE, getNode } from './api.js';
 import { describeZone } from './conflist.js';
-import { nodeNameProblem } from './node.js';
+import { dnsNameProblem } from '../../../lib/names/index.js';
 import { readSettings } from './settings.js';
 import { installOnNode, nodePaths, type SetupReport, waitForPodSubnets } from './setup.js';
 
@@ -30,7 +30,7 @@ function usage(message: string): UsageError {
 function nodeName(args: ParsedArgs, env: NodeJS.ProcessEnv): string {
   const name = args.string('node') ?? env.NODE_NAME;
   if (name === undefined || name === '') throw usage('which node? give --node NAME or set NODE_NAME');
-  const problem = nodeNameProblem(name);
+  const problem = dnsNameProblem(name);
   if (problem) throw usage(`invalid node name ${JSON.stringify(name)}: ${problem}`);
   return name;
 }

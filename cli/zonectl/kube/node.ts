@@ -8,7 +8,6 @@
 import * as z from 'zod/mini';
 import { describeIssues } from '../../../lib/cni/schema.js';
 import { type Address, familyBits, formatSubnet, parseAddress, type Subnet } from '../../../lib/ip/index.js';
-import { dnsLabelProblem } from '../../../lib/names/index.js';
 import { CommandError } from '../errors.js';
 import { parseSubnet } from './settings.js';
 
@@ -21,18 +20,6 @@ export interface NodeFacts {
 
 /** A subnet needs a gateway and at least one pod address (IPv4: also its network and broadcast address). */
 const LONGEST_PREFIX = { 4: 30, 6: 126 } as const;
-
-const MAX_NODE_NAME_LENGTH = 253;
-
-/** Why `name` cannot be a Node's name: a DNS subdomain, each label a DNS label (lib/names), 253 characters at most. */
-export function nodeNameProblem(name: string): string | undefined {
-  if (name.length > MAX_NODE_NAME_LENGTH) return `it is longer than ${MAX_NODE_NAME_LENGTH} characters`;
-  for (const label of name.split('.')) {
-    const problem = dnsLabelProblem(label);
-    if (problem) return `its label ${JSON.stringify(label)} is no DNS label: ${problem}`;
-  }
-  return undefined;
-}
 
 function nodeSchema() {
   return z.looseObject({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nodeFacts, nodeNameProblem } from '../../../../cli/zonectl/kube/node.js';
+import { nodeFacts } from '../../../../cli/zonectl/kube/node.js';
+import { dnsNameProblem as nodeNameProblem } from '../../../../lib/names/index.js';
 import { formatAddress, formatSubnet } from '../../../../lib/ip/index.js';
 
 function node(spec: object, addresses: object[] = [], name = 'worker-1') {
@@ -44,7 +45,7 @@ describe('nodeFacts', () => {
   });
 });
 
-describe('nodeNameProblem', () => {
+describe('a Node name: dnsNameProblem (lib/names)', () => {
   it('takes DNS subdomains, nothing else', () => {
     expect(nodeNameProblem('worker-1.example.com')).toBeUndefined();
     expect(nodeNameProblem('Worker')).toMatch(/no DNS label/);

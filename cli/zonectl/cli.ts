@@ -2,6 +2,7 @@
 // its arguments, run it, and turn any failure into lines on stderr and an exit code.
 import { formatHelp, parseArgs, twoColumns } from './args.js';
 import type { Command } from './command.js';
+import { completionCommand } from './commands/completion.js';
 import { demoCommand, demoSandboxCommand } from './commands/demo.js';
 import { downCommand } from './commands/down.js';
 import { gcCommand } from './commands/gc.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   repairCommand,
   removeZoneCommand,
   installCommand,
+  completionCommand,
   kubeNodeSetupCommand,
   demoCommand,
   demoSandboxCommand,

@@ -89,6 +89,7 @@ describe('the command table', () => {
       'repair',
       'remove-zone',
       'install',
+      'completion',
       'kube-node-setup',
       'demo',
     ]);

@@ -4,6 +4,7 @@
 // journalctl work for real; the root network namespace is never touched.
 //
 //   beforeAll(() => systemdMachineRoot(), 600_000);     // the first build takes ~20-60 s
+//   await bootSystemdMachine({ packages: ['podman'] }); // a root of its own with podman in it
 //   const machine = await bootSystemdMachine();         // ~0.5 s
 //   onTestFinished(() => machine.stop());
 //   await machine.exec('systemctl', ['is-system-running']);
@@ -48,7 +49,7 @@ const suite = 'bookworm';
 // busybox-static: httpd, wget (also to http://[::1]:PORT/) and nc for tests inside the machine.
 // systemd-resolved (enabled by its package; its stub takes over the root's /etc/resolv.conf, which
 // only the machines see): what the host learns of a zone's name server, test/e2e/zone-dns-resolved.test.ts.
-const packages = ['systemd', 'systemd-sysv', 'dbus', 'iproute2', 'nftables', 'libnftables1', 'busybox-static', 'systemd-resolved'];
+const basePackages = ['systemd', 'systemd-sysv', 'dbus', 'iproute2', 'nftables', 'libnftables1', 'busybox-static', 'systemd-resolved'];
 // Bump when the way the root is made changes, so cached roots are rebuilt.
 const layoutVersion = 1;
 const readyMarker = '.czt-ready';
@@ -63,7 +64,14 @@ const consoleKeepChars = 16_384;
 
 const machinePath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-function rootDirectory(): string {
+/** The root's packages: the base ones, then `extra` (sorted, without repeats, so one list makes one root). */
+function rootPackages(extra: readonly string[]): string[] {
+  const added = [...new Set(extra)].filter((name) => !basePackages.includes(name)).sort();
+  for (const name of added) if (!/^[a-z0-9][a-z0-9+.-]+$/.test(name)) throw new Error(`not a Debian package name: ${JSON.stringify(name)}`);
+  return [...basePackages, ...added];
+}
+
+function rootDirectory(packages: readonly string[]): string {
   const key = createHash('sha256').update(JSON.stringify({ layoutVersion, suite, packages })).digest('hex').slice(0, 12);
   return join(cacheDir, `systemd-root-${key}`);
 }
@@ -114,7 +122,7 @@ async function removeTree(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
-async function runMmdebstrap(target: string): Promise<void> {
+async function runMmdebstrap(target: string, packages: readonly string[]): Promise<void> {
   // Private mount and pid namespaces: its mounts in the target vanish with it, and if this process
   // dies, pdeathsig kills unshare, whose --kill-child takes mmdebstrap and its apt and dpkg along.
   const unshare = [requireExecutable('unshare'), '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--mount-proc'];
@@ -130,7 +138,7 @@ async function runMmdebstrap(target: string): Promise<void> {
   }
 }
 
-async function buildRootOnce(root: string): Promise<string> {
+async function buildRootOnce(root: string, packages: readonly string[]): Promise<string> {
   if (existsSync(join(root, readyMarker))) return root;
   await mkdir(cacheDir, { recursive: true });
   const unlock = await lockExclusive(`${root}.lock`, lockTimeoutMs);
@@ -139,7 +147,7 @@ async function buildRootOnce(root: string): Promise<string> {
     const staging = `${root}.partial`;
     await removeTree(root); // without its marker: not finished
     await removeTree(staging); // an interrupted build
-    await runMmdebstrap(staging);
+    await runMmdebstrap(staging, packages);
     await writeFile(join(staging, readyMarker), `mmdebstrap --variant=minbase ${suite} ${packages.join(',')}\n`);
     await rename(staging, root);
     return root;
@@ -148,15 +156,24 @@ async function buildRootOnce(root: string): Promise<string> {
   }
 }
 
-let cachedRoot: Promise<string> | undefined;
+const cachedRoots = new Map<string, Promise<string>>();
 
-/** The cached Debian 12 root the machines boot (built on first use; later calls reuse it). */
-function systemdMachineRoot(): Promise<string> {
-  cachedRoot ??= buildRootOnce(rootDirectory()).catch((error: unknown) => {
-    cachedRoot = undefined;
-    throw error;
-  });
-  return cachedRoot;
+/**
+ * The cached Debian 12 root the machines boot, with `extraPackages` beside the base ones (built
+ * on first use, one root per package list; later calls reuse it).
+ */
+export function systemdMachineRoot(extraPackages: readonly string[] = []): Promise<string> {
+  const packages = rootPackages(extraPackages);
+  const root = rootDirectory(packages);
+  let built = cachedRoots.get(root);
+  if (built === undefined) {
+    built = buildRootOnce(root, packages).catch((error: unknown) => {
+      cachedRoots.delete(root);
+      throw error;
+    });
+    cachedRoots.set(root, built);
+  }
+  return built;
 }
 
 // --- cgroups -----------------------------------------------------------------------------------
@@ -281,6 +298,8 @@ export interface MachineBind {
 
 export interface SystemdMachineOptions {
   bindReadOnly?: readonly MachineBind[];
+  /** Debian packages in the root beside the base ones (a root of its own, built on first use). */
+  packages?: readonly string[];
   bootTimeoutMs?: number;
 }
 
@@ -349,7 +368,7 @@ async function systemState(leader: number): Promise<string | undefined> {
 
 /** Boot a fresh machine from the cached root in a new `czt-` network namespace; call stop(). */
 export async function bootSystemdMachine(options: SystemdMachineOptions = {}): Promise<SystemdMachine> {
-  const root = await systemdMachineRoot();
+  const root = await systemdMachineRoot(options.packages);
   await removeOrphanedMachineLeftovers();
   const netns = await createNetns(machineRole);
   let cgroups: string[] = [];
@@ -479,10 +498,10 @@ async function exitsWithin(subprocess: PromiseLike<unknown>, timeoutMs: number):
  * The privileged suite of a test file that boots systemd machines: the tools they need, and the
  * root built before the first test (the first build, from Debian's archive, takes 20-60 s).
  */
-export function systemdMachineSuite() {
+export function systemdMachineSuite(packages: readonly string[] = []) {
   const suite = privileged(['ip', 'nsenter', 'unshare', 'setpriv', 'flock', 'mmdebstrap', 'systemd-nspawn']);
   beforeAll(async () => {
-    if (suite.canRun) await systemdMachineRoot();
+    if (suite.canRun) await systemdMachineRoot(packages);
   }, 600_000);
   return suite;
 }

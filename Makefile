@@ -2,7 +2,7 @@
 SHELL := /bin/sh
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: all deps system-deps build typecheck lint format test test-unit demo bench conformance fuzz soak clean
+.PHONY: all deps system-deps build deb typecheck lint format test test-unit demo bench conformance fuzz soak clean
 
 all: build
 
@@ -19,6 +19,17 @@ deps: system-deps $(NPM_STAMP)
 build: $(NPM_STAMP)
 	node scripts/build.mjs
 
+# The Debian package, dist/deb/cni-zones_<version>_amd64.deb (packaging/main.ts). Remade only when
+# what it is made from changed: the executable's sources and the packaging's own files. The build
+# (always run, ~5 s) only has to happen first, so it is order-only.
+DEB_VERSION := $(shell node -p 'require("./package.json").version')
+DEB := dist/deb/cni-zones_$(DEB_VERSION)_amd64.deb
+DEB_INPUTS := $(shell find lib plugins cli packaging -name '*.ts') package.json package-lock.json scripts/build.mjs \
+	docs/configuration.md examples/cni-zones.conflist
+deb: $(DEB)
+$(DEB): $(DEB_INPUTS) | build
+	node dist/packaging.cjs deb
+
 typecheck: $(NPM_STAMP)
 	npx tsc --noEmit -p .
 
@@ -31,8 +42,8 @@ format: $(NPM_STAMP)
 	npx biome check --write .
 
 # Format, lint and types, then the unit tests and the privileged end-to-end tests (root; real
-# namespaces, networkd, nft, nspawn).
-test: deps build lint typecheck
+# namespaces, networkd, nft, nspawn; the package's lifecycle, lintian and the guides use the .deb).
+test: deps build deb lint typecheck
 	npx vitest run $(VITEST_ARGS)
 
 test-unit: $(NPM_STAMP) build
@@ -61,5 +72,6 @@ SOAK_CYCLES ?= 1000
 soak: deps build
 	CI=true CNI_ZONES_SOAK_CYCLES=$(SOAK_CYCLES) npx vitest run test/e2e/soak.test.ts
 
+# dist/ holds the bundles, the executable and dist/deb/ (the package).
 clean:
 	rm -rf dist .test-tmp

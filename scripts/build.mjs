@@ -56,6 +56,10 @@ for (const [name, entry] of Object.entries(executables)) {
 await nodeBundle('conformance/main.ts', 'dist/conformance.cjs', NODE_BANNER);
 console.log(`dist/conformance.cjs  ${await sizeOf('dist/conformance.cjs')}`);
 
+// The .deb builder (packaging/main.ts), run by `make deb`: a tool too.
+await nodeBundle('packaging/main.ts', 'dist/packaging.cjs', NODE_BANNER);
+console.log(`dist/packaging.cjs  ${await sizeOf('dist/packaging.cjs')}`);
+
 if (!process.argv.includes('--node-only')) await compileMultiCall();
 
 async function compileMultiCall() {

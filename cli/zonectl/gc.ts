@@ -1,24 +1,31 @@
-// `zonectl gc`: CNI GC of a network the way libcni runs it, with the valid attachments taken
-// from the result cache and kept only while their network namespace still exists. What went
-// away is read from the host before and after: stale cache records (each DELed), host veths
-// of the network (tagged with their owner), and IPAM allocations.
+// `zonectl gc`: CNI GC of a network the way libcni runs it. Plain, the valid attachments are
+// the cached ones whose network namespace still exists and that no record places in an earlier
+// boot (a namespace path a new container reuses must not keep an old attachment alive). With
+// `boot`, only what earlier boots left goes: every attachment known to the cache or to our
+// records is valid unless its records carry an earlier boot's ID (gc-records.ts), so nothing
+// of this boot is touched, even an attachment no cache lists. What went away is read from the
+// host before and after: attachments, host veths of the network (tagged with their owner), and
+// IPAM allocations.
 import { asCniError } from '../../lib/cni/errors.js';
 import type { Attachment } from '../../lib/cni/types.js';
 import { formatAddress } from '../../lib/ip/index.js';
-import { DEFAULT_DATA_DIR, readAllocations, storeDir } from '../../lib/ipam/store.js';
+import { readAllocations } from '../../lib/ipam/store.js';
+import { parseAttachmentAlias } from '../../lib/names/attachment.js';
 import type { RuntimePaths } from '../../lib/nspawn/runtime-paths.js';
 import { Rtnl } from '../../lib/rtnl/client.js';
 import { listCacheEntries } from '../../lib/runtime/cache.js';
-import type { CacheEntry } from '../../lib/runtime/cache-format.js';
 import type { NetworkConfigList } from '../../lib/runtime/conf.js';
 import { gcNetworkList } from '../../lib/runtime/gc.js';
-import { parseAttachmentAlias } from '../../lib/names/attachment.js';
+import { currentBootId, shortBootId } from '../../lib/system/boot-id.js';
+import { attachmentBoot, earlierBootId, ipamStores, type KnownAttachment, knownAttachments } from './gc-records.js';
 import { netnsIsPresent } from './netns.js';
 
 export interface RemovedAttachment {
   containerId: string;
   ifname: string;
   netns: string;
+  /** Why it was stale: `namespace /run/netns/x is gone`, `from boot 1a2b3c4d…, not this one`. */
+  why: string;
 }
 
 export interface GcReport {
@@ -33,29 +40,28 @@ export interface GcReport {
   error?: string;
 }
 
-async function networkLinks(network: string): Promise<Map<string, string>> {
+export interface GcMode {
+  /** Only what earlier boots left (`zonectl gc --boot`). */
+  boot: boolean;
+}
+
+interface LinkOwner {
+  containerId: string;
+  ifname: string;
+}
+
+async function networkLinks(network: string): Promise<Map<string, LinkOwner>> {
   const rt = await Rtnl.open();
   try {
-    const links = new Map<string, string>();
+    const links = new Map<string, LinkOwner>();
     for (const link of await rt.listLinks()) {
       const owner = parseAttachmentAlias(link.alias);
-      if (owner?.network === network) links.set(link.name, `${owner.containerId} ${owner.ifname}`);
+      if (owner?.network === network) links.set(link.name, { containerId: owner.containerId, ifname: owner.ifname });
     }
     return links;
   } finally {
     rt.close();
   }
-}
-
-/** IPAM stores of the chain (zone-ipam and host-local share one layout). */
-function ipamStores(list: NetworkConfigList): string[] {
-  const dirs = list.plugins.flatMap((plugin) => {
-    const ipam = plugin.conf.ipam as { type?: unknown; dataDir?: unknown } | undefined;
-    if (ipam?.type !== 'zone-ipam' && ipam?.type !== 'host-local' && plugin.type !== 'zone-ipam') return [];
-    const dataDir = typeof ipam?.dataDir === 'string' && ipam.dataDir ? ipam.dataDir : DEFAULT_DATA_DIR;
-    return [storeDir(dataDir, list.name)];
-  });
-  return [...new Set(dirs)];
 }
 
 function allocations(list: NetworkConfigList): Map<string, string> {
@@ -74,34 +80,70 @@ function gone<T>(before: Map<string, T>, after: Map<string, T>): [string, T][] {
   return [...before].filter(([key]) => !after.has(key));
 }
 
-function attachmentOf(entry: CacheEntry): Attachment {
-  return { network: entry.networkName, containerId: entry.containerId, ifname: entry.ifname };
+function plain(a: Attachment): Attachment {
+  return { network: a.network, containerId: a.containerId, ifname: a.ifname };
 }
 
-export async function collectGarbage(list: NetworkConfigList, paths: RuntimePaths): Promise<GcReport> {
+interface Stale {
+  attachment: KnownAttachment;
+  why: string;
+  /** Made in an earlier boot: its namespace is gone whatever is at its cached path now. */
+  earlierBoot: boolean;
+}
+
+/** Which known attachments go, and why; every other one is valid. */
+export function staleAttachments(known: readonly KnownAttachment[], thisBoot: string | undefined, mode: GcMode): Stale[] {
+  return known.flatMap((attachment): Stale[] => {
+    const earlier = attachmentBoot(attachment, thisBoot) === 'earlier' ? earlierBootId(attachment, thisBoot) : undefined;
+    if (earlier !== undefined) return [{ attachment, why: `from boot ${shortBootId(earlier)}, not this one`, earlierBoot: true }];
+    if (mode.boot || !attachment.cached) return [];
+    const netns = attachment.cached.netns;
+    return netnsIsPresent(netns) ? [] : [{ attachment, why: `namespace ${netns || 'unknown'} is gone`, earlierBoot: false }];
+  });
+}
+
+/** Plain GC keeps only cached attachments (the runtime's word); --boot keeps every one of this boot. */
+function validAttachments(known: readonly KnownAttachment[], stale: readonly Stale[], mode: GcMode): Attachment[] {
+  const staleSet = new Set(stale.map((s) => s.attachment));
+  return known.filter((a) => !staleSet.has(a) && (mode.boot || a.cached)).map(plain);
+}
+
+async function known(list: NetworkConfigList, paths: RuntimePaths): Promise<KnownAttachment[]> {
+  const entries = await listCacheEntries(paths.cacheDir, { networkName: list.name });
+  return knownAttachments(list, entries, [...(await networkLinks(list.name)).values()]);
+}
+
+const sameAttachment = (a: Attachment) => (b: Attachment) => a.containerId === b.containerId && a.ifname === b.ifname;
+
+export async function collectGarbage(list: NetworkConfigList, paths: RuntimePaths, mode: GcMode = { boot: false }): Promise<GcReport> {
   const report: GcReport = { network: list.name, removedAttachments: [], removedLinks: [], releasedAddresses: [] };
   if (list.disableGC) return { ...report, skipped: 'the network sets disableGC' };
-  const entries = await listCacheEntries(paths.cacheDir, { networkName: list.name });
-  const valid = entries.filter((e) => netnsIsPresent(e.netns));
-  const stale = entries.filter((e) => !valid.includes(e));
+  const thisBoot = currentBootId();
+  const before = await known(list, paths);
+  const stale = staleAttachments(before, thisBoot, mode);
   const linksBefore = await networkLinks(list.name);
   const heldBefore = allocations(list);
   try {
-    await gcNetworkList(list, valid.map(attachmentOf), {
+    await gcNetworkList(list, validAttachments(before, stale, mode), {
       pluginDirs: paths.pluginDirs,
       cacheDir: paths.cacheDir,
+      namespaceGone: stale.filter((s) => s.earlierBoot).map((s) => plain(s.attachment)),
       ...(paths.timeoutMs !== undefined && { timeoutMs: paths.timeoutMs }),
     });
   } catch (e) {
     const error = asCniError(e);
     report.error = error.details ? `${error.message}\n${error.details}` : error.message;
   }
-  const remaining = await listCacheEntries(paths.cacheDir, { networkName: list.name });
-  const stillCached = (e: CacheEntry) => remaining.some((r) => r.containerId === e.containerId && r.ifname === e.ifname);
+  const after = await known(list, paths);
   report.removedAttachments = stale
-    .filter((e) => !stillCached(e))
-    .map((e) => ({ containerId: e.containerId, ifname: e.ifname, netns: e.netns ?? '' }));
-  report.removedLinks = gone(linksBefore, await networkLinks(list.name)).map(([name, owner]) => `${name} (${owner})`);
+    .filter((s) => !after.some(sameAttachment(s.attachment)))
+    .map((s) => ({
+      containerId: s.attachment.containerId,
+      ifname: s.attachment.ifname,
+      netns: s.attachment.cached?.netns ?? '',
+      why: s.why,
+    }));
+  report.removedLinks = gone(linksBefore, await networkLinks(list.name)).map(([name, o]) => `${name} (${o.containerId} ${o.ifname})`);
   report.releasedAddresses = gone(heldBefore, allocations(list)).map(([address, owner]) => `${address} (${owner})`);
   return report;
 }

@@ -36,6 +36,7 @@ import { type Attachment, isListedAttachment } from '../cni/types.js';
 import { collectStaleTemps, readFileNoFollow, removeQuietly, replaceFile } from '../files/durable.js';
 import { canonicalAddress } from '../ip/index.js';
 import { withFileLock } from '../libc/lock.js';
+import { currentBootId } from '../system/boot-id.js';
 import {
   containerIdProblem,
   dnsLabelProblem,
@@ -56,6 +57,8 @@ export interface NameEntry {
   /** Canonical address texts, v4 and v6; may be empty (the name then answers no address). */
   addresses: string[];
   owner: NameOwner;
+  /** The boot an attachment's name was registered in (lib/system/boot-id.ts); absent for machines and in older files. */
+  bootId?: string;
 }
 
 export interface NamesStoreOptions {
@@ -75,7 +78,9 @@ function buildSchema() {
     z.object({ network: z.string(), containerId: z.string(), ifname: z.string() }),
     z.object({ machine: z.string() }),
   ]);
-  return z.object({ entries: z.array(z.object({ name: z.string(), addresses: z.array(z.string()), owner })) });
+  return z.object({
+    entries: z.array(z.object({ name: z.string(), addresses: z.array(z.string()), owner, bootId: z.optional(z.string()) })),
+  });
 }
 
 /** The store file of `zone`. */
@@ -125,7 +130,8 @@ export async function setOwnerNames(
   checkOwner(owner);
   const labels = [...new Set(names.map(checkedLabel))];
   const canonical = [...new Set(addresses.map(checkedAddress))];
-  const added = labels.map((name) => ({ name, addresses: canonical, owner: copyOwner(owner) }));
+  const bootId = 'machine' in owner ? undefined : currentBootId();
+  const added = labels.map((name) => ({ name, addresses: canonical, owner: copyOwner(owner), ...(bootId !== undefined && { bootId }) }));
   return changeStore(zone, options, (entries) => [...entries.filter((entry) => !sameOwner(entry.owner, owner)), ...added]);
 }
 

@@ -15,6 +15,7 @@ import { allocatableCount, formatRangeSet, isAllocatable, rangeFor, type RangeSe
 import {
   type Allocation,
   allocationsOf,
+  collectOrphanBootRecords,
   collectStaleTempFiles,
   ensureStoreDir,
   lockPath,
@@ -89,6 +90,7 @@ export async function ipamGc(req: GcRequest, store: IpamStoreConfig = loadStoreC
       store.dir,
       readAllocations(store.dir).flatMap((a) => (isValid(a, valid) ? [] : [a.address])),
     );
+    collectOrphanBootRecords(store.dir);
   });
 }
 

@@ -4,22 +4,32 @@
 //                                              files of old host-local versions hold only the ID)
 //   <dataDir>/<network>/last_reserved_ip.<i>   the address last reserved in range set i
 //   <dataDir>/<network>/lock                   flock(2)ed around every change (see lock.ts)
+//   <dataDir>/<network>/.boot/<ip>             ours only: {"bootId", "key"}, the boot an allocation
+//                                              was made in (lib/system/boot-id.ts)
 // <ip> is Go's text form of the address (formatAddress). Callers hold the lock.
 // Every file is written whole before its name appears, and both reach the disk before a call
 // returns (lib/files/durable.ts); a reservation whose last_reserved_ip cannot be written is
 // taken back, so a failed ADD holds no address.
+// The boot records sit beside the address files, not in them, so host-local reads our files
+// and we read theirs unchanged. host-local's disk backend walks the directory tree and compares
+// each file's trimmed content with "<id>\r\n<ifname>" or "<id>": a JSON record never equals
+// either, so it neither finds nor releases one. An allocation host-local makes has no record
+// (its boot is unknown); a record whose key is not its address file's content any more (host-local
+// released the address and reserved it again) is not that allocation's, and GC removes it.
 // The file calls are synchronous on purpose: each is a few microseconds on small files, and a
 // plugin process that awaits a thread-pool round trip for each of them starts measurably slower.
 import { accessSync, linkSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Attachment } from '../cni/types.js';
 import { type Address, formatAddress, parseAddress } from '../ip/index.js';
-import { collectStaleTemps, createFile, removeQuietly, replaceFile, syncDirectory } from '../files/durable.js';
+import { collectStaleTemps, createFile, readFileNoFollow, removeQuietly, replaceFile, syncDirectory } from '../files/durable.js';
+import { currentBootId } from '../system/boot-id.js';
 import { storeFailure } from './errors.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
 const LOCK_FILE = 'lock';
 const LAST_RESERVED_PREFIX = 'last_reserved_ip.';
+const BOOT_DIR = '.boot';
 const LINE_BREAK = '\r\n';
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o755;
@@ -34,6 +44,8 @@ export interface Allocation {
   containerId: string;
   /** Absent in files of old host-local versions. */
   ifname?: string;
+  /** The boot the allocation was made in; absent when unknown (host-local's, or written before boot IDs were). */
+  bootId?: string;
 }
 
 export function storeDir(dataDir: string, network: string): string {
@@ -78,8 +90,51 @@ export function readAllocations(dir: string): Allocation[] {
     const content = readOptional(join(dir, name));
     if (content === undefined) return [];
     const key = content.trim();
-    return [{ address, key, ...parseAllocationKey(key) }];
+    const bootId = readBootRecord(dir, name, key);
+    return [{ address, key, ...parseAllocationKey(key), ...(bootId !== undefined && { bootId }) }];
   });
+}
+
+function bootRecordPath(dir: string, name: string): string {
+  return join(dir, BOOT_DIR, name);
+}
+
+/** The boot ID recorded for the address file `name` holding `key`; undefined when none (or another key's). */
+function readBootRecord(dir: string, name: string, key: string): string | undefined {
+  let record: unknown;
+  try {
+    record = JSON.parse(readFileNoFollow(bootRecordPath(dir, name)));
+  } catch {
+    return undefined;
+  }
+  const { bootId, key: recordedKey } = (record ?? {}) as { bootId?: unknown; key?: unknown };
+  return typeof bootId === 'string' && recordedKey === key ? bootId : undefined;
+}
+
+function writeBootRecord(dir: string, address: Address, key: string): void {
+  const bootId = currentBootId();
+  if (bootId === undefined) return;
+  const path = bootRecordPath(dir, formatAddress(address));
+  try {
+    mkdirSync(join(dir, BOOT_DIR), { mode: DIR_MODE, recursive: true });
+    replaceFile(path, tempPath(dir), `${JSON.stringify({ bootId, key })}\n`, FILE_MODE);
+  } catch (e) {
+    throw storeFailure('write', path, e);
+  }
+}
+
+/** Boot records whose address is not allocated any more (host-local released it). Callers hold the lock. */
+export function collectOrphanBootRecords(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(join(dir, BOOT_DIR));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const content = readOptional(join(dir, name));
+    if (content === undefined || readBootRecord(dir, name, content.trim()) === undefined) removeQuietly(bootRecordPath(dir, name));
+  }
 }
 
 function readOptional(path: string): string | undefined {
@@ -99,9 +154,11 @@ function readOptional(path: string): string | undefined {
  */
 export function reserve(dir: string, address: Address, owner: StoreOwner, rangeSetIndex: number): boolean {
   const target = join(dir, formatAddress(address));
-  if (!claim(dir, target, allocationKey(owner))) return false;
+  const key = allocationKey(owner);
+  if (!claim(dir, target, key)) return false;
   try {
     writeLastReserved(dir, rangeSetIndex, address);
+    writeBootRecord(dir, address, key);
   } catch (e) {
     unclaim(dir, target);
     throw e;
@@ -190,6 +247,7 @@ export function release(dir: string, addresses: readonly Address[]): void {
     } catch (e) {
       if (!isNotFound(e)) throw storeFailure('remove', path, e);
     }
+    removeQuietly(bootRecordPath(dir, formatAddress(address)));
   }
   if (addresses.length === 0) return;
   try {

@@ -11,6 +11,7 @@ import * as z from 'zod/mini';
 import { CniError, ErrorCode } from '../cni/errors.js';
 import { collectStaleTemps, readFileNoFollow, removeQuietly, replaceFile } from '../files/durable.js';
 import type { Element } from '../nft/objects.js';
+import { currentBootId } from '../system/boot-id.js';
 import { stateFileName, type Owner } from './owner.js';
 import { PORTS_SETS, SHARED_SETS } from './ruleset.js';
 
@@ -30,6 +31,8 @@ export interface PortsState {
   proxies?: ProxyRecord[];
   /** Shared elements the attachment relies on but does not own (the hairpin pair): repair writes them again. */
   shared?: Element[];
+  /** The boot the attachment was added in (lib/system/boot-id.ts); absent in records of older versions. */
+  bootId?: string;
 }
 
 const VERSION = 1;
@@ -47,6 +50,7 @@ function buildSchema() {
     });
   return z.object({
     version: z.literal(VERSION),
+    bootId: z.optional(z.string()),
     owner: z.object({ network: z.string(), containerId: z.string(), ifname: z.string() }),
     elements: z.array(elementOf(PORTS_SETS)),
     shared: z.optional(z.array(elementOf(SHARED_SETS))),
@@ -80,8 +84,9 @@ function parseState(text: string): PortsState | undefined {
   const parsed = schema.safeParse(json);
   if (!parsed.success) return undefined;
   const asElement = (e: (typeof parsed.data.elements)[number]): Element => ({ kind: 'element', ...e });
-  const { proxies, shared } = parsed.data;
+  const { proxies, shared, bootId } = parsed.data;
   return {
+    ...(bootId !== undefined && { bootId }),
     owner: parsed.data.owner,
     elements: parsed.data.elements.map(asElement),
     ...(proxies !== undefined && proxies.length > 0 && { proxies }),
@@ -122,8 +127,11 @@ export function writeState(dir: string, state: PortsState): void {
   const plain = (elements: readonly Element[]) =>
     elements.map(({ set, key, value, comment }) => ({ set, key, ...(value && { value }), ...(comment && { comment }) }));
   const { proxies = [], shared = [] } = state;
+  // A record rewritten (repair, a later ADD's change) keeps the boot it was made in.
+  const bootId = state.bootId ?? currentBootId();
   const content = `${JSON.stringify({
     version: VERSION,
+    ...(bootId !== undefined && { bootId }),
     owner: state.owner,
     elements: plain(state.elements),
     ...(shared.length > 0 && { shared: plain(shared) }),

@@ -15,10 +15,19 @@ import { cacheDirOf, NO_ATTACHMENT, type ExecOptions } from './runtime-conf.js';
 export interface GcOptions extends ExecOptions {
   /** Where the cached attachments are (default /var/lib/cni). */
   cacheDir?: string;
+  /**
+   * Stale attachments whose namespace is known gone (made in an earlier boot): their DEL names
+   * no namespace, since a namespace at the cached path now is someone else's.
+   */
+  namespaceGone?: readonly Attachment[];
+}
+
+function attachmentOf(entry: CacheEntry): Attachment {
+  return { network: entry.networkName, containerId: entry.containerId, ifname: entry.ifname };
 }
 
 function isValid(entry: CacheEntry, valid: readonly Attachment[]): boolean {
-  return isListedAttachment(valid, { network: entry.networkName, containerId: entry.containerId, ifname: entry.ifname });
+  return isListedAttachment(valid, attachmentOf(entry));
 }
 
 async function deleteStaleAttachments(list: NetworkConfigList, valid: readonly Attachment[], options: GcOptions): Promise<CniError[]> {
@@ -29,7 +38,7 @@ async function deleteStaleAttachments(list: NetworkConfigList, valid: readonly A
       await delNetworkList(list, {
         ...options,
         containerId: entry.containerId,
-        netns: entry.netns ?? '',
+        netns: isListedAttachment(options.namespaceGone ?? [], attachmentOf(entry)) ? '' : (entry.netns ?? ''),
         ifname: entry.ifname,
         args: entry.cniArgs,
         capabilityArgs: entry.capabilityArgs,

@@ -8,9 +8,7 @@ import { networksOfOurs } from '../status/networks.js';
 export function renderGcReport(report: GcReport): string {
   if (report.skipped) return lines(`${report.network}: skipped (${report.skipped})`);
   const out = [
-    ...report.removedAttachments.map(
-      (a) => `${report.network}: removed attachment ${a.containerId} ${a.ifname} (namespace ${a.netns || 'unknown'} is gone)`,
-    ),
+    ...report.removedAttachments.map((a) => `${report.network}: removed attachment ${a.containerId} ${a.ifname} (${a.why})`),
     ...report.removedLinks.map((l) => `${report.network}: removed host interface ${l}`),
     ...report.releasedAddresses.map((a) => `${report.network}: released address ${a}`),
   ];
@@ -23,19 +21,32 @@ export const gcCommand: Command = {
     name: 'gc',
     summary: 'Garbage-collect CNI networks: clean up after attachments whose namespace is gone.',
     description:
-      'Valid attachments are the cached ones whose network namespace still exists. Every other\n' +
-      'cached attachment is deleted (DEL with its cached result), then each plugin runs GC with\n' +
-      'the valid list (CNI 1.1), which removes leaked interfaces, ports and addresses.\n' +
+      'Valid attachments are the cached ones whose network namespace still exists and that were\n' +
+      'made in this boot. Every other cached attachment is deleted (DEL with its cached result),\n' +
+      'then each plugin runs GC with the valid list (CNI 1.1), which removes leaked interfaces,\n' +
+      'ports, names and addresses.\n' +
+      'Each allocation, port record and name records the boot it was made in (the kernel boot ID),\n' +
+      'so an attachment of an earlier boot is stale even when the runtime still caches it or a\n' +
+      'namespace of the same path exists again; records of older versions and of host-local have\n' +
+      'no boot, and only --boot weighs them differently.\n' +
+      'With --boot (what cni-zones-gc.service runs at boot): only what earlier boots left goes.\n' +
+      'Every attachment the cache or our records know of is valid unless it is of an earlier boot,\n' +
+      'so nothing of this boot is touched, even an attachment no runtime cache lists.\n' +
       'Without NETWORK: every network in the conf dir that uses the zone, zone-ipam or zone-ports plugin.',
     positionals: [{ name: 'NETWORK', optional: true, description: 'only this network (any plugins)' }],
-    options: [{ name: 'json', kind: 'boolean', description: 'print the report as JSON' }, ...runtimeOptions],
+    options: [
+      { name: 'boot', kind: 'boolean', description: 'only remove attachments of earlier boots (for boot time)' },
+      { name: 'json', kind: 'boolean', description: 'print the report as JSON' },
+      ...runtimeOptions,
+    ],
   },
   async run(args, io) {
     const paths = runtimePathsFrom(args);
     const [network] = args.positionals;
     const lists = await networksOfOurs(paths.confDir, network);
     const reports: GcReport[] = [];
-    for (const list of lists) reports.push(await collectGarbage(list, paths));
+    const mode = { boot: args.flag('boot') };
+    for (const list of lists) reports.push(await collectGarbage(list, paths, mode));
     if (args.flag('json')) io.out(`${JSON.stringify(reports, null, 2)}\n`);
     else {
       if (!lists.length) io.out(lines(`No networks of ours in ${paths.confDir}; name one to collect it.`));

@@ -13,6 +13,7 @@ import {
   removeUnlistedOwners,
   setOwnerNames,
 } from '../../../lib/dns/names.js';
+import { currentBootId } from '../../../lib/system/boot-id.js';
 import { makeTestTempDir } from '../../support/paths.js';
 
 function stateDir(): string {
@@ -24,14 +25,16 @@ function stateDir(): string {
 const web: NameOwner = { network: 'demo', containerId: 'c1', ifname: 'eth0' };
 const other: NameOwner = { network: 'demo', containerId: 'c2', ifname: 'eth0' };
 const machine: NameOwner = { machine: 'db' };
+/** An attachment's names carry the boot they were registered in; a machine's do not. */
+const thisBoot = { bootId: currentBootId() };
 
 describe('names store', () => {
   it('adds an owner’s names lowercased with canonical addresses, in a file of the documented shape', async () => {
     const dir = stateDir();
     const entries = await setOwnerNames('demo', web, ['Web', 'www', 'web'], ['10.89.0.2', 'FD89:0::2'], { stateDir: dir });
     const expected = [
-      { name: 'web', addresses: ['10.89.0.2', 'fd89::2'], owner: web },
-      { name: 'www', addresses: ['10.89.0.2', 'fd89::2'], owner: web },
+      { name: 'web', addresses: ['10.89.0.2', 'fd89::2'], owner: web, ...thisBoot },
+      { name: 'www', addresses: ['10.89.0.2', 'fd89::2'], owner: web, ...thisBoot },
     ];
     expect(entries).toEqual(expected);
     const path = namesFilePath('demo', dir);
@@ -48,7 +51,7 @@ describe('names store', () => {
     const entries = await setOwnerNames('demo', web, ['web'], ['10.89.0.9'], { stateDir: dir });
     expect(entries).toEqual([
       { name: 'db', addresses: ['10.89.0.3'], owner: machine },
-      { name: 'web', addresses: ['10.89.0.9'], owner: web },
+      { name: 'web', addresses: ['10.89.0.9'], owner: web, ...thisBoot },
     ]);
   });
 
@@ -57,7 +60,9 @@ describe('names store', () => {
     await setOwnerNames('demo', web, ['api'], ['10.89.0.4'], { stateDir: dir });
     await setOwnerNames('demo', other, ['api'], ['10.89.0.5'], { stateDir: dir });
     expect((await readNamesFile(namesFilePath('demo', dir))).map((e) => e.addresses)).toEqual([['10.89.0.4'], ['10.89.0.5']]);
-    expect(await removeOwnerNames('demo', web, { stateDir: dir })).toEqual([{ name: 'api', addresses: ['10.89.0.5'], owner: other }]);
+    expect(await removeOwnerNames('demo', web, { stateDir: dir })).toEqual([
+      { name: 'api', addresses: ['10.89.0.5'], owner: other, ...thisBoot },
+    ]);
   });
 
   it('leaves neither file nor lock when the last name goes; removing what is not there is fine', async () => {
@@ -188,7 +193,7 @@ describe('names store', () => {
           model.set(owner, { names, address: `10.89.0.${address}` });
         }
         const expected = [...model.entries()].flatMap(([owner, { names, address }]) =>
-          names.map((name) => ({ name, addresses: [address], owner: owners[owner] })),
+          names.map((name) => ({ name, addresses: [address], owner: owners[owner], ...(owner === 2 ? {} : thisBoot) })),
         );
         const key = (e: { name: string; owner: unknown }) => `${e.name} ${JSON.stringify(e.owner)}`;
         const sort = <T extends { name: string; owner: unknown }>(list: T[]) => list.sort((x, y) => key(x).localeCompare(key(y)));

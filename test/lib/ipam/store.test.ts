@@ -6,6 +6,7 @@ import { formatAddress, parseAddress } from '../../../lib/ip/index.js';
 import {
   allocationKey,
   allocationsOf,
+  collectOrphanBootRecords,
   collectStaleTempFiles,
   ensureStoreDir,
   parseAllocationKey,
@@ -17,6 +18,7 @@ import {
   storeDir,
   storeExists,
 } from '../../../lib/ipam/store.js';
+import { currentBootId } from '../../../lib/system/boot-id.js';
 import { failure, tempDataDir } from './helpers.js';
 
 const addr = (text: string) => parseAddress(text)!;
@@ -41,7 +43,7 @@ describe('store files in host-local format', () => {
   it('names v6 files the way Go prints the address', () => {
     const dir = newStore();
     reserve(dir, addr('fd89:0:0:0:0:0:1:0'), owner('c1'), 1);
-    expect(readdirSync(dir).sort()).toEqual(['fd89::1:0', 'last_reserved_ip.1']);
+    expect(readdirSync(dir).sort()).toEqual(['.boot', 'fd89::1:0', 'last_reserved_ip.1']);
     expect(readFileSync(join(dir, 'last_reserved_ip.1'), 'utf8')).toBe('fd89::1:0');
     expect(formatAddress(readLastReserved(dir, 1)!)).toBe('fd89::1:0');
   });
@@ -51,7 +53,7 @@ describe('store files in host-local format', () => {
     expect(reserve(dir, addr('10.89.0.2'), owner('c1'), 0)).toBe(true);
     expect(reserve(dir, addr('10.89.0.2'), owner('c2'), 0)).toBe(false);
     expect(readFileSync(join(dir, '10.89.0.2'), 'utf8')).toBe('c1\r\neth0');
-    expect(readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(readdirSync(dir).filter((n) => n.startsWith('.tmp'))).toEqual([]);
   });
 
   it('trims the container ID like host-local', () => {
@@ -114,12 +116,53 @@ describe('store files in host-local format', () => {
     expect(readLastReserved(dir, 0)).toBeUndefined();
   });
 
+  it('records the boot of each allocation beside it, where host-local neither finds nor releases it', () => {
+    const dir = newStore();
+    reserve(dir, addr('10.89.0.2'), owner('c1'), 0);
+    expect(readAllocations(dir)).toMatchObject([{ containerId: 'c1', ifname: 'eth0', bootId: currentBootId() }]);
+    expect(readFileSync(join(dir, '10.89.0.2'), 'utf8')).toBe('c1\r\neth0');
+    // host-local walks the whole tree and matches a file's trimmed content against the key or the ID.
+    for (const name of readdirSync(join(dir, '.boot'))) {
+      const content = readFileSync(join(dir, '.boot', name), 'utf8').trim();
+      expect([allocationKey(owner('c1')), 'c1']).not.toContain(content);
+    }
+  });
+
+  it('takes a boot record for another key as no record (host-local released the address and reserved it again)', () => {
+    const dir = newStore();
+    reserve(dir, addr('10.89.0.2'), owner('c1'), 0);
+    writeFileSync(join(dir, '10.89.0.2'), 'c2\r\neth0');
+    const [allocation] = readAllocations(dir);
+    expect(allocation?.containerId).toBe('c2');
+    expect(allocation?.bootId).toBeUndefined();
+    collectOrphanBootRecords(dir);
+    expect(readdirSync(join(dir, '.boot'))).toEqual([]);
+  });
+
+  it('keeps the boot records of allocations when collecting orphans; an allocation host-local made has none', () => {
+    const dir = newStore();
+    reserve(dir, addr('10.89.0.2'), owner('c1'), 0);
+    writeFileSync(join(dir, '10.89.0.3'), 'c3\r\neth0');
+    writeFileSync(join(dir, '.boot', '10.89.0.9'), JSON.stringify({ bootId: 'x', key: 'c9\r\neth0' }));
+    collectOrphanBootRecords(dir);
+    expect(readdirSync(join(dir, '.boot'))).toEqual(['10.89.0.2']);
+    expect(
+      readAllocations(dir)
+        .map((a) => [a.containerId, a.bootId])
+        .sort(),
+    ).toEqual([
+      ['c1', currentBootId()],
+      ['c3', undefined],
+    ]);
+  });
+
   it('releases an address, and one that is gone already', () => {
     const dir = newStore();
     reserve(dir, addr('10.89.0.2'), owner('c1'), 0);
     release(dir, [addr('10.89.0.2')]);
     release(dir, [addr('10.89.0.2')]);
-    expect(readdirSync(dir)).toEqual(['last_reserved_ip.0']);
+    expect(readdirSync(dir).sort()).toEqual(['.boot', 'last_reserved_ip.0']);
+    expect(readdirSync(join(dir, '.boot'))).toEqual([]);
   });
 
   it('takes the address back when last_reserved_ip cannot be written: no half reservation', async () => {

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Element } from '../../../lib/nft/objects.js';
+import { currentBootId } from '../../../lib/system/boot-id.js';
 import { makeTestTempDir } from '../../support/paths.js';
 import { collectStateTemps, listStates, readState, removeState, statePath, writeState } from '../../../lib/ports/state.js';
 
@@ -21,9 +22,18 @@ afterEach(() => rmSync(join(dir, '..', '..'), { recursive: true, force: true }))
 describe('state records', () => {
   it('round-trips, creating the directory, private, without temp files', () => {
     writeState(dir, { owner, elements });
-    expect(readState(dir, owner)).toEqual({ owner, elements });
+    expect(readState(dir, owner)).toEqual({ owner, elements, bootId: currentBootId() });
     expect(readdirSync(dir)).toEqual([statePath(dir, owner).split('/').pop()]);
     expect(statSync(statePath(dir, owner)).mode & 0o777).toBe(0o600);
+  });
+
+  it('records the boot it was written in, keeps the one a rewritten record carries, and reads records without one', () => {
+    const earlier = '00000000-0000-4000-8000-000000000001';
+    writeState(dir, { owner, elements, bootId: earlier });
+    expect(readState(dir, owner)?.bootId).toBe(earlier);
+    writeFileSync(statePath(dir, owner), JSON.stringify({ version: 1, owner, elements: [] }));
+    expect(readState(dir, owner)).toEqual({ owner, elements: [] });
+    expect(readState(dir, owner)?.bootId).toBeUndefined();
   });
 
   it('is absent for other owners, junk, other sets; removal is idempotent', () => {

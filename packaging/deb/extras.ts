@@ -1,5 +1,9 @@
-// The parts of the package other engineers' renderers make: the boot GC unit, the man pages
-// and bash completion. Each is added once its renderer exists.
+// The parts of the package other renderers make: the man pages and bash completion
+// (cli/zonectl/manual/, from the same command specs and docs/configuration.md as zonectl's
+// help and the docs) and the boot GC unit.
+import { renderBashCompletion } from '../../cli/zonectl/manual/bash-completion.js';
+import { renderConfigurationManPage } from '../../cli/zonectl/manual/configuration-page.js';
+import { renderZonectlManPage } from '../../cli/zonectl/manual/zonectl-page.js';
 import type { PackagedUnit, PackageEntry } from './layout.js';
 
 export interface Extras {
@@ -8,10 +12,21 @@ export interface Extras {
   units: PackagedUnit[];
 }
 
-export function packageExtras(_version: string, _configurationMarkdown: string): Extras {
+export function packageExtras(version: string, configurationMarkdown: string): Extras {
   // TODO(gc-unit): cni-zones-gc.service from renderGcUnit(['/usr/sbin/zonectl']) once
   // cli/zonectl/install/gc-unit.ts exists; enabled, not started (it is for boot).
-  // TODO(manual): zonectl.8.gz, cni-zones.7.gz and the bash completion from cli/zonectl/manual/
-  // once those renderers exist.
-  return { entries: [], units: [] };
+  return {
+    entries: [
+      { kind: 'write', path: '/usr/share/man/man8/zonectl.8.gz', content: renderZonectlManPage(version), mode: 0o644, gzip: true },
+      {
+        kind: 'write',
+        path: '/usr/share/man/man7/cni-zones.7.gz',
+        content: renderConfigurationManPage(configurationMarkdown, version),
+        mode: 0o644,
+        gzip: true,
+      },
+      { kind: 'write', path: '/usr/share/bash-completion/completions/zonectl', content: renderBashCompletion(), mode: 0o644 },
+    ],
+    units: [],
+  };
 }

@@ -1,9 +1,9 @@
 // zonectl completion bash: the completion script, for a shell's startup file or a package.
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
-import { renderBashCompletion } from '../manual/bash-completion.js';
 
-const SHELLS = ['bash'];
+/** The shells there is a completion script for. */
+export const COMPLETION_SHELLS: readonly string[] = ['bash'];
 
 export const completionCommand: Command = {
   spec: {
@@ -14,14 +14,19 @@ export const completionCommand: Command = {
       'and machines for zonectl. The Debian package installs it where bash-completion finds it; elsewhere,\n' +
       'load it in ~/.bashrc with: source <(zonectl completion bash)\n' +
       'or save it as /etc/bash_completion.d/zonectl. It works with or without bash-completion.',
-    positionals: [{ name: 'SHELL', description: `the shell: ${SHELLS.join(', ')}` }],
+    positionals: [{ name: 'SHELL', description: `the shell: ${COMPLETION_SHELLS.join(', ')}` }],
     options: [],
     examples: ['source <(zonectl completion bash)', 'zonectl completion bash > /etc/bash_completion.d/zonectl'],
   },
   async run(args, io) {
     const [shell = ''] = args.positionals;
-    if (!SHELLS.includes(shell))
-      throw new UsageError(`no completion for shell "${shell}"; there is one for ${SHELLS.join(', ')}`, 'see "zonectl completion --help"');
+    if (!COMPLETION_SHELLS.includes(shell))
+      throw new UsageError(
+        `no completion for shell "${shell}"; there is one for ${COMPLETION_SHELLS.join(', ')}`,
+        'see "zonectl completion --help"',
+      );
+    // Loaded here, not with the command table: the script is made from that table (../cli.ts).
+    const { renderBashCompletion } = await import('../manual/bash-completion.js');
     io.out(renderBashCompletion());
     return 0;
   },

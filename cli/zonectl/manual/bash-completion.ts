@@ -5,6 +5,7 @@
 // COMP_WORDS itself, so it needs nothing but bash.
 import type { CommandSpec, OptionSpec } from '../args.js';
 import { COMMANDS } from '../cli.js';
+import { COMPLETION_SHELLS } from '../commands/completion.js';
 import { DEFAULT_CONF_DIR } from '../../../lib/nspawn/runtime-paths.js';
 
 type ValueKind = 'dir' | 'file' | 'network' | 'any';
@@ -64,14 +65,24 @@ function groupArms(specs: readonly CommandSpec[]): [string[], string][] {
   return [...groups].map(([group, members]) => [[group], `echo ${members.map(quote).join(' ')}`]);
 }
 
-function machineCommands(specs: readonly CommandSpec[]): string[] {
-  return specs.filter((s) => s.positionals[0]?.name === 'MACHINE').map((s) => s.name);
+/** How the first argument of a command is completed, by the name the spec gives it. */
+const FIRST_ARGUMENT: Readonly<Record<string, string>> = {
+  MACHINE: '_zonectl_machines',
+  SHELL: `echo ${COMPLETION_SHELLS.map(quote).join(' ')}`,
+};
+
+function firstArgumentArms(specs: readonly CommandSpec[]): [string[], string][] {
+  const byWords = new Map<string, string[]>();
+  for (const spec of specs) {
+    const words = FIRST_ARGUMENT[spec.positionals[0]?.name ?? ''];
+    if (words !== undefined) byWords.set(words, [...(byWords.get(words) ?? []), spec.name]);
+  }
+  return [...byWords].map(([words, commands]) => [commands, words]);
 }
 
 export function renderBashCompletion(): string {
   const specs = visibleSpecs();
   const optionArms = specs.map((spec): [string[], string] => [[spec.name], `echo ${optionWords(spec).map(quote).join(' ')}`]);
-  const machines = machineCommands(specs);
   return `# bash completion for zonectl(8), generated from zonectl's command specs.
 # Install as /usr/share/bash-completion/completions/zonectl, or: source <(zonectl completion bash)
 
@@ -99,11 +110,11 @@ ${caseArms(valueArms(specs), '    ')}
   esac
 }
 
-_zonectl_takes_machine() {
+# The words the first argument of command $1 can be.
+_zonectl_first_argument() {
   case "$1" in
-    ${machines.length ? machines.map(quote).join('|') : "''"}) return 0 ;;
+${caseArms(firstArgumentArms(specs), '    ')}
   esac
-  return 1
 }
 
 _zonectl_files() {
@@ -187,17 +198,15 @@ _zonectl() {
     return 0
   fi
 
-  # The first argument of a machine command, when no other argument came before it.
-  if _zonectl_takes_machine "$command"; then
-    local i arguments=0
-    for ((i = next; i < cword; i++)); do
-      [[ \${words[i]} == -* || \${words[i]} == = ]] && continue
-      [[ \${words[i - 1]} == = ]] && continue
-      [[ -n $(_zonectl_value_kind "$command" "\${words[i - 1]}") ]] && continue
-      ((arguments++))
-    done
-    ((arguments == 0)) && COMPREPLY=($(compgen -W "$(_zonectl_machines)" -- "$cur"))
-  fi
+  # The first argument, when no other argument came before it.
+  local i arguments=0
+  for ((i = next; i < cword; i++)); do
+    [[ \${words[i]} == -* || \${words[i]} == = ]] && continue
+    [[ \${words[i - 1]} == = ]] && continue
+    [[ -n $(_zonectl_value_kind "$command" "\${words[i - 1]}") ]] && continue
+    ((arguments++))
+  done
+  ((arguments == 0)) && COMPREPLY=($(compgen -W "$(_zonectl_first_argument "$command")" -- "$cur"))
   return 0
 }
 

@@ -83,9 +83,7 @@ function argument(escaped: string): string {
 export class RoffPage {
   private readonly lines: string[] = [];
 
-  constructor(options: { title: string; section: number; source: string; manual: string; tables?: boolean }) {
-    // `'\" t` asks man to run the page through tbl.
-    if (options.tables) this.lines.push(`'\\" t`);
+  constructor(options: { title: string; section: number; source: string; manual: string }) {
     this.lines.push(
       `.TH ${[options.title, String(options.section), '', options.source, options.manual].map((a) => argument(escapeCharacters(a))).join(' ')}`,
       // Code-heavy text: no hyphenation inside paths and fields, no stretched spaces.

@@ -248,10 +248,39 @@ async function toolBinds(tools: readonly GuideTool[]): Promise<MachineBind[]> {
   return binds;
 }
 
+// What makes the test machine like an ordinary host before a guide runs; none of it is in the
+// guides because a real host needs none of it:
+// - nspawn mounts /proc/sys read-only; a network namespace of its own (this one) has its
+//   net.* settings writable on a host, and the plugins set some (route_localnet for 127.0.0.1).
+// - The machine's root is an overlayfs, which overlayfs cannot use as an upper directory: the
+//   image stores of podman and containerd get a tmpfs, and podman's overlay driver still fails
+//   its whiteout check in the machine (mknod refused), so podman stores images with vfs here.
+// - cgroup v1 here, with no controller delegated to the machine: podman runs containers
+//   without cgroups of their own (containers.conf drop-in); a host's cgroup v2 needs nothing.
+// - A host address and a default route (192.0.2.10 on a veth whose other end stays in the machine), as a host has on its uplink.
+const machinePreparation = `
+mount --bind /proc/sys/net /proc/sys/net
+mount -o remount,bind,rw /proc/sys/net
+for store in /var/lib/containers /var/lib/containerd; do mkdir -p "$store"; mount -t tmpfs -o mode=0711 tmpfs "$store"; done
+if [ -d /etc/containers ]; then
+  mkdir -p /etc/containers/containers.conf.d
+  printf '[containers]\ncgroups = "disabled"\n' >/etc/containers/containers.conf.d/50-test-machine.conf
+  printf '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\ngraphroot = "/var/lib/containers/storage"\n' >/etc/containers/storage.conf
+fi
+ip link add uplink0 type veth peer name uplink1
+ip link set uplink1 up
+ip link set uplink0 up
+ip address add 192.0.2.10/24 dev uplink0
+ip route add default via 192.0.2.1 dev uplink0
+mkdir -p ${guideDir}
+`;
+
 /** One booted Debian 12 machine with the guide's packages, the package file in /root/guide. */
 async function openMachine(options: GuideEnvOptions, binds: readonly MachineBind[]): Promise<GuideEnv> {
   const machine = await bootSystemdMachine({ packages: options.packages, bindReadOnly: binds, bootTimeoutMs: 60_000 });
   try {
+    const prepared = await machine.exec('sh', ['-exc', machinePreparation], { reject: false });
+    if (prepared.exitCode !== 0) throw new Error(`cannot prepare the guide machine:\n${prepared.stdout}\n${prepared.stderr}`);
     await machine.copyIn(options.debFile, join(guideDir, basename(options.debFile)));
   } catch (error) {
     await machine.stop();

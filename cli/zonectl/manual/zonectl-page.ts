@@ -12,6 +12,7 @@ import { COMMANDS } from '../cli.js';
 import { EXIT_FAILURE, EXIT_USAGE } from '../errors.js';
 import { CONFLIST_FILE } from '../example.js';
 import { DEFAULT_LIB_DIR, DEFAULT_SBIN_DIR } from '../install/plan.js';
+import { GC_UNIT } from '../install/gc-unit.js';
 import { REPAIR_UNIT } from '../install/repair-unit.js';
 import { bold, italic, literal, RoffPage, text } from './roff.js';
 
@@ -83,6 +84,12 @@ function commandSection(page: RoffPage, spec: CommandSpec): void {
   }
 }
 
+// Where the Debian package puts what `zonectl install` puts under its directory options
+// (packaging/deb/layout.ts; the package is built from this tree, not the other way round).
+const PACKAGE_LIB_DIR = '/usr/lib/cni-zones';
+const PACKAGE_ZONECTL = '/usr/sbin/zonectl';
+const PACKAGE_UNIT_DIR = '/lib/systemd/system';
+
 function files(page: RoffPage): void {
   const entries: [string, string][] = [
     [
@@ -91,10 +98,10 @@ function files(page: RoffPage): void {
     ],
     [DEFAULT_PLUGIN_DIRS.join(', '), 'Where the plugins zone, zone-ipam and zone-ports are looked for (CNI_PATH).'],
     [
-      `/usr/lib/cni-zones/, ${DEFAULT_LIB_DIR}/`,
+      `${PACKAGE_LIB_DIR}/, ${DEFAULT_LIB_DIR}/`,
       'The compiled executable cni-zones and its role links: installed by the Debian package, and by "zonectl install".',
     ],
-    [`/usr/sbin/zonectl, ${DEFAULT_SBIN_DIR}/zonectl`, 'zonectl, from the Debian package and from "zonectl install".'],
+    [`${PACKAGE_ZONECTL}, ${DEFAULT_SBIN_DIR}/zonectl`, 'zonectl, from the Debian package and from "zonectl install".'],
     [`${DEFAULT_CACHE_DIR}/results/`, "The runtime's result cache (libcni's layout, shared with cnitool and podman)."],
     [`${DEFAULT_DATA_DIR}/`, "zone-ipam's address store, one directory per network (host-local's layout)."],
     [`${DEFAULT_PORTS_STATE_DIR}/`, 'What each attachment published, so that DEL removes exactly that.'],
@@ -102,7 +109,14 @@ function files(page: RoffPage): void {
     [`${defaultNetworkDir}/70-cni-zones-ZONE.netdev, .network`, "A zone's bridge, made by systemd-networkd (networkd backend)."],
     [`/run/netns/MACHINE`, 'The network namespace "zonectl up" makes for a machine.'],
     [`${DEFAULT_UNIT_DIR}/systemd-nspawn@MACHINE.service.d/${DROPIN_NAME}`, 'The drop-in of "zonectl nspawn enable".'],
-    [`${DEFAULT_UNIT_DIR}/${REPAIR_UNIT}`, 'Runs "zonectl repair" at boot and when nftables.service or firewalld.service (re)starts.'],
+    [
+      `${PACKAGE_UNIT_DIR}/${GC_UNIT}, ${DEFAULT_UNIT_DIR}/${GC_UNIT}`,
+      'Runs "zonectl gc --boot" once at boot: releases what attachments of earlier boots left. From the Debian package and from "zonectl install".',
+    ],
+    [
+      `${PACKAGE_UNIT_DIR}/${REPAIR_UNIT}, ${DEFAULT_UNIT_DIR}/${REPAIR_UNIT}`,
+      'Runs "zonectl repair" at boot and when nftables.service or firewalld.service (re)starts.',
+    ],
     [
       `table inet ${TABLE_NAME}`,
       'Our nftables table: published ports, masquerade, isolation between zones. Nothing else in the ruleset is touched.',

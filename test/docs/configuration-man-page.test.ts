@@ -30,7 +30,7 @@ describe('cni-zones(7)', () => {
     const unindented = lines.filter((line) => /^\S/.test(line));
     expect(unindented.slice(1, -1)).toEqual(['NAME', 'DESCRIPTION', ...sections, 'SEE ALSO']);
     expect(unindented.at(-1)).toMatch(/^cni-zones 9\.8\.7 +CNI-ZONES\(7\)$/);
-    expect(rendered.text).toMatch(/^NAME\n {7}cni-zones - configuration of the CNI plugins/m);
+    expect(rendered.whatis).toBe('cni-zones - configuration of the CNI plugins zone, zone-ipam and zone-ports');
     expect(rendered.text).toContain('zonectl(8)');
   });
 

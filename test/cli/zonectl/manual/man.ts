@@ -11,6 +11,8 @@ export interface Rendered {
   text: string;
   /** stderr of lintian's check (`man --warnings -E UTF-8 -l -Tutf8 -Z`): troff's warnings. */
   warnings: string;
+  /** The whatis line mandb indexes the page by (lexgrog's reading of NAME). */
+  whatis: string;
 }
 
 async function man(args: string[]): Promise<{ stdout: string; stderr: string }> {
@@ -28,7 +30,9 @@ export async function renderWithMan(source: string, name: string): Promise<Rende
     const page = await man(['-l', file]);
     // Overstrike (x\bx, _\bx) and SGR, should a man be set up to keep them.
     const text = page.stdout.replace(/.\x08/g, '').replace(/\x1b\[[0-9;]*m/g, '');
-    return { text, warnings: lint.stderr };
+    const lexgrog = await runProcess('lexgrog', [file], { env: ENV, timeoutMs: 30_000 });
+    const whatis = /^[^:]+: "(.*)"$/.exec(lexgrog.stdout.trim())?.[1] ?? `(lexgrog: ${lexgrog.stdout}${lexgrog.stderr})`;
+    return { text, warnings: lint.stderr, whatis };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

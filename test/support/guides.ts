@@ -257,6 +257,8 @@ async function toolBinds(tools: readonly GuideTool[]): Promise<MachineBind[]> {
 //   its whiteout check in the machine (mknod refused), so podman stores images with vfs here.
 // - cgroup v1 here, with no controller delegated to the machine: podman runs containers
 //   without cgroups of their own (containers.conf drop-in); a host's cgroup v2 needs nothing.
+// - /etc/protocols (netbase, which every Debian host but a minbase root has): without it nft
+//   lists protocols as numbers, and the plugins' CHECK of published ports then fails (reported).
 // - A host address and a default route (192.0.2.10 on a veth whose other end stays in the machine), as a host has on its uplink.
 const machinePreparation = `
 mount --bind /proc/sys/net /proc/sys/net
@@ -281,6 +283,8 @@ async function openMachine(options: GuideEnvOptions, binds: readonly MachineBind
   try {
     const prepared = await machine.exec('sh', ['-exc', machinePreparation], { reject: false });
     if (prepared.exitCode !== 0) throw new Error(`cannot prepare the guide machine:\n${prepared.stdout}\n${prepared.stderr}`);
+    const protocols = await machine.exec('test', ['-e', '/etc/protocols'], { reject: false });
+    if (protocols.exitCode !== 0) await machine.copyIn('/etc/protocols', '/etc/protocols');
     await machine.copyIn(options.debFile, join(guideDir, basename(options.debFile)));
   } catch (error) {
     await machine.stop();

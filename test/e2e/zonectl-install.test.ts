@@ -3,15 +3,17 @@
 // executable, the plugins answer VERSION from there, and the installed zonectl attaches and
 // detaches a machine with the installed plugins, needing nothing from the source tree.
 // Installing again changes nothing; a file with other content stops the install unless --force.
-// The repair unit it writes passes systemd-analyze verify, and its ExecStart (the installed
+// The units it writes pass systemd-analyze verify; the repair unit's ExecStart (the installed
 // zonectl repair) succeeds without changing anything on a machine where nothing is recorded.
+// The example network is written only with --example.
 
 import { existsSync, lstatSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it, onTestFinished } from 'vitest';
+import { renderZonectlManPage } from '../../cli/zonectl/manual/zonectl-page.js';
 import { parseUnitFile, valuesOf } from '../../lib/networkd/unit-file.js';
 import { parseExecLine } from '../../lib/nspawn/exec-line.js';
 import { cleanupOnExit } from '../support/exit-cleanup.js';
@@ -43,9 +45,17 @@ function layoutIn(dir: string): Layout {
   };
 }
 
-function installArgs(layout: Layout): string[] {
+function installArgs(layout: Layout, extra: readonly string[] = []): string[] {
   const dirs = ['--lib-dir', layout.lib, '--bin-dir', layout.bin, '--sbin-dir', layout.sbin, '--conf-dir', layout.conf];
-  return ['install', ...dirs, '--unit-dir', layout.units];
+  return ['install', ...dirs, '--unit-dir', layout.units, ...extra];
+}
+
+/** A MANPATH holding zonectl(8), for systemd-analyze verify's check of Documentation=man:zonectl(8). */
+async function manPath(dir: string): Promise<string> {
+  const man = join(dir, 'man');
+  await mkdir(join(man, 'man8'), { recursive: true });
+  await writeFile(join(man, 'man8', 'zonectl.8'), renderZonectlManPage('0.0.0-test'));
+  return man;
 }
 
 // The unit's command with the machine's state hidden: a private mount namespace with empty
@@ -66,8 +76,9 @@ function outsideTheRepository(): string {
 suite.describe('zonectl install', () => {
   it('installs the self-contained executable, whose installed copy runs a real ADD and DEL', async () => {
     const world = await createZonectlWorld();
-    const layout = layoutIn(outsideTheRepository());
-    const install = await execa(join(world.bin, 'zonectl'), installArgs(layout), { reject: false });
+    const outside = outsideTheRepository();
+    const layout = layoutIn(outside);
+    const install = await execa(join(world.bin, 'zonectl'), installArgs(layout, ['--example']), { reject: false });
     expect(install.exitCode, install.stderr).toBe(0);
     expect(install.stdout).toContain(`${join(layout.bin, 'zone')} -> ${join(layout.lib, 'bin/zone')}`);
 
@@ -82,16 +93,28 @@ suite.describe('zonectl install', () => {
     const example = JSON.parse(await readFile(join(layout.conf, 'cni-zones.conflist'), 'utf8'));
     expect(example).toMatchObject({ cniVersion: '1.0.0', cniVersions: ['1.0.0', '1.1.0'], name: 'cni-zones' });
 
-    // The repair unit: systemd reads it without a word, and it runs the installed zonectl.
+    // The units: systemd reads them without a word, and they run the installed zonectl.
     const unit = join(layout.units, 'cni-zones-repair.service');
+    const gcUnit = join(layout.units, 'cni-zones-gc.service');
     expect(install.stdout).toMatch(new RegExp(`${unit}\\s+installed`));
-    expect(install.stdout).toContain(`cni-zones-repair.service: written, not enabled (systemd does not read units from ${layout.units})`);
-    const verify = await execa('systemd-analyze', ['verify', 'cni-zones-repair.service'], {
-      env: { SYSTEMD_UNIT_PATH: `${layout.units}:` },
+    expect(install.stdout).toMatch(new RegExp(`${gcUnit}\\s+installed`));
+    for (const name of ['cni-zones-repair.service', 'cni-zones-gc.service'])
+      expect(install.stdout).toContain(`${name}: written, not enabled (systemd does not read units from ${layout.units})`);
+    const verify = await execa('systemd-analyze', ['verify', 'cni-zones-repair.service', 'cni-zones-gc.service'], {
+      env: { SYSTEMD_UNIT_PATH: `${layout.units}:`, MANPATH: await manPath(outside) },
       reject: false,
     });
     expect(verify.stderr).toBe('');
     expect(verify.exitCode).toBe(0);
+    const [gcExecStart] = valuesOf(parseUnitFile(await readFile(gcUnit, 'utf8')), 'Service', 'ExecStart');
+    expect(parseExecLine(gcExecStart as string).argv).toEqual([
+      join(layout.lib, 'bin/cni-zones'),
+      'zonectl',
+      'gc',
+      '--boot',
+      '--conf-dir',
+      layout.conf,
+    ]);
     const text = parseUnitFile(await readFile(unit, 'utf8'));
     const [execStart] = valuesOf(text, 'Service', 'ExecStart');
     const repair = parseExecLine(execStart as string).argv;
@@ -135,9 +158,12 @@ suite.describe('zonectl install', () => {
     const world = await createZonectlWorld();
     const layout = layoutIn(dir);
     const zonectl = join(world.bin, 'zonectl');
+    // Without --example no network is written: which networks a host has is its admin's choice.
     expect((await execa(zonectl, installArgs(layout))).exitCode).toBe(0);
+    expect(existsSync(layout.conf)).toBe(false);
+    expect((await execa(zonectl, installArgs(layout, ['--example']))).exitCode).toBe(0);
 
-    const again = await execa(zonectl, installArgs(layout));
+    const again = await execa(zonectl, installArgs(layout, ['--example']));
     expect(again.stdout).toContain('all unchanged');
     expect(again.stdout).not.toMatch(/\b(installed|replaced)$/m);
 
@@ -146,7 +172,7 @@ suite.describe('zonectl install', () => {
     await writeFile(conflist, '{"cniVersion": "1.0.0", "name": "cni-zones", "plugins": [{"type": "bridge"}]}\n');
     await rm(join(layout.bin, 'zone'));
     await cp('/bin/true', join(layout.bin, 'zone'));
-    const refused = await execa(zonectl, installArgs(layout), { reject: false });
+    const refused = await execa(zonectl, installArgs(layout, ['--example']), { reject: false });
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain('2 files already exist with other content; nothing was installed');
     expect(refused.stderr).toContain(conflist);
@@ -154,7 +180,7 @@ suite.describe('zonectl install', () => {
     expect(await readFile(conflist, 'utf8')).toContain('bridge');
     expect(lstatSync(join(layout.bin, 'zone')).isSymbolicLink()).toBe(false);
 
-    const forced = await execa(zonectl, [...installArgs(layout), '--force'], { reject: false });
+    const forced = await execa(zonectl, installArgs(layout, ['--example', '--force']), { reject: false });
     expect(forced.exitCode, forced.stderr).toBe(0);
     expect(forced.stdout).toMatch(new RegExp(`${conflist}\\s+replaced`));
     expect(readlinkSync(join(layout.bin, 'zone'))).toBe(join(layout.lib, 'bin/zone'));

@@ -21,6 +21,7 @@ import { VERSION } from '../version.js';
 import { DEFAULT_CONF_DIR } from '../../../lib/nspawn/runtime-paths.js';
 import type { ExecWord } from '../../../lib/nspawn/exec-line.js';
 import { runtimePackages } from './packages.js';
+import { GC_UNIT, renderGcUnit } from './gc-unit.js';
 import { REPAIR_UNIT, renderRepairUnit } from './repair-unit.js';
 
 const PLUGINS = ['zone', 'zone-ipam', 'zone-ports'] as const;
@@ -37,8 +38,13 @@ export interface InstallDirs {
   binDir: string;
   sbinDir: string;
   confDir: string;
-  /** Where cni-zones-repair.service goes. */
+  /** Where cni-zones-repair.service and cni-zones-gc.service go. */
   unitDir: string;
+}
+
+export interface InstallChoices {
+  /** Write the example network into CONF too. */
+  example: boolean;
 }
 
 export type InstallItem =
@@ -49,7 +55,7 @@ export type InstallItem =
 /** Which items to name in the report; the library's files are counted, not listed. */
 export interface InstallPlan {
   items: InstallItem[];
-  /** The executables, the conflist and the unit: what a user looks for. */
+  /** The executables, the conflist and the units: what a user looks for. */
   visible: Set<string>;
   packages: string[];
 }
@@ -111,30 +117,44 @@ async function libraryItems(libDir: string, form: SelfForm, bundleDir: string): 
   return { items, packages: packages.map((p) => `${p.name}@${p.version}`) };
 }
 
-/** `zonectl repair` as the installed copy runs it, from a unit (no PATH needed). */
-function installedRepair(dirs: Pick<InstallDirs, 'libDir' | 'confDir'>, form: SelfForm, node = process.execPath): ExecWord[] {
+/** The installed zonectl as a unit runs it (no PATH needed). */
+function installedZonectl(dirs: Pick<InstallDirs, 'libDir'>, form: SelfForm, node = process.execPath): ExecWord[] {
   const libBin = join(dirs.libDir, 'bin');
-  const zonectl = form.kind === 'compiled' ? [join(libBin, MULTI_CALL), CLI] : [node, join(libBin, CLI)];
-  return [...zonectl, 'repair', ...(dirs.confDir === DEFAULT_CONF_DIR ? [] : ['--conf-dir', dirs.confDir])];
+  return form.kind === 'compiled' ? [join(libBin, MULTI_CALL), CLI] : [node, join(libBin, CLI)];
 }
 
-export async function planInstall(dirs: InstallDirs, form: SelfForm, bundleDir: string): Promise<InstallPlan> {
+function confDirOption(dirs: Pick<InstallDirs, 'confDir'>): string[] {
+  return dirs.confDir === DEFAULT_CONF_DIR ? [] : ['--conf-dir', dirs.confDir];
+}
+
+function unitItems(dirs: InstallDirs, form: SelfForm): InstallItem[] {
+  const zonectl = installedZonectl(dirs, form);
+  return [
+    { kind: 'write', target: join(dirs.unitDir, REPAIR_UNIT), content: renderRepairUnit([...zonectl, 'repair', ...confDirOption(dirs)]) },
+    { kind: 'write', target: join(dirs.unitDir, GC_UNIT), content: renderGcUnit(zonectl, confDirOption(dirs)) },
+  ];
+}
+
+export async function planInstall(
+  dirs: InstallDirs,
+  form: SelfForm,
+  bundleDir: string,
+  choices: InstallChoices = { example: false },
+): Promise<InstallPlan> {
   const libBin = join(dirs.libDir, 'bin');
   const { items, packages } = await libraryItems(dirs.libDir, form, bundleDir);
   const links: InstallItem[] = [
     ...PLUGINS.map((name): InstallItem => ({ kind: 'symlink', target: join(dirs.binDir, name), linkTo: join(libBin, name) })),
     { kind: 'symlink', target: join(dirs.sbinDir, CLI), linkTo: join(libBin, CLI) },
   ];
-  const conflist: InstallItem = { kind: 'write', target: join(dirs.confDir, CONFLIST_FILE), content: renderConfList(exampleConfList()) };
-  const unit: InstallItem = {
-    kind: 'write',
-    target: join(dirs.unitDir, REPAIR_UNIT),
-    content: renderRepairUnit(installedRepair(dirs, form)),
-  };
-  items.push(...links, conflist, unit);
+  const conflist: InstallItem[] = choices.example
+    ? [{ kind: 'write', target: join(dirs.confDir, CONFLIST_FILE), content: renderConfList(exampleConfList()) }]
+    : [];
+  const units = unitItems(dirs, form);
+  items.push(...links, ...conflist, ...units);
   return {
     items,
-    visible: new Set([...links.map((l) => l.target), conflist.target, unit.target]),
+    visible: new Set([...links, ...conflist, ...units].map((item) => item.target)),
     packages,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeEnable, renderInstall } from '../../../../cli/zonectl/commands/install.js';
+import { describeUnits, renderInstall } from '../../../../cli/zonectl/commands/install.js';
 import type { InstallItem, InstallPlan } from '../../../../cli/zonectl/install/plan.js';
 
 describe('renderInstall', () => {
@@ -36,14 +36,37 @@ describe('renderInstall', () => {
     );
   });
 
-  it('says whether the repair unit was enabled, and what to run where it was not', () => {
-    expect(describeEnable({ enabled: true })).toEqual([
+  it('says the next step is a network when none was written', () => {
+    const plan: InstallPlan = { items: [], visible: new Set(), packages: [] };
+    const dirs = { libDir: '/L', binDir: '/B', sbinDir: '/S', confDir: '/etc/cni/net.d', unitDir: '/U' };
+    expect(renderInstall(dirs, plan, [])).toContain(
+      'next: write a network into /etc/cni/net.d (or run again with --example for "cni-zones"), then zonectl up MACHINE --network NAME',
+    );
+  });
+
+  it('says what became of each unit, and what to run where one was not enabled', () => {
+    expect(
+      describeUnits([
+        { unit: 'cni-zones-repair.service', outcome: { enabled: true, started: true } },
+        { unit: 'cni-zones-gc.service', outcome: { enabled: true, started: false } },
+      ]),
+    ).toEqual([
       'cni-zones-repair.service: enabled and started (zonectl repair at boot and after nftables or firewalld start)',
+      'cni-zones-gc.service: enabled (zonectl gc --boot at each boot)',
     ]);
-    expect(describeEnable({ enabled: false, why: 'systemd is not PID 1 here', next: 'where it is: systemctl enable x' })).toEqual([
-      'cni-zones-repair.service: written, not enabled (systemd is not PID 1 here); where it is: systemctl enable x',
-    ]);
-    expect(describeEnable({ enabled: false, failed: 'systemctl start cni-zones-repair.service: Job failed' })).toEqual([
+    expect(
+      describeUnits([
+        {
+          unit: 'cni-zones-gc.service',
+          outcome: { enabled: false, why: 'systemd is not PID 1 here', next: 'where it is: systemctl enable x' },
+        },
+      ]),
+    ).toEqual(['cni-zones-gc.service: written, not enabled (systemd is not PID 1 here); where it is: systemctl enable x']);
+    expect(
+      describeUnits([
+        { unit: 'cni-zones-repair.service', outcome: { enabled: false, failed: 'systemctl start cni-zones-repair.service: Job failed' } },
+      ]),
+    ).toEqual([
       'cni-zones-repair.service: NOT enabled: systemctl start cni-zones-repair.service: Job failed',
       '  fix: systemctl status cni-zones-repair.service',
     ]);

@@ -22,14 +22,14 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function unitExecStart(items: readonly InstallItem[]): string | undefined {
-  const unit = items.find((i) => i.target.endsWith('/cni-zones-repair.service'));
+function unitExecStart(items: readonly InstallItem[], name = 'cni-zones-repair.service'): string | undefined {
+  const unit = items.find((i) => i.target.endsWith(`/${name}`));
   return unit?.kind === 'write' ? valuesOf(parseUnitFile(unit.content), 'Service', 'ExecStart')[0] : undefined;
 }
 
 describe('planInstall', () => {
-  it('lays out the bundle directory, the links into it, and the example network', async () => {
-    const plan = await planInstall(dirs, { kind: 'node', script: join(bundle, 'zonectl') }, bundle);
+  it('lays out the bundle directory, the links into it, the units, and the example network when asked', async () => {
+    const plan = await planInstall(dirs, { kind: 'node', script: join(bundle, 'zonectl') }, bundle, { example: true });
     const targets = plan.items.map((i) => `${i.kind} ${i.target}${i.kind === 'symlink' ? ` -> ${i.linkTo}` : ''}`);
     expect(targets).toEqual([
       'write /L/package.json',
@@ -45,6 +45,7 @@ describe('planInstall', () => {
       'symlink /S/zonectl -> /L/bin/zonectl',
       'write /C/cni-zones.conflist',
       'write /U/cni-zones-repair.service',
+      'write /U/cni-zones-gc.service',
     ]);
     expect(plan.packages).toEqual(['koffi@2.0.0']);
     expect([...plan.visible]).toEqual([
@@ -54,12 +55,19 @@ describe('planInstall', () => {
       '/S/zonectl',
       '/C/cni-zones.conflist',
       '/U/cni-zones-repair.service',
+      '/U/cni-zones-gc.service',
     ]);
-    // The unit runs the installed bundle with the node running this install, and the conf dir given.
+    // The units run the installed bundle with the node running this install, and the conf dir given.
     expect(unitExecStart(plan.items)).toBe(`${process.execPath} /L/bin/zonectl repair --conf-dir /C`);
+    expect(unitExecStart(plan.items, 'cni-zones-gc.service')).toBe(`${process.execPath} /L/bin/zonectl gc --boot --conf-dir /C`);
     expect(JSON.parse(LIB_PACKAGE_JSON)).toMatchObject({ type: 'commonjs' });
     const bundles = plan.items.filter((i) => i.kind === 'copy' && i.target.startsWith('/L/bin/'));
     expect(bundles.every((i) => i.kind === 'copy' && i.executable)).toBe(true);
+  });
+
+  it("writes no network without --example: which networks a host has is its admin's choice", async () => {
+    const plan = await planInstall(dirs, { kind: 'compiled', executable: '/x' }, '/');
+    expect(plan.items.filter((i) => i.target.startsWith('/C/'))).toEqual([]);
   });
 
   it('lays out the compiled executable with a link per role when that is what runs', async () => {
@@ -75,13 +83,14 @@ describe('planInstall', () => {
       'symlink /B/zone-ipam -> /L/bin/zone-ipam',
       'symlink /B/zone-ports -> /L/bin/zone-ports',
       'symlink /S/zonectl -> /L/bin/zonectl',
-      'write /C/cni-zones.conflist',
       'write /U/cni-zones-repair.service',
+      'write /U/cni-zones-gc.service',
     ]);
     expect(plan.items[0]).toMatchObject({ source: '/src/dist/native/cni-zones', executable: true });
     expect(unitExecStart(plan.items)).toBe('/L/bin/cni-zones zonectl repair --conf-dir /C');
     const defaults = await planInstall({ ...dirs, confDir: '/etc/cni/net.d' }, { kind: 'compiled', executable: '/x' }, '/');
     expect(unitExecStart(defaults.items)).toBe('/L/bin/cni-zones zonectl repair');
+    expect(unitExecStart(defaults.items, 'cni-zones-gc.service')).toBe('/L/bin/cni-zones zonectl gc --boot');
     expect(plan.packages).toEqual([]);
   });
 

@@ -94,7 +94,7 @@ function files(page: RoffPage): void {
   const entries: [string, string][] = [
     [
       `${DEFAULT_CONF_DIR}/`,
-      `Network configuration lists (*.conflist). "zonectl install" writes the example network ${CONFLIST_FILE} here.`,
+      `Network configuration lists (*.conflist). "zonectl install --example" writes the example network ${CONFLIST_FILE} here.`,
     ],
     [DEFAULT_PLUGIN_DIRS.join(', '), 'Where the plugins zone, zone-ipam and zone-ports are looked for (CNI_PATH).'],
     [
@@ -132,6 +132,7 @@ export function renderZonectlManPage(version: string): string {
   page.section('SYNOPSIS');
   page.paragraph(`${bold('zonectl')} ${italic('COMMAND')} [${italic('ARGUMENTS')}] [${italic('OPTIONS')}]`);
   for (const spec of visibleSpecs()) page.line(usage(spec), true);
+  page.line(`${bold('zonectl help')} [${italic('COMMAND')}]`, true);
   page.line(`${bold('zonectl')} ${bold(literal('--help'))} | ${bold(literal('--version'))}`, true);
 
   page.section('DESCRIPTION');

@@ -14,6 +14,7 @@ export default defineConfig({
             'test/cli/**/*.test.ts',
             'test/conformance/**/*.test.ts',
             'test/docs/**/*.test.ts',
+            'test/packaging/**/*.test.ts',
           ],
           setupFiles: ['test/support/unit-setup.ts'],
         },

@@ -7,12 +7,14 @@
 # their portmap needs (the conformance harness runs it), mmdebstrap (the Debian 12 root that
 # test machines with systemd as PID 1 boot, built from Debian's archive), dnsmasq-base (the
 # peer of the benchmark's name-server rows: the binary alone, no service), openssl (the CA and
-# certificate of the stand-in API server in test/e2e/kube-node-setup.test.ts) and iperf3 (the
+# certificate of the stand-in API server in test/e2e/kube-node-setup.test.ts), iperf3 (the
 # benchmark's throughput of a multi-host zone; its daemon stays off: debconf's iperf3/start_daemon
-# defaults to false, which a noninteractive install keeps).
+# defaults to false, which a noninteractive install keeps), lintian (test/packaging/lintian.test.ts
+# checks the .deb `make deb` builds; ~25 MB of Perl with its libraries) and man-db with
+# groff-base (`man -l` renders the man pages in tests; lintian also checks them with man-db).
 # Does nothing when everything is present, so `make test` stays fast on a prepared machine.
 set -eu
-PACKAGES="iproute2 nftables libnftables1 systemd systemd-container dbus busybox-static util-linux containernetworking-plugins iptables procps mmdebstrap dnsmasq-base openssl iperf3"
+PACKAGES="iproute2 nftables libnftables1 systemd systemd-container dbus busybox-static util-linux containernetworking-plugins iptables procps mmdebstrap dnsmasq-base openssl iperf3 lintian man-db groff-base"
 missing=""
 for pkg in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $pkg"

@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../../../cli/zonectl/cli.js';
 import { renderZonectlManPage } from '../../../../cli/zonectl/manual/zonectl-page.js';
+import { LIB_DIR, UNIT_DIR, ZONECTL } from '../../../../packaging/deb/layout.js';
 import { type Rendered, renderWithMan } from './man.js';
 
 const visible = COMMANDS.filter((c) => !c.hidden).map((c) => c.spec);
@@ -78,5 +79,11 @@ describe('zonectl(8)', () => {
     expect(rendered.text.replace(/\s+/g, ' ')).toContain(
       'cni-zones(7), systemd-nspawn(1), machinectl(1), systemd.network(5), systemd-networkd(8), nft(8)',
     );
+  });
+
+  it('names where the Debian package puts the executables, zonectl and the units (packaging/deb/layout.ts)', () => {
+    const files = rendered.text.slice(rendered.text.indexOf('\nFILES\n'));
+    for (const path of [`${LIB_DIR}/`, ZONECTL, `${UNIT_DIR}/cni-zones-gc.service`, `${UNIT_DIR}/cni-zones-repair.service`])
+      expect(files).toContain(path);
   });
 });

@@ -39,9 +39,7 @@ describe('cni-zones(7)', () => {
     for (const field of fields) {
       expect(field.path, `docs/configuration.md:${field.line}: the first cell is one code span`).toBeDefined();
       const section = lines.indexOf(field.section.toUpperCase());
-      const tag = lines.findIndex(
-        (line, index) => index > section && (line === `       ${field.path}` || line.startsWith(`       ${field.path} `)),
-      );
+      const tag = lines.findIndex((line, index) => index > section && line === `       ${field.path}`);
       expect(section, field.section).toBeGreaterThan(0);
       expect(tag, `docs/configuration.md:${field.line}: ${field.path} is no tag in section ${field.section}`).toBeGreaterThan(0);
       const nextSection = lines.findIndex((line, index) => index > section && /^\S/.test(line));

@@ -113,8 +113,9 @@ function more(cursor: Cursor): boolean {
 /*
  * A table is written as a list of tagged paragraphs, not with tbl: our tables have a long last
  * column (a paragraph of prose per row), and tbl at 80 columns would squeeze it into a narrow
- * column beside the others, a few words per line. As .TP the first column is the tag, the
- * middle columns one line "type: string; default: 55", and the last the paragraph below.
+ * column beside the others, a few words per line. As .TP the first column is the tag (always on
+ * a line of its own, so short and long field names look alike), the middle columns one line
+ * "type: string; default: 55", and the last the paragraph below.
  */
 function table(page: RoffPage, cursor: Cursor): void {
   const headerLine = cursor.at + 1;
@@ -134,7 +135,7 @@ function table(page: RoffPage, cursor: Cursor): void {
       .map((cell, index) => `${inline(header[index + 1]!, headerLine)}: ${inline(cell, line)}`)
       .join('; ');
     const last = inline(cells.at(-1)!, line);
-    page.tagged(inline(cells[0]!, line), ...(middle ? [middle, last] : [last]));
+    page.entry(inline(cells[0]!, line), ...(middle ? [middle, last] : [last]));
     cursor.at++;
   }
 }

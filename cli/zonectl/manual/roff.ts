@@ -109,14 +109,19 @@ export class RoffPage {
     return this.line(escaped);
   }
 
-  /** A tagged paragraph: the tag on its own line (when it is wider than the indent), the body below. */
+  /** A tagged paragraph: the body beside a tag narrower than the indent, else below it. */
   tagged(tag: string, ...body: string[]): this {
     this.lines.push('.TP');
     this.line(tag);
-    for (const [index, part] of body.entries()) {
-      if (index > 0) this.lines.push('.br');
-      this.line(part);
-    }
+    for (const [index, part] of body.entries()) this.line(part, index > 0);
+    return this;
+  }
+
+  /** A tagged paragraph whose body always starts below the tag: entries of a reference list. */
+  entry(tag: string, ...body: string[]): this {
+    this.lines.push('.TP');
+    this.line(tag);
+    for (const part of body) this.line(part, true);
     return this;
   }
 

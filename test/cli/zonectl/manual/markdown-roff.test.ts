@@ -51,11 +51,11 @@ describe('blocks', () => {
 
   it('writes a table as tagged paragraphs: first column the tag, the middle ones a line, the last below', () => {
     const table = '| field | type | default | meaning |\n|---|---|---|---|\n| `a-b` | string | `x` | What *it* is. |\n';
-    expect(convert(table)).toBe('.TP\n\\fBa\\-b\\fR\ntype: string; default: \\fBx\\fR\n.br\nWhat \\fIit\\fR is.\n');
+    expect(convert(table)).toBe('.TP\n\\fBa\\-b\\fR\n.br\ntype: string; default: \\fBx\\fR\n.br\nWhat \\fIit\\fR is.\n');
   });
 
   it('writes a two-column table without the middle line', () => {
-    expect(convert('| a | b |\n|:-|-:|\n| x | y |')).toBe('.TP\nx\ny\n');
+    expect(convert('| a | b |\n|:-|-:|\n| x | y |')).toBe('.TP\nx\n.br\ny\n');
   });
 
   it.each([

@@ -64,6 +64,10 @@ describe('RoffPage', () => {
     expect(page().tagged(bold('tag'), 'one', 'two').toString()).toContain('.TP\n\\fBtag\\fR\none\n.br\ntwo\n');
   });
 
+  it('writes an entry with its body below the tag, however short the tag', () => {
+    expect(page().entry(bold('x'), 'one', 'two').toString()).toContain('.TP\n\\fBx\\fR\n.br\none\n.br\ntwo\n');
+  });
+
   it('refuses a newline inside a text line', () => {
     expect(() => page().line('a\nb')).toThrow(/newline/);
   });

@@ -109,3 +109,15 @@ it('registers _zonectl for zonectl', async () => {
   });
   expect(result.stdout.trim()).toBe('complete -F _zonectl zonectl');
 });
+
+it("is found by bash-completion's loader where the package installs it (completions/zonectl)", async () => {
+  const user = join(dir, 'user');
+  mkdirSync(join(user, 'completions'), { recursive: true });
+  writeFileSync(join(user, 'completions/zonectl'), renderBashCompletion());
+  const program = `source ${BASH_COMPLETION}; complete -p zonectl 2>/dev/null && exit 3; __load_completion zonectl && complete -p zonectl`;
+  const result = await runProcess('bash', ['--norc', '--noprofile', '-c', program], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, BASH_COMPLETION_USER_DIR: user },
+    timeoutMs: 10_000,
+  });
+  expect(result.stdout.trim()).toBe('complete -F _zonectl zonectl');
+});

@@ -1,4 +1,4 @@
-// The version zonectl and the plugins it installs carry: the package's.
-import packageJson from '../../package.json' with { type: 'json' };
+// The version zonectl and the plugins it installs carry: the release's (lib/release).
+import { RELEASE_VERSION } from '../../lib/release/version.js';
 
-export const VERSION: string = packageJson.version;
+export const VERSION: string = RELEASE_VERSION;

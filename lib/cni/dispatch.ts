@@ -7,6 +7,7 @@ import { COMMANDS, isCommand, parseEnv, type CniEnv } from './env.js';
 import { asCniError, CniError, ErrorCode } from './errors.js';
 import { DEFAULT_BUDGET_MS, endBudget, startBudget } from '../system/budget.js';
 import type { Attachment, Result } from './types.js';
+import { RELEASE_VERSION } from '../release/version.js';
 import { CURRENT_VERSION, isSupportedVersion, SUPPORTED_VERSIONS, versionAtLeast } from './version.js';
 
 export interface Request {
@@ -89,7 +90,8 @@ export async function dispatch(info: PluginInfo, source: HandlerSource, io: Plug
   try {
     const command = io.env.CNI_COMMAND ?? '';
     if (command === '') {
-      io.stderr(`${info.about}\nCNI protocol versions supported: ${SUPPORTED_VERSIONS.join(', ')}\n`);
+      // As the reference plugins do ("CNI bridge plugin v1.1.1"): who it is, and which release.
+      io.stderr(`${info.about}\ncni-zones ${RELEASE_VERSION}\nCNI protocol versions supported: ${SUPPORTED_VERSIONS.join(', ')}\n`);
       return 0;
     }
     const stdin = await io.readStdin();
@@ -153,7 +155,11 @@ function overrunError(info: PluginInfo, command: string, ms: number): CniError {
   );
 }
 
-function versionInfo(stdin: string): { cniVersion: string; supportedVersions: string[] } {
+/**
+ * The VERSION result: the spec's two fields, and the release as `cniZonesVersion`. Runtimes ignore
+ * a key they do not know (libcni's pkg/version decodes into a struct with json.Unmarshal).
+ */
+function versionInfo(stdin: string): { cniVersion: string; supportedVersions: string[]; cniZonesVersion: string } {
   let requested: unknown;
   try {
     requested = (JSON.parse(stdin) as { cniVersion?: unknown } | null)?.cniVersion;
@@ -161,7 +167,7 @@ function versionInfo(stdin: string): { cniVersion: string; supportedVersions: st
     // VERSION must answer even to junk: podman probes with dummy values
   }
   const cniVersion = isSupportedVersion(requested) ? requested : CURRENT_VERSION;
-  return { cniVersion, supportedVersions: [...SUPPORTED_VERSIONS] };
+  return { cniVersion, supportedVersions: [...SUPPORTED_VERSIONS], cniZonesVersion: RELEASE_VERSION };
 }
 
 async function run(info: PluginInfo, handlers: Handlers, req: Request): Promise<Record<string, unknown> | undefined> {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestTempDir, repoRoot } from '../support/paths.js';
 import { type PluginRun, runPlugin } from '../support/plugin-process.js';
 import { privileged } from '../support/privileges.js';
+import { RELEASE_VERSION } from '../../lib/release/version.js';
 
 const ZONE_IPAM = join(repoRoot, 'dist/bin/zone-ipam');
 const HOST_LOCAL = '/usr/lib/cni/host-local';
@@ -86,7 +87,11 @@ function expectError(outcome: { exitCode: number | undefined; json: unknown; std
 describe('zone-ipam executable', () => {
   it('answers VERSION', async () => {
     const outcome = await ipam('VERSION', { stdin: { cniVersion: '1.1.0' } });
-    expect(outcome.json).toEqual({ cniVersion: '1.1.0', supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
+    expect(outcome.json).toEqual({
+      cniVersion: '1.1.0',
+      supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'],
+      cniZonesVersion: RELEASE_VERSION,
+    });
   });
 
   it('runs ADD, CHECK, DEL, GC and STATUS the way a runtime calls them', async () => {

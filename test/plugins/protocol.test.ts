@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { RELEASE_VERSION } from '../../lib/release/version.js';
 import { runPlugin } from '../support/plugin-process.js';
 
 const PLUGINS = ['zone', 'zone-ipam', 'zone-ports'] as const;
@@ -45,7 +46,7 @@ describe.each(FORMS.flatMap(([form, bin]) => PLUGINS.map((name) => [name, form, 
         );
       const version = run('VERSION', '{"cniVersion":"1.0.0"}');
       expect(version.status).toBe(0);
-      expect(JSON.parse(version.stdout)).toEqual({ cniVersion: '1.0.0', supportedVersions: SUPPORTED });
+      expect(JSON.parse(version.stdout)).toEqual({ cniVersion: '1.0.0', supportedVersions: SUPPORTED, cniZonesVersion: RELEASE_VERSION });
       const junk = run('ADD', '{');
       expect(junk.status).toBe(1);
       expect(JSON.parse(junk.stdout)).toMatchObject({ code: 6 });
@@ -62,12 +63,12 @@ describe.each(FORMS.flatMap(([form, bin]) => PLUGINS.map((name) => [name, form, 
       stdin: { cniVersion: '1.0.0' },
     });
     expect(r.exitCode).toBe(0);
-    expect(r.json).toEqual({ cniVersion: '1.0.0', supportedVersions: SUPPORTED });
+    expect(r.json).toEqual({ cniVersion: '1.0.0', supportedVersions: SUPPORTED, cniZonesVersion: RELEASE_VERSION });
   });
 
   it('answers VERSION with empty stdin', async () => {
     const r = await runPlugin(bin(name), { command: 'VERSION', stdin: '' });
-    expect(r.json).toEqual({ cniVersion: '1.1.0', supportedVersions: SUPPORTED });
+    expect(r.json).toEqual({ cniVersion: '1.1.0', supportedVersions: SUPPORTED, cniZonesVersion: RELEASE_VERSION });
   });
 
   it('prints an about text on stderr and nothing on stdout without a command', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { dispatch, type Handlers, type PluginIO } from '../../../lib/cni/dispatch.js';
 import { CniError } from '../../../lib/cni/errors.js';
 import type { Result } from '../../../lib/cni/types.js';
+import { RELEASE_VERSION } from '../../../lib/release/version.js';
 
 interface Run {
   code: number;
@@ -44,6 +45,7 @@ describe('dispatch', () => {
     const r = await run({}, '');
     expect(r).toMatchObject({ code: 0, stdout: '' });
     expect(r.stderr).toContain('test plugin');
+    expect(r.stderr).toContain(`cni-zones ${RELEASE_VERSION}\n`);
     expect(r.stderr).toContain('1.1.0');
   });
 
@@ -56,7 +58,11 @@ describe('dispatch', () => {
   describe('VERSION', () => {
     it('answers the requested version with the supported list', async () => {
       const r = await run({ CNI_COMMAND: 'VERSION' }, { cniVersion: '0.4.0' });
-      expect(r.json).toEqual({ cniVersion: '0.4.0', supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
+      expect(r.json).toEqual({
+        cniVersion: '0.4.0',
+        supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'],
+        cniZonesVersion: RELEASE_VERSION,
+      });
     });
 
     it.each([['junk{'], [''], [{ cniVersion: '9.9.9' }]])('answers %j with the current version', async (stdin) => {

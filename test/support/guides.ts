@@ -257,6 +257,9 @@ async function toolBinds(tools: readonly GuideTool[]): Promise<MachineBind[]> {
 //   its whiteout check in the machine (mknod refused), so podman stores images with vfs here.
 // - cgroup v1 here, with no controller delegated to the machine: podman runs containers
 //   without cgroups of their own (containers.conf drop-in); a host's cgroup v2 needs nothing.
+//   containerd's shim runs `runc` from PATH, and runc cannot do without cgroups: a guide that
+//   lists crun beside containerd gets /usr/local/sbin/runc running crun without cgroups and
+//   without a session keyring (nspawn's seccomp filter refuses keyctl).
 // - /etc/protocols (netbase, which every Debian host but a minbase root has): without it nft
 //   lists protocols as numbers, and the plugins' CHECK of published ports then fails (reported).
 // - A host address and a default route (192.0.2.10 on a veth whose other end stays in the machine), as a host has on its uplink.
@@ -268,6 +271,14 @@ if [ -d /etc/containers ]; then
   mkdir -p /etc/containers/containers.conf.d
   printf '[containers]\ncgroups = "disabled"\n' >/etc/containers/containers.conf.d/50-test-machine.conf
   printf '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\ngraphroot = "/var/lib/containers/storage"\n' >/etc/containers/storage.conf
+fi
+if command -v crun >/dev/null && command -v containerd >/dev/null; then
+  cat >/usr/local/sbin/runc <<'EOF'
+#!/bin/sh
+for arg; do shift; set -- "$@" "$arg"; if [ "$arg" = create ]; then set -- "$@" --no-new-keyring; fi; done
+exec crun --cgroup-manager=disabled "$@"
+EOF
+  chmod 755 /usr/local/sbin/runc
 fi
 ip link add uplink0 type veth peer name uplink1
 ip link set uplink1 up

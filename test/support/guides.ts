@@ -18,10 +18,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { buildCnitool } from './cnitool.js';
 import type { GuideEnv, GuideEnvOptions } from './guide-env.js';
+import { openTwoHosts } from './guide-hosts.js';
 import { repoRoot } from './paths.js';
 import { bootSystemdMachine, type MachineBind } from './systemd-machine.js';
 
-export const guidesDir = join(repoRoot, 'docs/guides');
+const guidesDir = join(repoRoot, 'docs/guides');
 const debDir = join(repoRoot, 'dist/deb');
 const headerSearchLines = 10;
 const blockTimeoutMs = 10 * 60_000;
@@ -312,21 +313,12 @@ async function openMachine(options: GuideEnvOptions, binds: readonly MachineBind
   };
 }
 
-/** E's two hosts, loaded only when a guide asks for them (so the runner works without that file). */
-async function openTwoHostsEnv(options: GuideEnvOptions): Promise<GuideEnv> {
-  const modulePath = './guide-hosts.js';
-  if (!existsSync(join(repoRoot, 'test/support/guide-hosts.ts')))
-    throw new Error('env=two-hosts needs test/support/guide-hosts.ts (openTwoHosts), which does not exist yet');
-  const hosts = (await import(modulePath)) as { openTwoHosts(options: GuideEnvOptions): Promise<GuideEnv> };
-  return hosts.openTwoHosts(options);
-}
-
 /** Open the guide's environment with the package file in it; the caller stops it. */
 export async function openGuideEnv(guide: Guide, debFile: string): Promise<GuideEnv> {
   const options: GuideEnvOptions = { packages: guide.packages, debFile };
   if (guide.env === 'two-hosts') {
     if (guide.tools.length > 0) throw new Error(`${guide.name}: tools= is for env=machine guides`);
-    return openTwoHostsEnv(options);
+    return openTwoHosts(options);
   }
   return openMachine(options, await toolBinds(guide.tools));
 }

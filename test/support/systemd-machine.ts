@@ -162,7 +162,7 @@ const cachedRoots = new Map<string, Promise<string>>();
  * The cached Debian 12 root the machines boot, with `extraPackages` beside the base ones (built
  * on first use, one root per package list; later calls reuse it).
  */
-export function systemdMachineRoot(extraPackages: readonly string[] = []): Promise<string> {
+function systemdMachineRoot(extraPackages: readonly string[] = []): Promise<string> {
   const packages = rootPackages(extraPackages);
   const root = rootDirectory(packages);
   let built = cachedRoots.get(root);

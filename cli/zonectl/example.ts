@@ -1,6 +1,6 @@
 // The network zonectl ships: one zone, dual stack, addresses from zone-ipam below a DHCP pool
 // that networkd serves to nspawn machines joined with --network-zone, ports published by the
-// zone plugin itself. `zonectl install` writes it (examples/cni-zones.conflist is this text,
+// zone plugin itself. `zonectl install --example` writes it (examples/cni-zones.conflist is this text,
 // kept in step by a test) and the demo runs on a variant of it.
 //
 // cniVersion 1.0.0 plus cniVersions: runtimes on libcni 1.1.2 (podman 4.3, cnitool 1.1.2)

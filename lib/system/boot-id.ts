@@ -22,7 +22,7 @@ export function currentBootId(): string | undefined {
   return current;
 }
 
-export function isBootId(text: string): boolean {
+function isBootId(text: string): boolean {
   return BOOT_ID.test(text);
 }
 

@@ -17,40 +17,40 @@ import { bootSystemdMachine, type SystemdMachine } from './systemd-machine.js';
 /** The underlay as the guides name it: one link name, one address per host (host 1 first). */
 export const UNDERLAY = { link: 'underlay0', prefixLength: 24, addresses: ['192.0.2.1', '192.0.2.2'] } as const;
 
-export const GUIDE_DIR = '/root/guide';
+const GUIDE_DIR = '/root/guide';
 
 const bootTimeoutMs = 60_000;
 
+// The block's output on one stream, stdin closed (as test/support/guides.ts runs env=machine blocks).
+const runInGuideDir = `cd ${GUIDE_DIR} || exit 125; exec bash -euo pipefail -c "$1" </dev/null 2>&1`;
+const machineEnv = { HOME: '/root', LANG: 'C.UTF-8', TERM: 'dumb', DEBIAN_FRONTEND: 'noninteractive' };
+
 /**
- * Run one guide block in a machine as root: bash -euo pipefail in /root/guide, stdout and stderr
- * as one stream in the order written. Never rejects on a failing block; a block past `timeoutMs`
- * is killed and reported as exit 124 (as timeout(1) does), with what it printed so far.
+ * Run one guide block in a machine as root: bash -euo pipefail in /root/guide. Never rejects on a
+ * failing block; a block past `timeoutMs` is killed and reported as exit 124 (as timeout(1) does).
  */
-export async function runGuideBlock(
-  machine: SystemdMachine,
-  script: string,
-  timeoutMs: number,
-): Promise<{ exitCode: number; output: string }> {
-  // --norc: stdin is a socket here, which makes bash think sshd started it and read /etc/bash.bashrc
-  // (where `set -u` trips over PS1).
-  const wrapped = `exec 2>&1\ncd ${GUIDE_DIR}\n${script}`;
-  const result = await machine.exec('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', wrapped], { reject: false, timeoutMs });
-  const output = `${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}`;
-  if (typeof result.exitCode === 'number') return { exitCode: result.exitCode, output };
-  return { exitCode: 124, output: `${output}\n(killed after ${timeoutMs / 1000} s: ${result.signal ?? 'no exit code'})` };
+async function runGuideBlock(machine: SystemdMachine, script: string, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+  const result = await machine.exec('bash', ['-c', runInGuideDir, 'bash', script], { reject: false, timeoutMs, env: machineEnv });
+  const timedOut = result.exitCode === undefined;
+  return { exitCode: result.exitCode ?? 124, output: `${result.stdout}${timedOut ? `\n[killed after ${timeoutMs / 1000} s]` : ''}` };
 }
 
-// nspawn mounts /proc/sys read-only in a machine that joins a network namespace made outside it
-// (--network-namespace-path), where a real host has it writable: the plugins set net.* sysctls in
-// the containers' namespaces. Only /proc/sys/net is made writable again, in the machine's own mount
-// namespace; what it holds belongs to the namespace of whoever writes, never to the root one.
+// What makes a test machine like an ordinary host, none of which a real host needs:
+// - nspawn mounts /proc/sys read-only in a machine that joins a network namespace made outside it
+//   (--network-namespace-path); on a host net.* is writable, and the plugins set some (IPv6
+//   autoconfiguration of the containers, route_localnet). Only /proc/sys/net, in the machine's own
+//   mount namespace: what it holds belongs to the namespace of whoever writes, never the root one.
+// - /etc/protocols (netbase, on every Debian host but a minbase root): without it nft lists
+//   protocols as numbers and the CHECK of published ports fails.
 const WRITABLE_PROC_SYS_NET = 'mount --bind /proc/sys/net /proc/sys/net && mount -o remount,bind,rw /proc/sys/net';
 
-/** Boot a machine for a guide: the packages in its root, /proc/sys/net writable as on a host, the .deb in /root/guide. */
-export async function bootGuideMachine(options: GuideEnvOptions): Promise<SystemdMachine> {
+/** Boot a machine for a guide: the packages in its root, made like a host (above), the .deb in /root/guide. */
+async function bootGuideMachine(options: GuideEnvOptions): Promise<SystemdMachine> {
   const machine = await bootSystemdMachine({ packages: options.packages, bootTimeoutMs });
   try {
     await machine.exec('sh', ['-c', WRITABLE_PROC_SYS_NET]);
+    const protocols = await machine.exec('test', ['-e', '/etc/protocols'], { reject: false });
+    if (protocols.exitCode !== 0) await machine.copyIn('/etc/protocols', '/etc/protocols');
     await machine.copyIn(options.debFile, `${GUIDE_DIR}/${basename(options.debFile)}`);
     return machine;
   } catch (error) {

@@ -76,7 +76,7 @@ async function readlink(machine: SystemdMachine, path: string): Promise<string> 
 async function versionOf(machine: SystemdMachine, plugin: string) {
   const result = await sh(machine, `echo '{"cniVersion":"1.0.0"}' | CNI_COMMAND=VERSION ${plugin}`);
   expect(result.exitCode, `${plugin} VERSION: ${result.stderr}`).toBe(0);
-  return JSON.parse(result.stdout) as { cniVersion: string; supportedVersions: string[] };
+  return JSON.parse(result.stdout) as { cniVersion: string; supportedVersions: string[]; cniZonesVersion: string };
 }
 
 async function bootWithPackage(): Promise<SystemdMachine> {
@@ -96,6 +96,7 @@ async function expectInstalled(machine: SystemdMachine): Promise<void> {
       const info = await versionOf(machine, `${dir}/${plugin}`);
       expect(info.cniVersion).toBe('1.0.0');
       expect(info.supportedVersions).toContain('1.1.0');
+      expect(info.cniZonesVersion).toBe(VERSION);
     }
   }
   expect(await readlink(machine, '/usr/sbin/zonectl')).toBe('../lib/cni-zones/zonectl');
@@ -121,6 +122,10 @@ async function expectInstalled(machine: SystemdMachine): Promise<void> {
   expect(verify.stdout.trim()).toBe('');
   // dpkg lists the executable as the package's: what `zonectl status` reads to name its source.
   expect((await sh(machine, 'dpkg -S /usr/lib/cni-zones/cni-zones')).stdout.trim()).toBe('cni-zones: /usr/lib/cni-zones/cni-zones');
+  const status = await sh(machine, 'zonectl status');
+  expect(status.stdout.split('\n')[0]).toBe(
+    `zonectl ${VERSION} (/usr/lib/cni-zones/cni-zones), from the Debian package cni-zones ${VERSION}`,
+  );
 }
 
 suite.it(

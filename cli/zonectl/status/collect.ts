@@ -51,6 +51,7 @@ import type {
   VxlanView,
   ZoneView,
 } from './model.js';
+import { thisInstallation } from './installation.js';
 import { mapLimited } from './limited.js';
 import { readConfDir } from './networks.js';
 import { type PeerAnswer, probePeers } from './peers.js';
@@ -477,6 +478,7 @@ export async function collectStatus(query: StatusQuery): Promise<StatusReport> {
     }
   }
   return {
+    installation: thisInstallation(),
     confDir: query.confDir,
     cacheDir: query.cacheDir,
     networkd: { presence: ctx.networkd.presence, reason: ctx.networkd.reason },

@@ -2,6 +2,7 @@
 // two views never disagree. Every field is a fact read from the host at that moment.
 import type { PortMapping } from '../../../lib/ports/mappings.js';
 import type { VxlanPortNow } from '../repair/vxlan-drift.js';
+import type { InstallationView } from './installation.js';
 
 export interface Verdict {
   ok: boolean;
@@ -152,6 +153,8 @@ export interface ZoneView {
 }
 
 export interface StatusReport {
+  /** Which zonectl reports, and where it was installed from (installation.ts). */
+  installation?: InstallationView;
   confDir: string;
   cacheDir: string;
   networkd: { presence: string; reason: string };

@@ -4,6 +4,7 @@ import type { PortMapping } from '../../../lib/ports/mappings.js';
 import { twoColumns } from '../args.js';
 import { renderTable } from '../table.js';
 import { identityText } from '../repair/vxlan-drift.js';
+import { installationLine } from './installation.js';
 import type { AttachmentView, IsolationView, MachineView, NameServerView, StatusReport, VxlanView, ZoneView } from './model.js';
 
 export interface RenderOptions {
@@ -164,7 +165,7 @@ export function renderZone(zone: ZoneView, options: RenderOptions): string {
 }
 
 export function renderStatus(report: StatusReport, options: RenderOptions): string {
-  let text = '';
+  let text = report.installation ? `${installationLine(report.installation)}\n\n` : '';
   if (report.zones.length === 0) {
     text += `No zones in ${report.confDir} (networks whose chain holds the "zone" plugin).\n`;
     text += `Run "zonectl install" for the example network, or pass --conf-dir.\n`;

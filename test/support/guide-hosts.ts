@@ -15,7 +15,7 @@ import { addAddress, createVethPair } from './netns.js';
 import { bootSystemdMachine, type SystemdMachine } from './systemd-machine.js';
 
 /** The underlay as the guides name it: one link name, one address per host (host 1 first). */
-export const UNDERLAY = { link: 'underlay0', prefixLength: 24, addresses: ['192.0.2.1', '192.0.2.2'] } as const;
+const UNDERLAY = { link: 'underlay0', prefixLength: 24, addresses: ['192.0.2.1', '192.0.2.2'] } as const;
 
 const GUIDE_DIR = '/root/guide';
 

@@ -4,22 +4,24 @@
 //                                              files of old host-local versions hold only the ID)
 //   <dataDir>/<network>/last_reserved_ip.<i>   the address last reserved in range set i
 //   <dataDir>/<network>/lock                   flock(2)ed around every change (see lock.ts)
-//   <dataDir>/<network>/.boot/<ip>             ours only: {"bootId", "key"}, the boot an allocation
+//   <dataDir>/.cni-zones-boot/<network>/<ip>   ours only: {"bootId", "key"}, the boot an allocation
 //                                              was made in (lib/system/boot-id.ts)
 // <ip> is Go's text form of the address (formatAddress). Callers hold the lock.
 // Every file is written whole before its name appears, and both reach the disk before a call
 // returns (lib/files/durable.ts); a reservation whose last_reserved_ip cannot be written is
 // taken back, so a failed ADD holds no address.
-// The boot records sit beside the address files, not in them, so host-local reads our files
-// and we read theirs unchanged. host-local's disk backend walks the directory tree and compares
-// each file's trimmed content with "<id>\r\n<ifname>" or "<id>": a JSON record never equals
-// either, so it neither finds nor releases one. An allocation host-local makes has no record
-// (its boot is unknown); a record whose key is not its address file's content any more (host-local
-// released the address and reserved it again) is not that allocation's, and GC removes it.
+// The boot records sit beside the store, not in its address files, so host-local reads our files
+// and we read theirs unchanged, and outside its directory: host-local walks only its network's
+// directory tree (a network name cannot start with a dot, so none is ours), and the store lists
+// as host-local's would. Should a record be found anyway, its content (JSON) never equals the
+// "<id>\r\n<ifname>" or "<id>" host-local compares files with. An allocation host-local makes has
+// no record (its boot is unknown); a record whose key is not its address file's content any
+// more (host-local released the address and reserved it again) is not that allocation's, and GC
+// removes it. A network's record directory goes with its last record, under the store's lock.
 // The file calls are synchronous on purpose: each is a few microseconds on small files, and a
 // plugin process that awaits a thread-pool round trip for each of them starts measurably slower.
-import { accessSync, linkSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, linkSync, mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Attachment } from '../cni/types.js';
 import { type Address, formatAddress, parseAddress } from '../ip/index.js';
 import { collectStaleTemps, createFile, readFileNoFollow, removeQuietly, replaceFile, syncDirectory } from '../files/durable.js';
@@ -29,7 +31,7 @@ import { storeFailure } from './errors.js';
 export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
 const LOCK_FILE = 'lock';
 const LAST_RESERVED_PREFIX = 'last_reserved_ip.';
-const BOOT_DIR = '.boot';
+const BOOT_DIR = '.cni-zones-boot';
 const LINE_BREAK = '\r\n';
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o755;
@@ -95,8 +97,22 @@ export function readAllocations(dir: string): Allocation[] {
   });
 }
 
+/** `<dataDir>/.cni-zones-boot/<network>` for the store `<dataDir>/<network>`. */
+export function bootRecordDir(dir: string): string {
+  return join(dirname(dir), BOOT_DIR, basename(dir));
+}
+
 function bootRecordPath(dir: string, name: string): string {
-  return join(dir, BOOT_DIR, name);
+  return join(bootRecordDir(dir), name);
+}
+
+/** The network's record directory once it is empty (the shared parent stays: other networks' writers are not locked out). */
+function removeEmptyBootRecordDir(dir: string): void {
+  try {
+    rmdirSync(bootRecordDir(dir));
+  } catch {
+    // not empty, or not there
+  }
 }
 
 /** The boot ID recorded for the address file `name` holding `key`; undefined when none (or another key's). */
@@ -116,7 +132,7 @@ function writeBootRecord(dir: string, address: Address, key: string): void {
   if (bootId === undefined) return;
   const path = bootRecordPath(dir, formatAddress(address));
   try {
-    mkdirSync(join(dir, BOOT_DIR), { mode: DIR_MODE, recursive: true });
+    mkdirSync(bootRecordDir(dir), { mode: DIR_MODE, recursive: true });
     replaceFile(path, tempPath(dir), `${JSON.stringify({ bootId, key })}\n`, FILE_MODE);
   } catch (e) {
     throw storeFailure('write', path, e);
@@ -127,7 +143,7 @@ function writeBootRecord(dir: string, address: Address, key: string): void {
 export function collectOrphanBootRecords(dir: string): void {
   let names: string[];
   try {
-    names = readdirSync(join(dir, BOOT_DIR));
+    names = readdirSync(bootRecordDir(dir));
   } catch {
     return;
   }
@@ -135,6 +151,7 @@ export function collectOrphanBootRecords(dir: string): void {
     const content = readOptional(join(dir, name));
     if (content === undefined || readBootRecord(dir, name, content.trim()) === undefined) removeQuietly(bootRecordPath(dir, name));
   }
+  removeEmptyBootRecordDir(dir);
 }
 
 function readOptional(path: string): string | undefined {
@@ -250,6 +267,7 @@ export function release(dir: string, addresses: readonly Address[]): void {
     removeQuietly(bootRecordPath(dir, formatAddress(address)));
   }
   if (addresses.length === 0) return;
+  removeEmptyBootRecordDir(dir);
   try {
     syncDirectory(dir);
   } catch (e) {

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
+import { bootRecordDir } from '../../lib/ipam/store.js';
 import { currentBootId } from '../../lib/system/boot-id.js';
 import { nsenterArgs } from '../support/netns.js';
 import { privileged } from '../support/privileges.js';
@@ -48,7 +49,7 @@ function rewriteJson(path: string, change: (json: Record<string, unknown>) => bo
 /** Give every record of `containerId` another boot's ID; returns how many records were changed. */
 function moveToEarlierBoot(world: ZonectlWorld, containerId: string): number {
   let changed = 0;
-  const bootDir = join(world.store, '.boot');
+  const bootDir = bootRecordDir(world.store);
   for (const name of readdirSync(bootDir)) {
     changed += rewriteJson(join(bootDir, name), (record) => {
       if (!String(record.key).startsWith(`${containerId}\r\n`)) return false;
@@ -129,9 +130,9 @@ suite.describe('zonectl gc --boot', () => {
     // The earlier boot's attachment is gone: cache entry, addresses, port, name, host veth (and so its eth0).
     expect(cacheRecords(world.cacheDir)).toEqual([`${world.network}-${current}-eth0`]);
     expect(allocations(world.store)).toHaveLength(4);
-    const kept = readFileSync(join(world.store, '.boot', readdirSync(join(world.store, '.boot'))[0] as string), 'utf8');
-    expect(kept).not.toContain(old);
-    expect(readdirSync(join(world.store, '.boot'))).toHaveLength(4);
+    const records = readdirSync(bootRecordDir(world.store));
+    expect(records).toHaveLength(4);
+    for (const record of records) expect(readFileSync(join(bootRecordDir(world.store), record), 'utf8')).not.toContain(old);
     const rules = await ruleset(world);
     expect(rules).not.toContain('8091');
     expect(rules).toContain('8092');

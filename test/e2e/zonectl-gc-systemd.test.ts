@@ -5,13 +5,17 @@
 // as at boot, the unit succeeds and releases only the earlier boot's.
 
 import { join } from 'node:path';
-import { expect, onTestFinished } from 'vitest';
-import { repoRoot } from '../support/paths.js';
+import { afterAll, expect, onTestFinished } from 'vitest';
+import { bundleCopies } from '../support/bundles.js';
 import { bootSystemdMachine, type SystemdMachine, systemdMachineSuite } from '../support/systemd-machine.js';
 
 const suite = systemdMachineSuite();
+// Built from the sources now, so the machine runs this tree's zonectl.
+const bundles = bundleCopies('zonectl-gc-systemd', ['zonectl']);
+afterAll(() => bundles.remove());
 const DIST = '/srv/cni-zones-dist';
 const STORE = '/var/lib/cni/networks/cni-zones';
+const BOOT_RECORDS = '/var/lib/cni/networks/.cni-zones-boot/cni-zones';
 const EARLIER_BOOT = '00000000-0000-4000-8000-00000000b007';
 
 async function systemctl(machine: SystemdMachine, ...args: string[]): Promise<string> {
@@ -22,14 +26,14 @@ async function systemctl(machine: SystemdMachine, ...args: string[]): Promise<st
 function allocation(address: string, containerId: string, bootId: string | undefined): string {
   // JSON's escapes, written as they are (printf leaves a %s argument alone).
   const key = `${containerId}\\r\\neth0`;
-  const record = bootId === undefined ? '' : `printf '{"bootId":"%s","key":"%s"}\\n' '${bootId}' '${key}' >${STORE}/.boot/${address}\n`;
+  const record = bootId === undefined ? '' : `printf '{"bootId":"%s","key":"%s"}\\n' '${bootId}' '${key}' >${BOOT_RECORDS}/${address}\n`;
   return `printf '${containerId}\\r\\neth0' >${STORE}/${address}\n${record}`;
 }
 
 suite.it(
   'zonectl install enables cni-zones-gc.service; started as at boot it releases only what an earlier boot left',
   async () => {
-    const machine = await bootSystemdMachine({ bindReadOnly: [{ host: join(repoRoot, 'dist/native'), machine: DIST }] });
+    const machine = await bootSystemdMachine({ bindReadOnly: [{ host: await bundles.dir(), machine: DIST }] });
     onTestFinished(() => machine.stop());
 
     const install = await machine.exec(join(DIST, 'zonectl'), ['install', '--example'], { reject: false, timeoutMs: 120_000 });
@@ -46,7 +50,7 @@ suite.it(
     const thisBoot = (await machine.exec('cat', ['/proc/sys/kernel/random/boot_id'])).stdout.trim();
     const plant = await machine.exec('sh', [
       '-ec',
-      `mkdir -p ${STORE}/.boot\n${allocation('10.89.0.50', 'ghost', EARLIER_BOOT)}${allocation('10.89.0.51', 'live', thisBoot)}${allocation('10.89.0.52', 'hostlocal', undefined)}`,
+      `mkdir -p ${STORE} ${BOOT_RECORDS}\n${allocation('10.89.0.50', 'ghost', EARLIER_BOOT)}${allocation('10.89.0.51', 'live', thisBoot)}${allocation('10.89.0.52', 'hostlocal', undefined)}`,
     ]);
     expect(plant.exitCode, plant.stderr).toBe(0);
 

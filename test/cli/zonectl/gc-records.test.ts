@@ -7,7 +7,7 @@ import { staleAttachments } from '../../../cli/zonectl/gc.js';
 import { attachmentBoot, knownAttachments } from '../../../cli/zonectl/gc-records.js';
 import { setOwnerNames } from '../../../lib/dns/names.js';
 import { parseAddress } from '../../../lib/ip/index.js';
-import { ensureStoreDir, reserve, storeDir } from '../../../lib/ipam/store.js';
+import { bootRecordDir, ensureStoreDir, reserve, storeDir } from '../../../lib/ipam/store.js';
 import { writeState } from '../../../lib/ports/state.js';
 import type { CacheEntry } from '../../../lib/runtime/cache-format.js';
 import { parseConfList } from '../../../lib/runtime/conf.js';
@@ -58,7 +58,7 @@ describe('knownAttachments and staleAttachments', () => {
     const { dir, list, store } = world();
     const thisBoot = currentBootId();
     reserve(store, parseAddress('10.89.0.2')!, { containerId: 'old', ifname: 'eth0' }, 0);
-    writeFileSync(join(store, '.boot', '10.89.0.2'), JSON.stringify({ bootId: EARLIER, key: 'old\r\neth0' }));
+    writeFileSync(join(bootRecordDir(store), '10.89.0.2'), JSON.stringify({ bootId: EARLIER, key: 'old\r\neth0' }));
     writeState(join(dir, 'ports'), { owner: { network: 'zt', containerId: 'old', ifname: 'eth0' }, elements: [], bootId: EARLIER });
     reserve(store, parseAddress('10.89.0.3')!, { containerId: 'live', ifname: 'eth0' }, 0);
     await setOwnerNames('zt', { network: 'zt', containerId: 'uncached', ifname: 'eth0' }, ['web'], ['10.89.0.4'], {

@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatAddress, parseAddress } from '../../../lib/ip/index.js';
 import {
   allocationKey,
   allocationsOf,
+  bootRecordDir,
   collectOrphanBootRecords,
   collectStaleTempFiles,
   ensureStoreDir,
@@ -43,7 +44,7 @@ describe('store files in host-local format', () => {
   it('names v6 files the way Go prints the address', () => {
     const dir = newStore();
     reserve(dir, addr('fd89:0:0:0:0:0:1:0'), owner('c1'), 1);
-    expect(readdirSync(dir).sort()).toEqual(['.boot', 'fd89::1:0', 'last_reserved_ip.1']);
+    expect(readdirSync(dir).sort()).toEqual(['fd89::1:0', 'last_reserved_ip.1']);
     expect(readFileSync(join(dir, 'last_reserved_ip.1'), 'utf8')).toBe('fd89::1:0');
     expect(formatAddress(readLastReserved(dir, 1)!)).toBe('fd89::1:0');
   });
@@ -116,16 +117,17 @@ describe('store files in host-local format', () => {
     expect(readLastReserved(dir, 0)).toBeUndefined();
   });
 
-  it('records the boot of each allocation beside it, where host-local neither finds nor releases it', () => {
+  it('records the boot of each allocation outside the store, where host-local neither finds nor releases it', () => {
     const dir = newStore();
     reserve(dir, addr('10.89.0.2'), owner('c1'), 0);
     expect(readAllocations(dir)).toMatchObject([{ containerId: 'c1', ifname: 'eth0', bootId: currentBootId() }]);
     expect(readFileSync(join(dir, '10.89.0.2'), 'utf8')).toBe('c1\r\neth0');
-    // host-local walks the whole tree and matches a file's trimmed content against the key or the ID.
-    for (const name of readdirSync(join(dir, '.boot'))) {
-      const content = readFileSync(join(dir, '.boot', name), 'utf8').trim();
-      expect([allocationKey(owner('c1')), 'c1']).not.toContain(content);
-    }
+    // host-local walks only its network's directory tree: the store holds its files and no others.
+    expect(readdirSync(dir).sort()).toEqual(['10.89.0.2', 'last_reserved_ip.0']);
+    expect(bootRecordDir(dir)).toBe(join(dir, '..', '.cni-zones-boot', 'net'));
+    // And should one be found, it matches neither the key nor the ID host-local compares contents with.
+    const content = readFileSync(join(bootRecordDir(dir), '10.89.0.2'), 'utf8').trim();
+    expect([allocationKey(owner('c1')), 'c1']).not.toContain(content);
   });
 
   it('takes a boot record for another key as no record (host-local released the address and reserved it again)', () => {
@@ -136,16 +138,16 @@ describe('store files in host-local format', () => {
     expect(allocation?.containerId).toBe('c2');
     expect(allocation?.bootId).toBeUndefined();
     collectOrphanBootRecords(dir);
-    expect(readdirSync(join(dir, '.boot'))).toEqual([]);
+    expect(existsSync(bootRecordDir(dir))).toBe(false);
   });
 
   it('keeps the boot records of allocations when collecting orphans; an allocation host-local made has none', () => {
     const dir = newStore();
     reserve(dir, addr('10.89.0.2'), owner('c1'), 0);
     writeFileSync(join(dir, '10.89.0.3'), 'c3\r\neth0');
-    writeFileSync(join(dir, '.boot', '10.89.0.9'), JSON.stringify({ bootId: 'x', key: 'c9\r\neth0' }));
+    writeFileSync(join(bootRecordDir(dir), '10.89.0.9'), JSON.stringify({ bootId: 'x', key: 'c9\r\neth0' }));
     collectOrphanBootRecords(dir);
-    expect(readdirSync(join(dir, '.boot'))).toEqual(['10.89.0.2']);
+    expect(readdirSync(bootRecordDir(dir))).toEqual(['10.89.0.2']);
     expect(
       readAllocations(dir)
         .map((a) => [a.containerId, a.bootId])
@@ -161,8 +163,8 @@ describe('store files in host-local format', () => {
     reserve(dir, addr('10.89.0.2'), owner('c1'), 0);
     release(dir, [addr('10.89.0.2')]);
     release(dir, [addr('10.89.0.2')]);
-    expect(readdirSync(dir).sort()).toEqual(['.boot', 'last_reserved_ip.0']);
-    expect(readdirSync(join(dir, '.boot'))).toEqual([]);
+    expect(readdirSync(dir)).toEqual(['last_reserved_ip.0']);
+    expect(existsSync(bootRecordDir(dir))).toBe(false);
   });
 
   it('takes the address back when last_reserved_ip cannot be written: no half reservation', async () => {

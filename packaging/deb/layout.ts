@@ -18,11 +18,11 @@ import { renderLintianOverrides } from './lintian-overrides.js';
 
 export const PACKAGE = 'cni-zones';
 export const LIB_DIR = '/usr/lib/cni-zones';
-export const CNI_DIR = '/usr/lib/cni';
+const CNI_DIR = '/usr/lib/cni';
 export const OPT_CNI_DIR = '/opt/cni/bin';
 export const ZONECTL = '/usr/sbin/zonectl';
 export const UNIT_DIR = '/lib/systemd/system';
-export const DOC_DIR = `/usr/share/doc/${PACKAGE}`;
+const DOC_DIR = `/usr/share/doc/${PACKAGE}`;
 export const PLUGINS = ROLES.filter((role) => role !== 'zonectl');
 
 export type PackageEntry =
@@ -55,7 +55,7 @@ function relativeLink(path: string, target: string): PackageEntry {
 export const REPAIR: PackagedUnit = { name: REPAIR_UNIT, start: true };
 
 /** The unit of `zonectl repair` as the package runs it. */
-export function repairUnitEntry(): PackageEntry {
+function repairUnitEntry(): PackageEntry {
   return { kind: 'write', path: `${UNIT_DIR}/${REPAIR_UNIT}`, content: renderRepairUnit([ZONECTL, 'repair']), mode: 0o644 };
 }
 

@@ -7,9 +7,9 @@
 // those (if empty), and a link is only ever made where nothing is and removed where it is ours.
 import { LIB_DIR, OPT_CNI_DIR, type PackagedUnit, PLUGINS } from './layout.js';
 
-export const STATE_DIR = '/var/lib/cni-zones';
+const STATE_DIR = '/var/lib/cni-zones';
 /** One directory a line, each created by postinst. */
-export const CREATED_DIRS_FILE = `${STATE_DIR}/package-created-dirs`;
+const CREATED_DIRS_FILE = `${STATE_DIR}/package-created-dirs`;
 
 const OPT_DIRS = ['/opt', '/opt/cni', OPT_CNI_DIR];
 

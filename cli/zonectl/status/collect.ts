@@ -478,7 +478,7 @@ export async function collectStatus(query: StatusQuery): Promise<StatusReport> {
     }
   }
   return {
-    installation: thisInstallation(),
+    installation: await thisInstallation(),
     confDir: query.confDir,
     cacheDir: query.cacheDir,
     networkd: { presence: ctx.networkd.presence, reason: ctx.networkd.reason },

@@ -1,13 +1,17 @@
 // Where the running zonectl came from, for the header of `zonectl status`: the Debian package
-// (dpkg lists the executable's real path in its file list; the version is dpkg's), `zonectl
-// install` (LIB/bin/cni-zones, or the bundles in LIB/bin), or a build tree (dist/native or
-// dist/bin of a checkout; the sources themselves when the test runner runs them).
+// (dpkg-query --search finds the executable's real path in the package; the version is dpkg's),
+// `zonectl install` (LIB/bin/cni-zones, or the bundles in LIB/bin), or a build tree (dist/native
+// or dist/bin of a checkout; the sources themselves when the test runner runs them). dpkg's
+// database is asked through dpkg-query, never read directly (its format is dpkg's own).
 import { readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { runProcess } from '../../../lib/system/process.js';
+import { findExecutable } from '../../../lib/system/programs.js';
 import { type SelfForm, selfForm } from '../self.js';
 import { VERSION } from '../version.js';
 
 export type InstallSource =
+  /** The Debian package (dpkg's name for it: cni-zones, unless someone repackaged it). */
   | { kind: 'package'; package: string; version?: string }
   | { kind: 'zonectl-install'; libDir: string }
   | { kind: 'build-tree'; checkout: string }
@@ -34,14 +38,27 @@ const readText: ReadText = (path) => {
   }
 };
 
-/** The Version of `pkg` in dpkg's status file, when it is installed. */
-function dpkgVersion(status: string, pkg: string): string | undefined {
-  for (const stanza of status.split(/\n\s*\n/)) {
-    if (!new RegExp(`^Package: ${pkg}$`, 'm').test(stanza)) continue;
-    return /^Version: (.+)$/m.exec(stanza)?.[1];
+/** What dpkg knows of a path: the package holding it and that package's version. */
+export type PackageOf = (path: string) => Promise<{ package: string; version?: string } | undefined>;
+
+const DPKG_QUERY_TIMEOUT_MS = 5_000;
+
+const dpkgPackageOf: PackageOf = async (path) => {
+  const dpkgQuery = findExecutable('dpkg-query');
+  if (dpkgQuery === undefined) return undefined;
+  try {
+    // `cni-zones: /usr/lib/cni-zones/cni-zones`; exit 1 when no package holds it.
+    const search = await runProcess(dpkgQuery, ['--search', path], { timeoutMs: DPKG_QUERY_TIMEOUT_MS });
+    const owner = search.exitCode === 0 ? /^([^\s:,]+): /.exec(search.stdout)?.[1] : undefined;
+    if (owner === undefined) return undefined;
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's field syntax, not a template
+    const show = await runProcess(dpkgQuery, ['--show', '--showformat=${Version}', owner], { timeoutMs: DPKG_QUERY_TIMEOUT_MS });
+    const version = show.exitCode === 0 && show.stdout.trim() !== '' ? show.stdout.trim() : undefined;
+    return { package: owner, ...(version !== undefined && { version }) };
+  } catch {
+    return undefined;
   }
-  return undefined;
-}
+};
 
 function isCheckout(dir: string, read: ReadText): boolean {
   try {
@@ -52,12 +69,13 @@ function isCheckout(dir: string, read: ReadText): boolean {
 }
 
 /** Where the file at `executable` (a real path) was installed from. */
-export function installSource(executable: string, read: ReadText = readText, dpkgDir = '/var/lib/dpkg'): InstallSource {
-  const listed = read(join(dpkgDir, 'info', `${PACKAGE}.list`))?.split('\n') ?? [];
-  if (listed.includes(executable)) {
-    const version = dpkgVersion(read(join(dpkgDir, 'status')) ?? '', PACKAGE);
-    return { kind: 'package', package: PACKAGE, ...(version !== undefined && { version }) };
-  }
+export async function installSource(
+  executable: string,
+  read: ReadText = readText,
+  packageOf: PackageOf = dpkgPackageOf,
+): Promise<InstallSource> {
+  const owner = await packageOf(executable);
+  if (owner !== undefined) return { kind: 'package', ...owner };
   const dir = dirname(executable);
   const checkout = [dirname(dirname(dir)), dirname(dir)].find((candidate) => isCheckout(candidate, read));
   if (checkout !== undefined && /\/(dist\/(native|bin)|cli\/zonectl|plugins\/cni-zones)$/.test(dir))
@@ -67,7 +85,7 @@ export function installSource(executable: string, read: ReadText = readText, dpk
 }
 
 /** This zonectl: its version, real path and source. */
-export function thisInstallation(form: SelfForm = selfForm()): InstallationView {
+export async function thisInstallation(form: SelfForm = selfForm()): Promise<InstallationView> {
   const path = form.kind === 'compiled' ? form.executable : form.script;
   let executable = path;
   try {
@@ -75,7 +93,7 @@ export function thisInstallation(form: SelfForm = selfForm()): InstallationView 
   } catch {
     // reported as it was started
   }
-  return { version: VERSION, executable, source: installSource(executable) };
+  return { version: VERSION, executable, source: await installSource(executable) };
 }
 
 /** `zonectl 0.1.0 (/usr/lib/cni-zones/cni-zones), from the Debian package cni-zones 0.1.0` */

@@ -22,7 +22,7 @@ build: $(NPM_STAMP)
 # The Debian package, dist/deb/cni-zones_<version>_amd64.deb (packaging/main.ts). Remade only when
 # what it is made from changed: the executable's sources and the packaging's own files. The build
 # (always run, ~5 s) only has to happen first, so it is order-only.
-DEB_VERSION := $(shell node -p 'require("./package.json").version')
+DEB_VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' package.json)
 DEB := dist/deb/cni-zones_$(DEB_VERSION)_amd64.deb
 DEB_INPUTS := $(shell find lib plugins cli packaging -name '*.ts') package.json package-lock.json scripts/build.mjs \
 	docs/configuration.md examples/cni-zones.conflist

@@ -19,7 +19,7 @@ export function renderGcReport(report: GcReport): string {
 export const gcCommand: Command = {
   spec: {
     name: 'gc',
-    summary: 'Garbage-collect CNI networks: clean up after attachments whose namespace is gone.',
+    summary: 'Garbage-collect CNI networks: clean up after attachments whose namespace or boot is gone.',
     description:
       'Valid attachments are the cached ones whose network namespace still exists and that were\n' +
       'made in this boot. Every other cached attachment is deleted (DEL with its cached result),\n' +
@@ -27,8 +27,8 @@ export const gcCommand: Command = {
       'ports, names and addresses.\n' +
       'Each allocation, port record and name records the boot it was made in (the kernel boot ID),\n' +
       'so an attachment of an earlier boot is stale even when the runtime still caches it or a\n' +
-      'namespace of the same path exists again; records of older versions and of host-local have\n' +
-      'no boot, and only --boot weighs them differently.\n' +
+      "namespace of the same path exists again. A record without a boot ID (host-local's, or an\n" +
+      "older version's) is of unknown boot: plain gc judges it by the cache alone, --boot keeps it.\n" +
       'With --boot (what cni-zones-gc.service runs at boot): only what earlier boots left goes.\n' +
       'Every attachment the cache or our records know of is valid unless it is of an earlier boot,\n' +
       'so nothing of this boot is touched, even an attachment no runtime cache lists.\n' +

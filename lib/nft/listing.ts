@@ -66,9 +66,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// nft names a protocol from /etc/protocols; a host without netbase gets the bare number listed.
+const protocolNames = new Map([
+  [6, 'tcp'],
+  [17, 'udp'],
+  [132, 'sctp'],
+]);
+
 /** One JSON value of an element as the literal our renderer writes for it. */
 export function literalOf(value: unknown, type: string | undefined): string {
-  if (typeof value === 'number') return String(value);
+  if (typeof value === 'number') return (type === 'inet_proto' && protocolNames.get(value)) || String(value);
   if (typeof value === 'string') return type !== undefined && stringTypes.has(type) ? `"${value}"` : value;
   if (isRecord(value)) {
     const prefix = value.prefix;

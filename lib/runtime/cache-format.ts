@@ -68,6 +68,20 @@ function parseJson(text: string): unknown {
   }
 }
 
+/**
+ * libcni before 1.2 (podman 4, containerd 1.6, cnitool 1.1) writes no `netns` into its record:
+ * the namespace is then only the `sandbox` of the result's interface named by the attachment.
+ */
+function sandboxOf(result: Record<string, unknown> | null | undefined, ifname: string): string | undefined {
+  const interfaces = result?.interfaces;
+  if (!Array.isArray(interfaces)) return undefined;
+  for (const candidate of interfaces) {
+    const { name, sandbox } = (candidate ?? {}) as { name?: unknown; sandbox?: unknown };
+    if (name === ifname && typeof sandbox === 'string' && sandbox) return sandbox;
+  }
+  return undefined;
+}
+
 /** A cache record, or undefined when `text` is not a cniCacheV1 record (older libcni stored the bare result). */
 export function decodeCacheEntry(text: string): CacheEntry | undefined {
   const parsed = recordSchema.safeParse(parseJson(text));
@@ -79,7 +93,8 @@ export function decodeCacheEntry(text: string): CacheEntry | undefined {
     ifname: r.ifName ?? '',
     config: Buffer.from(r.config ?? '', 'base64'),
   };
-  if (r.netns) entry.netns = r.netns;
+  const netns = r.netns || sandboxOf(r.result, entry.ifname);
+  if (netns) entry.netns = netns;
   if (r.cniArgs?.length) entry.cniArgs = r.cniArgs.map(([k, v]) => [k, v]);
   if (r.capabilityArgs) entry.capabilityArgs = r.capabilityArgs;
   if (r.result) entry.result = r.result;

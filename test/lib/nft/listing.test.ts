@@ -197,4 +197,10 @@ describe('literalOf', () => {
     expect(literalOf({ goto: { target: 'x' } }, 'verdict')).toBe('goto x');
     expect(literalOf({ prefix: { addr: 'fd89::', len: 64 } }, 'ipv6_addr')).toBe('fd89::/64');
   });
+
+  it('names the protocols we publish when a host without /etc/protocols lists their numbers', () => {
+    expect([6, 17, 132].map((n) => literalOf(n, 'inet_proto'))).toEqual(['tcp', 'udp', 'sctp']);
+    expect(literalOf(47, 'inet_proto')).toBe('47');
+    expect(literalOf(6, 'inet_service')).toBe('6');
+  });
 });

@@ -75,6 +75,23 @@ describe('decodeCacheEntry', () => {
     });
   });
 
+  it('takes the namespace from the result when libcni 1.1 wrote no netns (podman 4, containerd 1.6, cnitool 1.1)', () => {
+    const result = {
+      cniVersion: '1.0.0',
+      interfaces: [
+        { name: 'vethabc', mac: '02:00:00:00:00:01' },
+        { name: 'eth1', sandbox: '/run/netns/other' },
+        { name: 'eth0', sandbox: '/run/netns/cni-1234' },
+      ],
+    };
+    const record = (ifName: string) => JSON.stringify({ kind: CACHE_KIND, containerId: 'c', config: '', ifName, networkName: 'n', result });
+    expect(decodeCacheEntry(record('eth0'))?.netns).toBe('/run/netns/cni-1234');
+    expect(decodeCacheEntry(record('eth9'))?.netns).toBeUndefined();
+    const withNetns = JSON.parse(record('eth0'));
+    withNetns.netns = '/proc/42/ns/net';
+    expect(decodeCacheEntry(JSON.stringify(withNetns))?.netns).toBe('/proc/42/ns/net');
+  });
+
   it('gives undefined for a bare result (older libcni), another kind, or junk', () => {
     expect(decodeCacheEntry('{"cniVersion":"0.3.1","ips":[]}')).toBeUndefined();
     expect(decodeCacheEntry(JSON.stringify({ kind: 'cniCacheV2', containerId: 'x' }))).toBeUndefined();

@@ -75,7 +75,7 @@ export function runtimeConfOfEntry(paths: RuntimePaths, entry: CacheEntry, netns
 
 function alreadyUp(req: UpRequest, ifname: string): CniError {
   return new CniError(
-    ErrorCode.Internal,
+    ErrorCode.InterfaceExists,
     `machine ${req.machine} is already attached to network ${req.network} (${ifname})`,
     `run "zonectl down ${req.machine}" first`,
   );

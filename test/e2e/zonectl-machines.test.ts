@@ -222,6 +222,7 @@ suite.describe('zonectl up/down with systemd-nspawn machines', () => {
     const second = await world.zonectl(['up', web, '--network', world.network], { runtime: true });
     expect(second.exitCode).toBe(1);
     expect(second.stderr).toContain('already attached');
+    expect(second.stderr).toContain('121');
     expect(second.stderr).toContain(`zonectl down ${web}`);
 
     // A reboot: /run/netns is gone, the cache (on disk) is not.

@@ -5,6 +5,7 @@
 // /opt/cni/bin/<plugin> links are made here, not shipped: Debian packages must not ship files
 // in /opt. The directories postinst had to create are written to STATE, so purge removes exactly
 // those (if empty), and a link is only ever made where nothing is and removed where it is ours.
+import { MULTI_CALL } from '../../cli/zonectl/install/plan.js';
 import { LIB_DIR, OPT_CNI_DIR, type PackagedUnit, PLUGINS } from './layout.js';
 
 const STATE_DIR = '/var/lib/cni-zones';
@@ -60,6 +61,8 @@ if [ "$1" = configure ]; then
 		for plugin in ${PLUGINS.join(' ')}; do
 			link=${OPT_CNI_DIR}/$plugin
 			if [ -L "$link" ] && [ "$(readlink "$link")" = "${LIB_DIR}/$plugin" ]; then continue; fi
+			# Already our plugin by another way, as when /opt/cni/bin is a link to /usr/lib/cni.
+			if [ "$(readlink -f "$link")" = "${LIB_DIR}/${MULTI_CALL}" ]; then continue; fi
 			if [ -e "$link" ] || [ -L "$link" ]; then
 				echo "cni-zones: $link is not ours, left as it is (runtimes searching /opt/cni/bin find that one, not ${LIB_DIR}/$plugin)" >&2
 				continue

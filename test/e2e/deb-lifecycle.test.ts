@@ -4,7 +4,8 @@
 // units are enabled (the repair unit running) and systemd-analyze verify finds nothing; an
 // install over itself changes nothing; remove takes the program, links and units away; purge
 // leaves the file list and the unit-file states exactly as before the install. A second case
-// starts with /opt/cni/bin holding another plugin and a foreign file named zone: both stay.
+// starts with /opt/cni/bin holding another plugin and a foreign file named zone: both stay; a
+// third with /opt/cni/bin a link to /usr/lib/cni: nothing is added through it.
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -201,6 +202,25 @@ suite.it(
     const purged = await snapshot(machine);
     expect(difference(before.files, purged.files)).toEqual({ added: [], removed: [] });
     expect(purged.units).toBe(before.units);
+  },
+  240_000,
+);
+
+suite.it(
+  'adds nothing to an /opt/cni/bin that is a link to /usr/lib/cni, and leaves the link on purge',
+  async () => {
+    const machine = await bootWithPackage();
+    await sh(machine, 'mkdir -p /opt/cni && ln -s /usr/lib/cni /opt/cni/bin');
+    const before = await snapshot(machine);
+
+    const install = await dpkg(machine, `-i ${DEB_IN_MACHINE}`);
+    expect(install).not.toContain('is not ours');
+    for (const plugin of PLUGINS) expect((await versionOf(machine, `/opt/cni/bin/${plugin}`)).cniZonesVersion).toBe(VERSION);
+
+    await dpkg(machine, '-P cni-zones');
+    expect(await readlink(machine, '/opt/cni/bin')).toBe('/usr/lib/cni');
+    const purged = await snapshot(machine);
+    expect(difference(before.files, purged.files)).toEqual({ added: [], removed: [] });
   },
   240_000,
 );

@@ -98,7 +98,10 @@ export function staleAttachments(known: readonly KnownAttachment[], thisBoot: st
     if (earlier !== undefined) return [{ attachment, why: `from boot ${shortBootId(earlier)}, not this one`, earlierBoot: true }];
     if (mode.boot || !attachment.cached) return [];
     const netns = attachment.cached.netns;
-    return netnsIsPresent(netns) ? [] : [{ attachment, why: `namespace ${netns || 'unknown'} is gone`, earlierBoot: false }];
+    // A record naming no namespace (a runtime that cached neither netns nor sandbox) proves
+    // nothing gone: GC never takes what it cannot show dead; an earlier boot's is caught above.
+    if (!netns) return [];
+    return netnsIsPresent(netns) ? [] : [{ attachment, why: `namespace ${netns} is gone`, earlierBoot: false }];
   });
 }
 

@@ -82,6 +82,13 @@ describe('knownAttachments and staleAttachments', () => {
     ]);
   });
 
+  it('keeps a cached attachment whose record names no namespace: GC takes only what it can show gone', () => {
+    const { list } = world();
+    const known = knownAttachments(list, [cacheEntry('unnamed', '')], []);
+    expect(known.map((a) => a.containerId)).toEqual(['unnamed']);
+    expect(staleAttachments(known, currentBootId(), { boot: false })).toEqual([]);
+  });
+
   it('skips allocations of old host-local versions (no interface) and stores it cannot read', () => {
     const { list, store } = world();
     writeFileSync(join(store, '10.89.0.7'), 'ancient');

@@ -38,7 +38,8 @@ export function renderCopyright(): string {
   return `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: cni-zones
 Comment: The executable /usr/lib/cni-zones/cni-zones is compiled by Bun and holds the Bun
- runtime (MIT, with JavaScriptCore under LGPL-2.1) and the npm packages zod and
+ runtime (MIT, with JavaScriptCore under LGPL-2.1 and libjpeg-turbo under the
+ IJG and BSD-3-Clause licenses, among others) and the npm packages zod and
  dns-packet (MIT) besides cni-zones' own code.
 
 Files: *

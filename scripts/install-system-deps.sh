@@ -11,10 +11,13 @@
 # benchmark's throughput of a multi-host zone; its daemon stays off: debconf's iperf3/start_daemon
 # defaults to false, which a noninteractive install keeps), lintian (test/packaging/lintian.test.ts
 # checks the .deb `make deb` builds; ~25 MB of Perl with its libraries) and man-db with
-# groff-base (`man -l` renders the man pages in tests; lintian also checks them with man-db).
+# groff-base (`man -l` renders the man pages in tests; lintian also checks them with man-db),
+# bash-completion (the generated completion is tried with and without it), and golang-go,
+# golang-github-appc-cni-dev and dpkg-dev: cnitool is in no Debian 12 binary package, so the
+# cnitool guide's test builds it from the CNI source package against these (test/support/cnitool.ts).
 # Does nothing when everything is present, so `make test` stays fast on a prepared machine.
 set -eu
-PACKAGES="iproute2 nftables libnftables1 systemd systemd-container dbus busybox-static util-linux containernetworking-plugins iptables procps mmdebstrap dnsmasq-base openssl iperf3 lintian man-db groff-base"
+PACKAGES="iproute2 nftables libnftables1 systemd systemd-container dbus busybox-static util-linux containernetworking-plugins iptables procps mmdebstrap dnsmasq-base openssl iperf3 lintian man-db groff-base bash-completion golang-go golang-github-appc-cni-dev dpkg-dev"
 missing=""
 for pkg in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $pkg"

@@ -21,13 +21,14 @@ export function renderRepairUnit(repair: readonly ExecWord[]): string {
   const line = renderExecLine(repair);
   return renderUnitFile({
     comments: [
-      'Written by zonectl install. After a flush of the ruleset (nftables.service and firewalld.service',
+      'Written by zonectl install (or the cni-zones package). After a flush of the ruleset (nftables.service and firewalld.service',
       'start, restart or reload), put back the ports, [::1] proxies and masquerade cni-zones recorded.',
     ],
     sections: [
       section(
         'Unit',
         ['Description', 'cni-zones: restore published ports and masquerade after a ruleset flush'],
+        ['Documentation', 'man:zonectl(8)'],
         ['After', FLUSHERS],
         ['PartOf', FLUSHERS],
         ['ReloadPropagatedFrom', FLUSHERS],

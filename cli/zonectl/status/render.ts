@@ -168,7 +168,7 @@ export function renderStatus(report: StatusReport, options: RenderOptions): stri
   let text = report.installation ? `${installationLine(report.installation)}\n\n` : '';
   if (report.zones.length === 0) {
     text += `No zones in ${report.confDir} (networks whose chain holds the "zone" plugin).\n`;
-    text += `Run "zonectl install" for the example network, or pass --conf-dir.\n`;
+    text += `Run "zonectl install --example" for the example network, or pass --conf-dir.\n`;
   }
   for (const zone of report.zones) text += renderZone(zone, options);
   for (const u of report.unreadable) text += `${dot(false, options)} ${u.file}: cannot be read: ${u.error}\n`;

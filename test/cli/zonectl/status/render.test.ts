@@ -209,7 +209,7 @@ describe('renderStatus', () => {
 
   it('explains an empty conf dir', () => {
     expect(renderStatus(report, { colour: false })).toBe(
-      'No zones in /etc/cni/net.d (networks whose chain holds the "zone" plugin).\nRun "zonectl install" for the example network, or pass --conf-dir.\n',
+      'No zones in /etc/cni/net.d (networks whose chain holds the "zone" plugin).\nRun "zonectl install --example" for the example network, or pass --conf-dir.\n',
     );
   });
 

@@ -29,7 +29,7 @@ export const COMMANDS: readonly Command[] = [
   repairCommand,
   removeZoneCommand,
   installCommand,
-  completionCommand,
+  completionCommand(() => COMMANDS),
   kubeNodeSetupCommand,
   demoCommand,
   demoSandboxCommand,

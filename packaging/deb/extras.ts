@@ -1,6 +1,7 @@
 // The parts of the package other renderers make: the man pages and bash completion
 // (cli/zonectl/manual/, from the same command specs and docs/configuration.md as zonectl's
 // help and the docs) and the boot GC unit (the one `zonectl install` writes).
+import { COMMANDS } from '../../cli/zonectl/cli.js';
 import { GC_UNIT, renderGcUnit } from '../../cli/zonectl/install/gc-unit.js';
 import { renderBashCompletion } from '../../cli/zonectl/manual/bash-completion.js';
 import { renderConfigurationManPage } from '../../cli/zonectl/manual/configuration-page.js';
@@ -24,7 +25,7 @@ export function packageExtras(version: string, configurationMarkdown: string): E
         mode: 0o644,
         gzip: true,
       },
-      { kind: 'write', path: '/usr/share/bash-completion/completions/zonectl', content: renderBashCompletion(), mode: 0o644 },
+      { kind: 'write', path: '/usr/share/bash-completion/completions/zonectl', content: renderBashCompletion(COMMANDS), mode: 0o644 },
       { kind: 'write', path: `${UNIT_DIR}/${GC_UNIT}`, content: renderGcUnit([ZONECTL]), mode: 0o644 },
     ],
     // For boot: enabled, never started by the package (it would release nothing now, or worse,

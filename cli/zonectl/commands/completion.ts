@@ -1,11 +1,10 @@
 // zonectl completion bash: the completion script, for a shell's startup file or a package.
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
+import { COMPLETION_SHELLS, renderBashCompletion } from '../manual/bash-completion.js';
 
-/** The shells there is a completion script for. */
-export const COMPLETION_SHELLS: readonly string[] = ['bash'];
-
-export const completionCommand: Command = {
+/** The command, given the table it completes (which lists this command too, hence a function). */
+export const completionCommand = (commands: () => readonly Command[]): Command => ({
   spec: {
     name: 'completion',
     summary: 'Print the shell completion script of zonectl.',
@@ -25,9 +24,7 @@ export const completionCommand: Command = {
         `no completion for shell "${shell}"; there is one for ${COMPLETION_SHELLS.join(', ')}`,
         'see "zonectl completion --help"',
       );
-    // Loaded here, not with the command table: the script is made from that table (../cli.ts).
-    const { renderBashCompletion } = await import('../manual/bash-completion.js');
-    io.out(renderBashCompletion());
+    io.out(renderBashCompletion(commands()));
     return 0;
   },
-};
+});

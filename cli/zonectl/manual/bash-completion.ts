@@ -4,9 +4,11 @@
 // bash-completion's _filedir where that is loaded and plain compgen where it is not, and reads
 // COMP_WORDS itself, so it needs nothing but bash.
 import type { CommandSpec, OptionSpec } from '../args.js';
-import { COMMANDS } from '../cli.js';
-import { COMPLETION_SHELLS } from '../commands/completion.js';
+import type { Command } from '../command.js';
 import { DEFAULT_CONF_DIR } from '../../../lib/nspawn/runtime-paths.js';
+
+/** The shells there is a completion script for. */
+export const COMPLETION_SHELLS: readonly string[] = ['bash'];
 
 type ValueKind = 'dir' | 'file' | 'network' | 'any';
 
@@ -20,8 +22,8 @@ function valueKind(option: OptionSpec): ValueKind {
 
 const HELP_WORDS = ['--help', '-h'];
 
-function visibleSpecs(): CommandSpec[] {
-  return COMMANDS.filter((c) => !c.hidden).map((c) => c.spec);
+function visibleSpecs(commands: readonly Command[]): CommandSpec[] {
+  return commands.filter((c) => !c.hidden).map((c) => c.spec);
 }
 
 /** A word for a bash `case` pattern or a list, quoted. */
@@ -80,8 +82,9 @@ function firstArgumentArms(specs: readonly CommandSpec[]): [string[], string][] 
   return [...byWords].map(([words, commands]) => [commands, words]);
 }
 
-export function renderBashCompletion(): string {
-  const specs = visibleSpecs();
+/** The script for the command table `commands` (zonectl's COMMANDS), handed in: the table lists `completion` itself. */
+export function renderBashCompletion(commands: readonly Command[]): string {
+  const specs = visibleSpecs(commands);
   const optionArms = specs.map((spec): [string[], string] => [[spec.name], `echo ${optionWords(spec).map(quote).join(' ')}`]);
   return `# bash completion for zonectl(8), generated from zonectl's command specs.
 # Install as /usr/share/bash-completion/completions/zonectl, or: source <(zonectl completion bash)

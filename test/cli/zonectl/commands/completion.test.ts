@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { run } from '../../../../cli/zonectl/cli.js';
+import { COMMANDS, run } from '../../../../cli/zonectl/cli.js';
 import { renderBashCompletion } from '../../../../cli/zonectl/manual/bash-completion.js';
 import { captureIo } from '../helpers.js';
 
@@ -7,7 +7,7 @@ describe('zonectl completion', () => {
   it('prints the bash completion script', async () => {
     const io = captureIo();
     expect(await run(['completion', 'bash'], io)).toBe(0);
-    expect(io.stdout).toBe(renderBashCompletion());
+    expect(io.stdout).toBe(renderBashCompletion(COMMANDS));
     expect(io.stdout).toContain('complete -F _zonectl zonectl');
     expect(io.stderr).toBe('');
   });

@@ -18,7 +18,7 @@ let script: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'completion-'));
   script = join(dir, 'zonectl.bash');
-  writeFileSync(script, renderBashCompletion());
+  writeFileSync(script, renderBashCompletion(COMMANDS));
   mkdirSync(join(dir, 'dirs/alpha'), { recursive: true });
   mkdirSync(join(dir, 'dirs/beta'));
   writeFileSync(join(dir, 'dirs/afile'), '');
@@ -113,7 +113,7 @@ it('registers _zonectl for zonectl', async () => {
 it("is found by bash-completion's loader where the package installs it (completions/zonectl)", async () => {
   const user = join(dir, 'user');
   mkdirSync(join(user, 'completions'), { recursive: true });
-  writeFileSync(join(user, 'completions/zonectl'), renderBashCompletion());
+  writeFileSync(join(user, 'completions/zonectl'), renderBashCompletion(COMMANDS));
   const program = `source ${BASH_COMPLETION}; complete -p zonectl 2>/dev/null && exit 3; __load_completion zonectl && complete -p zonectl`;
   const result = await runProcess('bash', ['--norc', '--noprofile', '-c', program], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, BASH_COMPLETION_USER_DIR: user },

@@ -7,7 +7,7 @@
 import type { NetConf } from '../../lib/cni/config.js';
 import type { Attachment } from '../../lib/cni/types.js';
 import { namesFilePath, readNamesFile } from '../../lib/dns/names.js';
-import { DEFAULT_DATA_DIR, readAllocations, storeDir } from '../../lib/ipam/store.js';
+import { DEFAULT_DATA_DIR, readAllocationsWithBoot, storeDir } from '../../lib/ipam/store.js';
 import { loadPortsConfigForDel } from '../../lib/ports/config.js';
 import { listStates } from '../../lib/ports/state.js';
 import type { CacheEntry } from '../../lib/runtime/cache-format.js';
@@ -77,7 +77,7 @@ export function ipamStores(list: NetworkConfigList): string[] {
 }
 
 function allocationOwners(list: NetworkConfigList): Owner[] {
-  return ipamStores(list).flatMap((dir) => unlessUnreadable(() => readAllocations(dir)));
+  return ipamStores(list).flatMap((dir) => unlessUnreadable(() => readAllocationsWithBoot(dir)));
 }
 
 function portsOwners(list: NetworkConfigList): Owner[] {

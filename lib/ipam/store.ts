@@ -92,8 +92,18 @@ export function readAllocations(dir: string): Allocation[] {
     const content = readOptional(join(dir, name));
     if (content === undefined) return [];
     const key = content.trim();
-    const bootId = readBootRecord(dir, name, key);
-    return [{ address, key, ...parseAllocationKey(key), ...(bootId !== undefined && { bootId }) }];
+    return [{ address, key, ...parseAllocationKey(key) }];
+  });
+}
+
+/**
+ * The allocations with the boot each was made in, for GC's census. Apart from readAllocations,
+ * which every ADD runs over the whole store: the boot records would be one more read per address.
+ */
+export function readAllocationsWithBoot(dir: string): Allocation[] {
+  return readAllocations(dir).map((allocation) => {
+    const bootId = readBootRecord(dir, formatAddress(allocation.address), allocation.key);
+    return bootId === undefined ? allocation : { ...allocation, bootId };
   });
 }
 

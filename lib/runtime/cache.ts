@@ -133,5 +133,10 @@ export async function listCacheEntries(cacheDir: string, filter: CacheFilter = {
 /** The attachments of one network the cache knows of: the valid attachments a GC should keep. */
 export async function cachedAttachments(cacheDir: string, networkName: string): Promise<Attachment[]> {
   const entries = await listCacheEntries(cacheDir, { networkName });
-  return entries.map((e) => ({ network: e.networkName, containerId: e.containerId, ifname: e.ifname }));
+  return entries.map(attachmentOfEntry);
+}
+
+/** The attachment a cache entry records. */
+export function attachmentOfEntry(entry: CacheEntry): Attachment {
+  return { network: entry.networkName, containerId: entry.containerId, ifname: entry.ifname };
 }

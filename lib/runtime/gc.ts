@@ -4,7 +4,7 @@
 import { asCniError, CniError } from '../cni/errors.js';
 import { type Attachment, isListedAttachment } from '../cni/types.js';
 import { versionAtLeast } from '../cni/version.js';
-import { listCacheEntries } from './cache.js';
+import { attachmentOfEntry, listCacheEntries } from './cache.js';
 import type { CacheEntry } from './cache-format.js';
 import type { NetworkConfigList } from './conf.js';
 import { delNetworkList } from './del.js';
@@ -22,12 +22,8 @@ export interface GcOptions extends ExecOptions {
   namespaceGone?: readonly Attachment[];
 }
 
-function attachmentOf(entry: CacheEntry): Attachment {
-  return { network: entry.networkName, containerId: entry.containerId, ifname: entry.ifname };
-}
-
 function isValid(entry: CacheEntry, valid: readonly Attachment[]): boolean {
-  return isListedAttachment(valid, attachmentOf(entry));
+  return isListedAttachment(valid, attachmentOfEntry(entry));
 }
 
 async function deleteStaleAttachments(list: NetworkConfigList, valid: readonly Attachment[], options: GcOptions): Promise<CniError[]> {
@@ -38,7 +34,7 @@ async function deleteStaleAttachments(list: NetworkConfigList, valid: readonly A
       await delNetworkList(list, {
         ...options,
         containerId: entry.containerId,
-        netns: isListedAttachment(options.namespaceGone ?? [], attachmentOf(entry)) ? '' : (entry.netns ?? ''),
+        netns: isListedAttachment(options.namespaceGone ?? [], attachmentOfEntry(entry)) ? '' : (entry.netns ?? ''),
         ifname: entry.ifname,
         args: entry.cniArgs,
         capabilityArgs: entry.capabilityArgs,

@@ -44,7 +44,7 @@ export interface LayoutInputs {
   exampleConfList: string;
   /** Seconds since the epoch: the changelog's date. */
   date: number;
-  /** Pages, completion and more units, when their renderers exist (see main.ts). */
+  /** The man pages, the completion and the GC unit (extras.ts), made by the CLI's own renderers. */
   extras: PackageEntry[];
 }
 

@@ -23,7 +23,7 @@ import { runtimeConfOfEntry } from '../../../lib/nspawn/up.js';
 import type { Address } from '../../../lib/rtnl/addresses.js';
 import { Rtnl } from '../../../lib/rtnl/client.js';
 import type { Link } from '../../../lib/rtnl/links.js';
-import { listCacheEntries } from '../../../lib/runtime/cache.js';
+import { attachmentOfEntry, listCacheEntries } from '../../../lib/runtime/cache.js';
 import type { CacheEntry } from '../../../lib/runtime/cache-format.js';
 import { checkNetworkList } from '../../../lib/runtime/check.js';
 import type { NetworkConfigList, PluginConfig } from '../../../lib/runtime/conf.js';
@@ -151,7 +151,7 @@ function containerSide(result: Result | undefined, entry: CacheEntry): { address
  * was published and the host lacks now; undefined when there is no record or it cannot be read.
  */
 async function attachmentDrift(list: NetworkConfigList, entry: CacheEntry, table: TableNow): Promise<string[] | undefined> {
-  const owner = { network: entry.networkName, containerId: entry.containerId, ifname: entry.ifname };
+  const owner = attachmentOfEntry(entry);
   try {
     for (const dir of new Set([...cachedStateDirs(entry), ...portsStateDirs(list)])) {
       const state = readState(dir, owner);

@@ -10,7 +10,7 @@ import type { PortMapping } from '../../../lib/ports/mappings.js';
 import { ownerTag } from '../../../lib/ports/owner.js';
 import { type ProxyAccess, systemProxies } from '../../../lib/ports/proxies.js';
 import { listStates, type PortsState, type ProxyRecord } from '../../../lib/ports/state.js';
-import { listCacheEntries } from '../../../lib/runtime/cache.js';
+import { attachmentOfEntry, listCacheEntries } from '../../../lib/runtime/cache.js';
 import type { CacheEntry } from '../../../lib/runtime/cache-format.js';
 import type { NetworkConfigList } from '../../../lib/runtime/conf.js';
 import { cachedStateDirs, portsStateDirs } from '../repair/sources.js';
@@ -148,7 +148,7 @@ export async function collectPorts(query: PortsQuery): Promise<PortsListing> {
   const records = readRecords(dirs, problems);
   const ports: PublishedPort[] = [];
   for (const entry of entries) {
-    const tag = ownerTag({ network: entry.networkName, containerId: entry.containerId, ifname: entry.ifname });
+    const tag = ownerTag(attachmentOfEntry(entry));
     const recorded = records.get(tag);
     records.delete(tag);
     const shown = new Set<number>();
